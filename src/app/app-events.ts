@@ -1,0 +1,59 @@
+/**
+ * Typed events of an app. A listener that throws is logged; it never disturbs the engine.
+ */
+import { EventEmitter } from 'node:events';
+import type { EngineEventMap } from '../broker/broker';
+import type { Logger } from '../logger';
+
+/** Every event `app.on` accepts, with its payload. */
+export interface AppEventMap extends EngineEventMap {
+  /** A worker started taking tasks in this process. */
+  'worker:start': { workerId: string };
+  /** A worker of this process stopped. */
+  'worker:stop': { workerId: string };
+}
+
+/** An event name of {@link AppEventMap}. */
+export type AppEvent = keyof AppEventMap;
+
+/** A listener of `event`. */
+export type AppListener<K extends AppEvent> = (payload: AppEventMap[K]) => void;
+
+/** The app's event hub. */
+export class AppEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly logger: Logger) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  on<K extends AppEvent>(event: K, listener: AppListener<K>): void {
+    this.emitter.on(event, listener);
+  }
+
+  once<K extends AppEvent>(event: K, listener: AppListener<K>): void {
+    this.emitter.once(event, listener);
+  }
+
+  off<K extends AppEvent>(event: K, listener: AppListener<K>): void {
+    this.emitter.off(event, listener);
+  }
+
+  listens(event: AppEvent): boolean {
+    return this.emitter.listenerCount(event) > 0;
+  }
+
+  emit<K extends AppEvent>(event: K, payload: AppEventMap[K]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as AppListener<K>)(payload);
+      } catch (err) {
+        this.logger.error(`A listener of ${event} threw`, { error: err });
+      }
+    }
+  }
+
+  clear(): void {
+    this.emitter.removeAllListeners();
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * `QTasks`: the app. Registers tasks, enqueues them, runs a worker in this process, and closes
+ * everything in a fixed order.
+ */
+import { randomBytes } from 'node:crypto';
+import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
+import { Broker, EngineContext, MaybePromise } from '../broker/broker';
+import { MemoryBroker } from '../broker/memory-broker';
+import { Config, ConfigValues, ResolvedConfig } from '../config';
+import { HOOK_POINTS, HookPoint } from '../decorators/middleware.decorator';
+import { ClosedError, ErrorCodes, QTasksError, TaskNotFoundError } from '../errors';
+import { ConsoleLogger, Logger } from '../logger';
+import { Constructor, Metadata } from '../metadata';
+import { HookRunner } from '../plugins/hook-runner';
+import { MemoryStorage } from '../storage/memory-storage';
+import { Storage, Storage as StorageToken } from '../storage/storage';
+import { toJsonArgs } from '../task/json';
+import { QTaskHandle, TaskHandle } from '../task/task-handle';
+import type { EnqueueOptions, TaskRecord } from '../task/task-record';
+import type { PreparedTask, Runtime } from '../worker/runtime';
+import { Worker } from '../worker/worker';
+import { AppEvent, AppEvents, AppListener } from './app-events';
+import type { QTasksOptions } from './options';
+import { Router } from './router';
+import { TaskManager } from './task-manager';
+import { TaskRegistry } from './task-registry';
+import { checkEnqueueOptions } from './enqueue-options';
+
+/** One entry of `addTasks`. */
+export interface BulkTask {
+  name: string;
+  args?: unknown[];
+  opts?: EnqueueOptions;
+}
+
+/** Builds the Redis engine; loaded only when Redis is asked for. */
+type RedisEngineFactory = (redis: NonNullable<QTasksOptions['redis']>) => { broker: Broker; storage: Storage };
+
+/**
+ * A task queue app.
+ * @example
+ * ```ts
+ * const app = new QTasks({ name: 'demo' });
+ * app.register(Add);
+ * await app.start();
+ * const h = await app.addTask('add', [1, 2]);
+ * await h.result(); // 3
+ * await app.close();
+ * ```
+ */
+export class QTasks {
+  readonly name: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The DI container of this app (a child of tsyringe's root container). */
+  readonly container: DependencyContainer;
+  readonly broker: Broker;
+  readonly storage: Storage;
+  readonly manager: TaskManager;
+  /** @internal */
+  readonly registry: TaskRegistry;
+  /** @internal */
+  readonly hooks: HookRunner;
+  protected readonly events: AppEvents;
+  protected worker: Worker | undefined;
+  private readonly discover: boolean;
+  private readonly idPrefix = randomBytes(6).toString('base64url') + '-';
+  private idSeq = 0;
+  private initState: 0 | 1 | 2 = 0;
+  private initPromise: Promise<void> | undefined;
+  private startPromise: Promise<void> | undefined;
+  private closePromise: Promise<void> | undefined;
+  private closed = false;
+  private readonly runtime: Runtime;
+  private readonly engineCtx: EngineContext;
+  /** Extra work run at start and close (timers, web view), registered by extensions. */
+  protected readonly lifecycle: { start: (() => MaybePromise<void>)[]; close: (() => MaybePromise<void>)[] } = { start: [], close: [] };
+
+  constructor(options: QTasksOptions = {}) {
+    this.name = options.name ?? process.env.QTASKS_NAME ?? 'default';
+    if (!/^[^{}\s]+$/.test(this.name)) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `Queue name ${JSON.stringify(this.name)} must be non-empty, without spaces or braces`);
+    }
+    const cfg: Partial<ConfigValues> = { ...options.config };
+    if (options.concurrency !== undefined) cfg.concurrency = options.concurrency;
+    this.config = new ResolvedConfig(cfg);
+    this.logger = options.logger ?? new ConsoleLogger(this.config.logLevel, { queue: this.name });
+    this.discover = options.discover ?? true;
+    this.container = rootContainer.createChildContainer();
+    const redis = options.redis ?? process.env.QTASKS_REDIS_URL;
+    if (redis && !options.broker && !options.storage) {
+      const factory = (require('../redis') as { createRedisEngine: RedisEngineFactory }).createRedisEngine;
+      const engine = factory(redis);
+      this.broker = engine.broker;
+      this.storage = engine.storage;
+    } else {
+      this.storage = options.storage ?? new MemoryStorage();
+      this.broker = options.broker ?? new MemoryBroker();
+    }
+    this.events = new AppEvents(this.logger);
+    this.hooks = new HookRunner(this.logger);
+    this.registry = new TaskRegistry(this);
+    this.manager = new TaskManager(async () => {
+      await this.init();
+      return { broker: this.broker, storage: this.storage };
+    });
+    this.engineCtx = {
+      queue: this.name,
+      config: this.config,
+      logger: this.logger,
+      emit: (event, payload) => this.events.emit(event, payload as never),
+      listens: (event) => this.events.listens(event),
+    };
+    const token = (t: Constructor) => t as unknown as InjectionToken<unknown>;
+    this.container.register(token(QTasks), { useValue: this });
+    this.container.register(token(Config), { useValue: this.config });
+    this.container.register(token(Logger), { useValue: this.logger });
+    this.container.register(token(Broker), { useValue: this.broker });
+    this.container.register(token(StorageToken), { useValue: this.storage });
+    const app = this;
+    this.runtime = {
+      name: this.name,
+      broker: this.broker,
+      storage: this.storage,
+      config: this.config,
+      logger: this.logger,
+      hooks: this.hooks,
+      addTask: (name, args, opts) => this.addTask(name, args, opts),
+      task: (name) => this.registry.task(name),
+      value: (token) => this.registry.value(token),
+      construct: (def, resolve) => this.registry.construct(def.cls, def.ctor.map((_, i) => resolve(i))),
+      dependsPlan: (cls) => this.registry.dependsPlan(cls),
+      onSettled: undefined,
+    };
+    Object.defineProperty(this.runtime, 'app', { get: () => app });
+  }
+
+  /** Registers task classes (and state, depends, plugin classes). Chainable. */
+  register(...classes: Constructor[]): this {
+    this.registry.register(classes);
+    for (const cls of classes) if (Metadata.isPlugin(cls)) this.plugin(cls);
+    return this;
+  }
+
+  /** Registers every class of a router. */
+  includeRouter(router: Router): this {
+    return this.register(...router.classes);
+  }
+
+  /** Adds global middleware (outermost first). */
+  use(...middleware: Constructor[]): this {
+    for (const cls of middleware) {
+      if (!Metadata.isMiddleware(cls)) {
+        throw new QTasksError(ErrorCodes.BAD_DECORATOR, `app.use(${cls?.name}) takes a class decorated with @Middleware()`);
+      }
+      this.registry.globalMiddleware.push(cls);
+    }
+    this.registry.invalidate();
+    return this;
+  }
+
+  /** Adds a plugin: an instance or a `@Plugin()` class (built by the container). */
+  plugin(plugin: object | Constructor): this {
+    const instance = typeof plugin === 'function' ? this.registry.build(plugin as Constructor) : plugin;
+    const cls = instance.constructor as Constructor;
+    if (!Metadata.isPlugin(cls)) {
+      throw new QTasksError(ErrorCodes.BAD_DECORATOR, `app.plugin(${cls.name}) takes an instance or class decorated with @Plugin()`);
+    }
+    for (const { point, method } of Metadata.hooks(cls)) {
+      const fn = (instance as Record<string, (e: unknown) => unknown>)[method];
+      this.hooks.add(point as HookPoint, (e) => fn.call(instance, e), `${cls.name}.${method}`);
+    }
+    return this;
+  }
+
+  /** Subscribes to a typed event. */
+  on<K extends AppEvent>(event: K, listener: AppListener<K>): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  once<K extends AppEvent>(event: K, listener: AppListener<K>): this {
+    this.events.once(event, listener);
+    return this;
+  }
+
+  off<K extends AppEvent>(event: K, listener: AppListener<K>): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  /** Connects the broker and storage (done by the first call that needs them). */
+  init(): Promise<void> {
+    if (this.initState === 2) return Promise.resolve();
+    if (this.closed) return Promise.reject(new ClosedError('The app was used'));
+    return (this.initPromise ??= (async () => {
+      await this.storage.init(this.engineCtx);
+      await this.broker.init(this.engineCtx, this.storage);
+      this.initState = 2;
+    })());
+  }
+
+  /** Starts a worker in this process. Idempotent. */
+  start(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('start()'));
+    return (this.startPromise ??= this.doStart());
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.discover) this.registry.discover();
+    this.registry.prepareAll();
+    await this.init();
+    await this.registry.openWorkerResources();
+    if (this.hooks.has('app:start')) await this.hooks.run('app:start', { app: this });
+    const worker = new Worker(this.runtime, this.config.concurrency);
+    this.worker = worker;
+    await this.broker.consume(worker);
+    this.events.emit('worker:start', { workerId: worker.workerId });
+    if (this.hooks.has('worker:start')) await this.hooks.run('worker:start', { app: this, workerId: worker.workerId });
+    for (const fn of this.lifecycle.start) await fn();
+  }
+
+  /**
+   * Closes the app: stops extensions, lets running tasks finish (up to `shutdownTimeoutMs`, then
+   * hands them back), closes worker resources, the broker and the storage. Idempotent.
+   */
+  close(): Promise<void> {
+    return (this.closePromise ??= this.doClose());
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    if (this.startPromise) await this.startPromise.catch(() => undefined);
+    for (const fn of this.lifecycle.close) {
+      try {
+        await fn();
+      } catch (err) {
+        this.logger.error('Closing an extension failed', { error: err });
+      }
+    }
+    const worker = this.worker;
+    if (worker) {
+      await worker.stop(this.config.shutdownTimeoutMs);
+      this.events.emit('worker:stop', { workerId: worker.workerId });
+      if (this.hooks.has('worker:stop')) await this.hooks.run('worker:stop', { app: this, workerId: worker.workerId });
+    }
+    if (this.hooks.has('app:close')) await this.hooks.run('app:close', { app: this });
+    await this.registry.closeWorkerResources();
+    if (this.initPromise) await this.initPromise.catch(() => undefined);
+    await this.broker.close();
+    await this.storage.close();
+    this.events.clear();
+  }
+
+  /** True once `close()` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Enqueues a task. Rejects `QTASKS_ERR_TASK_NOT_FOUND` for a name not registered here,
+   * `QTASKS_ERR_NOT_SERIALIZABLE` for arguments that are not JSON, `QTASKS_ERR_CLOSED` after close.
+   */
+  addTask<R = unknown>(name: string, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>> {
+    try {
+      const task = this.taskFor(name);
+      const record = this.newRecord(task, name, args, opts);
+      if (this.initState !== 2 || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
+        return this.addSlow<R>(task, [record]).then((h) => h[0]);
+      }
+      const out = this.broker.enqueue([record]);
+      if (out instanceof Promise) return out.then((r) => new QTaskHandle<R>(r[0].id, this.broker, this.storage));
+      return Promise.resolve(new QTaskHandle<R>(out[0].id, this.broker, this.storage));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Enqueues many tasks in one call (one round trip with Redis). */
+  async addTasks(tasks: BulkTask[]): Promise<TaskHandle[]> {
+    if (tasks.length === 0) return [];
+    const records: TaskRecord[] = [];
+    const prepared: PreparedTask[] = [];
+    for (const t of tasks) {
+      const task = this.taskFor(t.name);
+      prepared.push(task);
+      records.push(this.newRecord(task, t.name, t.args, t.opts));
+    }
+    return this.addSlowMany(prepared, records);
+  }
+
+  private async addSlow<R>(task: PreparedTask, records: TaskRecord[]): Promise<TaskHandle<R>[]> {
+    return this.addSlowMany([task], records) as Promise<TaskHandle<R>[]>;
+  }
+
+  private async addSlowMany(tasks: PreparedTask[], records: TaskRecord[]): Promise<TaskHandle[]> {
+    await this.init();
+    for (let i = 0; i < records.length; i++) {
+      const task = tasks[i] ?? tasks[0];
+      const rec = records[i];
+      if (task.prepareArgs) await task.prepareArgs(rec.args);
+      if (this.hooks.has('task:enqueue')) {
+        const ev = await this.hooks.run('task:enqueue', { app: this, record: rec, args: rec.args });
+        if (ev.args !== rec.args && Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args);
+      }
+    }
+    if (this.closed) throw new ClosedError('addTask');
+    const stored = await this.broker.enqueue(records);
+    return stored.map((r) => new QTaskHandle(r.id, this.broker, this.storage));
+  }
+
+  private taskFor(name: string): PreparedTask {
+    if (this.closed) throw new ClosedError('addTask');
+    let task = this.registry.task(name);
+    if (task === undefined && this.discover) {
+      this.registry.discover();
+      task = this.registry.task(name);
+    }
+    if (task === undefined) throw new TaskNotFoundError(String(name));
+    return task;
+  }
+
+  private newRecord(task: PreparedTask, name: string, args: unknown[] | undefined, opts: EnqueueOptions | undefined): TaskRecord {
+    const o = task.def.options;
+    const now = Date.now();
+    if (opts !== undefined) checkEnqueueOptions(opts);
+    const delay = opts?.delay;
+    return {
+      id: opts?.id ?? this.idPrefix + (++this.idSeq).toString(36),
+      name,
+      status: delay !== undefined && delay > 0 ? 'delayed' : 'new',
+      priority: opts?.priority ?? o.priority ?? 0,
+      args: toJsonArgs(args),
+      attempt: 0,
+      createdAt: now,
+      updatedAt: now,
+      parentId: opts?.parentId,
+      runAt: delay !== undefined && delay > 0 ? now + delay : undefined,
+      retry: opts?.retry ?? o.retry,
+      backoff: opts?.backoff ?? o.backoff,
+      timeout: opts?.timeout ?? o.timeout,
+      removeOnComplete: opts?.removeOnComplete ?? o.removeOnComplete,
+    };
+  }
+
+  /** The record of a task, undefined for an unknown id. */
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    await this.init();
+    return this.storage.get(id);
+  }
+
+  /** A handle on an existing task (for `result()` / `stream()` from another process). */
+  handle<R = unknown>(id: string): TaskHandle<R> {
+    return new QTaskHandle<R>(id, this.broker, this.storage);
+  }
+
+  /** Cancels a task; false when unknown or already finished. */
+  async cancel(id: string, reason?: string): Promise<boolean> {
+    await this.init();
+    return this.broker.cancel(id, reason);
+  }
+
+  /** The state store of a `@State()` class, bound to this app's storage. */
+  state<T extends object>(cls: new () => T): T {
+    if (!Metadata.state(cls)) throw new QTasksError(ErrorCodes.BAD_DECORATOR, `${cls.name} is not decorated with @State()`);
+    return this.registry.value(cls) as T;
+  }
+
+  /** Names of every registered task. */
+  taskNames(): string[] {
+    if (this.discover) this.registry.discover();
+    return this.registry.definitions().map((d) => d.name);
+  }
+
+  /** @internal the runtime given to workers. */
+  get internals(): Runtime {
+    return this.runtime;
+  }
+}
+
+/** Every lifecycle point a plugin hook can use. */
+export const hookPoints: readonly HookPoint[] = HOOK_POINTS;

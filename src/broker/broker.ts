@@ -1,0 +1,135 @@
+/**
+ * The Broker contract: it owns every state transition of a task (enqueue, claim, finish, retry,
+ * cancel) and tells waiting handles and listeners when something happened. The core depends on
+ * this class only; `memory-broker.ts` and `redis/` implement it.
+ */
+import type { TaskErrorInfo } from '../errors';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { TaskRecord } from '../task/task-record';
+import type { Storage } from '../storage/storage';
+
+/** A value or a promise of it; internal fast paths return plain values where they can. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Events a broker reports to the app (and, with Redis, to every process of the queue). */
+export interface EngineEventMap {
+  'task:success': { record: TaskRecord };
+  'task:error': { record: TaskRecord };
+  'task:retry': { record: TaskRecord };
+  'task:cancel': { record: TaskRecord };
+  'task:progress': { id: string; name: string; progress: unknown };
+}
+
+/** What an app hands its broker and storage at start. */
+export interface EngineContext {
+  /** Queue (app) name. */
+  queue: string;
+  config: Config;
+  logger: Logger;
+  /** Fires an event in this process; the broker calls it once per event per process. */
+  emit<K extends keyof EngineEventMap>(event: K, payload: EngineEventMap[K]): void;
+  /** True when someone in this process listens to `event` (lets a broker skip work). */
+  listens(event: keyof EngineEventMap): boolean;
+}
+
+/** How one attempt ended, as the worker reports it. */
+export type Outcome =
+  | { status: 'success'; returning: unknown }
+  | { status: 'error'; error: TaskErrorInfo }
+  | { status: 'cancel'; reason?: string }
+  /** Failed with retries left: queue it again after `delayMs` (same id). */
+  | { status: 'retry'; error: TaskErrorInfo; delayMs: number }
+  /** Shutdown: give it back to the queue for another worker; the attempt does not count. */
+  | { status: 'handback' };
+
+/** The worker side of `consume`: the broker hands it claimed tasks while it has free slots. */
+export interface Consumer {
+  readonly workerId: string;
+  /** Free slots now. */
+  capacity(): number;
+  /** Runs a claimed task (status `process`, `attempt` already counted). */
+  run(record: TaskRecord): void;
+  /** Stops a running task of this consumer (a cancel from anywhere). */
+  abort(id: string, reason?: string): void;
+  /** What the manager shows of this worker. */
+  info(): WorkerInfo;
+}
+
+/** A live worker, as listed by the manager. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  concurrency: number;
+  running: number;
+  lastSeenAt: number;
+}
+
+/** Moves tasks through their life. Implementations: {@link MemoryBroker}, `RedisBroker`. */
+export abstract class Broker {
+  /** Connects; called once by the app before first use, with the storage it pairs with. */
+  abstract init(ctx: EngineContext, storage: Storage): MaybePromise<void>;
+  /** Disconnects; idempotent. Leaves queued tasks queued. */
+  abstract close(): Promise<void>;
+
+  /**
+   * Stores and queues new tasks (status `new`, or `delayed` when `runAt` is in the future).
+   * A record whose id exists already is not added again: the existing record is returned in its place.
+   */
+  abstract enqueue(records: TaskRecord[]): MaybePromise<TaskRecord[]>;
+
+  /** Starts handing claimed tasks to `consumer` while it has capacity. */
+  abstract consume(consumer: Consumer): MaybePromise<void>;
+  /** The consumer has free slots again (after a task ended outside `finish`). */
+  abstract wake(): void;
+  /** Stops claiming for `consumer`; tasks it runs stay claimed until finished. */
+  abstract stopConsuming(): Promise<void>;
+
+  /**
+   * Records how an attempt of a claimed task ended, then notifies waiting handles and listeners.
+   * Returns the record as stored (undefined when it vanished, e.g. removed meanwhile).
+   */
+  abstract finish(record: TaskRecord, outcome: Outcome): MaybePromise<TaskRecord | undefined>;
+
+  /**
+   * Cancels a task: a queued or delayed one ends `cancel` and never runs; a running one has its
+   * signal aborted wherever it runs. False when unknown or already finished.
+   */
+  abstract cancel(id: string, reason?: string): Promise<boolean>;
+
+  /** Keeps `progress` on the record and emits `task:progress`. */
+  abstract progress(record: TaskRecord, value: unknown): MaybePromise<void>;
+
+  /** Appends one streamed item of a running task and notifies stream readers. */
+  abstract pushItem(record: TaskRecord, item: unknown): MaybePromise<void>;
+
+  /**
+   * Resolves with the final record once the task ends (at once when it has ended), undefined when
+   * the id is unknown. Rejects `QTASKS_ERR_RESULT_TIMEOUT` after `timeoutMs` when given.
+   */
+  abstract waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined>;
+
+  /**
+   * Calls `onItem` for every streamed item from index `from` (those stored already first, then live)
+   * and `onEnd` with the final record (undefined for an unknown id). Returns an unsubscribe function.
+   */
+  abstract watchItems(
+    id: string,
+    from: number,
+    onItem: (item: unknown, index: number) => void,
+    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+  ): () => void;
+
+  /** Queues an `error` or `cancel` task again (same id, attempt reset). False otherwise. */
+  abstract retry(id: string): Promise<boolean>;
+  /** Workers stop claiming from the queue (running work finishes). */
+  abstract pause(): Promise<void>;
+  /** Workers go on claiming. */
+  abstract resume(): Promise<void>;
+  /** True while the queue is paused. */
+  abstract isPaused(): Promise<boolean>;
+  /** Live workers of the queue. */
+  abstract workers(): Promise<WorkerInfo[]>;
+}

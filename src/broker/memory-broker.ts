@@ -1,0 +1,369 @@
+/**
+ * In-memory Broker: a priority FIFO of ready tasks, a heap of delayed ones with a single timer, and
+ * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
+ */
+import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../errors';
+import { MemoryStorage } from '../storage/memory-storage';
+import { MemRecord, publicRecord } from '../storage/mem-record';
+import type { Storage } from '../storage/storage';
+import { isFinal, TaskRecord, TaskStatus } from '../task/task-record';
+import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } from './broker';
+import { MinHeap } from './min-heap';
+import { PriorityFifo } from './priority-fifo';
+
+/** Keeps the queue in this process; the default broker. */
+export class MemoryBroker extends Broker {
+  private storage!: MemoryStorage;
+  private ctx!: EngineContext;
+  private readonly ready = new PriorityFifo<MemRecord>();
+  private readonly delayed = new MinHeap<MemRecord>();
+  private delayTimer: NodeJS.Timeout | undefined;
+  private delayDue = Infinity;
+  private consumer: Consumer | undefined;
+  private paused = false;
+  private scheduled = false;
+  private draining = false;
+  private again = false;
+  private closed = false;
+  private readonly drainFn = () => this.drain();
+
+  init(ctx: EngineContext, storage: Storage): void {
+    if (this.closed) throw new ClosedError('MemoryBroker used');
+    if (!(storage instanceof MemoryStorage)) {
+      throw new QTasksError(
+        ErrorCodes.INCOMPATIBLE_ENGINE,
+        'MemoryBroker keeps its records in a MemoryStorage: pass storage: new MemoryStorage() (or use redis for both)',
+      );
+    }
+    this.ctx = ctx;
+    this.storage = storage;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.consumer = undefined;
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
+    for (const rec of this.storage?.records.values() ?? []) {
+      if (rec.waiters || rec.watchers) this.notifyClosed(rec);
+    }
+    this.ready.clear();
+    this.delayed.clear();
+  }
+
+  enqueue(records: TaskRecord[]): TaskRecord[] {
+    if (this.closed) throw new ClosedError('addTask');
+    const out = new Array<TaskRecord>(records.length);
+    const now = Date.now();
+    for (let i = 0; i < records.length; i++) {
+      const src = records[i];
+      const existing = this.storage.records.get(src.id);
+      if (existing !== undefined) {
+        out[i] = existing;
+        continue;
+      }
+      const rec = new MemRecord(src.id, src.name, src.priority, src.args, src.createdAt, src);
+      this.storage.add(rec);
+      if (rec.status === 'delayed') this.pushDelayed(rec, rec.runAt ?? now);
+      else this.pushReady(rec);
+      out[i] = rec;
+    }
+    return out;
+  }
+
+  consume(consumer: Consumer): void {
+    if (this.closed) throw new ClosedError('Worker started');
+    this.consumer = consumer;
+    this.schedule();
+  }
+
+  wake(): void {
+    this.schedule();
+  }
+
+  async stopConsuming(): Promise<void> {
+    this.consumer = undefined;
+  }
+
+  finish(record: TaskRecord, outcome: Outcome): TaskRecord | undefined {
+    const rec = record as MemRecord;
+    if (this.storage.records.get(rec.id) !== rec || rec.status !== 'process') return undefined;
+    const now = Date.now();
+    switch (outcome.status) {
+      case 'success':
+        rec.returning = outcome.returning;
+        rec.error = undefined;
+        rec.finishedAt = now;
+        this.storage.setStatus(rec, 'success', now);
+        this.settle(rec, 'task:success');
+        if (rec.removeOnComplete) this.storage.drop(rec);
+        break;
+      case 'error':
+        rec.error = outcome.error;
+        rec.finishedAt = now;
+        this.storage.setStatus(rec, 'error', now);
+        this.settle(rec, 'task:error');
+        break;
+      case 'cancel':
+        rec.cancelReason = outcome.reason;
+        rec.finishedAt = now;
+        this.storage.setStatus(rec, 'cancel', now);
+        this.settle(rec, 'task:cancel');
+        break;
+      case 'retry':
+        rec.error = outcome.error;
+        this.storage.setStatus(rec, 'retry', now);
+        if (outcome.delayMs > 0) this.pushDelayed(rec, now + outcome.delayMs);
+        else this.pushReady(rec);
+        this.emit('task:retry', rec);
+        break;
+      case 'handback':
+        rec.attempt = Math.max(0, rec.attempt - 1);
+        this.storage.setStatus(rec, 'new', now);
+        rec.queued = true;
+        this.ready.pushFront(rec, rec.priority);
+        break;
+    }
+    this.schedule();
+    return rec;
+  }
+
+  async cancel(id: string, reason?: string): Promise<boolean> {
+    const rec = this.storage.records.get(id);
+    if (!rec || isFinal(rec.status)) return false;
+    if (rec.status === 'process') {
+      if (!this.consumer) return false;
+      this.consumer.abort(id, reason);
+      return true;
+    }
+    rec.queued = false;
+    rec.cancelReason = reason;
+    rec.finishedAt = Date.now();
+    this.storage.setStatus(rec, 'cancel', rec.finishedAt);
+    this.settle(rec, 'task:cancel');
+    return true;
+  }
+
+  progress(record: TaskRecord, value: unknown): void {
+    const rec = record as MemRecord;
+    rec.progress = value;
+    rec.updatedAt = Date.now();
+    if (this.ctx.listens('task:progress')) this.ctx.emit('task:progress', { id: rec.id, name: rec.name, progress: value });
+  }
+
+  pushItem(record: TaskRecord, item: unknown): void {
+    const rec = record as MemRecord;
+    (rec.items ??= []).push(item);
+    const index = rec.items.length - 1;
+    if (rec.watchers) for (const w of rec.watchers) w.onItem(item, index);
+  }
+
+  waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
+    const rec = this.storage.records.get(id);
+    if (rec === undefined || isFinal(rec.status)) return Promise.resolve(rec);
+    if (this.closed) return Promise.reject(new ClosedError('result()'));
+    return new Promise((resolve, reject) => {
+      if (timeoutMs === undefined) {
+        (rec.waiters ??= []).push(resolve);
+        return;
+      }
+      const waiter = (r: MemRecord) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        const list = rec.waiters;
+        const at = list ? list.indexOf(waiter) : -1;
+        if (at >= 0) list!.splice(at, 1);
+        reject(new ResultTimeoutError(id, timeoutMs));
+      }, timeoutMs);
+      (rec.waiters ??= []).push(waiter);
+    });
+  }
+
+  watchItems(
+    id: string,
+    from: number,
+    onItem: (item: unknown, index: number) => void,
+    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+  ): () => void {
+    const rec = this.storage.records.get(id);
+    let active = true;
+    const watcher = { onItem, onEnd };
+    queueMicrotask(() => {
+      if (!active) return;
+      if (rec === undefined) return onEnd(undefined);
+      const items = rec.items ?? [];
+      for (let i = from; i < items.length; i++) onItem(items[i], i);
+      if (isFinal(rec.status)) return onEnd(publicRecord(rec));
+      if (this.closed) return onEnd(undefined, new ClosedError('stream()'));
+      (rec.watchers ??= []).push(watcher);
+    });
+    return () => {
+      active = false;
+      const at = rec?.watchers?.indexOf(watcher) ?? -1;
+      if (at >= 0) rec!.watchers!.splice(at, 1);
+    };
+  }
+
+  async retry(id: string): Promise<boolean> {
+    const rec = this.storage.records.get(id);
+    if (!rec || (rec.status !== 'error' && rec.status !== 'cancel')) return false;
+    rec.attempt = 0;
+    rec.error = undefined;
+    rec.cancelReason = undefined;
+    rec.finishedAt = undefined;
+    rec.returning = undefined;
+    rec.stalls = 0;
+    this.storage.setStatus(rec, 'new', Date.now());
+    this.pushReady(rec);
+    this.schedule();
+    return true;
+  }
+
+  async pause(): Promise<void> {
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    this.paused = false;
+    this.schedule();
+  }
+
+  async isPaused(): Promise<boolean> {
+    return this.paused;
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    return this.consumer ? [this.consumer.info()] : [];
+  }
+
+  /** Claims one queued task directly (the test kit's `runTask`); undefined unless it is due. */
+  claimNow(id: string, consumer: Consumer): TaskRecord | undefined {
+    const rec = this.storage.records.get(id);
+    if (!rec || !rec.queued || (rec.status !== 'new' && rec.status !== 'retry')) return undefined;
+    if (rec.status === 'retry' && (rec.runAt ?? 0) > Date.now()) return undefined;
+    rec.queued = false;
+    const now = Date.now();
+    rec.attempt++;
+    rec.startedAt = now;
+    rec.workerId = consumer.workerId;
+    this.storage.setStatus(rec, 'process', now);
+    return rec;
+  }
+
+  /** Tasks waiting in the ready queue (not delayed). */
+  readyCount(): number {
+    return this.ready.size;
+  }
+
+  // ---- dispatch ----
+
+  private pushReady(rec: MemRecord): void {
+    rec.queued = true;
+    this.ready.push(rec, rec.priority);
+    if (this.consumer !== undefined) this.schedule();
+  }
+
+  private pushDelayed(rec: MemRecord, runAt: number): void {
+    rec.queued = true;
+    rec.runAt = runAt;
+    this.delayed.push(rec, runAt);
+    if (runAt < this.delayDue) this.armDelayTimer();
+  }
+
+  private armDelayTimer(): void {
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
+    this.delayDue = this.delayed.peekKey();
+    if (this.delayDue === Infinity || this.closed) return;
+    this.delayTimer = setTimeout(() => this.promoteDue(), Math.max(0, this.delayDue - Date.now()));
+  }
+
+  private promoteDue(): void {
+    this.delayTimer = undefined;
+    const now = Date.now();
+    while (this.delayed.peekKey() <= now) {
+      const rec = this.delayed.pop()!;
+      if (!rec.queued || (rec.status !== 'delayed' && rec.status !== 'retry')) continue;
+      if (rec.status === 'delayed') this.storage.setStatus(rec, 'new', now);
+      this.ready.push(rec, rec.priority);
+    }
+    this.armDelayTimer();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled || this.consumer === undefined) return;
+    this.scheduled = true;
+    queueMicrotask(this.drainFn);
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    this.draining = true;
+    try {
+      do {
+        this.again = false;
+        const consumer = this.consumer;
+        if (consumer === undefined || this.paused || this.closed) return;
+        let free = consumer.capacity();
+        while (free > 0) {
+          const rec = this.ready.shift();
+          if (rec === undefined) break;
+          if (!rec.queued) continue;
+          rec.queued = false;
+          const now = Date.now();
+          rec.attempt++;
+          rec.startedAt = now;
+          rec.workerId = consumer.workerId;
+          this.storage.setStatus(rec, 'process', now);
+          consumer.run(rec);
+          free = consumer.capacity();
+        }
+      } while (this.again);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  // ---- notification ----
+
+  private settle(rec: MemRecord, event: keyof EngineEventMap): void {
+    const waiters = rec.waiters;
+    if (waiters !== undefined) {
+      rec.waiters = undefined;
+      for (let i = 0; i < waiters.length; i++) waiters[i](rec);
+    }
+    const watchers = rec.watchers;
+    if (watchers !== undefined) {
+      rec.watchers = undefined;
+      const copy = publicRecord(rec);
+      for (const w of watchers) w.onEnd(copy);
+    }
+    this.emit(event, rec);
+  }
+
+  private emit(event: keyof EngineEventMap, rec: MemRecord): void {
+    if (this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: publicRecord(rec) });
+  }
+
+  private notifyClosed(rec: MemRecord): void {
+    const err = new ClosedError('Waiting for a task');
+    const { watchers, waiters } = rec;
+    rec.watchers = undefined;
+    rec.waiters = undefined;
+    if (watchers) for (const w of watchers) w.onEnd(undefined, err);
+    // a waiter handed a record that is not final reports the app as closed
+    if (waiters) for (const w of waiters) w(rec);
+  }
+
+  /** Status counts (for tests and the manager). */
+  statusOf(id: string): TaskStatus | undefined {
+    return this.storage.records.get(id)?.status;
+  }
+}

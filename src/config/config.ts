@@ -1,0 +1,106 @@
+/**
+ * Engine settings: defaults, the `config` option and `QTASKS_*` environment overrides (env wins).
+ */
+import { ErrorCodes, QTasksError } from '../errors';
+import type { LogLevel } from '../logger';
+
+/** Settings of one app; injectable as a token. */
+export abstract class Config {
+  /** Tasks run at once by this process's worker. */
+  abstract readonly concurrency: number;
+  /** How long a claimed task is held without renewal (ms). */
+  abstract readonly leaseMs: number;
+  /** Times a task whose lease expired is queued again before it ends `error` (`QTASKS_ERR_STALLED`). */
+  abstract readonly maxStalls: number;
+  /** How long finished records are kept (ms). */
+  abstract readonly resultTtlMs: number;
+  /** How long `close()` waits for running tasks before aborting them and handing them back (ms). */
+  abstract readonly shutdownTimeoutMs: number;
+  /** Redis key prefix. */
+  abstract readonly prefix: string;
+  /** How long an operation waits for the broker before `QTASKS_ERR_BROKER_UNAVAILABLE` (ms). */
+  abstract readonly connectTimeoutMs: number;
+  /** Lowest level the default logger writes. */
+  abstract readonly logLevel: LogLevel;
+}
+
+/** Every setting, as plain data. */
+export interface ConfigValues {
+  concurrency: number;
+  leaseMs: number;
+  maxStalls: number;
+  resultTtlMs: number;
+  shutdownTimeoutMs: number;
+  prefix: string;
+  connectTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+/** The defaults of the contract. */
+export const CONFIG_DEFAULTS: Readonly<ConfigValues> = Object.freeze({
+  concurrency: 10,
+  leaseMs: 30_000,
+  maxStalls: 1,
+  resultTtlMs: 24 * 60 * 60 * 1000,
+  shutdownTimeoutMs: 10_000,
+  prefix: 'qtasks',
+  connectTimeoutMs: 5_000,
+  logLevel: 'info' as LogLevel,
+});
+
+const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
+
+/** Settings resolved from defaults, options and environment. */
+export class ResolvedConfig extends Config implements ConfigValues {
+  readonly concurrency!: number;
+  readonly leaseMs!: number;
+  readonly maxStalls!: number;
+  readonly resultTtlMs!: number;
+  readonly shutdownTimeoutMs!: number;
+  readonly prefix!: string;
+  readonly connectTimeoutMs!: number;
+  readonly logLevel!: LogLevel;
+
+  constructor(options: Partial<ConfigValues> = {}, env: NodeJS.ProcessEnv = process.env) {
+    super();
+    const values: ConfigValues = { ...CONFIG_DEFAULTS };
+    for (const key of Object.keys(CONFIG_DEFAULTS) as (keyof ConfigValues)[]) {
+      const given = options[key];
+      if (given !== undefined) assign(values, key, given, `config.${key}`);
+      const fromEnv = env[envName(key)];
+      if (fromEnv !== undefined && fromEnv !== '') assign(values, key, fromEnv, envName(key));
+    }
+    Object.assign(this, values);
+    Object.freeze(this);
+  }
+
+  /** The settings as plain data. */
+  toJSON(): ConfigValues {
+    const out = {} as Record<string, unknown>;
+    for (const key of Object.keys(CONFIG_DEFAULTS)) out[key] = (this as unknown as Record<string, unknown>)[key];
+    return out as unknown as ConfigValues;
+  }
+}
+
+/** `leaseMs` → `QTASKS_LEASE_MS`. */
+export function envName(key: string): string {
+  return 'QTASKS_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+function assign(values: ConfigValues, key: keyof ConfigValues, raw: unknown, source: string): void {
+  const def = CONFIG_DEFAULTS[key];
+  if (typeof def === 'number') {
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    if (!Number.isFinite(n) || n < 0 || (key === 'concurrency' && (n < 1 || !Number.isInteger(n)))) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be a ${key === 'concurrency' ? 'positive integer' : 'non-negative number'}, got ${JSON.stringify(raw)}`);
+    }
+    (values as unknown as Record<string, unknown>)[key] = n;
+  } else if (key === 'logLevel') {
+    if (!LEVELS.has(String(raw))) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(raw)}`);
+    }
+    values.logLevel = raw as LogLevel;
+  } else {
+    (values as unknown as Record<string, unknown>)[key] = String(raw);
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * `@State({ name? })` on a class extending `StateStore<T>`.
+ */
+import { ErrorCodes, QTasksError } from '../errors';
+import { META, noteDecorated, StateOptions } from '../metadata';
+import type { Constructor } from '../metadata';
+
+/** Marks a `StateStore` subclass as shared state, stored under the queue and `name`. */
+export function State(options: StateOptions = {}): ClassDecorator {
+  return ((target: Constructor) => {
+    if (typeof target !== 'function') throw new QTasksError(ErrorCodes.BAD_DECORATOR, '@State() goes on a class extending StateStore');
+    Reflect.defineMetadata(META.state, { name: options.name ?? target.name }, target);
+    noteDecorated(target);
+  }) as ClassDecorator;
+}

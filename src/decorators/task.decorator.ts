@@ -1,0 +1,62 @@
+/**
+ * `@Task(options)`: on a class (its `run` method is the task) or on a method.
+ */
+import { ErrorCodes, QTasksError } from '../errors';
+import { META, MethodTaskMeta, noteDecorated, TaskOptions } from '../metadata';
+import type { Constructor } from '../metadata';
+
+/**
+ * Makes a task of a class (method `run`) or of a method.
+ * @example
+ * ```ts
+ * @Task({ name: 'add' }) class Add { run(a: number, b: number) { return a + b; } }
+ * class Mailer { @Task({ name: 'mail.send', retry: 3 }) send(ctx: TaskContext, to: string) {} }
+ * ```
+ */
+export function Task(options: TaskOptions = {}): ClassDecorator & MethodDecorator {
+  checkOptions(options);
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (key === undefined) {
+      if (typeof target !== 'function') throw badTarget('a value that is not a class');
+      const cls = target as Constructor;
+      if (typeof cls.prototype?.run !== 'function') {
+        throw new QTasksError(
+          ErrorCodes.BAD_DECORATOR,
+          `@Task on class ${cls.name} needs a method run(...args): add one, or put @Task on the method that does the work`,
+        );
+      }
+      Reflect.defineMetadata(META.task, { ...options }, cls);
+      noteDecorated(cls);
+      return;
+    }
+    if (typeof target === 'function') throw badTarget(`static method ${target.name}.${String(key)}`);
+    if (typeof key === 'symbol') throw badTarget(`symbol-named method ${String(key)}`);
+    if (!descriptor || typeof descriptor.value !== 'function') {
+      throw badTarget(`property ${target.constructor.name}.${key} (not a method)`);
+    }
+    const list = [...((Reflect.getOwnMetadata(META.methodTasks, target) as MethodTaskMeta[] | undefined) ?? [])];
+    list.push({ method: key, options: { ...options } });
+    Reflect.defineMetadata(META.methodTasks, list, target);
+    noteDecorated(target.constructor as Constructor);
+  }) as ClassDecorator & MethodDecorator;
+}
+
+function badTarget(what: string): QTasksError {
+  return new QTasksError(
+    ErrorCodes.BAD_DECORATOR,
+    `@Task cannot decorate ${what}: put it on a class with a run() method or on an instance method`,
+  );
+}
+
+function checkOptions(o: TaskOptions): void {
+  const fail = (msg: string) => new QTasksError(ErrorCodes.BAD_OPTION, `@Task${o.name ? `({ name: '${o.name}' })` : ''}: ${msg}`);
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw fail('name must be a non-empty string');
+  if (o.retry !== undefined && (!Number.isInteger(o.retry) || o.retry < 0)) throw fail('retry must be a non-negative integer');
+  if (o.timeout !== undefined && !(o.timeout > 0)) throw fail('timeout must be a positive number of ms');
+  if (o.priority !== undefined && !Number.isFinite(o.priority)) throw fail('priority must be a finite number');
+  if (o.backoff !== undefined && (!['fixed', 'exponential'].includes(o.backoff.type) || !(o.backoff.delay >= 0))) {
+    throw fail("backoff must be { type: 'fixed' | 'exponential', delay: ms }");
+  }
+  if (o.generateHandler !== undefined && typeof o.generateHandler !== 'function') throw fail('generateHandler must be a function');
+  if (o.rateLimit !== undefined && (!(o.rateLimit.max >= 1) || !(o.rateLimit.per > 0))) throw fail('rateLimit must be { max >= 1, per > 0 }');
+}

@@ -1,0 +1,121 @@
+/**
+ * Base class of every error qtasks throws, and the typed errors a user matches on.
+ */
+import { ErrorCode, ErrorCodes } from './codes';
+
+/** Options accepted by every qtasks error. */
+export interface QTasksErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/** Every error qtasks throws extends this class and carries a stable `code`. */
+export class QTasksError extends Error {
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode | string, message: string, options: QTasksErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options.details) this.details = options.details;
+  }
+}
+
+/** The error a finished task recorded (as kept on its {@link TaskRecord}). */
+export interface TaskErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  [key: string]: unknown;
+}
+
+/** `result()` of a task that ended `error`; the recorded error is in `cause`. */
+export class TaskFailedError extends QTasksError {
+  declare readonly cause: TaskErrorInfo;
+  constructor(readonly taskId: string, cause: TaskErrorInfo) {
+    super(ErrorCodes.TASK_FAILED, `Task ${taskId} failed: ${cause.message}`, { cause });
+  }
+}
+
+/** `result()` of a task that ended `cancel`. */
+export class TaskCancelledError extends QTasksError {
+  constructor(readonly taskId: string, readonly reason?: string) {
+    super(ErrorCodes.TASK_CANCELLED, `Task ${taskId} was cancelled${reason ? `: ${reason}` : ''}`);
+  }
+}
+
+/** `result({ timeout })` saw no end in time; the task goes on and `result()` may be called again. */
+export class ResultTimeoutError extends QTasksError {
+  constructor(readonly taskId: string, readonly timeoutMs: number) {
+    super(
+      ErrorCodes.RESULT_TIMEOUT,
+      `Task ${taskId} did not finish within ${timeoutMs} ms; it is still running, call result() again to keep waiting`,
+    );
+  }
+}
+
+/** Recorded on a task whose attempt ran longer than its `timeout`. */
+export class TaskTimeoutError extends QTasksError {
+  constructor(readonly timeoutMs: number) {
+    super(ErrorCodes.TASK_TIMEOUT, `Task attempt exceeded its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/** `addTask` of a name that is not registered in this app. */
+export class TaskNotFoundError extends QTasksError {
+  /** `taskName` is a task name (`by: 'name'`) or a task id (`by: 'id'`). */
+  constructor(readonly taskName: string, readonly by: 'name' | 'id' = 'name') {
+    super(
+      ErrorCodes.TASK_NOT_FOUND,
+      by === 'name'
+        ? `No task named "${taskName}" is registered in this app: register() the class that declares it (a producer registers the tasks it sends to, it need not start)`
+        : `No task with id "${taskName}": it never existed, was removed, or its record expired (see resultTtlMs)`,
+    );
+  }
+}
+
+/** Arguments or results that are not JSON. */
+export class NotSerializableError extends QTasksError {
+  constructor(what: string, path: string, reason: string) {
+    super(
+      ErrorCodes.NOT_SERIALIZABLE,
+      `${what} must be JSON: ${path} is ${reason}; pass plain data (strings, numbers, booleans, null, arrays, objects)`,
+      { details: { path } },
+    );
+  }
+}
+
+/** An operation on an app or component after `close()`. */
+export class ClosedError extends QTasksError {
+  constructor(what: string) {
+    super(ErrorCodes.CLOSED, `${what} after close(): create a new app to go on`);
+  }
+}
+
+/** The broker could not be reached within `connectTimeoutMs`. */
+export class BrokerUnavailableError extends QTasksError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.BROKER_UNAVAILABLE, message, { cause });
+  }
+}
+
+/** One failing property of a validated argument. */
+export interface ValidationIssue {
+  argument: number;
+  property: string;
+  constraints: Record<string, string>;
+}
+
+/** Arguments that failed their DTO validation; `issues` lists every failing property. */
+export class ValidationError extends QTasksError {
+  constructor(readonly taskName: string, readonly issues: ValidationIssue[]) {
+    super(
+      ErrorCodes.VALIDATION,
+      `Invalid arguments for task "${taskName}": ` +
+        issues.map((i) => `args[${i.argument}].${i.property}: ${Object.values(i.constraints).join(', ')}`).join('; '),
+      { details: { issues } },
+    );
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * qtasks: a task queue for Node.js with decorated task classes, dependency injection, and
+ * in-memory or Redis engines. This barrel is the public API.
+ */
+import 'reflect-metadata';
+
+export { QTasks } from './app/qtasks';
+export type { BulkTask } from './app/qtasks';
+export type { QTasksOptions, RedisConnectionOptions } from './app/options';
+export { Router } from './app/router';
+export { TaskManager } from './app/task-manager';
+export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
+
+export { Task, State, Depends, Inject, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';
+export type { HookPoint } from './decorators';
+export type { TaskOptions, StateOptions, DependsOptions, DependsScope, Constructor } from './metadata';
+
+export { TaskContext } from './task/task-context';
+export type { TaskSelf, AddTaskFn } from './task/task-context';
+export type { TaskHandle, ResultOptions } from './task/task-handle';
+export { TASK_STATUSES, isFinal } from './task/task-record';
+export type { TaskRecord, TaskStatus, EnqueueOptions, BackoffOptions } from './task/task-record';
+
+export { Logger, ConsoleLogger } from './logger';
+export type { LogFields, LogLevel } from './logger';
+export { Config, CONFIG_DEFAULTS } from './config';
+export type { ConfigValues } from './config';
+
+export { Broker, MemoryBroker } from './broker';
+export type { Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise } from './broker';
+export { Storage, MemoryStorage } from './storage';
+export type { ListQuery, MemoryStorageOptions } from './storage';
+
+export { StateStore } from './state';
+export { depends, DependsToken } from './depends';
+export type { DependsFactory } from './depends';
+export { compose } from './middleware/compose';
+export type { MiddlewareHandler } from './middleware/compose';
+export type { HookEvent, HookReturn } from './plugins/hook-runner';
+
+export * from './errors';

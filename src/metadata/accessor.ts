@@ -1,0 +1,43 @@
+/**
+ * The one place that reads qtasks metadata.
+ */
+import { META } from './keys';
+import type { Constructor, DependsOptions, MethodTaskMeta, StateOptions, TaskOptions } from './types';
+
+/** Reads what the decorators wrote. */
+export const Metadata = {
+  classTask(cls: Constructor): TaskOptions | undefined {
+    return Reflect.getOwnMetadata(META.task, cls) as TaskOptions | undefined;
+  },
+  methodTasks(cls: Constructor): MethodTaskMeta[] {
+    return (Reflect.getOwnMetadata(META.methodTasks, cls.prototype) as MethodTaskMeta[] | undefined) ?? [];
+  },
+  state(cls: Constructor): StateOptions | undefined {
+    return Reflect.getOwnMetadata(META.state, cls) as StateOptions | undefined;
+  },
+  depends(cls: Constructor): DependsOptions | undefined {
+    return Reflect.getOwnMetadata(META.depends, cls) as DependsOptions | undefined;
+  },
+  /** Tokens named by `@Inject` on the parameters of a constructor (`key` undefined) or a method. */
+  injectTokens(target: object, key?: string): Map<number, unknown> {
+    const found = (key === undefined ? Reflect.getOwnMetadata(META.inject, target) : Reflect.getOwnMetadata(META.inject, target, key)) as
+      | Map<number, unknown>
+      | undefined;
+    return found ?? new Map();
+  },
+  /** Declared parameter types, or undefined when TypeScript emitted none. */
+  paramTypes(target: object, key?: string): unknown[] | undefined {
+    return (key === undefined ? Reflect.getOwnMetadata('design:paramtypes', target) : Reflect.getOwnMetadata('design:paramtypes', target, key)) as
+      | unknown[]
+      | undefined;
+  },
+  isMiddleware(cls: Constructor): boolean {
+    return Reflect.getOwnMetadata(META.middleware, cls) === true;
+  },
+  isPlugin(cls: Constructor): boolean {
+    return Reflect.getOwnMetadata(META.plugin, cls) === true;
+  },
+  hooks(cls: Constructor): { point: string; method: string }[] {
+    return (Reflect.getOwnMetadata(META.hooks, cls.prototype) as { point: string; method: string }[] | undefined) ?? [];
+  },
+};

@@ -1,0 +1,4 @@
+export * from './keys';
+export * from './types';
+export * from './registry';
+export * from './accessor';

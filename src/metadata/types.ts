@@ -1,0 +1,61 @@
+/**
+ * Shapes of the metadata the decorators write.
+ */
+import type { BackoffOptions } from '../task/task-record';
+
+/** A class, abstract or not. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Constructor<T = unknown> = abstract new (...args: any[]) => T;
+/** A class that can be built with `new`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ConcreteConstructor<T = unknown> = new (...args: any[]) => T;
+
+/** Options of `@Task`. */
+export interface TaskOptions {
+  /** Task name (default: the class name, or `Class.method`). */
+  name?: string;
+  /** The first parameter of the task is its own {@link TaskSelf}. */
+  echo?: boolean;
+  priority?: number;
+  /** Retries after the first attempt. */
+  retry?: number;
+  /** Error classes worth a retry (default: every error). */
+  retryOn?: Constructor<Error>[];
+  backoff?: BackoffOptions;
+  /** Milliseconds allowed for one attempt. */
+  timeout?: number;
+  /** Maps each yielded item before it is stored and streamed. */
+  generateHandler?: (item: unknown) => unknown;
+  /** Middleware classes run around this task only (after the global ones). */
+  middlewares?: Constructor[];
+  tags?: string[];
+  description?: string;
+  /** `true`: validate class-typed parameters; or the DTO class of each argument. */
+  validate?: boolean | (Constructor | undefined)[];
+  /** At most `max` starts in any sliding window of `per` ms, for all workers. */
+  rateLimit?: { max: number; per: number };
+  /** Cron schedule that enqueues this task with no arguments. */
+  cron?: string | { pattern: string; timezone?: string; args?: unknown[] };
+  /** Drop the record as soon as the task succeeds. */
+  removeOnComplete?: boolean;
+}
+
+/** Metadata of a method-form task. */
+export interface MethodTaskMeta {
+  method: string;
+  options: TaskOptions;
+}
+
+/** Options of `@State`. */
+export interface StateOptions {
+  /** Name under which the state is stored (default: the class name). */
+  name?: string;
+}
+
+/** Lifetime of a `@Depends` resource. */
+export type DependsScope = 'task' | 'worker';
+
+/** Options of `@Depends`. */
+export interface DependsOptions {
+  scope?: DependsScope;
+}

@@ -1,0 +1,196 @@
+/**
+ * In-memory Storage: records in a Map, counts kept as they change, finished records dropped after
+ * `resultTtlMs` (and beyond `maxFinished`) by one unref'd sweep timer.
+ */
+import { ClosedError } from '../errors';
+import type { EngineContext } from '../broker/broker';
+import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
+import { toJson } from '../task/json';
+import { ListQuery, Storage } from './storage';
+import { MemRecord, publicRecord } from './mem-record';
+
+/** Options of {@link MemoryStorage}. */
+export interface MemoryStorageOptions {
+  /** Finished records kept at most; the oldest go first (default 100,000). */
+  maxFinished?: number;
+}
+
+/** Keeps everything in this process; the default storage. */
+export class MemoryStorage extends Storage {
+  /** Every known task by id (the memory broker shares it). */
+  readonly records = new Map<string, MemRecord>();
+  private readonly countBy: Record<TaskStatus, number> = zeroCounts();
+  /** Finished records in finishing order, for expiry. */
+  private finished: MemRecord[] = [];
+  private finishedHead = 0;
+  private readonly state = new Map<string, Map<string, unknown>>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private ttlMs = 24 * 60 * 60 * 1000;
+  private readonly maxFinished: number;
+  private seq = 0;
+  private closed = false;
+
+  constructor(options: MemoryStorageOptions = {}) {
+    super();
+    this.maxFinished = options.maxFinished ?? 100_000;
+  }
+
+  init(ctx: EngineContext): void {
+    if (this.closed) throw new ClosedError('MemoryStorage used');
+    this.ttlMs = ctx.config.resultTtlMs;
+    if (!this.sweepTimer) {
+      this.sweepTimer = setInterval(() => this.sweep(), Math.max(1_000, Math.min(this.ttlMs, 60_000)));
+      this.sweepTimer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.records.clear();
+    this.finished = [];
+    this.finishedHead = 0;
+    this.state.clear();
+  }
+
+  // ---- used by the memory broker ----
+
+  /** Adds a new record (status already set). */
+  add(rec: MemRecord): void {
+    rec.seq = ++this.seq;
+    this.records.set(rec.id, rec);
+    this.countBy[rec.status]++;
+  }
+
+  /** Changes a record's status, keeping counts and expiry in step. */
+  setStatus(rec: MemRecord, status: TaskStatus, now: number): void {
+    this.countBy[rec.status]--;
+    this.countBy[status]++;
+    rec.status = status;
+    rec.updatedAt = now;
+    if (isFinal(status)) {
+      this.finished.push(rec);
+      if (this.finished.length - this.finishedHead > this.maxFinished) this.sweep();
+    }
+  }
+
+  /** Drops a record. */
+  drop(rec: MemRecord): void {
+    if (this.records.get(rec.id) !== rec) return;
+    this.records.delete(rec.id);
+    this.countBy[rec.status]--;
+  }
+
+  // ---- Storage ----
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const rec = this.records.get(id);
+    return rec ? publicRecord(rec) : undefined;
+  }
+
+  async list(query: ListQuery = {}): Promise<TaskRecord[]> {
+    const statuses = query.status === undefined ? undefined : new Set(Array.isArray(query.status) ? query.status : [query.status]);
+    const matched: MemRecord[] = [];
+    for (const rec of this.records.values()) {
+      if (statuses && !statuses.has(rec.status)) continue;
+      if (query.name !== undefined && rec.name !== query.name) continue;
+      if (query.since !== undefined && rec.createdAt < query.since) continue;
+      if (query.until !== undefined && rec.createdAt >= query.until) continue;
+      matched.push(rec);
+    }
+    matched.sort((a, b) => b.seq - a.seq);
+    const offset = Math.max(0, query.offset ?? 0);
+    const limit = query.limit === undefined ? matched.length : Math.max(0, query.limit);
+    return matched.slice(offset, offset + limit).map(publicRecord);
+  }
+
+  async counts(): Promise<Record<TaskStatus, number>> {
+    return { ...this.countBy };
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const rec = this.records.get(id);
+    if (!rec || rec.status === 'process') return false;
+    rec.queued = false;
+    this.drop(rec);
+    return true;
+  }
+
+  async purge(status: TaskStatus): Promise<number> {
+    if (status === 'process') return 0;
+    let n = 0;
+    for (const rec of [...this.records.values()]) {
+      if (rec.status !== status) continue;
+      rec.queued = false;
+      this.drop(rec);
+      n++;
+    }
+    return n;
+  }
+
+  async items(id: string, from = 0): Promise<unknown[]> {
+    return this.records.get(id)?.items?.slice(from) ?? [];
+  }
+
+  async stateGet(state: string, key: string): Promise<unknown> {
+    return this.state.get(state)?.get(key);
+  }
+
+  async stateSet(state: string, key: string, value: unknown): Promise<void> {
+    this.bucket(state).set(key, toJson(value, 'State values', key));
+  }
+
+  async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
+    const bucket = this.bucket(state);
+    const next = toJson(fn(bucket.get(key)), 'State values', key);
+    bucket.set(key, next);
+    return next;
+  }
+
+  async stateIncr(state: string, key: string, by: number): Promise<number> {
+    const bucket = this.bucket(state);
+    const current = bucket.get(key);
+    const next = (typeof current === 'number' ? current : 0) + by;
+    bucket.set(key, next);
+    return next;
+  }
+
+  async stateDelete(state: string, key: string): Promise<boolean> {
+    return this.state.get(state)?.delete(key) ?? false;
+  }
+
+  async stateAll(state: string): Promise<Record<string, unknown>> {
+    return Object.fromEntries(this.state.get(state) ?? []);
+  }
+
+  private bucket(state: string): Map<string, unknown> {
+    if (this.closed) throw new ClosedError('State used');
+    let b = this.state.get(state);
+    if (!b) this.state.set(state, (b = new Map()));
+    return b;
+  }
+
+  /** Drops finished records past their TTL or beyond the cap. */
+  sweep(now = Date.now()): void {
+    const list = this.finished;
+    while (this.finishedHead < list.length) {
+      const rec = list[this.finishedHead];
+      const over = list.length - this.finishedHead > this.maxFinished;
+      const stale = !isFinal(rec.status) || this.records.get(rec.id) !== rec;
+      if (!stale && !over && (rec.finishedAt ?? 0) + this.ttlMs > now) break;
+      if (!stale) this.drop(rec);
+      list[this.finishedHead++] = undefined as unknown as MemRecord;
+    }
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > list.length) {
+      this.finished = list.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
+  }
+}
+
+function zeroCounts(): Record<TaskStatus, number> {
+  const out = {} as Record<TaskStatus, number>;
+  for (const s of TASK_STATUSES) out[s] = 0;
+  return out;
+}

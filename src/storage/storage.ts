@@ -1,0 +1,46 @@
+/**
+ * The Storage contract: records, stream items, shared state and queries. The broker writes records
+ * through the same storage it was paired with at `init`, so that a record and its queue agree.
+ */
+import type { TaskRecord, TaskStatus } from '../task/task-record';
+import type { EngineContext, MaybePromise } from '../broker/broker';
+
+/** Filter and page of `list`. Newest first by enqueue order. */
+export interface ListQuery {
+  status?: TaskStatus | TaskStatus[];
+  name?: string;
+  /** Only tasks created at or after this time (ms since epoch). */
+  since?: number;
+  /** Only tasks created before this time (ms since epoch). */
+  until?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** Keeps task records and shared state. Implementations: {@link MemoryStorage}, `RedisStorage`. */
+export abstract class Storage {
+  abstract init(ctx: EngineContext): MaybePromise<void>;
+  /** Idempotent. */
+  abstract close(): Promise<void>;
+
+  /** A copy of the record, undefined when unknown or expired. */
+  abstract get(id: string): Promise<TaskRecord | undefined>;
+  abstract list(query?: ListQuery): Promise<TaskRecord[]>;
+  abstract counts(): Promise<Record<TaskStatus, number>>;
+  /** Removes a task that is not running. False when unknown or running. */
+  abstract remove(id: string): Promise<boolean>;
+  /** Removes every task in `status` (not `process`); returns how many. */
+  abstract purge(status: TaskStatus): Promise<number>;
+  /** Streamed items of a task from index `from`. */
+  abstract items(id: string, from?: number): Promise<unknown[]>;
+
+  /** Shared state: value of `key` in state `state`. */
+  abstract stateGet(state: string, key: string): Promise<unknown>;
+  abstract stateSet(state: string, key: string, value: unknown): Promise<void>;
+  /** Atomically replaces the value with `fn(value)`; `fn` may run more than once. Returns the new value. */
+  abstract stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown>;
+  /** Atomically adds `by` to a numeric value (missing counts as 0); returns the new value. */
+  abstract stateIncr(state: string, key: string, by: number): Promise<number>;
+  abstract stateDelete(state: string, key: string): Promise<boolean>;
+  abstract stateAll(state: string): Promise<Record<string, unknown>>;
+}

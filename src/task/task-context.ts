@@ -1,0 +1,48 @@
+/**
+ * What a running task knows about itself: `TaskContext` (a class, so it is a DI token) and the
+ * `TaskSelf` handle an `echo` task receives.
+ */
+import type { Broker } from '../broker/broker';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Storage } from '../storage/storage';
+import type { EnqueueOptions } from './task-record';
+import type { TaskHandle } from './task-handle';
+
+/** Adds a task from inside a task; the new task's `parentId` is the caller's id. */
+export type AddTaskFn = <R = unknown>(name: string, args?: unknown[], opts?: EnqueueOptions) => Promise<TaskHandle<R>>;
+
+/** The context of one run, injected by type. */
+export abstract class TaskContext {
+  abstract readonly id: string;
+  abstract readonly name: string;
+  /** 1 on the first run. */
+  abstract readonly attempt: number;
+  abstract readonly parentId: string | undefined;
+  /** Child logger carrying the task id and name. */
+  abstract readonly logger: Logger;
+  /** Aborted on timeout, cancel and shutdown. */
+  abstract readonly signal: AbortSignal;
+  abstract readonly broker: Broker;
+  abstract readonly storage: Storage;
+  abstract readonly config: Config;
+  /** Ends this run as `cancel`; never returns. */
+  abstract cancel(reason?: string): never;
+  /** Keeps `value` on the record as `progress` and emits `task:progress`. */
+  abstract progress(value: unknown): Promise<void>;
+  abstract readonly addTask: AddTaskFn;
+}
+
+/** What an `echo: true` task receives as its first parameter. */
+export interface TaskSelf {
+  readonly id: string;
+  readonly ctx: TaskContext;
+  readonly addTask: AddTaskFn;
+  /** Ends this run as `cancel`; never returns. */
+  cancel(reason?: string): never;
+}
+
+/** Thrown by `ctx.cancel()`; ends the run as `cancel`. Not an error a task should catch. */
+export class CancelSignal {
+  constructor(readonly reason?: string) {}
+}

@@ -1,0 +1,122 @@
+/**
+ * `TaskHandle`: what `addTask` returns. Waits for the result, streams items, cancels.
+ */
+import { ClosedError, TaskCancelledError, TaskFailedError, TaskNotFoundError } from '../errors';
+import type { Broker } from '../broker/broker';
+import type { Storage } from '../storage/storage';
+import type { TaskRecord, TaskStatus } from './task-record';
+
+/** Options of `result()`. */
+export interface ResultOptions {
+  /** Milliseconds to wait; without it, wait until the task ends. */
+  timeout?: number;
+}
+
+/** A handle on one task. */
+export interface TaskHandle<R = unknown> {
+  readonly id: string;
+  /**
+   * The returned value once the task ends. Throws `TaskFailedError` (ended `error`),
+   * `TaskCancelledError` (ended `cancel`) or `ResultTimeoutError` (no end within `timeout`).
+   */
+  result(options?: ResultOptions): Promise<R>;
+  /** Every yielded item from the first, live; throws after the items when the task did not succeed. */
+  stream<T = unknown>(): AsyncIterable<T>;
+  /** Current status, undefined when the record is gone. */
+  status(): Promise<TaskStatus | undefined>;
+  /** Cancels the task; false when unknown or already finished. */
+  cancel(reason?: string): Promise<boolean>;
+}
+
+/** Turns a final record into the value `result()` gives, or the error it throws. */
+export function settleRecord<R>(id: string, rec: TaskRecord | undefined): R {
+  if (rec === undefined) throw new TaskNotFoundError(id, 'id');
+  switch (rec.status) {
+    case 'success':
+      return rec.returning as R;
+    case 'error':
+      throw new TaskFailedError(id, rec.error ?? { name: 'Error', message: 'unknown error' });
+    case 'cancel':
+      throw new TaskCancelledError(id, rec.cancelReason);
+    default:
+      throw new ClosedError('Waiting for a task');
+  }
+}
+
+/** The handle returned by `addTask`. */
+export class QTaskHandle<R = unknown> implements TaskHandle<R> {
+  constructor(
+    readonly id: string,
+    private readonly broker: Broker,
+    private readonly storage: Storage,
+  ) {}
+
+  result(options?: ResultOptions): Promise<R> {
+    const id = this.id;
+    return this.broker.waitFinal(id, options?.timeout).then((rec) => {
+      if (rec === undefined) throw new TaskNotFoundError(id, 'id');
+      return settleRecord<R>(id, rec);
+    });
+  }
+
+  stream<T = unknown>(): AsyncIterable<T> {
+    return { [Symbol.asyncIterator]: () => streamIterator<T>(this.broker, this.id) };
+  }
+
+  async status(): Promise<TaskStatus | undefined> {
+    return (await this.storage.get(this.id))?.status;
+  }
+
+  cancel(reason?: string): Promise<boolean> {
+    return this.broker.cancel(this.id, reason);
+  }
+
+  toJSON(): { id: string } {
+    return { id: this.id };
+  }
+}
+
+function streamIterator<T>(broker: Broker, id: string): AsyncIterator<T> {
+  const buffer: T[] = [];
+  let end: { record: TaskRecord | undefined; error?: Error } | undefined;
+  let wake: (() => void) | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const start = () => {
+    unsubscribe = broker.watchItems(
+      id,
+      0,
+      (item) => {
+        buffer.push(item as T);
+        poke();
+      },
+      (record, error) => {
+        end = { record, error };
+        poke();
+      },
+    );
+  };
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      if (!unsubscribe) start();
+      for (;;) {
+        if (buffer.length > 0) return { value: buffer.shift() as T, done: false };
+        if (end) {
+          if (end.error) throw end.error;
+          if (end.record === undefined) throw new TaskNotFoundError(id, 'id');
+          settleRecord(id, end.record);
+          return { value: undefined, done: true };
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    async return(): Promise<IteratorResult<T>> {
+      unsubscribe?.();
+      return { value: undefined, done: true };
+    },
+  };
+}

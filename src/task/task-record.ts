@@ -1,0 +1,76 @@
+/**
+ * The data kept for every task: its record, status and the options it was enqueued with.
+ */
+import type { TaskErrorInfo } from '../errors';
+
+/** Where a task is in its life. */
+export type TaskStatus = 'new' | 'delayed' | 'process' | 'success' | 'error' | 'cancel' | 'retry';
+
+/** Every status, in life order. */
+export const TASK_STATUSES: readonly TaskStatus[] = ['new', 'delayed', 'process', 'success', 'error', 'cancel', 'retry'];
+
+/** Statuses that end a task. */
+export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['success', 'error', 'cancel']);
+
+/** Backoff between retries. */
+export interface BackoffOptions {
+  type: 'fixed' | 'exponential';
+  /** Base delay in ms (exponential: delay * 2^(attempt-1)). */
+  delay: number;
+}
+
+/** Options of one `addTask`. */
+export interface EnqueueOptions {
+  /** Lower runs first; FIFO among equals. */
+  priority?: number;
+  /** Milliseconds before the task becomes due. */
+  delay?: number;
+  /** Retries after the first attempt. */
+  retry?: number;
+  backoff?: BackoffOptions;
+  /** Milliseconds allowed for one attempt. */
+  timeout?: number;
+  /** Dedup key: a second add with the same id returns the existing task. */
+  id?: string;
+  /** Drop the record as soon as the task succeeds (its `result()` still settles). */
+  removeOnComplete?: boolean;
+  /** Set by nested `addTask` calls. */
+  parentId?: string;
+}
+
+/** A task as kept by the storage. Arguments and results are JSON. */
+export interface TaskRecord {
+  id: string;
+  name: string;
+  status: TaskStatus;
+  priority: number;
+  args: unknown[];
+  /** 0 until it runs, 1 on the first run. */
+  attempt: number;
+  progress?: unknown;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  returning?: unknown;
+  error?: TaskErrorInfo;
+  cancelReason?: string;
+  parentId?: string;
+  workerId?: string;
+  /** When a delayed or retrying task becomes due (ms since epoch). */
+  runAt?: number;
+  /** Retries allowed after the first attempt. */
+  retry?: number;
+  backoff?: BackoffOptions;
+  timeout?: number;
+  removeOnComplete?: boolean;
+  /** How many times its lease expired while it ran. */
+  stalls?: number;
+  /** Enqueue sequence, for stable newest-first listing. */
+  seq?: number;
+}
+
+/** True for `success`, `error` and `cancel`. */
+export function isFinal(status: TaskStatus): boolean {
+  return status === 'success' || status === 'error' || status === 'cancel';
+}

@@ -1,0 +1,354 @@
+/**
+ * One attempt of one task: injection, middleware, generators, timeout and cancel, and the
+ * retry decision. A plain task (no injection, middleware, hooks or timeout) takes a fast path with
+ * no context, no AbortController and no extra promise.
+ */
+import type { Outcome } from '../broker/broker';
+import { DependsToken } from '../depends';
+import type { ParamPlan } from '../discovery/task-definition';
+import { ErrorCodes, QTasksError, TaskErrorInfo, TaskTimeoutError } from '../errors';
+import type { Constructor } from '../metadata';
+import { toJson } from '../task/json';
+import { CancelSignal } from '../task/task-context';
+import { toErrorInfo } from '../task/task-error-info';
+import type { TaskRecord } from '../task/task-record';
+import { RunContext } from './run-context';
+import type { PreparedTask, Runtime } from './runtime';
+
+/** What the execution needs from its worker. */
+export interface ExecutionHost {
+  readonly runtime: Runtime;
+  /** Frees the slot; called once when the attempt ends. */
+  release(ex: Execution): void;
+  /** Tracks the final write of an ended attempt (close waits for it). */
+  track(p: Promise<unknown>): void;
+}
+
+type Closer = () => unknown;
+
+/** One running attempt. */
+export class Execution {
+  done = false;
+  deadline = 0;
+  timeoutMs = 0;
+  private controller: AbortController | undefined;
+  private abortReason: unknown = undefined;
+  private ctx: RunContext | undefined;
+  private closers: Closer[] | undefined;
+
+  constructor(
+    private readonly host: ExecutionHost,
+    readonly rec: TaskRecord,
+    private readonly task: PreparedTask,
+  ) {}
+
+  /** Starts the attempt. Never throws. */
+  start(): void {
+    const task = this.task;
+    const hooks = this.host.runtime.hooks;
+    if (
+      !task.def.needsContext &&
+      task.pipeline === undefined &&
+      task.prepareArgs === undefined &&
+      task.acquire === undefined &&
+      task.instance !== undefined &&
+      !hooks.has('task:before') &&
+      !hooks.has('task:after')
+    ) {
+      let value: unknown;
+      try {
+        value = task.fn.apply(task.instance, this.rec.args);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      this.settleValue(value);
+      return;
+    }
+    this.runFull().then(
+      (v) => this.succeed(v),
+      (e) => this.fail(e),
+    );
+  }
+
+  /** The run's AbortSignal, made on first use. */
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Timeout reached: abort and end as a timeout error (or a retry). */
+  timeout(ms: number): void {
+    if (this.done) return;
+    const err = new TaskTimeoutError(ms);
+    this.abort(err);
+    this.fail(err, true);
+  }
+
+  /** Cancel from anywhere: abort and end as `cancel`. */
+  cancel(reason?: string): void {
+    if (this.done) return;
+    this.abort(new CancelSignal(reason));
+    this.complete({ status: 'cancel', reason });
+  }
+
+  /** Shutdown: abort and give the task back to the queue. */
+  handBack(): void {
+    if (this.done) return;
+    this.abort(new QTasksError(ErrorCodes.CLOSED, 'Worker shut down while the task ran; it was handed back to the queue'));
+    this.complete({ status: 'handback' });
+  }
+
+  // ---- running ----
+
+  private async runFull(): Promise<unknown> {
+    const { task, rec } = this;
+    const runtime = this.host.runtime;
+    const ctx = this.context();
+    if (task.acquire) await task.acquire(this.signal());
+    let args = rec.args;
+    if (task.prepareArgs) args = await task.prepareArgs(args);
+    if (runtime.hooks.has('task:before')) {
+      args = (await runtime.hooks.run('task:before', { app: runtime, record: rec, ctx, args })).args ?? args;
+    }
+    if (this.done) return undefined;
+    const instance = task.instance ?? (await this.buildInstance());
+    const params = task.def.params;
+    let callArgs: unknown[];
+    if (params.length === 0) callArgs = args;
+    else {
+      callArgs = [];
+      let next = 0;
+      for (const p of params) callArgs.push(p.kind === 'arg' ? args[next++] : await this.resolve(p));
+      for (; next < args.length; next++) callArgs.push(args[next]);
+    }
+    const body = async () => this.unwrap(await task.fn.apply(instance, callArgs));
+    let result = task.pipeline ? await task.pipeline(ctx, body) : await body();
+    if (runtime.hooks.has('task:after') && !this.done) {
+      result = (await runtime.hooks.run('task:after', { app: runtime, record: rec, ctx, args, result })).result;
+    }
+    return result;
+  }
+
+  private settleValue(value: unknown): void {
+    if (value !== null && typeof value === 'object') {
+      if (typeof (value as PromiseLike<unknown>).then === 'function') {
+        (value as PromiseLike<unknown>).then(
+          (v) => this.settleValue(v),
+          (e) => this.fail(e),
+        );
+        return;
+      }
+      if (isGenerator(value)) {
+        this.iterate(value).then(
+          (v) => this.succeed(v),
+          (e) => this.fail(e),
+        );
+        return;
+      }
+    }
+    this.succeed(value);
+  }
+
+  private unwrap(value: unknown): unknown {
+    return value !== null && typeof value === 'object' && isGenerator(value) ? this.iterate(value) : value;
+  }
+
+  /** Drains a generator: each item (after generateHandler) is stored, streamed and collected. */
+  private async iterate(gen: AsyncIterator<unknown> | Iterator<unknown>): Promise<unknown[]> {
+    const handler = this.task.def.options.generateHandler;
+    const broker = this.host.runtime.broker;
+    const list: unknown[] = [];
+    try {
+      for (;;) {
+        if (this.done) return list;
+        const step = await gen.next();
+        if (step.done) break;
+        let item = step.value;
+        if (handler) item = await handler(item);
+        item = toJson(item, 'Yielded items', `item[${list.length}]`);
+        if (this.done) return list;
+        list.push(item);
+        const pushed = broker.pushItem(this.rec, item);
+        if (pushed instanceof Promise) await pushed;
+      }
+    } finally {
+      if (this.done) await gen.return?.(undefined);
+    }
+    return list;
+  }
+
+  private context(): RunContext {
+    return (this.ctx ??= new RunContext(this.host.runtime, this.rec, this));
+  }
+
+  private async resolve(p: ParamPlan): Promise<unknown> {
+    switch (p.kind) {
+      case 'ctx':
+        return this.context();
+      case 'logger':
+        return this.context().logger;
+      case 'self':
+        return this.context().self();
+      case 'value':
+        return this.host.runtime.value(p.token);
+      case 'depends':
+        return this.openClass(p.cls);
+      case 'factory':
+        return this.openFactory(p.token);
+      default:
+        return undefined;
+    }
+  }
+
+  private async buildInstance(): Promise<object> {
+    const plan = this.task.def.ctor;
+    const values: unknown[] = [];
+    for (const p of plan) values.push(await this.resolve(p));
+    return this.host.runtime.construct(this.task.def, (i) => values[i]);
+  }
+
+  private async openClass(cls: Constructor): Promise<unknown> {
+    const runtime = this.host.runtime;
+    const plan: ParamPlan[] = runtime.dependsPlan(cls);
+    const values: unknown[] = [];
+    for (const p of plan) values.push(await this.resolve(p));
+    const instance = new (cls as new (...a: unknown[]) => { open?: () => unknown; close?: () => unknown })(...values);
+    (this.closers ??= []).push(() => instance.close?.());
+    if (typeof instance.open === 'function') await instance.open();
+    return instance;
+  }
+
+  private async openFactory(token: DependsToken): Promise<unknown> {
+    const made = token.factory(this.context());
+    if (made !== null && typeof made === 'object' && isGenerator(made)) {
+      const gen = made as AsyncGenerator<unknown>;
+      const first = await gen.next();
+      (this.closers ??= []).push(() => gen.return(undefined));
+      return first.value;
+    }
+    return made;
+  }
+
+  // ---- ending ----
+
+  private succeed(value: unknown): void {
+    if (this.done) return;
+    let returning: unknown;
+    try {
+      returning = toJson(value, 'Task results', 'result');
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.complete({ status: 'success', returning });
+  }
+
+  private fail(err: unknown, fromTimeout = false): void {
+    if (this.done) return;
+    if (!fromTimeout && this.abortReason !== undefined) err = this.abortReason;
+    if (err instanceof CancelSignal) {
+      this.complete({ status: 'cancel', reason: err.reason });
+      return;
+    }
+    const error = toErrorInfo(err);
+    const delayMs = this.retryDelay(err);
+    this.complete(delayMs === undefined ? { status: 'error', error } : { status: 'retry', error, delayMs });
+  }
+
+  /** Delay before the next attempt, or undefined when this error ends the task. */
+  private retryDelay(err: unknown): number | undefined {
+    const { rec } = this;
+    const options = this.task.def.options;
+    const retries = rec.retry ?? options.retry ?? 0;
+    if (rec.attempt > retries) return undefined;
+    if (err instanceof QTasksError && (err.code === ErrorCodes.VALIDATION || err.code === ErrorCodes.NOT_SERIALIZABLE)) return undefined;
+    const retryOn = options.retryOn;
+    if (retryOn && retryOn.length > 0 && !retryOn.some((C) => err instanceof (C as unknown as new () => Error))) return undefined;
+    const backoff = rec.backoff ?? options.backoff;
+    if (!backoff) return 0;
+    return backoff.type === 'exponential' ? backoff.delay * 2 ** (rec.attempt - 1) : backoff.delay;
+  }
+
+  private abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  private complete(outcome: Outcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.host.release(this);
+    const runtime = this.host.runtime;
+    const point = hookPoint(outcome);
+    if (this.closers === undefined && (point === undefined || !runtime.hooks.has(point))) {
+      const out = runtime.broker.finish(this.rec, outcome);
+      if (out instanceof Promise) this.host.track(out.then((r) => r && runtime.onSettled?.(r)));
+      else if (out !== undefined) runtime.onSettled?.(out);
+      return;
+    }
+    this.host.track(this.finalize(outcome, point));
+  }
+
+  private async finalize(outcome: Outcome, point: ReturnType<typeof hookPoint>): Promise<void> {
+    const runtime = this.host.runtime;
+    const closers = this.closers;
+    this.closers = undefined;
+    if (closers) {
+      for (let i = closers.length - 1; i >= 0; i--) {
+        try {
+          await closers[i]();
+        } catch (err) {
+          this.context().logger.error('A @Depends resource failed to close', { error: err });
+        }
+      }
+    }
+    if (point !== undefined && runtime.hooks.has(point)) {
+      const view = { ...this.rec, ...recordView(outcome) };
+      await runtime.hooks.run(point, { app: runtime, record: view, ctx: this.ctx, error: (outcome as { error?: TaskErrorInfo }).error, result: (outcome as { returning?: unknown }).returning });
+    }
+    const out = await runtime.broker.finish(this.rec, outcome);
+    if (out) runtime.onSettled?.(out);
+  }
+}
+
+function hookPoint(o: Outcome): 'task:success' | 'task:error' | 'task:retry' | 'task:cancel' | undefined {
+  switch (o.status) {
+    case 'success':
+      return 'task:success';
+    case 'error':
+      return 'task:error';
+    case 'retry':
+      return 'task:retry';
+    case 'cancel':
+      return 'task:cancel';
+    default:
+      return undefined;
+  }
+}
+
+function recordView(o: Outcome): Partial<TaskRecord> {
+  const now = Date.now();
+  switch (o.status) {
+    case 'success':
+      return { status: 'success', returning: o.returning, finishedAt: now, updatedAt: now };
+    case 'error':
+      return { status: 'error', error: o.error, finishedAt: now, updatedAt: now };
+    case 'cancel':
+      return { status: 'cancel', cancelReason: o.reason, finishedAt: now, updatedAt: now };
+    case 'retry':
+      return { status: 'retry', error: o.error, updatedAt: now };
+    default:
+      return {};
+  }
+}
+
+const GEN_TAGS = new Set(['[object AsyncGenerator]', '[object Generator]']);
+
+function isGenerator(value: object): value is AsyncIterator<unknown> | Iterator<unknown> {
+  return GEN_TAGS.has(Object.prototype.toString.call(value));
+}

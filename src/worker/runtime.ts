@@ -1,0 +1,51 @@
+/**
+ * What the worker needs from its app, kept narrow so the worker does not depend on the facade.
+ */
+import type { Broker } from '../broker/broker';
+import type { Config } from '../config';
+import type { ParamPlan, TaskDefinition } from '../discovery/task-definition';
+import type { Constructor } from '../metadata';
+import type { Logger } from '../logger';
+import type { Storage } from '../storage/storage';
+import type { AddTaskFn } from '../task/task-context';
+import type { TaskContext } from '../task/task-context';
+import type { TaskRecord } from '../task/task-record';
+import type { HookRunner } from '../plugins/hook-runner';
+
+/** Runs a task's body inside the middleware chain. */
+export type Pipeline = (ctx: TaskContext, body: () => Promise<unknown>) => Promise<unknown>;
+
+/** A definition made ready to run: its instance (when reusable) and its middleware chain. */
+export interface PreparedTask {
+  def: TaskDefinition;
+  /** Built once when the class need not be built per run. */
+  instance: object | undefined;
+  fn: (...args: unknown[]) => unknown;
+  /** Present only when middleware applies. */
+  pipeline: Pipeline | undefined;
+  /** Checks and converts arguments before the run (validation); present only when enabled. */
+  prepareArgs: ((args: unknown[]) => Promise<unknown[]>) | undefined;
+  /** Waits for a rate-limit slot; present only when the task has a rate limit. */
+  acquire: ((signal: AbortSignal) => Promise<void>) | undefined;
+}
+
+/** The app as the worker sees it. */
+export interface Runtime {
+  readonly name: string;
+  readonly broker: Broker;
+  readonly storage: Storage;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly hooks: HookRunner;
+  readonly addTask: AddTaskFn;
+  /** The prepared task of that name. */
+  task(name: string): PreparedTask | undefined;
+  /** An app-wide value (Broker, Storage, Config, state, worker depends, container tokens). */
+  value(token: unknown): unknown;
+  /** Builds a class whose constructor may take run-bound values. */
+  construct(def: TaskDefinition, resolve: (index: number) => unknown): object;
+  /** The constructor plan of a task-scoped @Depends class. */
+  dependsPlan(cls: Constructor): ParamPlan[];
+  /** Called when a record reaches its end in this process (for the test kit's drain). */
+  onSettled?(record: TaskRecord): void;
+}

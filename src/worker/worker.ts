@@ -1,0 +1,144 @@
+/**
+ * The in-process worker: takes claimed tasks from the broker up to its concurrency, runs them,
+ * enforces timeouts with a single timer, and shuts down gracefully.
+ */
+import { hostname } from 'node:os';
+import type { Consumer, WorkerInfo } from '../broker/broker';
+import { ErrorCodes, TaskNotFoundError } from '../errors';
+import { MinHeap } from '../broker/min-heap';
+import { toErrorInfo } from '../task/task-error-info';
+import type { TaskRecord } from '../task/task-record';
+import { Execution, ExecutionHost } from './execution';
+import type { Runtime } from './runtime';
+
+/** Runs tasks of one app in this process. */
+export class Worker implements Consumer, ExecutionHost {
+  readonly workerId: string;
+  readonly startedAt = Date.now();
+  private readonly running = new Map<string, Execution>();
+  private readonly deadlines = new MinHeap<Execution>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineDue = Infinity;
+  private readonly pending = new Set<Promise<unknown>>();
+  private idleWaiters: (() => void)[] = [];
+  private stopping = false;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly concurrency: number,
+    id?: string,
+  ) {
+    this.workerId = id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  capacity(): number {
+    return this.stopping ? 0 : this.concurrency - this.running.size;
+  }
+
+  /** Tasks running now. */
+  get size(): number {
+    return this.running.size;
+  }
+
+  run(record: TaskRecord): void {
+    const task = this.runtime.task(record.name);
+    if (task === undefined) {
+      const out = this.runtime.broker.finish(record, { status: 'error', error: toErrorInfo(new TaskNotFoundError(record.name)) });
+      if (out instanceof Promise) this.track(out);
+      return;
+    }
+    const ex = new Execution(this, record, task);
+    this.running.set(record.id, ex);
+    const timeout = record.timeout ?? task.def.options.timeout;
+    if (timeout !== undefined && timeout > 0) {
+      ex.timeoutMs = timeout;
+      ex.deadline = Date.now() + timeout;
+      this.deadlines.push(ex, ex.deadline);
+      if (ex.deadline < this.deadlineDue) this.armDeadlines();
+    }
+    ex.start();
+  }
+
+  abort(id: string, reason?: string): void {
+    this.running.get(id)?.cancel(reason);
+  }
+
+  info(): WorkerInfo {
+    return {
+      id: this.workerId,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      concurrency: this.concurrency,
+      running: this.running.size,
+      lastSeenAt: Date.now(),
+    };
+  }
+
+  release(ex: Execution): void {
+    if (this.running.get(ex.rec.id) === ex) this.running.delete(ex.rec.id);
+    if (this.running.size === 0 && this.pending.size === 0) this.notifyIdle();
+  }
+
+  track(p: Promise<unknown>): void {
+    const tracked = p.catch((err) => {
+      this.runtime.logger.error('Recording the end of a task failed', { error: err, code: (err as { code?: string }).code ?? ErrorCodes.BROKER_UNAVAILABLE });
+    });
+    this.pending.add(tracked);
+    void tracked.then(() => {
+      this.pending.delete(tracked);
+      if (this.running.size === 0 && this.pending.size === 0) this.notifyIdle();
+    });
+  }
+
+  /**
+   * Stops taking tasks, waits up to `timeoutMs` for running ones, then aborts those left and hands
+   * them back to the queue. Resolves when every end has been recorded.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    await this.runtime.broker.stopConsuming();
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    for (const ex of [...this.running.values()]) ex.handBack();
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlines.clear();
+  }
+
+  /** Resolves when nothing runs and every end has been recorded. */
+  idle(): Promise<void> {
+    if (this.running.size === 0 && this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private armDeadlines(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    // drop finished executions from the top
+    while (this.deadlines.size > 0 && this.deadlines.peek()!.done) this.deadlines.pop();
+    this.deadlineDue = this.deadlines.peekKey();
+    if (this.deadlineDue === Infinity) return;
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, this.deadlineDue - Date.now()));
+  }
+
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    const now = Date.now();
+    while (this.deadlines.peekKey() <= now) {
+      const ex = this.deadlines.pop()!;
+      if (!ex.done) ex.timeout(ex.timeoutMs);
+    }
+    this.armDeadlines();
+  }
+}
