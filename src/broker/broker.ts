@@ -132,4 +132,17 @@ export abstract class Broker {
   abstract isPaused(): Promise<boolean>;
   /** Live workers of the queue. */
   abstract workers(): Promise<WorkerInfo[]>;
+
+  /**
+   * Takes the lock `key` for `ttlMs` if nobody holds it; true when taken. Used so that a timer
+   * tick enqueues once across processes (the lock is never released early: it marks the tick done).
+   */
+  abstract tryLock(key: string, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Sliding-window rate limit shared by every worker of the queue: records one start under `key`
+   * and returns 0 when fewer than `max` starts happened in the last `perMs`; otherwise records
+   * nothing and returns the ms to wait before trying again.
+   */
+  abstract rateLimit(key: string, max: number, perMs: number): Promise<number>;
 }

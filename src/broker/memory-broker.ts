@@ -26,6 +26,8 @@ export class MemoryBroker extends Broker {
   private again = false;
   private closed = false;
   private readonly drainFn = () => this.drain();
+  private readonly locks = new Map<string, number>();
+  private readonly windows = new Map<string, number[]>();
 
   init(ctx: EngineContext, storage: Storage): void {
     if (this.closed) throw new ClosedError('MemoryBroker used');
@@ -236,6 +238,27 @@ export class MemoryBroker extends Broker {
 
   async workers(): Promise<WorkerInfo[]> {
     return this.consumer ? [this.consumer.info()] : [];
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const until = this.locks.get(key);
+    if (until !== undefined && until > now) return false;
+    this.locks.set(key, now + ttlMs);
+    if (this.locks.size > 1024) for (const [k, t] of this.locks) if (t <= now) this.locks.delete(k);
+    return true;
+  }
+
+  async rateLimit(key: string, max: number, perMs: number): Promise<number> {
+    const now = Date.now();
+    let starts = this.windows.get(key);
+    if (!starts) this.windows.set(key, (starts = []));
+    while (starts.length > 0 && starts[0] <= now - perMs) starts.shift();
+    if (starts.length < max) {
+      starts.push(now);
+      return 0;
+    }
+    return Math.max(1, starts[0] + perMs - now);
   }
 
   /** Claims one queued task directly (the test kit's `runTask`); undefined unless it is due. */
