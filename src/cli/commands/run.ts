@@ -1,0 +1,49 @@
+/**
+ * `qtasks -A app run`: starts a worker and keeps it running until SIGTERM or SIGINT, then closes
+ * the app gracefully and exits 0.
+ */
+import type { Command } from '../command';
+import { numberFlag } from '../args';
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'run [--concurrency N] [--exit-when-idle]',
+  summary: 'start a worker in this process (SIGTERM/SIGINT: finish running tasks, exit 0)',
+  beforeLoad(args) {
+    // the config is read when the app is built, so the flag goes in through the environment
+    const concurrency = numberFlag(args.flags, 'concurrency');
+    if (concurrency !== undefined) process.env.QTASKS_CONCURRENCY = String(concurrency);
+  },
+  async run(app, args, io) {
+    await app.start();
+    io.err(`qtasks: worker started on queue "${app.name}" (concurrency ${app.config.concurrency}, tasks: ${app.taskNames().join(', ')})`);
+    const keepAlive = setInterval(() => undefined, 60_000);
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        io.err(`qtasks: ${signal} received, closing (running tasks finish first)`);
+        clearInterval(keepAlive);
+        app.close().then(
+          () => resolve(0),
+          (err) => {
+            io.err(`qtasks: close failed: ${(err as Error).message}`);
+            resolve(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      if (args.flags['exit-when-idle']) {
+        const poll = setInterval(async () => {
+          const c = await app.manager.counts();
+          if (c.new + c.process + c.retry + c.delayed === 0) {
+            clearInterval(poll);
+            stop('idle');
+          }
+        }, 100);
+      }
+    });
+  },
+};

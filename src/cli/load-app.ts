@@ -1,0 +1,71 @@
+/**
+ * Loads the app module named by `-A <module>[:export]`: a compiled `.js` module or a `.ts` one,
+ * compiled on the fly by ts-node with decorator metadata kept.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { QTasks } from '../app/qtasks';
+import { ErrorCodes, QTasksError } from '../errors';
+
+let tsRegistered = false;
+
+/** Makes `require` understand `.ts` files, keeping `design:paramtypes` (esbuild/tsx would drop it). */
+export function registerTypeScript(): void {
+  if (tsRegistered) return;
+  tsRegistered = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tsNode = require('ts-node') as typeof import('ts-node');
+  tsNode.register({
+    transpileOnly: true,
+    compilerOptions: {
+      module: 'commonjs',
+      target: 'es2022',
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      esModuleInterop: true,
+    },
+  });
+}
+
+/** Splits `path/to/app.ts:export` (the export defaults to `app`). */
+export function parseTarget(spec: string): { file: string; exportName: string } {
+  const m = /^(.*?)(?::([A-Za-z_$][\w$]*))?$/.exec(spec);
+  const file = m?.[1] ?? spec;
+  return { file, exportName: m?.[2] ?? 'app' };
+}
+
+/** Loads the app; a function export is called (it may be async) to make the app. */
+export async function loadApp(spec: string, cwd = process.cwd()): Promise<QTasks> {
+  const { file, exportName } = parseTarget(spec);
+  const candidates = [file, `${file}.ts`, `${file}.js`].map((f) => resolve(cwd, f));
+  const path = candidates.find((f) => existsSync(f));
+  if (!path) {
+    throw new QTasksError(
+      ErrorCodes.CLI_MODULE_NOT_FOUND,
+      `Cannot find the app module ${JSON.stringify(file)} (looked for ${candidates.join(', ')}); pass -A path/to/app.ts[:export]`,
+    );
+  }
+  if (/\.(c|m)?ts$/.test(path)) registerTypeScript();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(path) as Record<string, unknown>;
+  let value = mod[exportName] ?? (exportName === 'app' ? (mod.default as Record<string, unknown> | undefined)?.app ?? mod.default : undefined);
+  if (value === undefined) {
+    const names = Object.keys(mod).filter((k) => k !== '__esModule');
+    throw new QTasksError(
+      ErrorCodes.CLI_EXPORT_NOT_FOUND,
+      `${path} has no export named "${exportName}" (it exports: ${names.join(', ') || 'nothing'}); use -A ${file}:<export>`,
+    );
+  }
+  if (typeof value === 'function' && !isApp(value)) value = await (value as () => unknown)();
+  if (!isApp(value)) {
+    throw new QTasksError(
+      ErrorCodes.CLI_EXPORT_NOT_FOUND,
+      `Export "${exportName}" of ${path} is not a QTasks app (or a function returning one)`,
+    );
+  }
+  return value;
+}
+
+function isApp(v: unknown): v is QTasks {
+  return !!v && typeof v === 'object' && typeof (v as QTasks).addTask === 'function' && typeof (v as QTasks).start === 'function';
+}
