@@ -37,5 +37,10 @@ export type { DependsFactory } from './depends';
 export { compose } from './middleware/compose';
 export type { MiddlewareHandler } from './middleware/compose';
 export type { HookEvent, HookReturn } from './plugins/hook-runner';
+export type { HookEvents, AppHookEvent, TaskRunHookEvent, TaskEndHookEvent } from './plugins/hook-events';
+export { RetryError } from './middleware/retry-error';
+export type { RetryErrorOptions } from './middleware/retry-error';
+export { Timers } from './timer/timers';
+export type { TimerOptions, TimerHandle } from './timer/timers';
 
 export * from './errors';

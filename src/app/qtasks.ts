@@ -12,6 +12,9 @@ import { ClosedError, ErrorCodes, QTasksError, TaskNotFoundError } from '../erro
 import { ConsoleLogger, Logger } from '../logger';
 import { Constructor, Metadata } from '../metadata';
 import { HookRunner } from '../plugins/hook-runner';
+import { prepareRateLimit } from '../rate-limit/rate-limiter';
+import { Timers } from '../timer/timers';
+import { prepareValidation } from '../validation/validate-args';
 import { MemoryStorage } from '../storage/memory-storage';
 import { Storage, Storage as StorageToken } from '../storage/storage';
 import { toJsonArgs } from '../task/json';
@@ -57,6 +60,8 @@ export class QTasks {
   readonly broker: Broker;
   readonly storage: Storage;
   readonly manager: TaskManager;
+  /** Cron and interval timers that enqueue tasks while the app is started. */
+  readonly timer: Timers;
   /** @internal */
   readonly registry: TaskRegistry;
   /** @internal */
@@ -100,6 +105,16 @@ export class QTasks {
     this.events = new AppEvents(this.logger);
     this.hooks = new HookRunner(this.logger);
     this.registry = new TaskRegistry(this);
+    this.registry.preparers.push(prepareValidation, prepareRateLimit(this.broker));
+    this.timer = new Timers({
+      broker: this.broker,
+      logger: this.logger,
+      addTask: (name, args) => this.addTask(name, args),
+      definitions: () => this.registry.definitions(),
+    });
+    this.registry.preparers.push((task) => this.timer.check([task.def]));
+    this.lifecycle.start.push(() => this.timer.start());
+    this.lifecycle.close.push(() => this.timer.stop());
     this.manager = new TaskManager(async () => {
       await this.init();
       return { broker: this.broker, storage: this.storage };
@@ -138,6 +153,7 @@ export class QTasks {
   /** Registers task classes (and state, depends, plugin classes). Chainable. */
   register(...classes: Constructor[]): this {
     this.registry.register(classes);
+    this.timer.check(this.registry.definitions());
     for (const cls of classes) if (Metadata.isPlugin(cls)) this.plugin(cls);
     return this;
   }

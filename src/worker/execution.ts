@@ -8,6 +8,7 @@ import { DependsToken } from '../depends';
 import type { ParamPlan } from '../discovery/task-definition';
 import { ErrorCodes, QTasksError, TaskErrorInfo, TaskTimeoutError } from '../errors';
 import type { Constructor } from '../metadata';
+import { RetryError } from '../middleware/retry-error';
 import { toJson } from '../task/json';
 import { CancelSignal } from '../task/task-context';
 import { toErrorInfo } from '../task/task-error-info';
@@ -107,12 +108,13 @@ export class Execution {
   private async runFull(): Promise<unknown> {
     const { task, rec } = this;
     const runtime = this.host.runtime;
+    const app = runtime.app ?? runtime;
     const ctx = this.context();
     if (task.acquire) await task.acquire(this.signal());
     let args = rec.args;
     if (task.prepareArgs) args = await task.prepareArgs(args);
     if (runtime.hooks.has('task:before')) {
-      args = (await runtime.hooks.run('task:before', { app: runtime, record: rec, ctx, args })).args ?? args;
+      args = (await runtime.hooks.run('task:before', { app, record: rec, ctx, args })).args ?? args;
     }
     if (this.done) return undefined;
     const instance = task.instance ?? (await this.buildInstance());
@@ -128,7 +130,7 @@ export class Execution {
     const body = async () => this.unwrap(await task.fn.apply(instance, callArgs));
     let result = task.pipeline ? await task.pipeline(ctx, body) : await body();
     if (runtime.hooks.has('task:after') && !this.done) {
-      result = (await runtime.hooks.run('task:after', { app: runtime, record: rec, ctx, args, result })).result;
+      result = (await runtime.hooks.run('task:after', { app, record: rec, ctx, args, result })).result;
     }
     return result;
   }
@@ -254,7 +256,7 @@ export class Execution {
       this.complete({ status: 'cancel', reason: err.reason });
       return;
     }
-    const error = toErrorInfo(err);
+    const error = toErrorInfo(err instanceof RetryError && err.cause !== undefined ? err.cause : err);
     const delayMs = this.retryDelay(err);
     this.complete(delayMs === undefined ? { status: 'error', error } : { status: 'retry', error, delayMs });
   }
@@ -264,11 +266,16 @@ export class Execution {
     const { rec } = this;
     const options = this.task.def.options;
     const retries = rec.retry ?? options.retry ?? 0;
+    const backoff = rec.backoff ?? options.backoff;
+    if (err instanceof RetryError) {
+      if (rec.attempt > (err.maxRetries ?? retries)) return undefined;
+      if (err.delay !== undefined) return err.delay;
+      return !backoff ? 0 : backoff.type === 'exponential' ? backoff.delay * 2 ** (rec.attempt - 1) : backoff.delay;
+    }
     if (rec.attempt > retries) return undefined;
     if (err instanceof QTasksError && (err.code === ErrorCodes.VALIDATION || err.code === ErrorCodes.NOT_SERIALIZABLE)) return undefined;
     const retryOn = options.retryOn;
     if (retryOn && retryOn.length > 0 && !retryOn.some((C) => err instanceof (C as unknown as new () => Error))) return undefined;
-    const backoff = rec.backoff ?? options.backoff;
     if (!backoff) return 0;
     return backoff.type === 'exponential' ? backoff.delay * 2 ** (rec.attempt - 1) : backoff.delay;
   }
@@ -309,7 +316,7 @@ export class Execution {
     }
     if (point !== undefined && runtime.hooks.has(point)) {
       const view = { ...this.rec, ...recordView(outcome) };
-      await runtime.hooks.run(point, { app: runtime, record: view, ctx: this.ctx, error: (outcome as { error?: TaskErrorInfo }).error, result: (outcome as { returning?: unknown }).returning });
+      await runtime.hooks.run(point, { app: runtime.app ?? runtime, record: view, ctx: this.ctx, error: (outcome as { error?: TaskErrorInfo }).error, result: (outcome as { returning?: unknown }).returning });
     }
     const out = await runtime.broker.finish(this.rec, outcome);
     if (out) runtime.onSettled?.(out);

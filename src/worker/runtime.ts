@@ -32,6 +32,8 @@ export interface PreparedTask {
 /** The app as the worker sees it. */
 export interface Runtime {
   readonly name: string;
+  /** The app this runtime belongs to (what plugin hooks receive as `app`). */
+  readonly app?: object;
   readonly broker: Broker;
   readonly storage: Storage;
   readonly config: Config;
