@@ -56,7 +56,8 @@ export class Explorer {
           ctor,
           params,
           perRun: false,
-          needsContext: params.some(isRunBound),
+          // any injected parameter (not only run-bound ones) rules out the args-only fast path
+          needsContext: params.some((p) => p.kind !== 'arg'),
           paramTypes: Metadata.paramTypes(cls.prototype, method),
         });
       }

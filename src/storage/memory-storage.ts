@@ -86,7 +86,7 @@ export class MemoryStorage extends Storage {
 
   async get(id: string): Promise<TaskRecord | undefined> {
     const rec = this.records.get(id);
-    return rec ? publicRecord(rec) : undefined;
+    return rec ? detached(rec) : undefined;
   }
 
   async list(query: ListQuery = {}): Promise<TaskRecord[]> {
@@ -102,7 +102,7 @@ export class MemoryStorage extends Storage {
     matched.sort((a, b) => b.seq - a.seq);
     const offset = Math.max(0, query.offset ?? 0);
     const limit = query.limit === undefined ? matched.length : Math.max(0, query.limit);
-    return matched.slice(offset, offset + limit).map(publicRecord);
+    return matched.slice(offset, offset + limit).map(detached);
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
@@ -187,6 +187,11 @@ export class MemoryStorage extends Storage {
       this.finishedHead = 0;
     }
   }
+}
+
+/** A copy sharing nothing with the stored record, as a Redis read would give. */
+function detached(rec: MemRecord): TaskRecord {
+  return structuredClone(publicRecord(rec));
 }
 
 function zeroCounts(): Record<TaskStatus, number> {

@@ -1,0 +1,4 @@
+import { storageConformance } from './storage.cases';
+import { forgetMemoryEngines, memoryApp } from './memory-factory';
+
+storageConformance('memory', memoryApp, forgetMemoryEngines, { sharedQueue: true });
