@@ -1,0 +1,219 @@
+/**
+ * The TaskManager suite, written over an engine so that the in-memory and the Redis engines run the
+ * same cases: list (status, name, time, paging), counts, get, retry, cancel, remove, purge,
+ * pause/resume and workers.
+ */
+import 'reflect-metadata';
+import type { QTasks, TaskRecord } from 'qtasks';
+import { gate, OpsTasks, runs } from './fixtures/ops-tasks';
+import { OpsEngine, sleep, uniqueQueue, waitFor } from './helpers';
+
+/** Declares the TaskManager cases on `engine`. */
+export function describeManager(engine: OpsEngine): void {
+  describe(`TaskManager on ${engine.label}`, () => {
+    let apps: QTasks[] = [];
+    let queue: string;
+
+    const make = (start = false): QTasks => {
+      const app = engine.make(queue, { discover: false, concurrency: 4, config: { logLevel: 'silent', shutdownTimeoutMs: 200 } });
+      app.register(OpsTasks);
+      apps.push(app);
+      if (start) void app.start();
+      return app;
+    };
+    const status = async (app: QTasks, id: string) => (await app.manager.get(id))?.status;
+    const final = (app: QTasks, id: string) =>
+      waitFor(`${id} to end`, async () => {
+        const r = await app.manager.get(id);
+        return r && ['success', 'error', 'cancel'].includes(r.status) ? r : undefined;
+      });
+
+    beforeEach(() => {
+      queue = uniqueQueue('mgr');
+      gate.reset();
+      runs.clear();
+      apps = [];
+    });
+
+    afterEach(async () => {
+      gate.open();
+      for (const app of apps) await app.close();
+      await engine.cleanup(queue);
+    });
+
+    it('lists newest first, filtered by status and name, and pages without overlap', async () => {
+      const app = make();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await app.addTask('ops.echo', [i])).id);
+      for (let i = 0; i < 2; i++) ids.push((await app.addTask('ops.fail', [])).id);
+      const delayed = (await app.addTask('ops.echo', ['later'], { delay: 60_000 })).id;
+      ids.push(delayed);
+
+      const all = await app.manager.list();
+      expect(all.map((r) => r.id)).toEqual([...ids].reverse());
+      expect((await app.manager.list({ name: 'ops.fail' })).map((r) => r.id)).toEqual([ids[6], ids[5]]);
+      expect((await app.manager.list({ status: 'delayed' })).map((r) => r.id)).toEqual([delayed]);
+      expect(await app.manager.list({ status: 'new', name: 'ops.echo' })).toHaveLength(5);
+      expect(await app.manager.list({ status: ['new', 'delayed'] })).toHaveLength(8);
+      expect(await app.manager.list({ status: 'success' })).toEqual([]);
+
+      const pages: TaskRecord[][] = [];
+      for (let offset = 0; offset < 9; offset += 3) pages.push(await app.manager.list({ limit: 3, offset }));
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 2]);
+      expect(pages.flat().map((r) => r.id)).toEqual(all.map((r) => r.id));
+      expect(await app.manager.list({ limit: 3, offset: 8 })).toEqual([]);
+    });
+
+    it('lists by creation time (since inclusive, until exclusive)', async () => {
+      const app = make();
+      const early = [(await app.addTask('ops.echo', [1])).id, (await app.addTask('ops.echo', [2])).id];
+      await sleep(5);
+      const cut = Date.now();
+      await sleep(5);
+      const late = [(await app.addTask('ops.echo', [3])).id];
+      expect((await app.manager.list({ since: cut })).map((r) => r.id)).toEqual(late);
+      expect((await app.manager.list({ until: cut })).map((r) => r.id)).toEqual([...early].reverse());
+      expect(await app.manager.list({ since: Date.now() + 60_000 })).toEqual([]);
+    });
+
+    it('counts by status and gets one record', async () => {
+      const app = make();
+      const before = await app.manager.counts();
+      expect(Object.keys(before).sort()).toEqual(['cancel', 'delayed', 'error', 'new', 'process', 'retry', 'success']);
+      expect(Object.values(before).every((n) => n === 0)).toBe(true);
+      const h = await app.addTask('ops.echo', ['x']);
+      await app.addTask('ops.echo', ['y'], { delay: 60_000 });
+      const failing = await app.addTask('ops.fail', ['always']);
+      expect(await app.manager.counts()).toMatchObject({ new: 2, delayed: 1, success: 0, error: 0 });
+      await app.start();
+      await final(app, h.id);
+      await final(app, failing.id);
+      expect(await app.manager.counts()).toMatchObject({ new: 0, delayed: 1, success: 1, error: 1, process: 0 });
+      const rec = await app.manager.get(h.id);
+      expect(rec).toMatchObject({ id: h.id, name: 'ops.echo', status: 'success', args: ['x'], returning: 'x', attempt: 1 });
+      expect((await app.manager.get(failing.id))?.error).toMatchObject({ message: 'ops.fail run 1' });
+      expect(await app.manager.get('no-such-task')).toBeUndefined();
+    });
+
+    it('retries an error or cancel task with the same id and its attempt reset, and nothing else', async () => {
+      const app = make(true);
+      const h = await app.addTask('ops.fail', ['once']);
+      expect((await final(app, h.id)).status).toBe('error');
+      expect(runs.get(h.id)).toBe(1);
+
+      await app.manager.pause();
+      expect(await app.manager.retry(h.id)).toBe(true);
+      const queued = await app.manager.get(h.id);
+      expect(queued).toMatchObject({ id: h.id, status: 'new', attempt: 0 });
+      expect(queued?.error).toBeUndefined();
+      expect(await app.manager.retry(h.id)).toBe(false); // queued: nothing to retry
+      await app.manager.resume();
+      expect(await h.result({ timeout: 5_000 })).toBe('ok on run 2');
+      expect(await app.manager.get(h.id)).toMatchObject({ status: 'success', attempt: 1 });
+
+      expect(await app.manager.retry(h.id)).toBe(false); // success
+      expect(await app.manager.retry('no-such-task')).toBe(false);
+
+      await app.manager.pause();
+      const c = await app.addTask('ops.echo', ['c']);
+      expect(await app.manager.cancel(c.id, 'not now')).toBe(true);
+      expect(await app.manager.get(c.id)).toMatchObject({ status: 'cancel', cancelReason: 'not now' });
+      expect(await app.manager.retry(c.id)).toBe(true);
+      await app.manager.resume();
+      expect(await c.result({ timeout: 5_000 })).toBe('c');
+    });
+
+    it('cancels queued and running tasks, and refuses finished or unknown ones', async () => {
+      const producer = make();
+      const queued = await producer.addTask('ops.echo', [1]);
+      expect(await producer.manager.cancel(queued.id, 'operator')).toBe(true);
+      expect(await producer.manager.get(queued.id)).toMatchObject({ status: 'cancel', cancelReason: 'operator' });
+      expect(await producer.manager.cancel(queued.id)).toBe(false);
+      expect(await producer.manager.cancel('no-such-task')).toBe(false);
+
+      await producer.start();
+      const running = await producer.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      expect(await producer.manager.cancel(running.id, 'stop it')).toBe(true);
+      expect((await final(producer, running.id)).status).toBe('cancel');
+    });
+
+    it('removes and purges tasks, never running ones', async () => {
+      const app = make(true);
+      const running = await app.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(app, running.id)) === 'process');
+      const failed = [await app.addTask('ops.fail', []), await app.addTask('ops.fail', [])];
+      for (const f of failed) await final(app, f.id);
+      const done = await app.addTask('ops.echo', [1]);
+      await final(app, done.id);
+
+      expect(await app.manager.remove(running.id)).toBe(false);
+      expect(await app.manager.purge('process')).toBe(0);
+      expect(await status(app, running.id)).toBe('process');
+
+      expect(await app.manager.remove(done.id)).toBe(true);
+      expect(await app.manager.get(done.id)).toBeUndefined();
+      expect(await app.manager.remove(done.id)).toBe(false);
+      expect(await app.manager.remove('no-such-task')).toBe(false);
+
+      expect(await app.manager.purge('error')).toBe(2);
+      expect(await app.manager.list({ status: 'error' })).toEqual([]);
+      expect(await app.manager.purge('error')).toBe(0);
+      expect(await app.manager.counts()).toMatchObject({ error: 0, success: 0, process: 1 });
+
+      gate.open();
+      expect(await running.result({ timeout: 5_000 })).toBe('released');
+
+      await app.manager.pause();
+      const waiting = await app.addTask('ops.echo', ['never']);
+      expect(await app.manager.remove(waiting.id)).toBe(true);
+      await app.manager.resume();
+      const after = await app.addTask('ops.echo', ['after']);
+      expect(await after.result({ timeout: 5_000 })).toBe('after');
+      expect(await app.manager.get(waiting.id)).toBeUndefined();
+    });
+
+    it('pauses claiming while running work finishes, and resumes', async () => {
+      const app = make(true);
+      const running = await app.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(app, running.id)) === 'process');
+      expect(await app.manager.isPaused()).toBe(false);
+      await app.manager.pause();
+      expect(await app.manager.isPaused()).toBe(true);
+      const held = await app.addTask('ops.echo', ['held']);
+      gate.open();
+      expect(await running.result({ timeout: 5_000 })).toBe('released');
+      await sleep(150);
+      expect(await status(app, held.id)).toBe('new');
+      await app.manager.resume();
+      expect(await app.manager.isPaused()).toBe(false);
+      expect(await held.result({ timeout: 5_000 })).toBe('held');
+    });
+
+    it('lists live workers with what they run, and drops them when they stop', async () => {
+      const producer = make();
+      expect(await producer.manager.workers()).toEqual([]);
+      const worker = engine.shared ? make() : producer;
+      await worker.start();
+      const running = await producer.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      const list = await waitFor('one worker running one task', async () => {
+        const w = await producer.manager.workers();
+        return w.length === 1 && w[0].running === 1 ? w : undefined;
+      });
+      const w = list[0];
+      expect(w).toMatchObject({ pid: process.pid, concurrency: 4, running: 1 });
+      expect(typeof w.id).toBe('string');
+      expect(w.host.length).toBeGreaterThan(0);
+      expect(w.startedAt).toBeLessThanOrEqual(Date.now());
+      expect(w.lastSeenAt).toBeGreaterThanOrEqual(w.startedAt);
+      expect((await producer.manager.get(running.id))?.workerId).toBe(w.id);
+      gate.open();
+      await running.result({ timeout: 5_000 });
+      if (engine.shared) {
+        await worker.close();
+        await waitFor('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
+      }
+    });
+  });
+}
