@@ -10,6 +10,7 @@
 'use strict';
 
 const { PerformanceObserver, performance } = require('node:perf_hooks');
+const { incTask } = require('./lib/inc-task');
 const { median, fmtInt, fmtRatio, header, writeSection, pkgVersion } = require('./lib/report');
 
 const N = Number(process.env.BENCH_TASKS ?? 100_000);
@@ -95,17 +96,6 @@ async function benchOurs(meter) {
   gc();
   res.heapClosedMb = heapMb();
   return res;
-}
-
-let Inc;
-/** `@Task({ name: 'inc' }) class Inc { run(x) { return x + 1; } }`, decorated by hand. */
-function incTask() {
-  if (Inc) return Inc;
-  const { Task } = require('..');
-  Inc = class Inc { run(x) { return x + 1; } };
-  // What TypeScript's __decorate does: a class decorator may return a replacement class.
-  Inc = Task({ name: 'inc' })(Inc) || Inc;
-  return Inc;
 }
 
 async function main() {

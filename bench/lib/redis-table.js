@@ -1,0 +1,93 @@
+/**
+ * Renders the Redis benchmark: one Markdown table of medians, the runs behind them, and the
+ * ratios of qtasks against the best peer for each figure.
+ */
+'use strict';
+
+const { fmtInt, fmtMs, fmtRatio, header } = require('./report');
+
+const NAMES = { qtasks: 'qtasks', bullmq: 'BullMQ', 'bee-queue': 'Bee-Queue' };
+
+/** Columns: key, title, formatter, true when higher is better. */
+const COLUMNS = [
+  ['enqueue', 'enqueue / s', fmtInt, true],
+  ['process1', 'process / s (1 process)', fmtInt, true],
+  ['process2', 'process / s (2 processes)', fmtInt, true],
+  ['p50', 'round trip p50 ms', fmtMs, false],
+  ['p99', 'round trip p99 ms', fmtMs, false],
+];
+
+/** Which workload produces a column (for error messages). */
+const WORKLOAD_OF = { enqueue: 'throughput', process1: 'throughput', process2: 'two processes', p50: 'round trip', p99: 'round trip' };
+
+function cell(row, key, fmt) {
+  const v = row.median[key];
+  if (typeof v === 'number' && !Number.isNaN(v)) return fmt(v);
+  return 'n/a';
+}
+
+/** The best peer (not qtasks) for one column: `{ name, value }` or undefined. */
+function bestPeer(rows, key, higher) {
+  let best;
+  for (const r of rows) {
+    const v = r.median[key];
+    if (r.kind === 'qtasks' || typeof v !== 'number' || Number.isNaN(v)) continue;
+    if (!best || (higher ? v > best.value : v < best.value)) best = { name: NAMES[r.kind], value: v };
+  }
+  return best;
+}
+
+/**
+ * The whole report. `rows`: `{ kind, version, median: { enqueue, process1, process2, p50, p99 },
+ * runs: { key: number[] }, errors: { workload: message } }`.
+ */
+function renderRedis(rows, o) {
+  const lines = [];
+  lines.push(
+    header(`redis: ${o.total.toLocaleString('en-US')} no-op jobs, concurrency ${o.concurrency}, median of ${o.rounds}`, [
+      `Redis ${o.redis} (${o.url.replace(/\/\/[^@]*@/, '//')})`,
+    ]),
+  );
+  lines.push('');
+  lines.push(`| engine | ${COLUMNS.map((c) => c[1]).join(' | ')} |`);
+  lines.push(`|---|${COLUMNS.map(() => '---').join('|')}|`);
+  for (const r of rows) {
+    lines.push(`| ${NAMES[r.kind]} ${r.version} | ${COLUMNS.map(([k, , f]) => cell(r, k, f)).join(' | ')} |`);
+  }
+  lines.push('');
+  const ours = rows.find((r) => r.kind === 'qtasks');
+  if (ours) {
+    for (const [key, title, fmt, higher] of COLUMNS) {
+      const best = bestPeer(rows, key, higher);
+      const mine = ours.median[key];
+      if (!best) continue;
+      if (typeof mine !== 'number' || Number.isNaN(mine)) {
+        const err = ours.errors[WORKLOAD_OF[key]];
+        lines.push(`- ${title}: qtasks n/a${err ? ` (${err})` : ''}; best peer ${best.name} ${fmt(best.value)}`);
+        continue;
+      }
+      const ratio = mine / best.value;
+      const verdict = higher ? `ours / ${best.name}` : `ours / ${best.name} (lower is better)`;
+      lines.push(`- ${title}: ${verdict} **${fmtRatio(ratio)}** (${fmt(mine)} vs ${fmt(best.value)})`);
+    }
+  }
+  for (const r of rows) {
+    for (const [workload, msg] of Object.entries(r.errors)) {
+      if (r.kind !== 'qtasks') lines.push(`- ${NAMES[r.kind]} ${workload}: n/a (${msg})`);
+    }
+  }
+  lines.push('');
+  lines.push('<details><summary>every run</summary>');
+  lines.push('');
+  lines.push(`| engine | ${COLUMNS.map((c) => c[1]).join(' | ')} |`);
+  lines.push(`|---|${COLUMNS.map(() => '---').join('|')}|`);
+  for (const r of rows) {
+    const cells = COLUMNS.map(([k, , f]) => (r.runs[k] ?? []).map(f).join(', ') || 'n/a');
+    lines.push(`| ${NAMES[r.kind]} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('</details>');
+  return lines.join('\n');
+}
+
+module.exports = { renderRedis };

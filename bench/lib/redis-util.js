@@ -1,0 +1,60 @@
+/**
+ * Redis helpers of the benchmarks: connection options from a URL, the server version, and
+ * deleting every key under a prefix after a run.
+ */
+'use strict';
+
+const IORedis = require('ioredis');
+
+/** REDIS_URL or the local default. */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** `{ host, port, username?, password?, db }` of a redis:// URL (ioredis and node-redis take these). */
+function redisOptions(url = REDIS_URL) {
+  const u = new URL(url);
+  const out = { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) };
+  if (u.username) out.username = decodeURIComponent(u.username);
+  if (u.password) out.password = decodeURIComponent(u.password);
+  const db = Number(u.pathname.replace(/^\//, '') || 0);
+  if (db) out.db = db;
+  return out;
+}
+
+/** A plain ioredis client that fails fast when Redis is down. */
+function client(url = REDIS_URL) {
+  return new IORedis(url, { maxRetriesPerRequest: 1, connectTimeout: 3_000, lazyConnect: true });
+}
+
+/** The Redis server version, e.g. "7.0.15"; throws a clear error when Redis is unreachable. */
+async function redisVersion(url = REDIS_URL) {
+  const r = client(url);
+  try {
+    await r.connect();
+    const info = await r.info('server');
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  } catch (err) {
+    throw new Error(`Redis is unreachable at ${url} (set REDIS_URL): ${err.message}`);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Deletes every key starting with `prefix`; returns how many. */
+async function deleteKeys(prefix, url = REDIS_URL) {
+  const r = client(url);
+  let n = 0;
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length > 0) n += await r.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+  return n;
+}
+
+module.exports = { REDIS_URL, redisOptions, redisVersion, deleteKeys };

@@ -1,0 +1,201 @@
+/**
+ * Redis workloads: qtasks against BullMQ and Bee-Queue on the same Redis, in the same run,
+ * interleaved (peer, ours, peer), median of 3, a fresh queue and key prefix per run whose keys are
+ * deleted afterwards:
+ * - throughput: 20k no-op jobs enqueued first in batches of 1,000 (enqueue rate), then one worker
+ *   with concurrency 50 in this process; time until the 20,000th success event;
+ * - two processes: the same with the producer here and two forked worker processes;
+ * - round trip: 1,000 times enqueue one job and wait for its end, worker concurrency 1 here (p50, p99).
+ * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
+ *
+ * Run: `npm run build && node --expose-gc bench/redis.js`
+ * (env: REDIS_URL, BENCH_ROUNDS, BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_ONLY=qtasks,bullmq).
+ */
+'use strict';
+
+const path = require('node:path');
+const { fork } = require('node:child_process');
+const { create, KINDS } = require('./lib/engines');
+const { REDIS_URL, redisVersion, deleteKeys } = require('./lib/redis-util');
+const { median, percentile, pkgVersion } = require('./lib/report');
+const { renderRedis } = require('./lib/redis-table');
+
+const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
+const BATCH = 1_000;
+const CONCURRENCY = 50;
+const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1_000);
+const WARMUP_TRIPS = 100;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PHASE_MS = 60_000;
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+let seq = 0;
+
+/** A queue name and key prefix used by one run only. */
+function fresh(kind) {
+  const id = `${process.pid}-${Date.now().toString(36)}-${++seq}`;
+  return { url: REDIS_URL, name: `bench-${id}`, prefix: `qtb-${kind}-${id}` };
+}
+
+/** Rejects with `what()` when `p` takes longer than `ms`. */
+function within(p, ms, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'function' ? what() : what}`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Closes the engine (bounded) and deletes the run's keys. */
+async function cleanUp(engine, names) {
+  if (engine) await within(engine.close(), 15_000, 'close').catch((e) => warn(`close failed: ${e.message}`));
+  await deleteKeys(`${names.prefix}:`);
+}
+
+function warn(msg) {
+  process.stderr.write(`  ! ${msg}\n`);
+}
+
+/** Enqueues TOTAL jobs, then starts one worker here; returns the enqueue and process rates. */
+async function throughput(kind) {
+  const names = fresh(kind);
+  let engine;
+  try {
+    engine = create(kind, names);
+    const t0 = now();
+    await within(engine.enqueue(TOTAL, BATCH), PHASE_MS, 'enqueue');
+    const enqueueMs = now() - t0;
+    let done = 0;
+    let finish;
+    const all = new Promise((resolve) => (finish = resolve));
+    const worker = await within(engine.worker(CONCURRENCY, () => ++done === TOTAL && finish(now())), PHASE_MS, 'worker ready');
+    const t1 = now();
+    await within(Promise.resolve(worker.run()), PHASE_MS, 'worker start');
+    const end = await within(all, PHASE_MS, () => `${done} of ${TOTAL} succeeded`);
+    return { enqueue: (TOTAL / enqueueMs) * 1000, process1: (TOTAL / (end - t1)) * 1000 };
+  } finally {
+    await cleanUp(engine, names);
+  }
+}
+
+/** Enqueues TOTAL jobs here, then two forked worker processes consume them; returns the rate. */
+async function twoProcesses(kind) {
+  const names = fresh(kind);
+  let producer;
+  const children = [];
+  try {
+    producer = create(kind, names);
+    await within(producer.enqueue(TOTAL, BATCH), PHASE_MS, 'enqueue');
+    let done = 0;
+    let finish;
+    let failed;
+    const all = new Promise((resolve, reject) => {
+      finish = resolve;
+      failed = reject;
+    });
+    const ready = [];
+    for (let i = 0; i < 2; i++) {
+      const child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: CONCURRENCY })]);
+      children.push(child);
+      ready.push(
+        new Promise((resolve, reject) => {
+          child.on('message', (msg) => {
+            if (msg.type === 'ready') resolve();
+            else if (msg.type === 'done' && (done += msg.n) >= TOTAL) finish(now());
+            else if (msg.type === 'error') {
+              reject(new Error(msg.message));
+              failed(new Error(msg.message));
+            }
+          });
+          child.on('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
+        }),
+      );
+    }
+    all.catch(() => undefined);
+    await within(Promise.all(ready), PHASE_MS, 'worker processes ready');
+    const t1 = now();
+    for (const c of children) c.send('go');
+    const end = await within(all, PHASE_MS, () => `${done} of ${TOTAL} succeeded`);
+    return { process2: (TOTAL / (end - t1)) * 1000 };
+  } finally {
+    await Promise.all(children.map((c) => stopChild(c)));
+    await cleanUp(producer, names);
+  }
+}
+
+/** Asks a worker process to close, then kills it if it has not exited within 15 s. */
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      warn(`worker process ${child.pid} did not exit; killing it`);
+      child.kill('SIGKILL');
+    }, 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.send('stop');
+    else child.kill('SIGTERM');
+  });
+}
+
+/** Round trips with a worker of concurrency 1 here; returns p50 and p99 in ms. */
+async function roundTrip(kind) {
+  const names = fresh(kind);
+  let engine;
+  try {
+    engine = create(kind, names);
+    const all = await within(engine.roundTrip(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips');
+    const ms = all.slice(WARMUP_TRIPS);
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+  } finally {
+    await cleanUp(engine, names);
+  }
+}
+
+const WORKLOADS = [
+  ['throughput', throughput],
+  ['two processes', twoProcesses],
+  ['round trip', roundTrip],
+];
+
+async function main() {
+  const redis = await redisVersion(REDIS_URL);
+  const kinds = KINDS.filter((k) => !ONLY || ONLY.includes(k));
+  const runs = Object.fromEntries(kinds.map((k) => [k, { values: {}, errors: {} }]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [workload, fn] of WORKLOADS) {
+      for (const kind of kinds) {
+        const slot = runs[kind];
+        if (slot.errors[workload]) continue;
+        try {
+          const res = await fn(kind);
+          for (const [k, v] of Object.entries(res)) (slot.values[k] ??= []).push(v);
+          const shown = Object.entries(res).map(([k, v]) => `${k} ${v < 100 ? v.toFixed(2) : Math.round(v)}`);
+          process.stderr.write(`  redis round ${r + 1} ${workload} ${kind}: ${shown.join(', ')}\n`);
+        } catch (err) {
+          slot.errors[workload] = err.message.split('\n')[0];
+          warn(`${kind} ${workload}: ${slot.errors[workload]}`);
+        }
+      }
+    }
+  }
+  const rows = kinds.map((kind) => {
+    const med = {};
+    for (const [k, v] of Object.entries(runs[kind].values)) med[k] = median(v);
+    return { kind, version: kind === 'qtasks' ? require('../package.json').version : pkgVersion(kind), median: med, runs: runs[kind].values, errors: runs[kind].errors };
+  });
+  const text = renderRedis(rows, { redis, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
+  console.log(text);
+  if (!ONLY && TOTAL === 20_000 && ROUND_TRIPS === 1_000) require('./lib/report').writeSection('redis', text);
+}
+
+main()
+  .catch((err) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  })
+  // Peers leave sockets or timers behind after close(); the figures are printed.
+  .finally(() => setTimeout(() => process.exit(), 200).unref());
