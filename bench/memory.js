@@ -66,7 +66,7 @@ async function allOf(add) {
 
 async function benchFastq(meter) {
   const fastq = require('fastq');
-  const q = fastq.promise((x) => Promise.resolve(x + 1), CONCURRENCY);
+  const q = fastq.promise(async (x) => x + 1, CONCURRENCY);
   return twice(() => allOf((i) => q.push(i)), meter);
 }
 
