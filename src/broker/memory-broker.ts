@@ -47,7 +47,7 @@ export class MemoryBroker extends Broker {
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     for (const rec of this.storage?.records.values() ?? []) {
-      if (rec.waiters || rec.watchers) this.notifyClosed(rec);
+      if (rec.hasWaiters || rec.watchers) this.notifyClosed(rec);
     }
     this.ready.clear();
     this.delayed.clear();
@@ -166,7 +166,7 @@ export class MemoryBroker extends Broker {
     if (this.closed) return Promise.reject(new ClosedError('result()'));
     return new Promise((resolve, reject) => {
       if (timeoutMs === undefined) {
-        (rec.waiters ??= []).push(resolve);
+        rec.addWaiter(resolve);
         return;
       }
       const waiter = (r: MemRecord) => {
@@ -174,12 +174,10 @@ export class MemoryBroker extends Broker {
         resolve(r);
       };
       const timer = setTimeout(() => {
-        const list = rec.waiters;
-        const at = list ? list.indexOf(waiter) : -1;
-        if (at >= 0) list!.splice(at, 1);
+        rec.removeWaiter(waiter);
         reject(new ResultTimeoutError(id, timeoutMs));
       }, timeoutMs);
-      (rec.waiters ??= []).push(waiter);
+      rec.addWaiter(waiter);
     });
   }
 
@@ -357,11 +355,7 @@ export class MemoryBroker extends Broker {
   // ---- notification ----
 
   private settle(rec: MemRecord, event: keyof EngineEventMap): void {
-    const waiters = rec.waiters;
-    if (waiters !== undefined) {
-      rec.waiters = undefined;
-      for (let i = 0; i < waiters.length; i++) waiters[i](rec);
-    }
+    if (rec.waiter !== undefined || rec.hasWaiters) rec.releaseWaiters();
     const watchers = rec.watchers;
     if (watchers !== undefined) {
       rec.watchers = undefined;
@@ -377,12 +371,11 @@ export class MemoryBroker extends Broker {
 
   private notifyClosed(rec: MemRecord): void {
     const err = new ClosedError('Waiting for a task');
-    const { watchers, waiters } = rec;
+    const watchers = rec.watchers;
     rec.watchers = undefined;
-    rec.waiters = undefined;
     if (watchers) for (const w of watchers) w.onEnd(undefined, err);
     // a waiter handed a record that is not final reports the app as closed
-    if (waiters) for (const w of waiters) w(rec);
+    rec.releaseWaiters();
   }
 
   /** Status counts (for tests and the manager). */

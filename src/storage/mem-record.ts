@@ -1,6 +1,8 @@
 /**
- * The in-memory form of a task record: one object per task with a fixed shape, plus the few
- * internals the memory engine needs (waiters, stream items). Users only ever see copies.
+ * The in-memory form of a task record: one compact object per task. Fields every task uses are
+ * own fields; the rarely set ones (error, progress, retry options, stream items, …) live in one
+ * side object made on first write, so a queued task costs little memory and little GC time.
+ * Users only ever see copies.
  */
 import type { TaskErrorInfo } from '../errors';
 import type { BackoffOptions, TaskRecord, TaskStatus } from '../task/task-record';
@@ -11,33 +13,40 @@ export interface ItemWatcher {
   onEnd: (record: TaskRecord | undefined, error?: Error) => void;
 }
 
+/** The rarely set parts of a record. */
+interface Extras {
+  progress?: unknown;
+  error?: TaskErrorInfo;
+  cancelReason?: string;
+  parentId?: string;
+  runAt?: number;
+  retry?: number;
+  backoff?: BackoffOptions;
+  timeout?: number;
+  removeOnComplete?: boolean;
+  stalls?: number;
+  /** Items yielded by a generator task (every attempt). */
+  items?: unknown[];
+  watchers?: ItemWatcher[];
+  /** Waiting `result()` calls beyond the first. */
+  moreWaiters?: ((record: MemRecord) => void)[];
+}
+
 /** One task in memory. */
 export class MemRecord implements TaskRecord {
   status: TaskStatus;
   attempt = 0;
-  progress: unknown = undefined;
   updatedAt: number;
   startedAt: number | undefined = undefined;
   finishedAt: number | undefined = undefined;
   returning: unknown = undefined;
-  error: TaskErrorInfo | undefined = undefined;
-  cancelReason: string | undefined = undefined;
-  parentId: string | undefined;
   workerId: string | undefined = undefined;
-  runAt: number | undefined;
-  retry: number | undefined;
-  backoff: BackoffOptions | undefined;
-  timeout: number | undefined;
-  removeOnComplete: boolean | undefined;
-  stalls = 0;
   seq = 0;
-  /** Waiting `result()` calls. */
-  waiters: ((record: MemRecord) => void)[] | undefined = undefined;
-  /** Items yielded by a generator task (every attempt). */
-  items: unknown[] | undefined = undefined;
-  watchers: ItemWatcher[] | undefined = undefined;
   /** True while it sits in the ready queue or the delay heap. */
   queued = false;
+  /** The first waiting `result()` call. */
+  waiter: ((record: MemRecord) => void) | undefined = undefined;
+  private x: Extras | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -49,12 +58,72 @@ export class MemRecord implements TaskRecord {
   ) {
     this.status = src.status;
     this.updatedAt = createdAt;
-    this.parentId = src.parentId;
-    this.runAt = src.runAt;
-    this.retry = src.retry;
-    this.backoff = src.backoff;
-    this.timeout = src.timeout;
-    this.removeOnComplete = src.removeOnComplete;
+    if (
+      src.parentId !== undefined || src.runAt !== undefined || src.retry !== undefined || src.backoff !== undefined ||
+      src.timeout !== undefined || src.removeOnComplete !== undefined
+    ) {
+      this.x = {
+        parentId: src.parentId,
+        runAt: src.runAt,
+        retry: src.retry,
+        backoff: src.backoff,
+        timeout: src.timeout,
+        removeOnComplete: src.removeOnComplete,
+      };
+    }
+  }
+
+  private get ext(): Extras {
+    return (this.x ??= {});
+  }
+
+  get progress(): unknown { return this.x?.progress; }
+  set progress(v: unknown) { this.ext.progress = v; }
+  get error(): TaskErrorInfo | undefined { return this.x?.error; }
+  set error(v: TaskErrorInfo | undefined) { if (v !== undefined || this.x) this.ext.error = v; }
+  get cancelReason(): string | undefined { return this.x?.cancelReason; }
+  set cancelReason(v: string | undefined) { if (v !== undefined || this.x) this.ext.cancelReason = v; }
+  get parentId(): string | undefined { return this.x?.parentId; }
+  get runAt(): number | undefined { return this.x?.runAt; }
+  set runAt(v: number | undefined) { this.ext.runAt = v; }
+  get retry(): number | undefined { return this.x?.retry; }
+  get backoff(): BackoffOptions | undefined { return this.x?.backoff; }
+  get timeout(): number | undefined { return this.x?.timeout; }
+  get removeOnComplete(): boolean | undefined { return this.x?.removeOnComplete; }
+  get stalls(): number { return this.x?.stalls ?? 0; }
+  set stalls(v: number) { if (v !== 0 || this.x) this.ext.stalls = v; }
+  get items(): unknown[] | undefined { return this.x?.items; }
+  set items(v: unknown[] | undefined) { this.ext.items = v; }
+  get watchers(): ItemWatcher[] | undefined { return this.x?.watchers; }
+  set watchers(v: ItemWatcher[] | undefined) { if (v !== undefined || this.x) this.ext.watchers = v; }
+
+  /** Adds a waiting `result()` call. */
+  addWaiter(fn: (record: MemRecord) => void): void {
+    if (this.waiter === undefined) this.waiter = fn;
+    else (this.ext.moreWaiters ??= []).push(fn);
+  }
+
+  /** Removes a waiting call (its timeout fired). */
+  removeWaiter(fn: (record: MemRecord) => void): void {
+    if (this.waiter === fn) this.waiter = undefined;
+    const more = this.x?.moreWaiters;
+    const at = more ? more.indexOf(fn) : -1;
+    if (at >= 0) more!.splice(at, 1);
+  }
+
+  /** Calls and forgets every waiting call. */
+  releaseWaiters(): void {
+    const first = this.waiter;
+    const more = this.x?.moreWaiters;
+    this.waiter = undefined;
+    if (more) this.x!.moreWaiters = undefined;
+    if (first !== undefined) first(this);
+    if (more) for (const fn of more) fn(this);
+  }
+
+  /** True when someone waits for the end. */
+  get hasWaiters(): boolean {
+    return this.waiter !== undefined || (this.x?.moreWaiters?.length ?? 0) > 0;
   }
 }
 

@@ -4,7 +4,7 @@
  * no context, no AbortController and no extra promise.
  */
 import type { Outcome } from '../broker/broker';
-import { DependsToken } from '../depends';
+import { closeFactory, DependsToken } from '../depends';
 import type { ParamPlan } from '../discovery/task-definition';
 import { ErrorCodes, QTasksError, TaskErrorInfo, TaskTimeoutError } from '../errors';
 import type { Constructor } from '../metadata';
@@ -32,6 +32,8 @@ export class Execution {
   done = false;
   deadline = 0;
   timeoutMs = 0;
+  /** Index in the worker's running list. */
+  slot = -1;
   private controller: AbortController | undefined;
   private abortReason: unknown = undefined;
   private ctx: RunContext | undefined;
@@ -229,7 +231,7 @@ export class Execution {
     if (made !== null && typeof made === 'object' && isGenerator(made)) {
       const gen = made as AsyncGenerator<unknown>;
       const first = await gen.next();
-      (this.closers ??= []).push(() => gen.return(undefined));
+      (this.closers ??= []).push(() => closeFactory(gen));
       return first.value;
     }
     return made;

@@ -15,7 +15,8 @@ import type { Runtime } from './runtime';
 export class Worker implements Consumer, ExecutionHost {
   readonly workerId: string;
   readonly startedAt = Date.now();
-  private readonly running = new Map<string, Execution>();
+  /** Running executions; each knows its index (`slot`) so removal is a swap, no hashing. */
+  private readonly running: Execution[] = [];
   private readonly deadlines = new MinHeap<Execution>();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineDue = Infinity;
@@ -32,12 +33,12 @@ export class Worker implements Consumer, ExecutionHost {
   }
 
   capacity(): number {
-    return this.stopping ? 0 : this.concurrency - this.running.size;
+    return this.stopping ? 0 : this.concurrency - this.running.length;
   }
 
   /** Tasks running now. */
   get size(): number {
-    return this.running.size;
+    return this.running.length;
   }
 
   run(record: TaskRecord): void {
@@ -48,7 +49,8 @@ export class Worker implements Consumer, ExecutionHost {
       return;
     }
     const ex = new Execution(this, record, task);
-    this.running.set(record.id, ex);
+    ex.slot = this.running.length;
+    this.running.push(ex);
     const timeout = record.timeout ?? task.def.options.timeout;
     if (timeout !== undefined && timeout > 0) {
       ex.timeoutMs = timeout;
@@ -60,7 +62,8 @@ export class Worker implements Consumer, ExecutionHost {
   }
 
   abort(id: string, reason?: string): void {
-    this.running.get(id)?.cancel(reason);
+    // at most `concurrency` entries: a scan beats keeping a map on the hot path
+    for (const ex of this.running) if (ex.rec.id === id) return ex.cancel(reason);
   }
 
   info(): WorkerInfo {
@@ -70,14 +73,23 @@ export class Worker implements Consumer, ExecutionHost {
       pid: process.pid,
       startedAt: this.startedAt,
       concurrency: this.concurrency,
-      running: this.running.size,
+      running: this.running.length,
       lastSeenAt: Date.now(),
     };
   }
 
   release(ex: Execution): void {
-    if (this.running.get(ex.rec.id) === ex) this.running.delete(ex.rec.id);
-    if (this.running.size === 0 && this.pending.size === 0) this.notifyIdle();
+    const list = this.running;
+    const at = ex.slot;
+    if (at >= 0 && list[at] === ex) {
+      const last = list.pop()!;
+      if (last !== ex) {
+        list[at] = last;
+        last.slot = at;
+      }
+      ex.slot = -1;
+    }
+    if (list.length === 0 && this.pending.size === 0 && this.idleWaiters.length > 0) this.notifyIdle();
   }
 
   track(p: Promise<unknown>): void {
@@ -87,7 +99,7 @@ export class Worker implements Consumer, ExecutionHost {
     this.pending.add(tracked);
     void tracked.then(() => {
       this.pending.delete(tracked);
-      if (this.running.size === 0 && this.pending.size === 0) this.notifyIdle();
+      if (this.running.length === 0 && this.pending.size === 0) this.notifyIdle();
     });
   }
 
@@ -98,12 +110,12 @@ export class Worker implements Consumer, ExecutionHost {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     await this.runtime.broker.stopConsuming();
-    if (this.running.size > 0) {
+    if (this.running.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
     }
-    for (const ex of [...this.running.values()]) ex.handBack();
+    for (const ex of [...this.running]) ex.handBack();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
@@ -112,7 +124,7 @@ export class Worker implements Consumer, ExecutionHost {
 
   /** Resolves when nothing runs and every end has been recorded. */
   idle(): Promise<void> {
-    if (this.running.size === 0 && this.pending.size === 0) return Promise.resolve();
+    if (this.running.length === 0 && this.pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
