@@ -5,7 +5,7 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { Broker } from '../broker/broker';
 import { Config } from '../config';
-import { DependsToken } from '../depends';
+import { closeFactory, DependsToken } from '../depends';
 import { Explorer } from '../discovery/explorer';
 import { ParamPlan, TaskDefinition, where } from '../discovery/task-definition';
 import { ErrorCodes, QTasksError } from '../errors';
@@ -33,6 +33,7 @@ export class TaskRegistry {
   private readonly classes = new Set<Constructor>();
   private readonly defs = new Map<string, TaskDefinition>();
   private readonly prepared = new Map<string, PreparedTask>();
+  private readonly instances = new Map<Constructor, object>();
   private readonly values = new Map<unknown, unknown>();
   private readonly opening = new Map<unknown, Promise<unknown>>();
   private readonly closers: Closer[] = [];
@@ -122,7 +123,12 @@ export class TaskRegistry {
     const fn = (def.cls.prototype as Record<string, unknown>)[def.method] as (...a: unknown[]) => unknown;
     let instance: object | undefined;
     if (!def.perRun) {
-      instance = this.construct(def.cls, def.ctor.map((p) => this.appValue(p, `${where(def)}`)));
+      // one instance per class: every method task of a class shares it
+      instance = this.instances.get(def.cls);
+      if (instance === undefined) {
+        instance = this.construct(def.cls, def.ctor.map((p) => this.appValue(p, `${where(def)}`)));
+        this.instances.set(def.cls, instance);
+      }
     }
     const mwClasses = [...this.globalMiddleware, ...(def.options.middlewares ?? [])];
     const handlers = mwClasses.map((c) => this.build(c) as MiddlewareHandler);
@@ -225,7 +231,7 @@ export class TaskRegistry {
         if (made && typeof made === 'object' && Object.prototype.toString.call(made) === '[object AsyncGenerator]') {
           const gen = made as AsyncGenerator<unknown>;
           value = (await gen.next()).value;
-          this.closers.push(() => gen.return(undefined));
+          this.closers.push(() => closeFactory(gen));
         } else value = await made;
       } else {
         const cls = token as Constructor;

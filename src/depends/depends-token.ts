@@ -27,3 +27,12 @@ export class DependsToken<T = unknown> {
 export function depends<T>(factory: DependsFactory<T>, options: { scope?: DependsScope } = {}): DependsToken<T> {
   return new DependsToken(factory, options.scope ?? 'task');
 }
+
+/**
+ * Closes a factory generator after use: resumes it past its `yield` so the code after it runs
+ * (`return()` alone would skip that code and run only `finally` blocks).
+ */
+export async function closeFactory(gen: AsyncGenerator<unknown>): Promise<void> {
+  const step = await gen.next();
+  if (!step.done) await gen.return(undefined);
+}
