@@ -14,13 +14,14 @@ import { Constructor, Metadata } from '../metadata';
 import { HookRunner } from '../plugins/hook-runner';
 import { prepareRateLimit } from '../rate-limit/rate-limiter';
 import { Timers } from '../timer/timers';
-import { prepareValidation } from '../validation/validate-args';
+import { prepareValidation, validationDtos } from '../validation/validate-args';
 import { MemoryStorage } from '../storage/memory-storage';
 import { Storage, Storage as StorageToken } from '../storage/storage';
 import { toJsonArgs } from '../task/json';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { PreparedTask, Runtime } from '../worker/runtime';
+import type { WebServer } from '../web/web-server';
 import { Worker } from '../worker/worker';
 import { AppEvent, AppEvents, AppListener } from './app-events';
 import type { QTasksOptions } from './options';
@@ -153,7 +154,9 @@ export class QTasks {
   /** Registers task classes (and state, depends, plugin classes). Chainable. */
   register(...classes: Constructor[]): this {
     this.registry.register(classes);
-    this.timer.check(this.registry.definitions());
+    const defs = this.registry.definitions();
+    this.timer.check(defs);
+    for (const def of defs) validationDtos(def);
     for (const cls of classes) if (Metadata.isPlugin(cls)) this.plugin(cls);
     return this;
   }
@@ -386,6 +389,24 @@ export class QTasks {
   taskNames(): string[] {
     if (this.discover) this.registry.discover();
     return this.registry.definitions().map((d) => d.name);
+  }
+
+  private webServer: WebServer | undefined;
+
+  /**
+   * The web view of this app, made on first use: `await app.web.listen({ port, host, token })`.
+   * `close()` of the app closes it.
+   */
+  get web(): WebServer {
+    if (this.webServer === undefined) {
+      // loaded on first use so that the core never loads the web view
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createWebServer } = require('../web/web-server') as typeof import('../web/web-server');
+      const web = createWebServer(this);
+      this.webServer = web;
+      this.lifecycle.close.push(() => web.close());
+    }
+    return this.webServer;
   }
 
   /** @internal the runtime given to workers. */

@@ -16,17 +16,26 @@ const PLAIN_TYPES = new Set<unknown>([Number, String, Boolean, Object, Array, Fu
 
 /** A registry preparer: fills `prepareArgs` of tasks declared with `validate`. */
 export function prepareValidation(task: PreparedTask): void {
-  const option = task.def.options.validate;
-  if (option === undefined || option === false) return;
-  const dtos = option === true ? dtosFromTypes(task.def) : checkDtoList(task.def, option);
+  const dtos = validationDtos(task.def);
+  if (dtos !== undefined) task.prepareArgs = argsValidator(task.def.name, dtos);
+}
+
+/**
+ * The DTO class of each argument of a task declared with `validate` (undefined without it).
+ * Throws `QTASKS_ERR_BAD_OPTION` when the option names no DTO; `register()` calls it early.
+ */
+export function validationDtos(def: TaskDefinition): (Constructor | undefined)[] | undefined {
+  const option = def.options.validate;
+  if (option === undefined || option === false) return undefined;
+  const dtos = option === true ? dtosFromTypes(def) : checkDtoList(def, option);
   if (dtos.every((d) => d === undefined)) {
     throw new QTasksError(
       ErrorCodes.BAD_OPTION,
-      `${where(task.def)} has validate: true but no parameter is declared with a class type; ` +
+      `${where(def)} has validate: true but no parameter is declared with a class type; ` +
         'declare DTO classes as parameter types (method form, or decorate run()), or give validate: [Dto, ...]',
     );
   }
-  task.prepareArgs = argsValidator(task.def.name, dtos);
+  return dtos;
 }
 
 /** Builds the function that converts and checks one argument list. */
