@@ -1,0 +1,7 @@
+/**
+ * The web view (`qtasks/web`): queues, counts, workers and tasks live in a browser, with actions.
+ * Loaded only when used (`app.web`, `qtasks -A app web`).
+ */
+export { WebServer, createWebServer, DEFAULT_WEB_PORT } from './web-server';
+export type { WebListenOptions, WebAddress } from './web-server';
+export { HttpError } from './http-error';
