@@ -230,6 +230,7 @@ export class QTasks {
     this.registry.prepareAll();
     await this.init();
     await this.registry.openWorkerResources();
+    this.registry.prepareAll(); // classes that take worker resources in their constructor
     if (this.hooks.has('app:start')) await this.hooks.run('app:start', { app: this });
     const worker = new Worker(this.runtime, this.config.concurrency);
     this.worker = worker;

@@ -109,7 +109,8 @@ export class TaskRegistry {
       const def = this.defs.get(name);
       if (def === undefined) return undefined;
       p = this.prepare(def);
-      this.prepared.set(name, p);
+      // a class waiting for a worker resource (before start) is prepared again once it is open
+      if (p.instance !== undefined || def.perRun) this.prepared.set(name, p);
     }
     return p;
   }
@@ -125,7 +126,7 @@ export class TaskRegistry {
     if (!def.perRun) {
       // one instance per class: every method task of a class shares it
       instance = this.instances.get(def.cls);
-      if (instance === undefined) {
+      if (instance === undefined && !def.ctor.some((p) => p.kind === 'value' && this.isUnopenedWorkerResource(p.token))) {
         instance = this.construct(def.cls, def.ctor.map((p) => this.appValue(p, `${where(def)}`)));
         this.instances.set(def.cls, instance);
       }
@@ -206,6 +207,12 @@ export class TaskRegistry {
     }
     this.values.set(token, value);
     return value;
+  }
+
+  /** True for a worker-scoped resource not opened yet (a producer never opens it). */
+  private isUnopenedWorkerResource(token: unknown): boolean {
+    const worker = token instanceof DependsToken || (typeof token === 'function' && Metadata.depends(token as Constructor) !== undefined);
+    return worker && !this.values.has(token);
   }
 
   /** Opens every worker-scoped resource the tasks use (at start). */

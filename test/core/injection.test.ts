@@ -131,6 +131,23 @@ class PlainClass {
   }
 }
 
+/** Method-form class whose constructor takes a worker-scoped resource. */
+class UsesPool {
+  constructor(@Inject(WorkerRes) readonly pool: WorkerRes) {}
+  @Task({ name: 'inj.pool.method' })
+  work() {
+    return this.pool instanceof WorkerRes && WorkerRes.opened;
+  }
+}
+
+@Task({ name: 'inj.pool.class' })
+class ClassUsesPool {
+  constructor(readonly pool: WorkerRes) {}
+  run() {
+    return this.pool instanceof WorkerRes && WorkerRes.opened;
+  }
+}
+
 describe('injection', () => {
   let app: QTasks;
   beforeEach(() => {
@@ -193,6 +210,22 @@ describe('injection', () => {
   it('class form without constructor parameters receives the args', async () => {
     await app.start();
     expect(await (await app.addTask('inj.plain', [6, 7])).result({ timeout: 2_000 })).toBe(42);
+  });
+
+  it('constructors may take worker-scoped depends; a producer adds such tasks without opening them', async () => {
+    const other = new QTasks({ name: `inj-pool-${Date.now()}`, discover: false, config: { logLevel: 'silent' } });
+    try {
+      other.register(UsesPool, ClassUsesPool);
+      const a = await other.addTask('inj.pool.method');
+      const b = await other.addTask('inj.pool.class');
+      expect(WorkerRes.opened).toBe(0);
+      await other.start();
+      expect(await a.result({ timeout: 2_000 })).toBe(1);
+      expect(await b.result({ timeout: 2_000 })).toBe(1);
+    } finally {
+      await other.close();
+    }
+    expect(WorkerRes.closed).toBe(1);
   });
 
   it('the method-form class is built once, with app-wide values in its constructor', async () => {
