@@ -25,6 +25,7 @@ interface Extras {
   timeout?: number;
   removeOnComplete?: boolean;
   stalls?: number;
+  traceparent?: string;
   /** Items yielded by a generator task (every attempt). */
   items?: unknown[];
   watchers?: ItemWatcher[];
@@ -60,7 +61,7 @@ export class MemRecord implements TaskRecord {
     this.updatedAt = createdAt;
     if (
       src.parentId !== undefined || src.runAt !== undefined || src.retry !== undefined || src.backoff !== undefined ||
-      src.timeout !== undefined || src.removeOnComplete !== undefined
+      src.timeout !== undefined || src.removeOnComplete !== undefined || src.traceparent !== undefined
     ) {
       this.x = {
         parentId: src.parentId,
@@ -69,6 +70,7 @@ export class MemRecord implements TaskRecord {
         backoff: src.backoff,
         timeout: src.timeout,
         removeOnComplete: src.removeOnComplete,
+        traceparent: src.traceparent,
       };
     }
   }
@@ -90,6 +92,7 @@ export class MemRecord implements TaskRecord {
   get backoff(): BackoffOptions | undefined { return this.x?.backoff; }
   get timeout(): number | undefined { return this.x?.timeout; }
   get removeOnComplete(): boolean | undefined { return this.x?.removeOnComplete; }
+  get traceparent(): string | undefined { return this.x?.traceparent; }
   get stalls(): number { return this.x?.stalls ?? 0; }
   set stalls(v: number) { if (v !== 0 || this.x) this.ext.stalls = v; }
   get items(): unknown[] | undefined { return this.x?.items; }
@@ -130,7 +133,7 @@ export class MemRecord implements TaskRecord {
 const PUBLIC_KEYS = [
   'id', 'name', 'status', 'priority', 'args', 'attempt', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt',
   'returning', 'error', 'cancelReason', 'parentId', 'workerId', 'runAt', 'retry', 'backoff', 'timeout', 'removeOnComplete',
-  'stalls', 'seq',
+  'stalls', 'seq', 'traceparent',
 ] as const;
 
 /** A plain copy of the public fields, leaving out those that are unset. */

@@ -68,6 +68,8 @@ export interface TaskRecord {
   stalls?: number;
   /** Enqueue sequence, for stable newest-first listing. */
   seq?: number;
+  /** W3C trace context of the producer (set by the tracing plugin), so a run joins its trace. */
+  traceparent?: string;
 }
 
 /** True for `success`, `error` and `cancel`. */

@@ -1,0 +1,5 @@
+/**
+ * `qtasks/pino`: structured logging with pino. Optional: install `pino` to use it.
+ */
+export { PinoLogger } from './pino-logger';
+export { TaskLogPlugin } from './task-log-plugin';
