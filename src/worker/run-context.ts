@@ -14,6 +14,8 @@ import type { Runtime } from './runtime';
 /** Owner of a run's abort state. */
 export interface AbortSource {
   signal(): AbortSignal;
+  /** Ends the run as `cancel` and aborts its signal. */
+  cancel(reason?: string): void;
 }
 
 /** TaskContext bound to one run. */
@@ -62,6 +64,8 @@ export class RunContext extends TaskContext {
   }
 
   cancel(reason?: string): never {
+    // the run ends `cancel` now, even if the task catches the signal and goes on
+    this.abort.cancel(reason);
     throw new CancelSignal(reason);
   }
 

@@ -57,6 +57,17 @@ class Tasks {
     return 'finished';
   }
 
+  /** Catches its own cancel signal and goes on. */
+  @Task({ name: 'ex.swallow' })
+  swallow(ctx: TaskContext) {
+    try {
+      ctx.cancel('inside');
+    } catch {
+      seen.aborted.set(ctx.id, ctx.signal.aborted);
+    }
+    return 'went on';
+  }
+
   @Task({ name: 'ex.busy' })
   async busy(ms: number) {
     seen.running++;
@@ -141,6 +152,14 @@ describe('execution', () => {
     expect(seen.aborted.has(r.id) && seen.aborted.has(t.id)).toBe(true);
     expect(await app.getTask(t.id)).toMatchObject({ status: 'cancel', attempt: 1, cancelReason: 't' });
     expect(broker.outcomes.filter(([id]) => id === t.id)).toEqual([[t.id, 'cancel']]);
+  });
+
+  it('ctx.cancel wins even when the task catches the cancel signal', async () => {
+    await make().start();
+    const h = await app.addTask('ex.swallow');
+    await expect(h.result({ timeout: 2_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+    expect(await app.getTask(h.id)).toMatchObject({ status: 'cancel', cancelReason: 'inside' });
+    expect(seen.aborted.get(h.id)).toBe(true);
   });
 
   it('settling order: record final and depends closed before result() settles and events fire', async () => {
