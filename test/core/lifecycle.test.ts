@@ -1,0 +1,73 @@
+/**
+ * App lifecycle: start() idempotent, close() idempotent from any state, waiting result() and
+ * stream() calls released by close(), bulk addTasks.
+ */
+import 'reflect-metadata';
+import { ErrorCodes, QTasks, Task } from 'qtasks';
+
+let starts = 0;
+
+class LifeTasks {
+  @Task({ name: 'life.add' })
+  add(a: number, b: number) {
+    starts++;
+    return a + b;
+  }
+
+  @Task({ name: 'life.order' })
+  order(label: string) {
+    return label;
+  }
+}
+
+describe('lifecycle', () => {
+  let app: QTasks;
+  beforeEach(() => {
+    starts = 0;
+    app = new QTasks({ name: `life-${Date.now()}`, discover: false, concurrency: 1, config: { logLevel: 'silent' } }).register(LifeTasks);
+  });
+  afterEach(() => app.close());
+
+  it('start() twice starts one worker', async () => {
+    await Promise.all([app.start(), app.start()]);
+    await app.start();
+    expect(await app.manager.workers()).toHaveLength(1);
+    expect(await (await app.addTask('life.add', [1, 1])).result({ timeout: 1_000 })).toBe(2);
+    expect(starts).toBe(1);
+  });
+
+  it('close() of an app never started or used resolves', async () => {
+    await app.close();
+    await app.close();
+    expect(app.isClosed).toBe(true);
+  });
+
+  it('close() releases a waiting result() and stream() with QTASKS_ERR_CLOSED', async () => {
+    const h = await app.addTask('life.add', [1, 2]);
+    const result = h.result();
+    const stream = (async () => {
+      for await (const x of h.stream()) void x;
+    })();
+    await new Promise((r) => setTimeout(r, 10));
+    await app.close();
+    await expect(result).rejects.toMatchObject({ code: ErrorCodes.CLOSED });
+    await expect(stream).rejects.toMatchObject({ code: ErrorCodes.CLOSED });
+    expect(starts).toBe(0);
+  });
+
+  it('addTasks enqueues many tasks at once, in order, keeping priorities', async () => {
+    const hs = await app.addTasks([
+      { name: 'life.order', args: ['c'], opts: { priority: 3 } },
+      { name: 'life.order', args: ['a'], opts: { priority: 1 } },
+      { name: 'life.order', args: ['b'], opts: { priority: 1 } },
+    ]);
+    expect(hs).toHaveLength(3);
+    expect(await app.addTasks([])).toEqual([]);
+    const done: string[] = [];
+    app.on('task:success', (e) => done.push(e.record.returning as string));
+    await app.start();
+    expect(await Promise.all(hs.map((h) => h.result({ timeout: 1_000 })))).toEqual(['c', 'a', 'b']);
+    expect(done).toEqual(['a', 'b', 'c']);
+    await expect(app.addTasks([{ name: 'life.nope' }])).rejects.toMatchObject({ code: ErrorCodes.TASK_NOT_FOUND });
+  });
+});
