@@ -115,6 +115,20 @@ export class TaskRegistry {
     return p;
   }
 
+  /**
+   * Plans method parameters again where a declared class was registered in the container after
+   * `register()` (it was taken for a task argument then). Called at start.
+   */
+  replan(): void {
+    const isToken = (t: unknown) => typeof t === 'function' && this.host.container.isRegistered(t as InjectionToken<unknown>, true);
+    const stale = new Set<Constructor>();
+    for (const d of this.defs.values()) {
+      if (d.form === 'method' && d.params.some((p, i) => p.kind === 'arg' && isToken(d.paramTypes?.[i]))) stale.add(d.cls);
+    }
+    for (const cls of stale) for (const def of this.explorer.explore(cls)) this.defs.set(def.name, def);
+    if (stale.size > 0) this.prepared.clear();
+  }
+
   /** Prepares every task now, so that resolution errors surface at start. */
   prepareAll(): void {
     for (const name of this.defs.keys()) this.task(name);

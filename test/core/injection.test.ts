@@ -148,6 +148,20 @@ class ClassUsesPool {
   }
 }
 
+/** A plain class made injectable by registering it in app.container. */
+class Greeter {
+  greet(who: string) {
+    return `hi ${who}`;
+  }
+}
+
+class UsesGreeter {
+  @Task({ name: 'inj.greeter' })
+  work(greeter: Greeter, who: string) {
+    return greeter.greet(who);
+  }
+}
+
 describe('injection', () => {
   let app: QTasks;
   beforeEach(() => {
@@ -226,6 +240,18 @@ describe('injection', () => {
       await other.close();
     }
     expect(WorkerRes.closed).toBe(1);
+  });
+
+  it('a class registered in app.container is injected by type, even when registered after register()', async () => {
+    const other = new QTasks({ name: `inj-greeter-${Date.now()}`, discover: false, config: { logLevel: 'silent' } });
+    try {
+      other.register(UsesGreeter);
+      other.container.register(Greeter, { useValue: new Greeter() });
+      await other.start();
+      expect(await (await other.addTask('inj.greeter', ['bob'])).result({ timeout: 2_000 })).toBe('hi bob');
+    } finally {
+      await other.close();
+    }
   });
 
   it('the method-form class is built once, with app-wide values in its constructor', async () => {
