@@ -6,12 +6,14 @@ import { ErrorCodes, QTasksError } from '../../errors';
 import type { EnqueueOptions } from '../../task/task-record';
 import { numberFlag } from '../args';
 import type { Command } from '../command';
+import { addFromFile } from './add-file';
 
 export const addCommand: Command = {
   name: 'add',
-  usage: 'add <name> [json-args] [--wait] [--timeout ms] [--priority n] [--delay ms] [--id key] [--retry n] [--local]',
+  usage: 'add <name> [json-args] [--wait] [--timeout ms] [--priority n] [--delay ms] [--id key] [--retry n] [--local] | add --file tasks.json [--wait] [--local]',
   summary: 'enqueue a task; json-args is a JSON array (or one JSON value)',
   async run(app, args, io) {
+    if (args.flags.file !== undefined) return addFromFile(app, args, io);
     const [name, raw] = args.positionals;
     if (!name) throw new QTasksError(ErrorCodes.CLI_USAGE, 'add needs a task name: qtasks -A app add <name> [json-args]');
     let taskArgs: unknown[] = [];

@@ -4,6 +4,8 @@
 import type { Command } from '../command';
 import { addCommand } from './add';
 import { inspectCommand } from './inspect';
+import { purgeCommand } from './purge';
 import { runCommand } from './run';
+import { webCommand } from './web';
 
-export const commands: Command[] = [runCommand, addCommand, inspectCommand];
+export const commands: Command[] = [runCommand, addCommand, inspectCommand, purgeCommand, webCommand];
