@@ -1,0 +1,159 @@
+--[[
+  Records how a batch of attempts ended, then claims the next batch for the same worker.
+  KEYS[1] prios  KEYS[2] delayed  KEYS[3] leases (zset: worker id -> lease deadline)  KEYS[4] cnt
+  KEYS[5] marker  KEYS[6] meta (hash: paused)  KEYS[7] done:success  KEYS[8] done:error
+  KEYS[9] done:cancel (lists of finished ids, oldest first)  KEYS[10] this worker's held set
+  ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
+  ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
+  ARGV[10] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
+  reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish
+  Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
+  attempt, stalls, progress, seq per task), next delayed runAt or '' }.
+]]
+local pfx, ipfx, wpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local nEnd = tonumber(ARGV[10])
+local flags, pub, gone = {}, {}, {}
+local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
+local done = { success = {}, error = {}, cancel = {} }
+local front = {}
+local function many(cmd, key, list)
+  for s = 1, #list, 1000 do redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list))) end
+end
+
+for i = 0, nEnd - 1 do
+  local b = 11 + i * 7
+  local id, kind, data = ARGV[b], ARGV[b + 1], ARGV[b + 2]
+  local k = pfx .. id
+  local f = redis.call('HMGET', k, 'st', 'wid', 'pri', 'cx', 'att')
+  if f[1] ~= 'process' or f[2] ~= wid then
+    flags[i + 1] = '0'
+  else
+    flags[i + 1] = '1'
+    gone[#gone + 1] = id
+    cnt.process = cnt.process - 1
+    if f[4] and (kind == 'r' or kind == 'h') then
+      -- a cancel was asked while it ran: it ends cancelled instead of going back to the queue
+      kind = 'c'
+      data = f[4]
+    end
+    local st
+    if kind == 's' then
+      st = 'success'
+      if ARGV[b + 4] == '1' then
+        redis.call('DEL', k, ipfx .. id)
+        st = nil
+      else
+        redis.call('HSET', k, 'st', st, 'ret', data, 'fa', now, 'up', now)
+      end
+      pub[#pub + 1] = ARGV[b + 6]
+    elseif kind == 'e' then
+      st = 'error'
+      redis.call('HSET', k, 'st', st, 'err', data, 'fa', now, 'up', now)
+      pub[#pub + 1] = ARGV[b + 6]
+    elseif kind == 'c' then
+      st = 'cancel'
+      redis.call('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
+      pub[#pub + 1] = f[4] and ('"' .. id .. '"') or ARGV[b + 6]
+    elseif kind == 'r' then
+      local runAt = tonumber(ARGV[b + 3])
+      cnt.retry = cnt.retry + 1
+      if runAt > now then
+        redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
+        redis.call('ZADD', KEYS[2], runAt, id)
+      else
+        redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now)
+        redis.call('RPUSH', wpfx .. f[3], id)
+        redis.call('ZADD', KEYS[1], f[3], f[3])
+      end
+      pub[#pub + 1] = ARGV[b + 6]
+    else -- handback: back to the front of its level; the attempt does not count
+      redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[5]) or 1) - 1), 'up', now)
+      front[#front + 1] = id
+      front[#front + 1] = f[3]
+      cnt.new = cnt.new + 1
+    end
+    if st then
+      cnt[st] = cnt[st] + 1
+      redis.call('PEXPIRE', k, ttl)
+      if ARGV[b + 5] == '1' then redis.call('PEXPIRE', ipfx .. id, ttl) end
+      local d = done[st]
+      d[#d + 1] = id
+    end
+  end
+end
+if #gone > 0 then
+  many('SREM', KEYS[10], gone)
+  if cnt.retry > 0 or #front > 0 then redis.call('ZADD', KEYS[5], 0, '0') end
+end
+for j = #front - 1, 1, -2 do
+  redis.call('LPUSH', wpfx .. front[j + 1], front[j])
+  redis.call('ZADD', KEYS[1], front[j + 1], front[j + 1])
+end
+many('RPUSH', KEYS[7], done.success)
+many('RPUSH', KEYS[8], done.error)
+many('RPUSH', KEYS[9], done.cancel)
+if #pub > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pub, ',') .. ']') end
+
+-- due delayed tasks join the end of their level
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+for j = 1, #due do
+  local id = due[j]
+  local k = pfx .. id
+  redis.call('ZREM', KEYS[2], id)
+  local f = redis.call('HMGET', k, 'st', 'pri')
+  if f[1] == 'delayed' or f[1] == 'retry' then
+    if f[1] == 'delayed' then
+      redis.call('HSET', k, 'st', 'new')
+      cnt.delayed = cnt.delayed - 1
+      cnt.new = cnt.new + 1
+    end
+    redis.call('RPUSH', wpfx .. f[2], id)
+    redis.call('ZADD', KEYS[1], f[2], f[2])
+  end
+end
+
+-- claim from the lowest level first, FIFO within a level
+local claimed = {}
+local want = tonumber(ARGV[9])
+if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
+  local taken = {}
+  while #taken < want do
+    local lv = redis.call('ZRANGE', KEYS[1], 0, 0)
+    if #lv == 0 then break end
+    local ask = want - #taken
+    local ids = redis.call('LPOP', wpfx .. lv[1], ask)
+    if not ids or #ids < ask then redis.call('ZREM', KEYS[1], lv[1]) end
+    if ids then
+      for j = 1, #ids do
+        local id = ids[j]
+        local k = pfx .. id
+        local f = redis.call('HMGET', k, 'd', 'st', 'att', 'stl', 'prog', 'seq')
+        if f[1] and (f[2] == 'new' or f[2] == 'retry') then
+          local att = (tonumber(f[3]) or 0) + 1
+          redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
+          cnt[f[2]] = cnt[f[2]] - 1
+          taken[#taken + 1] = id
+          local n = #claimed
+          claimed[n + 1] = f[1]
+          claimed[n + 2] = att
+          claimed[n + 3] = f[4] or ''
+          claimed[n + 4] = f[5] or ''
+          claimed[n + 5] = f[6] or ''
+        end
+      end
+    end
+  end
+  if #taken > 0 then
+    many('SADD', KEYS[10], taken)
+    redis.call('ZADD', KEYS[3], ARGV[8], wid)
+    cnt.process = cnt.process + #taken
+    if redis.call('ZCARD', KEYS[1]) > 0 then redis.call('ZADD', KEYS[5], 0, '0') end
+  end
+end
+
+for st, d in pairs(cnt) do
+  if d ~= 0 then redis.call('HINCRBY', KEYS[4], st, d) end
+end
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return { table.concat(flags), claimed, nxt[2] or '' }

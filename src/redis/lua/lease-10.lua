@@ -1,0 +1,98 @@
+--[[
+  Run by every worker each leaseMs/2: renews its lease, keeps its heartbeat, reports cancel requests
+  of the tasks it holds, moves the tasks of workers whose lease expired back to the queue (or ends
+  them after maxStalls), and drops finished records past their ttl.
+  KEYS[1] prios  KEYS[2] leases (zset: worker id -> lease deadline)  KEYS[3] cnt  KEYS[4] marker
+  KEYS[5] workers (hash: id -> info)  KEYS[6] seen (zset: id -> last heartbeat)  KEYS[7] done:success
+  KEYS[8] done:error  KEYS[9] done:cancel  KEYS[10] all
+  ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] held set prefix
+  ARGV[5] event channel  ARGV[6] now  ARGV[7] lease deadline  ARGV[8] worker id ('' for none)
+  ARGV[9] worker info JSON  ARGV[10] max stalls  ARGV[11] result ttl (ms)  ARGV[12] dead after (ms)
+  Returns a flat list of id, cancel reason for tasks this worker holds whose cancel was asked.
+]]
+local pfx, ipfx, wpfx, hpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, wid = tonumber(ARGV[6]), ARGV[8]
+local maxStalls, ttl = tonumber(ARGV[10]), tonumber(ARGV[11])
+local cancels, notify = {}, {}
+local cnt = { new = 0, process = 0, error = 0, cancel = 0 }
+
+if wid ~= '' then
+  if redis.call('SCARD', hpfx .. wid) > 0 then
+    redis.call('ZADD', KEYS[2], ARGV[7], wid)
+    for _, id in ipairs(redis.call('SMEMBERS', hpfx .. wid)) do
+      local cx = redis.call('HGET', pfx .. id, 'cx')
+      if cx then
+        cancels[#cancels + 1] = id
+        cancels[#cancels + 1] = cx
+      end
+    end
+  end
+  redis.call('HSET', KEYS[5], wid, ARGV[9])
+  redis.call('ZADD', KEYS[6], now, wid)
+end
+for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[12]))) do
+  redis.call('HDEL', KEYS[5], w)
+  redis.call('ZREM', KEYS[6], w)
+end
+
+local function final(k, id, st, done, field, value)
+  redis.call('HSET', k, 'st', st, field, value, 'fa', now, 'up', now)
+  redis.call('PEXPIRE', k, ttl)
+  redis.call('PEXPIRE', ipfx .. id, ttl)
+  redis.call('RPUSH', done, id)
+  cnt[st] = cnt[st] + 1
+  notify[#notify + 1] = '"' .. id .. '"'
+end
+
+-- tasks held by workers whose lease expired
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', KEYS[2], dead)
+  local held = hpfx .. dead
+  for _, id in ipairs(redis.call('SMEMBERS', held)) do
+    local k = pfx .. id
+    local f = redis.call('HMGET', k, 'st', 'wid', 'stl', 'pri', 'cx')
+    if f[1] == 'process' and f[2] == dead then
+      cnt.process = cnt.process - 1
+      local stalls = (tonumber(f[3]) or 0) + 1
+      redis.call('HSET', k, 'stl', stalls)
+      if f[5] then
+        final(k, id, 'cancel', KEYS[9], 'cr', f[5])
+      elseif stalls > maxStalls then
+        final(k, id, 'error', KEYS[8], 'err', cjson.encode({ name = 'StalledError', code = 'QTASKS_ERR_STALLED',
+          message = 'The task stalled ' .. stalls .. ' time(s): its worker stopped renewing its lease (crashed or blocked)' }))
+      else
+        redis.call('HSET', k, 'st', 'new', 'up', now)
+        redis.call('LPUSH', wpfx .. f[4], id)
+        redis.call('ZADD', KEYS[1], f[4], f[4])
+        redis.call('ZADD', KEYS[4], 0, '0')
+        cnt.new = cnt.new + 1
+      end
+    end
+  end
+  redis.call('DEL', held)
+end
+
+-- finished records past their ttl (oldest first), and ids of records that are gone
+local statuses = { 'success', 'error', 'cancel' }
+for j = 7, 9 do
+  local st = statuses[j - 6]
+  for _ = 1, 1000 do
+    local id = redis.call('LINDEX', KEYS[j], 0)
+    if not id then break end
+    local cur = redis.call('HGET', pfx .. id, 'st')
+    if cur == st then break end
+    redis.call('LPOP', KEYS[j])
+    cnt[st] = (cnt[st] or 0) - 1
+  end
+end
+for _ = 1, 1000 do
+  local id = redis.call('LINDEX', KEYS[10], 0)
+  if not id or redis.call('EXISTS', pfx .. id) == 1 then break end
+  redis.call('LPOP', KEYS[10])
+end
+
+for st, d in pairs(cnt) do
+  if d ~= 0 then redis.call('HINCRBY', KEYS[3], st, d) end
+end
+if #notify > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(notify, ',') .. ']') end
+return cancels

@@ -1,0 +1,52 @@
+--[[
+  Removes tasks that are not running: the ids given, or every task in one status (purge).
+  KEYS[1] prios  KEYS[2] delayed  KEYS[3] cnt  KEYS[4] done:success  KEYS[5] done:error  KEYS[6] done:cancel
+  ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix
+  ARGV[4] status to purge ('' to remove the ids)  ARGV[5..] ids
+  Returns how many were removed.
+]]
+local pfx, ipfx, wpfx, purge = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local done = { success = KEYS[4], error = KEYS[5], cancel = KEYS[6] }
+local removed = 0
+local function drop(id, st, pri, unlink)
+  if unlink then
+    if done[st] then
+      redis.call('LREM', done[st], 1, id)
+    elseif redis.call('ZREM', KEYS[2], id) == 0 then
+      redis.call('LREM', wpfx .. pri, 1, id)
+    end
+  end
+  redis.call('DEL', pfx .. id, ipfx .. id)
+  redis.call('HINCRBY', KEYS[3], st, -1)
+  removed = removed + 1
+end
+if purge == '' then
+  for i = 5, #ARGV do
+    local f = redis.call('HMGET', pfx .. ARGV[i], 'st', 'pri')
+    if f[1] and f[1] ~= 'process' then drop(ARGV[i], f[1], f[2], true) end
+  end
+  return removed
+end
+-- purge: rebuild each list the status lives in, keeping the others
+local function sweepList(key)
+  local keep = {}
+  for _, id in ipairs(redis.call('LRANGE', key, 0, -1)) do
+    if redis.call('HGET', pfx .. id, 'st') == purge then drop(id, purge, nil, false) else keep[#keep + 1] = id end
+  end
+  redis.call('DEL', key)
+  for s = 1, #keep, 1000 do redis.call('RPUSH', key, unpack(keep, s, math.min(s + 999, #keep))) end
+end
+if done[purge] then
+  sweepList(done[purge])
+else
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    if redis.call('HGET', pfx .. id, 'st') == purge then
+      redis.call('ZREM', KEYS[2], id)
+      drop(id, purge, nil, false)
+    end
+  end
+  if purge ~= 'delayed' then
+    for _, lv in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do sweepList(wpfx .. lv) end
+  end
+end
+return removed

@@ -1,0 +1,76 @@
+/**
+ * Redis key names of one queue. Every key carries the hash tag `{queue}` so that a queue (its
+ * tasks, indexes, state and locks) lives on one Redis Cluster slot.
+ */
+
+/** The keys of one queue under a prefix. */
+export class QueueKeys {
+  /** `prefix:{queue}:` — every key starts with it. */
+  readonly base: string;
+  /** Task hash prefix (`base + 't:' + id`). */
+  readonly task: string;
+  /** Streamed items list prefix (`base + 'i:' + id`). */
+  readonly items: string;
+  /** Ready tasks: one list per priority level (`wait + priority`), FIFO within a level. */
+  readonly wait: string;
+  /** Priority levels that have ready tasks (zset: score and member the priority). */
+  readonly prios: string;
+  /** Delayed tasks and retries waiting for their backoff: score runAt. */
+  readonly delayed: string;
+  /** Workers holding tasks: score their lease deadline. */
+  readonly leases: string;
+  /** Set of tasks a worker holds (`held + workerId`). */
+  readonly held: string;
+  /** Every task id in enqueue order (for `list`; ids of records that are gone are skipped). */
+  readonly all: string;
+  readonly seq: string;
+  /** Tasks per status. */
+  readonly cnt: string;
+  /** Wakes a blocked worker. */
+  readonly marker: string;
+  readonly meta: string;
+  readonly workers: string;
+  readonly seen: string;
+  /** Finished ids per final status, oldest first (expiry walks them from the head). */
+  readonly doneSuccess: string;
+  readonly doneError: string;
+  readonly doneCancel: string;
+  /** Pub/sub channel of the queue (ends, items, progress, cancels). */
+  readonly channel: string;
+
+  constructor(prefix: string, queue: string) {
+    const b = `${prefix}:{${queue}}:`;
+    this.base = b;
+    this.task = b + 't:';
+    this.items = b + 'i:';
+    this.wait = b + 'w:';
+    this.prios = b + 'prios';
+    this.delayed = b + 'delayed';
+    this.leases = b + 'leases';
+    this.held = b + 'held:';
+    this.all = b + 'all';
+    this.seq = b + 'seq';
+    this.cnt = b + 'cnt';
+    this.marker = b + 'marker';
+    this.meta = b + 'meta';
+    this.workers = b + 'workers';
+    this.seen = b + 'seen';
+    this.doneSuccess = b + 'done:success';
+    this.doneError = b + 'done:error';
+    this.doneCancel = b + 'done:cancel';
+    this.channel = b + 'events';
+  }
+
+  /** Hash of state `name`. */
+  state(name: string): string {
+    return this.base + 's:' + name;
+  }
+
+  lock(key: string): string {
+    return this.base + 'lock:' + key;
+  }
+
+  rate(key: string): string {
+    return this.base + 'rl:' + key;
+  }
+}

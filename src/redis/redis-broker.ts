@@ -1,0 +1,223 @@
+/**
+ * Redis Broker: every transition is one Lua script on the queue's keys. Enqueues of one tick are
+ * coalesced into one script call; the worker side lives in {@link RedisConsumerLoop}; results,
+ * items and events arrive through {@link RedisNotifier}.
+ */
+import { Broker, Consumer, EngineContext, Outcome, WorkerInfo } from '../broker/broker';
+import { ClosedError, ErrorCodes, QTasksError } from '../errors';
+import type { Storage } from '../storage/storage';
+import type { TaskRecord } from '../task/task-record';
+import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
+import { RedisConsumerLoop } from './redis-consumer-loop';
+import { RedisNotifier } from './redis-notifier';
+import { RedisStorage } from './redis-storage';
+
+interface PendingEnqueue {
+  records: TaskRecord[];
+  resolve: (r: TaskRecord[]) => void;
+  reject: (e: Error) => void;
+}
+
+/** Largest number of tasks sent in one enqueue script call. */
+const ENQUEUE_CHUNK = 2_000;
+
+/** Moves tasks through their life in Redis; pairs with {@link RedisStorage}. */
+export class RedisBroker extends Broker {
+  private storage!: RedisStorage;
+  private ctx!: EngineContext;
+  private notifier!: RedisNotifier;
+  private loop: RedisConsumerLoop | undefined;
+  private pending: PendingEnqueue[] = [];
+  private pendingCount = 0;
+  private flushScheduled = false;
+  private readonly flushFn = () => this.flush();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  init(ctx: EngineContext, storage: Storage): void {
+    if (this.closed) throw new ClosedError('RedisBroker used');
+    if (!(storage instanceof RedisStorage)) {
+      throw new QTasksError(ErrorCodes.INCOMPATIBLE_ENGINE, 'RedisBroker keeps its records in a RedisStorage: use createRedisEngine() (or the redis option) for both');
+    }
+    if (this.notifier) return;
+    storage.init(ctx);
+    this.ctx = ctx;
+    this.storage = storage;
+    this.notifier = new RedisNotifier(storage, ctx);
+    this.notifier.onCancel = (id, wid, reason) => this.loop?.onCancel(id, wid, reason);
+    this.notifier.start();
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.doClose());
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    if (this.loop) await this.loop.close();
+    this.notifier?.close();
+    if (this.pending.length > 0) {
+      const left = this.pending;
+      this.pending = [];
+      for (const p of left) p.reject(new ClosedError('addTask'));
+    }
+  }
+
+  enqueue(records: TaskRecord[]): Promise<TaskRecord[]> {
+    if (this.closed) return Promise.reject(new ClosedError('addTask'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      this.pendingCount += records.length;
+      if (this.pendingCount >= ENQUEUE_CHUNK) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(this.flushFn);
+      }
+    });
+  }
+
+  /** Sends the enqueues of this tick in one script call. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    this.pendingCount = 0;
+    const k = this.storage.keys;
+    const args: (string | number)[] = [k.task, k.wait];
+    for (const p of batch) {
+      for (const r of p.records) {
+        const delayed = r.status === 'delayed' && r.runAt !== undefined;
+        args.push(r.id, fixedJson(r), String(r.priority), delayed ? r.runAt! : '');
+      }
+    }
+    this.storage
+      .call('addTask', () => this.storage.link.script('enqueue')([k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker], args))
+      .then(
+        (res) => {
+          const out = res as (0 | string[])[];
+          let i = 0;
+          for (const p of batch) {
+            const stored = new Array<TaskRecord>(p.records.length);
+            for (let j = 0; j < p.records.length; j++, i++) {
+              const existing = out[i];
+              stored[j] = existing === 0 ? p.records[j] : (decodeRecord(existing) ?? p.records[j]);
+            }
+            p.resolve(stored);
+          }
+        },
+        (err: Error) => {
+          for (const p of batch) p.reject(err);
+        },
+      );
+  }
+
+  consume(consumer: Consumer): void {
+    if (this.closed) throw new ClosedError('Worker started');
+    if (this.loop) return;
+    this.loop = new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency);
+    this.loop.start();
+  }
+
+  wake(): void {
+    this.loop?.wake();
+  }
+
+  async stopConsuming(): Promise<void> {
+    await this.loop?.stop();
+  }
+
+  finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+    if (!this.loop) return Promise.resolve(undefined);
+    return this.loop.finish(record, outcome);
+  }
+
+  async cancel(id: string, reason?: string): Promise<boolean> {
+    const k = this.storage.keys;
+    const cfg = this.ctx.config;
+    const res = await this.storage.call('cancel', () =>
+      this.storage.link
+        .script('cancel')([k.task + id, k.delayed, k.cnt, k.doneCancel], [k.items + id, k.wait, k.channel, Date.now(), cfg.resultTtlMs, encodeOpt(reason), id]),
+    );
+    return Number(res) > 0;
+  }
+
+  async progress(record: TaskRecord, value: unknown): Promise<void> {
+    record.progress = value;
+    const k = this.storage.keys;
+    const event = JSON.stringify({ id: record.id, name: record.name, progress: value });
+    await this.storage.call('progress', () =>
+      this.storage.link.script('progress')([k.task + record.id], [k.channel, JSON.stringify(value) ?? 'null', Date.now(), event]),
+    );
+  }
+
+  async pushItem(record: TaskRecord, item: unknown): Promise<void> {
+    this.loop?.itemPushed(record.id);
+    const k = this.storage.keys;
+    await this.storage.call('stream item', () =>
+      this.storage.link.script('item')([k.items + record.id, k.task + record.id], [k.channel, JSON.stringify(item) ?? 'null', JSON.stringify(record.id)]),
+    );
+  }
+
+  waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
+    if (this.closed) return Promise.reject(new ClosedError('result()'));
+    return this.notifier.waitFinal(id, timeoutMs);
+  }
+
+  watchItems(
+    id: string,
+    from: number,
+    onItem: (item: unknown, index: number) => void,
+    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+  ): () => void {
+    return this.notifier.watchItems(id, from, onItem, onEnd);
+  }
+
+  async retry(id: string): Promise<boolean> {
+    const k = this.storage.keys;
+    const res = await this.storage.call('retry', () =>
+      this.storage.link.script('retry')([k.task + id, k.prios, k.cnt, k.doneError, k.doneCancel, k.marker], [k.items + id, k.wait, Date.now(), id]),
+    );
+    return Number(res) === 1;
+  }
+
+  async pause(): Promise<void> {
+    await this.storage.call('pause', (r) => r.hset(this.storage.keys.meta, 'paused', '1'));
+  }
+
+  async resume(): Promise<void> {
+    const k = this.storage.keys;
+    await this.storage.call('resume', (r) => r.multi().hdel(k.meta, 'paused').zadd(k.marker, 0, '0').exec());
+  }
+
+  async isPaused(): Promise<boolean> {
+    return (await this.storage.call('isPaused', (r) => r.hexists(this.storage.keys.meta, 'paused'))) === 1;
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const k = this.storage.keys;
+    const since = Date.now() - Math.floor(this.ctx.config.leaseMs * 1.5);
+    const [seen, infos] = await this.storage.call('workers', (r) =>
+      Promise.all([r.zrangebyscore(k.seen, since, '+inf', 'WITHSCORES'), r.hgetall(k.workers)]),
+    );
+    const out: WorkerInfo[] = [];
+    for (let i = 0; i < seen.length; i += 2) {
+      const raw = infos[seen[i]];
+      if (raw === undefined) continue;
+      out.push({ ...(JSON.parse(raw) as WorkerInfo), lastSeenAt: Number(seen[i + 1]) });
+    }
+    return out;
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<boolean> {
+    const res = await this.storage.call('tryLock', (r) => r.set(this.storage.keys.lock(key), '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
+    return res === 'OK';
+  }
+
+  async rateLimit(key: string, max: number, perMs: number): Promise<number> {
+    const now = Date.now();
+    const member = `${now}:${process.pid}:${Math.random().toString(36).slice(2)}`;
+    const res = await this.storage.call('rateLimit', () => this.storage.link.script('rateLimit')([this.storage.keys.rate(key)], [now, max, perMs, member]));
+    return Number(res);
+  }
+}

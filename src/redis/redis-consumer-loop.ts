@@ -1,0 +1,352 @@
+/**
+ * The worker side of the Redis broker. Ends of attempts are batched per tick: one script call
+ * records a batch of ends and claims the next batch (prefetched into a small local buffer, leases
+ * already running). When the queue is empty it blocks on the queue's marker (BZPOPMIN) on its own
+ * connection, never polling. Leases of held tasks are renewed together every leaseMs/2 by a script
+ * that also sweeps expired leases of every worker.
+ */
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Consumer, Outcome } from '../broker/broker';
+import { BrokerUnavailableError } from '../errors';
+import type { TaskRecord } from '../task/task-record';
+import { claimedRecord, encodeOpt } from './record-codec';
+import { isConnectionError } from './redis-link';
+import type { RedisStorage } from './redis-storage';
+
+interface End {
+  rec: TaskRecord;
+  args: string[];
+  stored: TaskRecord | undefined;
+  resolve: (r: TaskRecord | undefined) => void;
+  reject: (e: Error) => void;
+}
+
+const MAX_INFLIGHT = 2;
+const SAFETY_BLOCK_S = 5;
+
+/** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
+export class RedisConsumerLoop {
+  private readonly held = new Map<string, TaskRecord>();
+  private buffer: TaskRecord[] = [];
+  private ends: End[] = [];
+  private readonly withItems = new Set<string>();
+  /** Cancel requests seen before the claim that they are about arrived. */
+  private readonly earlyCancels = new Map<string, string | undefined>();
+  private inflight = 0;
+  private requested = 0;
+  private queueEmpty = false;
+  private scheduled = false;
+  private pumping = false;
+  private stopped = false;
+  private closed = false;
+  private blocking = false;
+  private blocker: Redis | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private waitingReady = false;
+  private readonly prefetch: number;
+  private readonly pumpFn = () => this.pump();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly storage: RedisStorage,
+    private readonly consumer: Consumer,
+    concurrency: number,
+  ) {
+    this.prefetch = Math.min(Math.max(concurrency, 1), 200);
+  }
+
+  get workerId(): string {
+    return this.consumer.workerId;
+  }
+
+  start(): void {
+    this.blocker = this.storage.link.blocker();
+    const every = Math.max(20, Math.floor(this.storage.ctx.config.leaseMs / 2));
+    this.leaseTimer = setInterval(() => this.renew(), every);
+    void this.storage.link.whenReady().then(() => this.renew());
+    this.storage.link.cmd.on('ready', () => {
+      this.queueEmpty = false;
+      this.schedule();
+    });
+    this.schedule();
+  }
+
+  /** A consumer slot came free outside `finish`. */
+  wake(): void {
+    this.schedule();
+  }
+
+  /** Records how an attempt ended; batched with the other ends of this tick. */
+  finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      const end = endOf(rec, outcome, this.withItems.has(rec.id));
+      this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** A running task of this worker streamed an item (its items then expire with it). */
+  itemPushed(id: string): void {
+    this.withItems.add(id);
+  }
+
+  /** A cancel request for a running task (from the queue channel or a lease renewal). */
+  onCancel(id: string, workerId: string, reason: string | undefined): void {
+    if (workerId !== this.workerId || this.closed) return;
+    const rec = this.held.get(id);
+    if (rec === undefined) {
+      this.earlyCancels.set(id, reason);
+      setTimeout(() => this.earlyCancels.delete(id), 5_000).unref();
+      return;
+    }
+    const at = this.buffer.indexOf(rec);
+    if (at >= 0) {
+      this.buffer.splice(at, 1);
+      void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
+    } else {
+      this.consumer.abort(id, reason);
+    }
+  }
+
+  /** Stops claiming; prefetched tasks go back to the queue. Running ones stay held until they end. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+    if (this.blocker) this.storage.link.release(this.blocker);
+    this.blocker = undefined;
+    while (this.inflight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    const back = this.buffer;
+    this.buffer = [];
+    await Promise.all(back.map((rec) => this.finish(rec, { status: 'handback' }).catch(() => undefined)));
+  }
+
+  /** Stops everything; ends not recorded by now reject `QTASKS_ERR_BROKER_UNAVAILABLE`. */
+  async close(): Promise<void> {
+    await this.stop();
+    const deadline = Date.now() + this.storage.link.connectTimeoutMs;
+    while ((this.ends.length > 0 || this.inflight > 0) && Date.now() < deadline) {
+      this.schedule();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.closed = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
+    const left = this.ends;
+    this.ends = [];
+    for (const e of left) e.reject(new BrokerUnavailableError('Recording the end of a task: Redis could not be reached before close'));
+  }
+
+  // ---- the loop ----
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    queueMicrotask(this.pumpFn);
+  }
+
+  private pump(): void {
+    this.scheduled = false;
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    try {
+      const consumer = this.consumer;
+      while (this.buffer.length > 0 && !this.stopped && consumer.capacity() > 0) consumer.run(this.buffer.shift()!);
+      if (!this.storage.link.isReady) {
+        this.afterReady();
+        return;
+      }
+      while (this.inflight < MAX_INFLIGHT) {
+        const want = this.stopped ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
+        const claim = want > 0 && (!this.queueEmpty || this.ends.length > 0) ? want : 0;
+        if (this.ends.length === 0 && claim === 0) break;
+        this.send(claim);
+      }
+      const want = this.stopped ? 0 : consumer.capacity() - this.buffer.length - this.requested;
+      if (want > 0 && this.queueEmpty && this.inflight === 0) this.block();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private send(want: number): void {
+    const s = this.storage;
+    const k = s.keys;
+    const cfg = s.ctx.config;
+    const batch = this.ends;
+    this.ends = [];
+    const now = Date.now();
+    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, batch.length];
+    for (const e of batch) for (const a of e.args) args.push(a);
+    this.inflight++;
+    this.requested += want;
+    s.link
+      .script('finish')([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId], args)
+      .then(
+        (res) => {
+          this.inflight--;
+          this.requested -= want;
+          const [flags, claimed, next] = res as [string, string[], string];
+          for (let i = 0; i < batch.length; i++) {
+            const e = batch[i];
+            if (flags.charCodeAt(i) === 49 /* 1 */) {
+              this.release(e.rec.id);
+              e.resolve(e.stored);
+            } else {
+              this.release(e.rec.id);
+              e.resolve(undefined);
+            }
+          }
+          this.took(claimed, now, want);
+          this.armDue(next);
+          this.notifyIdle();
+          this.schedule();
+        },
+        (err: Error) => {
+          this.inflight--;
+          this.requested -= want;
+          if (isConnectionError(err) && !this.closed) this.ends = batch.concat(this.ends);
+          else {
+            s.ctx.logger.error('Recording task ends failed', { error: err });
+            for (const e of batch) e.reject(err);
+          }
+          this.notifyIdle();
+          this.afterReady();
+        },
+      );
+  }
+
+  private took(claimed: string[], now: number, want: number): void {
+    if (want > 0) this.queueEmpty = claimed.length / 5 < want;
+    for (let i = 0; i < claimed.length; i += 5) {
+      const rec = claimedRecord(claimed[i], Number(claimed[i + 1]), claimed[i + 2], claimed[i + 3], claimed[i + 4], now, this.workerId);
+      this.held.set(rec.id, rec);
+      if (this.stopped) {
+        void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+      } else if (this.earlyCancels.has(rec.id)) {
+        const reason = this.earlyCancels.get(rec.id);
+        this.earlyCancels.delete(rec.id);
+        void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
+      } else {
+        this.buffer.push(rec);
+      }
+    }
+  }
+
+  private release(id: string): void {
+    this.held.delete(id);
+    this.withItems.delete(id);
+  }
+
+  private block(): void {
+    if (this.blocking || !this.blocker || this.stopped) return;
+    this.blocking = true;
+    const blocker = this.blocker;
+    blocker.bzpopmin(this.storage.keys.marker, SAFETY_BLOCK_S).then(
+      () => {
+        this.blocking = false;
+        this.queueEmpty = false;
+        this.schedule();
+      },
+      () => {
+        this.blocking = false;
+        if (this.stopped) return;
+        const retry = () => {
+          this.queueEmpty = false;
+          this.schedule();
+        };
+        if (blocker.status === 'ready') setTimeout(retry, 50);
+        else blocker.once('ready', retry);
+      },
+    );
+  }
+
+  private armDue(next: string): void {
+    if (next === '' || this.stopped) return;
+    const at = Number(next);
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.queueEmpty = false;
+      this.schedule();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  private afterReady(): void {
+    if (this.waitingReady || this.closed) return;
+    this.waitingReady = true;
+    void this.storage.link.whenReady().then(() => {
+      this.waitingReady = false;
+      this.queueEmpty = false;
+      this.schedule();
+    });
+  }
+
+  private notifyIdle(): void {
+    if (this.inflight > 0) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  // ---- leases ----
+
+  private renew(): void {
+    if (this.closed || !this.storage.link.isReady) return;
+    const s = this.storage;
+    const k = s.keys;
+    const cfg = s.ctx.config;
+    const now = Date.now();
+    const info = { ...this.consumer.info(), host: hostname(), lastSeenAt: now };
+    const args: (string | number)[] = [k.task, k.items, k.wait, k.held, k.channel, now, now + cfg.leaseMs, this.workerId, JSON.stringify(info), cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5)];
+    s.link
+      .script('lease')([k.prios, k.leases, k.cnt, k.marker, k.workers, k.seen, k.doneSuccess, k.doneError, k.doneCancel, k.all], args)
+      .then(
+        (res) => {
+          const cancels = res as string[];
+          for (let i = 0; i < cancels.length; i += 2) this.onCancel(cancels[i], this.workerId, decodeReason(cancels[i + 1]));
+        },
+        (err) => {
+          if (!isConnectionError(err)) s.ctx.logger.error('Renewing leases failed', { error: err });
+        },
+      );
+  }
+}
+
+function decodeReason(v: string): string | undefined {
+  return v.charCodeAt(0) === 61 ? v.slice(1) : undefined;
+}
+
+/** The script arguments of one end and the record as it will be stored. */
+function endOf(rec: TaskRecord, o: Outcome, items: boolean): { args: string[]; stored: TaskRecord | undefined } {
+  const now = Date.now();
+  const flagItems = items ? '1' : '';
+  switch (o.status) {
+    case 'success': {
+      const stored: TaskRecord = { ...rec, status: 'success', returning: o.returning, finishedAt: now, updatedAt: now };
+      const roc = rec.removeOnComplete ? '1' : '';
+      return { args: [rec.id, 's', JSON.stringify(o.returning) ?? '', '', roc, flagItems, JSON.stringify(stored)], stored };
+    }
+    case 'error': {
+      const stored: TaskRecord = { ...rec, status: 'error', error: o.error, finishedAt: now, updatedAt: now };
+      return { args: [rec.id, 'e', JSON.stringify(o.error), '', '', flagItems, JSON.stringify(stored)], stored };
+    }
+    case 'cancel': {
+      const stored: TaskRecord = { ...rec, status: 'cancel', cancelReason: o.reason, finishedAt: now, updatedAt: now };
+      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, JSON.stringify(stored)], stored };
+    }
+    case 'retry': {
+      const runAt = now + Math.max(0, o.delayMs);
+      const stored: TaskRecord = { ...rec, status: 'retry', error: o.error, updatedAt: now };
+      if (o.delayMs > 0) stored.runAt = runAt;
+      return { args: [rec.id, 'r', JSON.stringify(o.error), String(runAt), '', flagItems, JSON.stringify(stored)], stored };
+    }
+    default: {
+      const stored: TaskRecord = { ...rec, status: 'new', attempt: Math.max(0, rec.attempt - 1), updatedAt: now };
+      return { args: [rec.id, 'h', '', '', '', flagItems, ''], stored };
+    }
+  }
+}

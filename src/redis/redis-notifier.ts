@@ -1,0 +1,278 @@
+/**
+ * The subscriber side of a Redis engine: one subscriber connection per engine receives the queue's
+ * channel (ends of tasks by batch, streamed items, progress, cancel requests) and settles waiting
+ * `result()` calls, feeds `stream()` readers and fires events in this process. A notification lost
+ * while disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
+ */
+import type { EngineContext, EngineEventMap } from '../broker/broker';
+import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../errors';
+import { isFinal, TaskRecord } from '../task/task-record';
+import type { RedisStorage } from './redis-storage';
+import { decodeOpt } from './record-codec';
+
+interface Waiter {
+  resolve: (r: TaskRecord | undefined) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Watcher {
+  id: string;
+  next: number;
+  onItem: (item: unknown, index: number) => void;
+  onEnd: (record: TaskRecord | undefined, error?: Error) => void;
+  /** A read of stored items is under way: live items wait for it. */
+  loading: boolean;
+  ended: boolean;
+}
+
+/** Called for a cancel request of a running task: (id, workerId, reason). */
+export type CancelHandler = (id: string, workerId: string, reason: string | undefined) => void;
+
+const EVENT_OF: Record<string, keyof EngineEventMap> = { success: 'task:success', error: 'task:error', cancel: 'task:cancel', retry: 'task:retry' };
+const RECHECK_MS = 3_000;
+
+/** Dispatches the queue's channel in this process. */
+export class RedisNotifier {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private subscribed: Promise<void> | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private everReady = false;
+  onCancel: CancelHandler | undefined;
+
+  constructor(
+    private readonly storage: RedisStorage,
+    private readonly ctx: EngineContext,
+  ) {}
+
+  /** Subscribes (in the background: a Redis that is down delays it, it never fails). */
+  start(): void {
+    const sub = this.storage.link.sub;
+    const channel = this.storage.keys.channel;
+    sub.on('message', (_ch: string, msg: string) => this.dispatch(msg));
+    sub.on('ready', () => {
+      if (this.everReady) setTimeout(() => this.recheckAll(), 20).unref();
+      this.everReady = true;
+    });
+    this.subscribed = sub.subscribe(channel).then(() => undefined);
+    this.subscribed.catch(() => undefined);
+  }
+
+  /** Resolves once subscribed; rejects `QTASKS_ERR_BROKER_UNAVAILABLE` after connectTimeoutMs. */
+  ready(what: string): Promise<void> {
+    const sub = this.subscribed!;
+    if (this.storage.link.sub.status === 'ready') return sub;
+    return new Promise((resolve, reject) => {
+      const ms = this.storage.link.connectTimeoutMs;
+      const t = setTimeout(() => reject(new BrokerUnavailableError(`${what}: Redis could not be reached within ${ms} ms (connectTimeoutMs)`)), ms);
+      sub.then(() => {
+        clearTimeout(t);
+        resolve();
+      }, reject);
+    });
+  }
+
+  waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
+    if (this.closed) return Promise.reject(new ClosedError('result()'));
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { resolve, reject, timer: undefined };
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      set.add(w);
+      if (timeoutMs !== undefined) {
+        w.timer = setTimeout(() => {
+          this.dropWaiter(id, w);
+          reject(new ResultTimeoutError(id, timeoutMs));
+        }, timeoutMs);
+      }
+      this.armRecheck();
+      this.ready('result()')
+        .then(() => this.storage.get(id))
+        .then(
+          (rec) => {
+            if (rec === undefined || isFinal(rec.status)) this.settleWaiters(id, rec);
+          },
+          (err: Error) => {
+            if (this.dropWaiter(id, w)) reject(err);
+          },
+        );
+    });
+  }
+
+  watchItems(
+    id: string,
+    from: number,
+    onItem: (item: unknown, index: number) => void,
+    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+  ): () => void {
+    const w: Watcher = { id, next: from, onItem, onEnd, loading: true, ended: false };
+    if (this.closed) {
+      queueMicrotask(() => onEnd(undefined, new ClosedError('stream()')));
+      return () => undefined;
+    }
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(w);
+    this.armRecheck();
+    this.ready('stream()').then(
+      () => this.catchUp(w, true),
+      (err: Error) => this.endWatcher(w, undefined, err),
+    );
+    return () => {
+      w.ended = true;
+      this.dropWatcher(w);
+    };
+  }
+
+  /** Ends every wait with `QTASKS_ERR_CLOSED`. */
+  close(): void {
+    this.closed = true;
+    if (this.recheckTimer) clearInterval(this.recheckTimer);
+    this.recheckTimer = undefined;
+    const err = new ClosedError('Waiting for a task');
+    for (const [id, set] of this.waiters) for (const w of set) this.dropWaiter(id, w) && w.reject(err);
+    for (const set of [...this.watchers.values()]) for (const w of set) this.endWatcher(w, undefined, new ClosedError('stream()'));
+  }
+
+  // ---- messages ----
+
+  private dispatch(msg: string): void {
+    try {
+      const kind = msg.charCodeAt(0);
+      if (kind === 102 /* f */) {
+        const list = JSON.parse(msg.slice(1)) as (TaskRecord | string)[];
+        for (const entry of list) {
+          if (typeof entry === 'string') this.fetchAndSettle(entry);
+          else this.onRecord(entry);
+        }
+      } else if (kind === 105 /* i */) {
+        const [id, index, item] = JSON.parse(msg.slice(1)) as [string, number, unknown];
+        const set = this.watchers.get(id);
+        if (set) for (const w of set) this.onItem(w, index, item);
+      } else if (kind === 112 /* p */) {
+        if (this.ctx.listens('task:progress')) this.ctx.emit('task:progress', JSON.parse(msg.slice(1)));
+      } else if (kind === 99 /* c */) {
+        const [id, wid, reason] = JSON.parse(msg.slice(1)) as [string, string, string];
+        this.onCancel?.(id, wid, decodeOpt(reason));
+      }
+    } catch (err) {
+      this.ctx.logger.error('A malformed message on the queue channel was skipped', { error: err });
+    }
+  }
+
+  private onRecord(rec: TaskRecord): void {
+    if (isFinal(rec.status)) {
+      this.settleWaiters(rec.id, rec);
+      const set = this.watchers.get(rec.id);
+      if (set) for (const w of set) void this.catchUp(w, false, rec);
+    }
+    const event = EVENT_OF[rec.status];
+    if (event !== undefined && this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: rec });
+  }
+
+  /** An end announced by id only (cancel, stall): read the record, then as {@link onRecord}. */
+  private fetchAndSettle(id: string): void {
+    if (!this.waiters.has(id) && !this.watchers.has(id) && !this.ctx.listens('task:cancel') && !this.ctx.listens('task:error')) return;
+    this.storage.get(id).then(
+      (rec) => {
+        if (rec) this.onRecord(rec);
+        else this.settleWaiters(id, undefined);
+      },
+      (err) => this.ctx.logger.warn('Reading a finished task failed', { id, error: err }),
+    );
+  }
+
+  private settleWaiters(id: string, rec: TaskRecord | undefined): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
+    this.waiters.delete(id);
+    for (const w of set) {
+      if (w.timer) clearTimeout(w.timer);
+      w.resolve(rec);
+    }
+  }
+
+  private dropWaiter(id: string, w: Waiter): boolean {
+    const set = this.waiters.get(id);
+    if (!set || !set.delete(w)) return false;
+    if (w.timer) clearTimeout(w.timer);
+    if (set.size === 0) this.waiters.delete(id);
+    return true;
+  }
+
+  // ---- streams ----
+
+  private onItem(w: Watcher, index: number, item: unknown): void {
+    if (w.ended || w.loading || index < w.next) return;
+    if (index > w.next) {
+      void this.catchUp(w, false);
+      return;
+    }
+    w.next++;
+    w.onItem(item, index);
+  }
+
+  /** Reads stored items from `w.next` (and the record), delivers them, ends the watcher if final. */
+  private async catchUp(w: Watcher, first: boolean, final?: TaskRecord): Promise<void> {
+    if (w.ended || (!first && w.loading && final === undefined)) return;
+    w.loading = true;
+    try {
+      const start = w.next;
+      const [items, rec] = await Promise.all([this.storage.items(w.id, start), final ?? this.storage.get(w.id)]);
+      if (w.ended) return;
+      for (let j = 0; j < items.length; j++) {
+        if (start + j !== w.next) continue; // delivered meanwhile by another read
+        w.next++;
+        w.onItem(items[j], start + j);
+      }
+      w.loading = false;
+      if (rec === undefined || isFinal(rec.status)) this.endWatcher(w, rec);
+    } catch (err) {
+      if (first) this.endWatcher(w, undefined, err as Error);
+      else w.loading = false;
+    }
+  }
+
+  private endWatcher(w: Watcher, rec: TaskRecord | undefined, err?: Error): void {
+    if (w.ended) return;
+    w.ended = true;
+    this.dropWatcher(w);
+    w.onEnd(rec, err);
+  }
+
+  private dropWatcher(w: Watcher): void {
+    const set = this.watchers.get(w.id);
+    if (set && set.delete(w) && set.size === 0) this.watchers.delete(w.id);
+  }
+
+  // ---- lost notifications ----
+
+  private armRecheck(): void {
+    if (this.recheckTimer || this.closed) return;
+    this.recheckTimer = setInterval(() => {
+      if (this.waiters.size === 0 && this.watchers.size === 0) {
+        clearInterval(this.recheckTimer);
+        this.recheckTimer = undefined;
+        return;
+      }
+      this.recheckAll();
+    }, RECHECK_MS);
+    this.recheckTimer.unref();
+  }
+
+  /** Re-reads every awaited record (after a reconnect, and now and then). */
+  private recheckAll(): void {
+    if (this.closed) return;
+    for (const id of this.waiters.keys()) {
+      this.storage.get(id).then(
+        (rec) => {
+          if (rec === undefined || isFinal(rec.status)) this.settleWaiters(id, rec);
+        },
+        () => undefined,
+      );
+    }
+    for (const set of this.watchers.values()) for (const w of set) if (!w.loading) void this.catchUp(w, false);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Redis Storage: task records (a hash per task), streamed items, shared state and the manager's
+ * queries. It owns the engine's connections; the {@link RedisBroker} it pairs with uses them too.
+ */
+import type { EngineContext } from '../broker/broker';
+import { ClosedError } from '../errors';
+import { toJson } from '../task/json';
+import { TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
+import { ListQuery, Storage } from '../storage/storage';
+import { QueueKeys } from './queue-keys';
+import { decodeRecord } from './record-codec';
+import { RedisConnectionInput, RedisLink } from './redis-link';
+
+/** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
+export class RedisStorage extends Storage {
+  /** @internal */
+  link!: RedisLink;
+  /** @internal */
+  keys!: QueueKeys;
+  /** @internal */
+  ctx!: EngineContext;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly connection: RedisConnectionInput) {
+    super();
+  }
+
+  init(ctx: EngineContext): void {
+    if (this.closed) throw new ClosedError('RedisStorage used');
+    if (this.link) return;
+    this.ctx = ctx;
+    this.keys = new QueueKeys(ctx.config.prefix, ctx.queue);
+    this.link = new RedisLink(this.connection, ctx.config.connectTimeoutMs);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return (this.closing ??= this.link ? this.link.close() : Promise.resolve());
+  }
+
+  /** Every key of this queue (tests and tools use it to clean up). */
+  async keysOfQueue(): Promise<string[]> {
+    return this.call('keys', (r) => r.keys(this.keys.base.replace(/[*?[\]]/g, '\\$&') + '*'));
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    return decodeRecord(await this.call('get', (r) => r.hgetall(this.keys.task + id).then(flatten)));
+  }
+
+  async list(query: ListQuery = {}): Promise<TaskRecord[]> {
+    const k = this.keys;
+    await this.counts(); // drops expired records first
+    const statuses = query.status === undefined ? '' : (Array.isArray(query.status) ? query.status : [query.status]).join(',');
+    const rows = (await this.call('list', () =>
+      this.link.script('list')([k.all], [
+        k.task,
+        statuses,
+        query.name ?? '',
+        query.since ?? '',
+        query.until ?? '',
+        Math.max(0, query.offset ?? 0),
+        query.limit === undefined ? -1 : Math.max(0, query.limit),
+      ]),
+    )) as string[][];
+    const out: TaskRecord[] = [];
+    for (const row of rows) {
+      const rec = decodeRecord(row);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  async counts(): Promise<Record<TaskStatus, number>> {
+    const k = this.keys;
+    const row = (await this.call('counts', () =>
+      this.link.script('counts')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task]),
+    )) as number[];
+    const out = {} as Record<TaskStatus, number>;
+    for (const s of TASK_STATUSES) out[s] = Number(row[COUNT_ORDER.indexOf(s)] ?? 0);
+    return out;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return (await this.removeScript('remove', '', [id])) > 0;
+  }
+
+  async purge(status: TaskStatus): Promise<number> {
+    if (status === 'process') return 0;
+    return this.removeScript('purge', status, []);
+  }
+
+  async items(id: string, from = 0): Promise<unknown[]> {
+    const raw = await this.call('items', (r) => r.lrange(this.keys.items + id, from, -1));
+    return raw.map((s) => JSON.parse(s));
+  }
+
+  async stateGet(state: string, key: string): Promise<unknown> {
+    const v = await this.call('state get', (r) => r.hget(this.keys.state(state), key));
+    return v === null ? undefined : JSON.parse(v);
+  }
+
+  async stateSet(state: string, key: string, value: unknown): Promise<void> {
+    const v = JSON.stringify(toJson(value, 'State values', key));
+    await this.call('state set', (r) => r.hset(this.keys.state(state), key, v ?? 'null'));
+  }
+
+  async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
+    const hash = this.keys.state(state);
+    let current = await this.call('state update', (r) => r.hget(hash, key));
+    for (;;) {
+      const next = toJson(fn(current === null ? undefined : JSON.parse(current)), 'State values', key);
+      const nextJson = JSON.stringify(next) ?? 'null';
+      const res = (await this.call('state update', () => this.link.script('stateCas')([hash], [key, current ?? '', nextJson]))) as number | [number, string];
+      if (res === 1) return next;
+      const seen = (res as [number, string])[1];
+      current = seen === '' ? null : seen;
+    }
+  }
+
+  async stateIncr(state: string, key: string, by: number): Promise<number> {
+    const v = await this.call('state incr', () => this.link.script('stateIncr')([this.keys.state(state)], [key, by]));
+    return Number(v);
+  }
+
+  async stateDelete(state: string, key: string): Promise<boolean> {
+    return (await this.call('state delete', (r) => r.hdel(this.keys.state(state), key))) > 0;
+  }
+
+  async stateAll(state: string): Promise<Record<string, unknown>> {
+    const all = await this.call('state all', (r) => r.hgetall(this.keys.state(state)));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(all)) out[k] = JSON.parse(v);
+    return out;
+  }
+
+  /** @internal a command with the engine's deadline. */
+  call<T>(what: string, fn: (r: RedisLink['cmd']) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ClosedError(what));
+    return this.link.call(what, fn);
+  }
+
+  private async removeScript(what: string, status: string, ids: string[]): Promise<number> {
+    const k = this.keys;
+    return Number(
+      await this.call(what, () =>
+        this.link.script('remove')([k.prios, k.delayed, k.cnt, k.doneSuccess, k.doneError, k.doneCancel], [k.task, k.items, k.wait, status, ...ids]),
+      ),
+    );
+  }
+}
+
+/** The order of the counts script's reply. */
+const COUNT_ORDER: TaskStatus[] = ['new', 'delayed', 'process', 'retry', 'success', 'error', 'cancel'];
+
+/** HGETALL through `hgetall` gives an object; the codec takes the flat list. */
+function flatten(obj: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const k in obj) out.push(k, obj[k]);
+  return out;
+}
