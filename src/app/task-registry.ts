@@ -54,7 +54,7 @@ export class TaskRegistry {
         throw new QTasksError(ErrorCodes.BAD_DECORATOR, `register() takes classes, got ${cls === null ? 'null' : typeof cls}`);
       }
       if (this.classes.has(cls)) continue;
-      const defs = this.explorer.explore(cls);
+      const defs = this.explorer.explore(cls, this.instances.has(cls));
       const known = defs.length > 0 || Metadata.state(cls) || Metadata.depends(cls) || Metadata.isPlugin(cls) || Metadata.isMiddleware(cls);
       if (!known && explicit) {
         throw new QTasksError(
@@ -76,6 +76,18 @@ export class TaskRegistry {
       this.classes.add(cls);
       this.prepared.clear();
     }
+  }
+
+  /**
+   * Runs the tasks of `cls` on `instance` instead of building the class (another container, such
+   * as NestJS's, built it with its own injection). Call it before `register(cls)`.
+   */
+  registerInstance(cls: Constructor, instance: object): void {
+    if (this.classes.has(cls) && this.instances.get(cls) !== instance) {
+      throw new QTasksError(ErrorCodes.INVALID_STATE, `registerInstance(${cls.name}) after register(${cls.name}): give the instance first`);
+    }
+    this.instances.set(cls, instance);
+    this.prepared.clear();
   }
 
   /** Forgets prepared tasks (their middleware changed). */
@@ -125,7 +137,7 @@ export class TaskRegistry {
     for (const d of this.defs.values()) {
       if (d.form === 'method' && d.params.some((p, i) => p.kind === 'arg' && isToken(d.paramTypes?.[i]))) stale.add(d.cls);
     }
-    for (const cls of stale) for (const def of this.explorer.explore(cls)) this.defs.set(def.name, def);
+    for (const cls of stale) for (const def of this.explorer.explore(cls, this.instances.has(cls))) this.defs.set(def.name, def);
     if (stale.size > 0) this.prepared.clear();
   }
 

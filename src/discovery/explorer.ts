@@ -22,12 +22,15 @@ export class Explorer {
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** Definitions of every task a class declares (none for state, depends, plugin classes). */
-  explore(cls: Constructor): TaskDefinition[] {
+  /**
+   * Definitions of every task a class declares (none for state, depends, plugin classes).
+   * `prebuilt`: its instance is given (built by another container), so its constructor is not planned.
+   */
+  explore(cls: Constructor, prebuilt = false): TaskDefinition[] {
     const defs: TaskDefinition[] = [];
     const classOptions = Metadata.classTask(cls);
     if (classOptions) {
-      const ctor = this.ctorPlan(cls, true);
+      const ctor = prebuilt ? [] : this.ctorPlan(cls, true);
       const perRun = ctor.some(isRunBound);
       defs.push({
         name: classOptions.name ?? cls.name,
@@ -44,7 +47,7 @@ export class Explorer {
     }
     const methods = Metadata.methodTasks(cls);
     if (methods.length > 0) {
-      const ctor = this.ctorPlan(cls, false);
+      const ctor = prebuilt ? [] : this.ctorPlan(cls, false);
       for (const { method, options } of methods) {
         const params = this.methodPlan(cls, method, !!options.echo);
         defs.push({
