@@ -11,6 +11,9 @@ import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } 
 import { MinHeap } from './min-heap';
 import { PriorityFifo } from './priority-fifo';
 
+/** Longest delay a Node timer takes. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Keeps the queue in this process; the default broker. */
 export class MemoryBroker extends Broker {
   private storage!: MemoryStorage;
@@ -298,7 +301,8 @@ export class MemoryBroker extends Broker {
     this.delayTimer = undefined;
     this.delayDue = this.delayed.peekKey();
     if (this.delayDue === Infinity || this.closed) return;
-    this.delayTimer = setTimeout(() => this.promoteDue(), Math.max(0, this.delayDue - Date.now()));
+    // clamped: Node fires a longer timeout at once (delays of weeks would spin)
+    this.delayTimer = setTimeout(() => this.promoteDue(), Math.min(MAX_TIMER_MS, Math.max(0, this.delayDue - Date.now())));
   }
 
   private promoteDue(): void {

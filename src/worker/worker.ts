@@ -141,7 +141,8 @@ export class Worker implements Consumer, ExecutionHost {
     while (this.deadlines.size > 0 && this.deadlines.peek()!.done) this.deadlines.pop();
     this.deadlineDue = this.deadlines.peekKey();
     if (this.deadlineDue === Infinity) return;
-    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, this.deadlineDue - Date.now()));
+    // clamped: Node fires a longer timeout at once
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.min(2_147_483_647, Math.max(0, this.deadlineDue - Date.now())));
   }
 
   private expire(): void {

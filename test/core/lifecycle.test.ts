@@ -70,4 +70,22 @@ describe('lifecycle', () => {
     expect(done).toEqual(['a', 'b', 'c']);
     await expect(app.addTasks([{ name: 'life.nope' }])).rejects.toMatchObject({ code: ErrorCodes.TASK_NOT_FOUND });
   });
+
+  it('a delay or timeout of weeks waits without spinning (no timer overflow)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await app.start();
+      const weeks = 40 * 24 * 60 * 60 * 1000;
+      const later = await app.addTask('life.add', [1, 1], { delay: weeks });
+      const now = await app.addTask('life.add', [2, 2], { timeout: weeks });
+      expect(await now.result({ timeout: 1_000 })).toBe(4);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(await later.status()).toBe('delayed');
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
