@@ -43,21 +43,47 @@ export class HookRunner {
   /**
    * Runs every hook of `point` in registration order. Where the point allows it, a hook's returned
    * `{ args }` or `{ result }` replaces the value in `event` for the hooks after it and the caller.
+   * Returns the event itself while every hook is synchronous (no promise, no extra tick on the
+   * task's path), a promise of it from the first hook that returns a promise.
    */
-  async run(point: HookPoint, event: HookEvent): Promise<HookEvent> {
+  run(point: HookPoint, event: HookEvent): HookEvent | Promise<HookEvent> {
     const list = this.byPoint.get(point);
     if (!list) return event;
-    for (const { fn, owner } of list) {
+    for (let i = 0; i < list.length; i++) {
+      let out: unknown;
       try {
-        const out = (await fn(event)) as HookReturn | undefined;
-        if (out && typeof out === 'object') {
-          if ((point === 'task:enqueue' || point === 'task:before') && Array.isArray(out.args)) event.args = out.args;
-          if (point === 'task:after' && 'result' in out) event.result = out.result;
-        }
+        out = list[i].fn(event);
       } catch (err) {
-        this.logger.error(`Plugin hook ${owner} at ${point} threw; it was skipped`, { error: err });
+        this.failed(list[i].owner, point, err);
+        continue;
+      }
+      if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+        return this.runAsync(point, event, list, i, out as Promise<unknown>);
+      }
+      this.apply(point, event, out);
+    }
+    return event;
+  }
+
+  private async runAsync(point: HookPoint, event: HookEvent, list: { fn: HookFn; owner: string }[], at: number, pending: Promise<unknown>): Promise<HookEvent> {
+    for (let i = at; i < list.length; i++) {
+      try {
+        this.apply(point, event, await (i === at ? pending : list[i].fn(event)));
+      } catch (err) {
+        this.failed(list[i].owner, point, err);
       }
     }
     return event;
+  }
+
+  private apply(point: HookPoint, event: HookEvent, out: unknown): void {
+    if (out === null || typeof out !== 'object') return;
+    const o = out as HookReturn;
+    if ((point === 'task:enqueue' || point === 'task:before') && Array.isArray(o.args)) event.args = o.args;
+    if (point === 'task:after' && 'result' in o) event.result = o.result;
+  }
+
+  private failed(owner: string, point: HookPoint, err: unknown): void {
+    this.logger.error(`Plugin hook ${owner} at ${point} threw; it was skipped`, { error: err });
   }
 }

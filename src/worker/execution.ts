@@ -11,10 +11,12 @@ import type { Constructor } from '../metadata';
 import { RetryError } from '../middleware/retry-error';
 import { toJson } from '../task/json';
 import { CancelSignal } from '../task/task-context';
+import { publicRecord } from '../storage/mem-record';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
 import { RunContext } from './run-context';
 import type { PreparedTask, Runtime } from './runtime';
+import type { HookEvent } from '../plugins/hook-runner';
 
 /** What the execution needs from its worker. */
 export interface ExecutionHost {
@@ -300,7 +302,35 @@ export class Execution {
       else if (out !== undefined) runtime.onSettled?.(out);
       return;
     }
+    if (this.closers === undefined) {
+      // hooks only: when they are all synchronous, finish at once as on the plain path
+      const ran = runtime.hooks.run(point!, this.endEvent(outcome));
+      if (ran instanceof Promise) {
+        this.host.track(ran.then(() => runtime.broker.finish(this.rec, outcome)).then((r) => r && runtime.onSettled?.(r)));
+        return;
+      }
+      const out = runtime.broker.finish(this.rec, outcome);
+      if (out instanceof Promise) this.host.track(out.then((r) => r && runtime.onSettled?.(r)));
+      else if (out !== undefined) runtime.onSettled?.(out);
+      return;
+    }
     this.host.track(this.finalize(outcome, point));
+  }
+
+  /** The event of an end point: the record as it will be stored (a plain copy, made when read), error, result. */
+  private endEvent(outcome: Outcome): HookEvent {
+    const runtime = this.host.runtime;
+    const rec = this.rec;
+    let view: TaskRecord | undefined;
+    return {
+      app: runtime.app ?? runtime,
+      get record(): TaskRecord {
+        return (view ??= { ...publicRecord(rec), ...recordView(outcome) });
+      },
+      ctx: this.ctx,
+      error: (outcome as { error?: TaskErrorInfo }).error,
+      result: (outcome as { returning?: unknown }).returning,
+    };
   }
 
   private async finalize(outcome: Outcome, point: ReturnType<typeof hookPoint>): Promise<void> {
@@ -316,10 +346,7 @@ export class Execution {
         }
       }
     }
-    if (point !== undefined && runtime.hooks.has(point)) {
-      const view = { ...this.rec, ...recordView(outcome) };
-      await runtime.hooks.run(point, { app: runtime.app ?? runtime, record: view, ctx: this.ctx, error: (outcome as { error?: TaskErrorInfo }).error, result: (outcome as { returning?: unknown }).returning });
-    }
+    if (point !== undefined && runtime.hooks.has(point)) await runtime.hooks.run(point, this.endEvent(outcome));
     const out = await runtime.broker.finish(this.rec, outcome);
     if (out) runtime.onSettled?.(out);
   }
