@@ -53,7 +53,9 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
 
   result(options?: ResultOptions): Promise<R> {
     const id = this.id;
-    return this.broker.waitFinal(id, options?.timeout).then((rec) => {
+    // beyond what a Node timer holds (~24.8 days), a timeout would fire at once: wait without one
+    const timeout = options?.timeout !== undefined && options.timeout > 2_147_483_647 ? undefined : options?.timeout;
+    return this.broker.waitFinal(id, timeout).then((rec) => {
       if (rec === undefined) throw new TaskNotFoundError(id, 'id');
       return settleRecord<R>(id, rec);
     });

@@ -81,6 +81,9 @@ describe('lifecycle', () => {
       const later = await app.addTask('life.add', [1, 1], { delay: weeks });
       const now = await app.addTask('life.add', [2, 2], { timeout: weeks });
       expect(await now.result({ timeout: 1_000 })).toBe(4);
+      const pending = later.result({ timeout: weeks }).then(() => 'settled', () => 'rejected');
+      const raced = await Promise.race([pending, new Promise((r) => setTimeout(() => r('waiting'), 30))]);
+      expect(raced).toBe('waiting');
       await new Promise((r) => setTimeout(r, 30));
       expect(await later.status()).toBe('delayed');
       expect(warnings).toEqual([]);
