@@ -68,6 +68,13 @@ export class BrokerTasks {
     return aborted ? 'returned after abort' : 'waited';
   }
 
+  /** Task-level defaults: priority 7, timeout 50 ms. */
+  @Task({ name: 'cb.defaults', priority: 7, timeout: 50 })
+  async defaults(ctx: TaskContext, ms: number): Promise<string> {
+    probe.start(ctx.id);
+    return (await untilAborted(ctx.signal, ms)) ? 'aborted' : 'waited';
+  }
+
   @Task({ name: 'cb.selfCancel', retry: 2 })
   selfCancel(ctx: TaskContext, reason: string): string {
     probe.start(ctx.id);

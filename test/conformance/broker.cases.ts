@@ -36,13 +36,17 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
       expect(rec).toMatchObject({ id: h.id, name: 'cb.add', status: 'success', returning: 3, attempt: 1, args: [1, 2] });
       expect(rec!.finishedAt).toBeGreaterThanOrEqual(rec!.startedAt!);
       expect(await h.status()).toBe('success');
+      const workers = await app.manager.workers();
+      expect(workers).toHaveLength(1);
+      expect(workers[0]).toMatchObject({ pid: process.pid, concurrency: expect.any(Number) });
+      expect(rec!.workerId).toBe(workers[0].id);
     });
 
     it('keeps tasks added before start queued, then runs them', async () => {
       const app = await make();
       const h = await app.addTask('cb.add', [2, 2]);
       await sleep(30);
-      expect((await app.getTask(h.id))?.status).toBe('new');
+      expect(await app.getTask(h.id)).toMatchObject({ status: 'new', attempt: 0 });
       expect(probe.runs(h.id)).toBe(0);
       await app.start();
       expect(await h.result({ timeout: 2_000 })).toBe(4);
@@ -68,6 +72,17 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
       await app.start();
       for (const h of handles) await h.result({ timeout: 2_000 });
       expect(probe.marks.get('order')).toEqual(['e0', 'b1', 'd1', 'g1', 'c3', 'f3', 'a5']);
+    });
+
+    it('applies the @Task defaults (priority, timeout) unless addTask overrides them', async () => {
+      const app = await make();
+      const d = await app.addTask('cb.defaults', [500]);
+      const o = await app.addTask('cb.defaults', [1], { priority: 2, timeout: 2_000 });
+      expect(await app.getTask(d.id)).toMatchObject({ priority: 7 });
+      expect(await app.getTask(o.id)).toMatchObject({ priority: 2 });
+      await app.start();
+      await expect(d.result({ timeout: 3_000 })).rejects.toMatchObject({ cause: { code: ErrorCodes.TASK_TIMEOUT } });
+      expect(await o.result({ timeout: 3_000 })).toBe('waited');
     });
 
     it('runs a delayed task not before its time, and soon after', async () => {
@@ -210,6 +225,22 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
         for await (const x of g.stream()) seen.push(x);
         expect(seen).toEqual([0, 10]);
         expect((await producer.manager.counts()).success).toBe(2);
+      });
+    }
+
+    if (features.sharedQueue && features.sharedEvents) {
+      it('every app of the queue sees each event once, the worker included', async () => {
+        const producer = await make();
+        const worker = await make({ name: producer.name });
+        const seen: string[] = [];
+        producer.on('task:success', (e) => seen.push(`producer:${e.record.id}`));
+        worker.on('task:success', (e) => seen.push(`worker:${e.record.id}`));
+        await worker.start();
+        const h = await producer.addTask('cb.add', [1, 1]);
+        await h.result({ timeout: 3_000 });
+        await waitFor(() => seen.length >= 2, 'both apps to see task:success');
+        await sleep(50);
+        expect(seen.sort()).toEqual([`producer:${h.id}`, `worker:${h.id}`]);
       });
     }
   });

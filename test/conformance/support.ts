@@ -24,6 +24,8 @@ export type AppFactory = (spec: AppSpec) => QTasks | Promise<QTasks>;
 export interface ConformanceFeatures {
   /** Two apps made with one name share a queue (a producer app and a worker app). */
   sharedQueue?: boolean;
+  /** With `sharedQueue`: each app of the queue sees every event once (not the memory engine). */
+  sharedEvents?: boolean;
 }
 
 let seq = 0;
