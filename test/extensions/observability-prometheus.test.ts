@@ -51,6 +51,7 @@ describe('PrometheusPlugin', () => {
   });
   afterEach(async () => {
     release?.();
+    release = undefined;
     await server?.close();
     server = undefined;
     await app.close();
@@ -93,5 +94,17 @@ describe('PrometheusPlugin', () => {
     expect(await slow.result({ timeout: 2_000 })).toBe('done');
     const after = await metrics.registry.metrics();
     expect(sample(after, 'jobs_tasks_in_flight', { queue, task: 'pm.slow' })).toBe(0);
+  });
+
+  it('drops tasks handed back at shutdown from the in-flight gauge', async () => {
+    const metrics = new PrometheusPlugin();
+    const short = createTestApp({ name: `${queue}-s`, config: { logLevel: 'silent', shutdownTimeoutMs: 20 } });
+    short.register(Tasks).plugin(metrics);
+    await short.start();
+    await short.addTask('pm.slow');
+    while (release === undefined) await new Promise((r) => setTimeout(r, 2));
+    expect(sample(await metrics.registry.metrics(), 'qtasks_tasks_in_flight', { queue: `${queue}-s`, task: 'pm.slow' })).toBe(1);
+    await short.close();
+    expect(sample(await metrics.registry.metrics(), 'qtasks_tasks_in_flight', { queue: `${queue}-s`, task: 'pm.slow' })).toBe(0);
   });
 });

@@ -68,6 +68,16 @@ export class TracingPlugin {
     this.end(e);
   }
 
+  /** Ends the spans of attempts handed back at shutdown (they never reach an end point here). */
+  @Hook('worker:stop')
+  workerStop(): void {
+    for (const span of this.spans.values()) {
+      span.setAttribute('qtasks.status', 'handback');
+      span.end();
+    }
+    this.spans.clear();
+  }
+
   /** The span of the attempt of task `id` running in this process. */
   spanOf(id: string): Span | undefined {
     return this.spans.get(id);

@@ -43,7 +43,8 @@ export class PrometheusPlugin {
   private readonly total: Counter<'queue' | 'task' | 'status'>;
   private readonly duration: Histogram<'queue' | 'task' | 'status'>;
   private readonly inFlight: Gauge<'queue' | 'task'>;
-  private readonly running = new Map<string, string>();
+  /** Attempts in flight: `queue \0 id` → labels. */
+  private readonly running = new Map<string, { queue: string; task: string }>();
   private readonly apps = new Set<MetricsApp>();
 
   constructor(options: PrometheusOptions = {}) {
@@ -97,10 +98,22 @@ export class PrometheusPlugin {
     this.apps.delete(e.app as MetricsApp);
   }
 
+  /** Tasks handed back at shutdown never reach an end point here: they are no longer in flight. */
+  @Hook('worker:stop') workerStop(e: { app: object }): void {
+    const queue = queueOf(e);
+    for (const [key, labels] of this.running) {
+      if (labels.queue !== queue) continue;
+      this.inFlight.dec(labels);
+      this.running.delete(key);
+    }
+  }
+
   @Hook('task:before') before(e: TaskRunHookEvent): void {
-    if (this.running.has(e.record.id)) return;
-    this.running.set(e.record.id, e.record.name);
-    this.inFlight.inc({ queue: queueOf(e), task: e.record.name });
+    const key = `${queueOf(e)}\0${e.record.id}`;
+    if (this.running.has(key)) return;
+    const labels = { queue: queueOf(e), task: e.record.name };
+    this.running.set(key, labels);
+    this.inFlight.inc(labels);
   }
 
   @Hook('task:success') success(e: TaskEndHookEvent): void {
@@ -122,7 +135,7 @@ export class PrometheusPlugin {
     const labels = { queue, task: r.name, status: r.status };
     this.total.inc(labels);
     if (r.startedAt !== undefined) this.duration.observe(labels, Math.max(0, (r.finishedAt ?? r.updatedAt) - r.startedAt) / 1000);
-    if (this.running.delete(r.id)) this.inFlight.dec({ queue, task: r.name });
+    if (this.running.delete(`${queue}\0${r.id}`)) this.inFlight.dec({ queue, task: r.name });
   }
 }
 
