@@ -141,7 +141,8 @@ describe('extensions on Redis', () => {
     const handles = await one.addTasks([0, 1, 2, 3, 4, 5].map((i) => ({ name: 'rx.limited', args: [i] })));
     expect((await Promise.all(handles.map((h) => h.result({ timeout: 10_000 })))).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     starts.sort((x, y) => x - y);
-    for (let i = 0; i + 2 < starts.length; i++) expect(starts[i + 2] - starts[i]).toBeGreaterThanOrEqual(400 - 15);
+    // a start is granted at the time sent to Redis, and the body starts after the reply: allow that lag
+    for (let i = 0; i + 2 < starts.length; i++) expect(starts[i + 2] - starts[i]).toBeGreaterThanOrEqual(400 - 100);
   });
 
   it('links a run to the producer span through the record kept in Redis', async () => {
