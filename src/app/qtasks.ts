@@ -384,6 +384,8 @@ export class QTasks {
   /** The state store of a `@State()` class, bound to this app's storage. */
   state<T extends object>(cls: new () => T): T {
     if (!Metadata.state(cls)) throw new QTasksError(ErrorCodes.BAD_DECORATOR, `${cls.name} is not decorated with @State()`);
+    // a remote storage (Redis) learns its queue and connects at init
+    if (this.initState !== 2 && !this.closed) this.init().catch(() => undefined);
     return this.registry.value(cls) as T;
   }
 

@@ -112,8 +112,11 @@ export class RedisBroker extends Broker {
       );
   }
 
-  consume(consumer: Consumer): void {
+  async consume(consumer: Consumer): Promise<void> {
     if (this.closed) throw new ClosedError('Worker started');
+    if (this.loop) return;
+    // cancel requests arrive on the channel: listen before taking tasks
+    await this.notifier.ready('start()');
     if (this.loop) return;
     this.loop = new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency);
     this.loop.start();

@@ -135,6 +135,10 @@ export class RedisConsumerLoop {
     this.closed = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.leaseTimer = undefined;
+    const k = this.storage.keys;
+    if (this.storage.link.isReady) {
+      await this.storage.link.cmd.multi().hdel(k.workers, this.workerId).zrem(k.seen, this.workerId).exec().catch(() => undefined);
+    }
     const left = this.ends;
     this.ends = [];
     for (const e of left) e.reject(new BrokerUnavailableError('Recording the end of a task: Redis could not be reached before close'));

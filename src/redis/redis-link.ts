@@ -171,7 +171,7 @@ export class RedisLink {
       connectTimeout: Math.max(100, timeout),
       retryStrategy: (times: number) => Math.min(20 * times, 500),
       enableReadyCheck: true,
-      connectionName: `qtasks:${role}`,
+      connectionName: `qtasks:${role}:${process.pid}`,
       ...extra,
     };
     const input = this.input;

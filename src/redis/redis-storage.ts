@@ -21,6 +21,9 @@ export class RedisStorage extends Storage {
   ctx!: EngineContext;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private initialised: () => void = () => undefined;
+  /** Resolves at init (state stores may be used before their app connects). */
+  private readonly whenInit = new Promise<void>((r) => (this.initialised = r));
 
   constructor(private readonly connection: RedisConnectionInput) {
     super();
@@ -32,6 +35,7 @@ export class RedisStorage extends Storage {
     this.ctx = ctx;
     this.keys = new QueueKeys(ctx.config.prefix, ctx.queue);
     this.link = new RedisLink(this.connection, ctx.config.connectTimeoutMs);
+    this.initialised();
   }
 
   close(): Promise<void> {
@@ -137,6 +141,7 @@ export class RedisStorage extends Storage {
   /** @internal a command with the engine's deadline. */
   call<T>(what: string, fn: (r: RedisLink['cmd']) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new ClosedError(what));
+    if (!this.link) return this.whenInit.then(() => this.link.call(what, fn));
     return this.link.call(what, fn);
   }
 

@@ -1,0 +1,91 @@
+/**
+ * Helpers of the Redis test suites: the server URL, a clear failure when it is unreachable,
+ * unique key prefixes, key cleanup, and apps on the Redis engine.
+ */
+import 'reflect-metadata';
+import IORedis from 'ioredis';
+import { ConfigValues, QTasks } from 'qtasks';
+
+/** The Redis the tests use. */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let counter = 0;
+
+/** A key prefix unique to this process and call. */
+export function testPrefix(label = 't'): string {
+  return `qt-test-${label}-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+}
+
+/** Throws a clear error when no Redis answers at {@link REDIS_URL}. */
+export async function ensureRedis(url = REDIS_URL): Promise<void> {
+  const r = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+  } catch (err) {
+    throw new Error(`The Redis tests need a Redis server at ${url} (set REDIS_URL to use another): ${(err as Error).message}`);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Deletes every key starting with `prefix`. */
+export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const r = new IORedis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Number of keys starting with `prefix`. */
+export async function countKeys(prefix: string, url = REDIS_URL): Promise<number> {
+  const r = new IORedis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    let n = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      n += keys.length;
+    } while (cursor !== '0');
+    return n;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** An app on the Redis engine (`discover: false`, silent). */
+export function redisApp(opts: { name: string; prefix: string; concurrency?: number; config?: Partial<ConfigValues>; url?: string }): QTasks {
+  return new QTasks({
+    name: opts.name,
+    redis: opts.url ?? REDIS_URL,
+    concurrency: opts.concurrency,
+    discover: false,
+    config: { logLevel: 'silent', ...opts.config, prefix: opts.prefix },
+  });
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `cond` until it holds; throws after `timeoutMs` naming what it waited for. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
