@@ -23,6 +23,8 @@ export class MemoryBroker extends Broker {
   private delayTimer: NodeJS.Timeout | undefined;
   private delayDue = Infinity;
   private consumer: Consumer | undefined;
+  /** Every consumer that ran tasks here, by worker id: a cancel reaches it even while it stops. */
+  private readonly runners = new Map<string, Consumer>();
   private paused = false;
   private scheduled = false;
   private draining = false;
@@ -47,6 +49,7 @@ export class MemoryBroker extends Broker {
   async close(): Promise<void> {
     this.closed = true;
     this.consumer = undefined;
+    this.runners.clear();
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     for (const rec of this.storage?.records.values() ?? []) {
@@ -79,6 +82,7 @@ export class MemoryBroker extends Broker {
   consume(consumer: Consumer): void {
     if (this.closed) throw new ClosedError('Worker started');
     this.consumer = consumer;
+    this.runners.set(consumer.workerId, consumer);
     this.schedule();
   }
 
@@ -137,8 +141,9 @@ export class MemoryBroker extends Broker {
     const rec = this.storage.records.get(id);
     if (!rec || isFinal(rec.status)) return false;
     if (rec.status === 'process') {
-      if (!this.consumer) return false;
-      this.consumer.abort(id, reason);
+      const runner = rec.workerId === undefined ? undefined : this.runners.get(rec.workerId);
+      if (!runner) return false;
+      runner.abort(id, reason);
       return true;
     }
     rec.queued = false;
@@ -272,6 +277,7 @@ export class MemoryBroker extends Broker {
     rec.attempt++;
     rec.startedAt = now;
     rec.workerId = consumer.workerId;
+    this.runners.set(consumer.workerId, consumer);
     this.storage.setStatus(rec, 'process', now);
     return rec;
   }

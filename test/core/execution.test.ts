@@ -193,6 +193,19 @@ describe('execution', () => {
     expect(broker.outcomes).toEqual([[h.id, 'success']]);
   });
 
+  it('a cancel during close() still reaches the running task', async () => {
+    await make(2, 2_000).start();
+    const h = await app.addTask('ex.stubborn', [5_000, 'return']);
+    const result = h.result().catch((e: unknown) => e);
+    await new Promise((res) => setTimeout(res, 10));
+    const closing = app.close();
+    await new Promise((res) => setTimeout(res, 10));
+    expect(await h.cancel('hurry')).toBe(true);
+    await closing;
+    expect(await result).toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+    expect(broker.outcomes).toEqual([[h.id, 'cancel']]);
+  });
+
   it('close() waits at most shutdownTimeoutMs, then aborts the signal and hands the task back', async () => {
     await make(2, 100).start();
     const h = await app.addTask('ex.stubborn', [5_000, 'return']);

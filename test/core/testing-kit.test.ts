@@ -23,6 +23,18 @@ class KitTasks {
     for (let i = 0; i < n; i++) yield i;
   }
 
+  @Task({ name: 'kit.waitAbort' })
+  async waitAbort(ctx: TaskContext) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3_000);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return 'ran out';
+  }
+
   @Task({ name: 'kit.slow' })
   async slow(ms: number) {
     await new Promise((r) => setTimeout(r, ms));
@@ -66,6 +78,17 @@ describe('test kit', () => {
 
   it('runTask of a generator returns the list of items', async () => {
     expect((await app.runTask('kit.gen', [3])).returning).toEqual([0, 1, 2]);
+  });
+
+  it('a task run by runTask can be cancelled', async () => {
+    const run = app.runTask('kit.waitAbort');
+    let running: string | undefined;
+    for (let i = 0; i < 200 && !running; i++) {
+      running = (await app.manager.list({ status: 'process' }))[0]?.id;
+      if (!running) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await app.cancel(running!, 'stop')).toBe(true);
+    expect(await run).toMatchObject({ id: running, status: 'cancel', cancelReason: 'stop' });
   });
 
   it('drain() waits until nothing is queued or running, delayed tasks aside', async () => {
