@@ -317,20 +317,10 @@ export class Execution {
     this.host.track(this.finalize(outcome, point));
   }
 
-  /** The event of an end point: the record as it will be stored (a plain copy, made when read), error, result. */
+  /** The event of an end point. */
   private endEvent(outcome: Outcome): HookEvent {
     const runtime = this.host.runtime;
-    const rec = this.rec;
-    let view: TaskRecord | undefined;
-    return {
-      app: runtime.app ?? runtime,
-      get record(): TaskRecord {
-        return (view ??= { ...publicRecord(rec), ...recordView(outcome) });
-      },
-      ctx: this.ctx,
-      error: (outcome as { error?: TaskErrorInfo }).error,
-      result: (outcome as { returning?: unknown }).returning,
-    };
+    return new EndEvent(runtime.app ?? runtime, this.rec, outcome, this.ctx) as unknown as HookEvent;
   }
 
   private async finalize(outcome: Outcome, point: ReturnType<typeof hookPoint>): Promise<void> {
@@ -349,6 +339,31 @@ export class Execution {
     if (point !== undefined && runtime.hooks.has(point)) await runtime.hooks.run(point, this.endEvent(outcome));
     const out = await runtime.broker.finish(this.rec, outcome);
     if (out) runtime.onSettled?.(out);
+  }
+}
+
+/** What an end-point hook receives: the record as it will be stored (a plain copy, made when read), error, result. */
+class EndEvent {
+  readonly error: TaskErrorInfo | undefined;
+  readonly result: unknown;
+  #view: TaskRecord | undefined = undefined;
+  readonly #rec: TaskRecord;
+  readonly #outcome: Outcome;
+
+  constructor(
+    readonly app: object,
+    rec: TaskRecord,
+    outcome: Outcome,
+    readonly ctx: RunContext | undefined,
+  ) {
+    this.#rec = rec;
+    this.#outcome = outcome;
+    this.error = (outcome as { error?: TaskErrorInfo }).error;
+    this.result = (outcome as { returning?: unknown }).returning;
+  }
+
+  get record(): TaskRecord {
+    return (this.#view ??= { ...publicRecord(this.#rec), ...recordView(this.#outcome) });
   }
 }
 
