@@ -14,8 +14,9 @@ export function describeManager(engine: OpsEngine): void {
     let apps: QTasks[] = [];
     let queue: string;
 
-    const make = (start = false): QTasks => {
-      const app = engine.make(queue, { discover: false, concurrency: 4, config: { logLevel: 'silent', shutdownTimeoutMs: 200 } });
+    const make = (start = false, leaseMs?: number): QTasks => {
+      const config = { logLevel: 'silent' as const, shutdownTimeoutMs: 200, ...(leaseMs === undefined ? {} : { leaseMs }) };
+      const app = engine.make(queue, { discover: false, concurrency: 4, config });
       app.register(OpsTasks);
       apps.push(app);
       if (start) void app.start();
@@ -191,9 +192,10 @@ export function describeManager(engine: OpsEngine): void {
     });
 
     it('lists live workers with what they run, and drops them when they stop', async () => {
-      const producer = make();
+      // workers report what they run with their lease renewals (every leaseMs / 2)
+      const producer = make(false, 1_000);
       expect(await producer.manager.workers()).toEqual([]);
-      const worker = engine.shared ? make() : producer;
+      const worker = engine.shared ? make(false, 1_000) : producer;
       await worker.start();
       const running = await producer.addTask('ops.block', []);
       await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');

@@ -7,7 +7,8 @@ import { QTasks } from 'qtasks';
 import type { OpsEngine } from './helpers';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `qt-test-${process.pid}-${Date.now().toString(36)}`;
+/** Key prefix of every app these suites make. */
+export const prefix = `qt-test-${process.pid}-${Date.now().toString(36)}`;
 
 /** Fails (never skips) when Redis cannot be reached. */
 export async function assertRedisReachable(): Promise<void> {
