@@ -223,8 +223,8 @@ export class Execution {
     const values: unknown[] = [];
     for (const p of plan) values.push(await this.resolve(p));
     const instance = new (cls as new (...a: unknown[]) => { open?: () => unknown; close?: () => unknown })(...values);
-    (this.closers ??= []).push(() => instance.close?.());
     if (typeof instance.open === 'function') await instance.open();
+    this.addCloser(() => instance.close?.());
     return instance;
   }
 
@@ -233,10 +233,19 @@ export class Execution {
     if (made !== null && typeof made === 'object' && isGenerator(made)) {
       const gen = made as AsyncGenerator<unknown>;
       const first = await gen.next();
-      (this.closers ??= []).push(() => closeFactory(gen));
+      this.addCloser(() => closeFactory(gen));
       return first.value;
     }
     return made;
+  }
+
+  /** Keeps a closer for the end of the run; once the run has ended (timeout, cancel), closes at once. */
+  private addCloser(close: Closer): void {
+    if (!this.done) {
+      (this.closers ??= []).push(close);
+      return;
+    }
+    void (async () => close())().catch((err) => this.context().logger.error('A @Depends resource failed to close', { error: err }));
   }
 
   // ---- ending ----
