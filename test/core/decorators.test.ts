@@ -3,7 +3,7 @@
  * cannot be resolved all fail with a QTasksError and a stable code.
  */
 import 'reflect-metadata';
-import { Depends, ErrorCodes, Hook, HookPoint, Inject, Middleware, QTasksError, State, StateStore, Task, TaskContext } from 'qtasks';
+import { Depends, ErrorCodes, Hook, HookPoint, Inject, Logger, Middleware, QTasksError, State, StateStore, Task, TaskContext } from 'qtasks';
 import { createTestApp, TestApp } from 'qtasks/testing';
 
 /** Runs `fn` and returns what it threw. */
@@ -148,5 +148,22 @@ describe('decorator misuse', () => {
     @State()
     class Tight extends StateStore<{ a: number }> {}
     await expect(new Tight().get('a')).rejects.toMatchObject({ code: ErrorCodes.INVALID_STATE });
+  });
+
+  it('register() warns when TypeScript emitted no parameter types, and then passes args as they are', async () => {
+    class NoMeta {
+      @Task({ name: 'dec.nometa' })
+      work(a: number, b: number) {
+        return a - b;
+      }
+    }
+    Reflect.deleteMetadata('design:paramtypes', NoMeta.prototype, 'work');
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m), child: () => logger };
+    const a = createTestApp({ name: `dec-nometa-${Date.now()}`, logger: logger as unknown as Logger });
+    apps.push(a);
+    a.register(NoMeta);
+    expect(warnings).toHaveLength(1);
+    expect((await a.runTask('dec.nometa', [5, 3])).returning).toBe(2);
   });
 });
