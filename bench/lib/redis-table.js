@@ -73,7 +73,7 @@ function renderRedis(rows, o) {
   }
   for (const r of rows) {
     for (const [workload, msg] of Object.entries(r.errors)) {
-      if (r.kind !== 'qtasks') lines.push(`- ${NAMES[r.kind]} ${workload}: n/a (${msg})`);
+      lines.push(`- ${NAMES[r.kind]} ${workload}: ${r.failures[workload]} run(s) failed: ${msg}`);
     }
   }
   lines.push('');
