@@ -20,6 +20,13 @@ export function toErrorInfo(err: unknown): TaskErrorInfo {
     }
     return info;
   }
+  if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+    // an error-like object (thrown by some libraries): keep its name, message and code
+    const { name, message, code } = err as { name?: unknown; message: string; code?: unknown };
+    const info: TaskErrorInfo = { name: typeof name === 'string' ? name : 'Error', message };
+    if (typeof code === 'string' || typeof code === 'number') info.code = String(code);
+    return info;
+  }
   return { name: 'Error', message: typeof err === 'string' ? err : safeString(err) };
 }
 

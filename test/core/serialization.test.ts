@@ -20,6 +20,13 @@ class SerTasks {
     return cycle;
   }
 
+  @Task({ name: 'ser.throwValue' })
+  throwValue(kind: string) {
+    if (kind === 'string') throw 'plain string';
+    if (kind === 'object') throw { code: 'E_OBJ', message: 'error-like', name: 'LibError' };
+    throw undefined;
+  }
+
   @Task({ name: 'ser.fail' })
   fail() {
     throw Object.assign(new Error('nope'), { code: 'E_SER' });
@@ -82,6 +89,21 @@ describe('serialization and bad input', () => {
     const err = await h.result({ timeout: 2_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskFailedError);
     expect(err).toMatchObject({ code: ErrorCodes.TASK_FAILED, cause: { code: 'E_SER', message: 'nope', name: 'Error' } });
+  });
+
+  it('thrown values that are not Errors are recorded as errors, keeping message and code', async () => {
+    await app.start();
+    const cases: [string, object][] = [
+      ['string', { name: 'Error', message: 'plain string' }],
+      ['object', { name: 'LibError', message: 'error-like', code: 'E_OBJ' }],
+      ['undefined', { name: 'Error' }],
+    ];
+    for (const [kind, expected] of cases) {
+      const h = await app.addTask('ser.throwValue', [kind]);
+      const err = await h.result({ timeout: 2_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TaskFailedError);
+      expect((err as TaskFailedError).cause).toMatchObject(expected);
+    }
   });
 
   it('result() of a cancelled task throws TaskCancelledError', async () => {
