@@ -9,6 +9,7 @@ export type { BulkTask } from './app/qtasks';
 export type { QTasksOptions, RedisConnectionOptions } from './app/options';
 export { Router } from './app/router';
 export { TaskManager } from './app/task-manager';
+export type { WebServer, WebListenOptions, WebAddress } from './web/web-server';
 export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
 
 export { Task, State, Depends, Inject, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';
