@@ -29,7 +29,7 @@ interface Route {
 
 /** Stream items returned with a task's detail at most. */
 const MAX_ITEMS = 1_000;
-/** Recent tasks scanned for children of a task. */
+/** Tasks scanned for the children of a task (the newest of its lifetime). */
 const CHILD_SCAN = 1_000;
 
 /** The counts, workers and pause flag of the queue (also what `/api/events` pushes). */
@@ -145,7 +145,8 @@ async function taskDetail(app: QTasks, id: string): Promise<Record<string, unkno
   if (task === undefined) throw notFound(id);
   const [items, recent, parent] = await Promise.all([
     app.storage.items(id),
-    app.manager.list({ since: task.createdAt, limit: CHILD_SCAN }),
+    // children are enqueued while the task runs: scan only its lifetime
+    app.manager.list({ since: task.createdAt, until: (task.finishedAt ?? Date.now()) + 1, limit: CHILD_SCAN }),
     task.parentId === undefined ? undefined : app.manager.get(task.parentId),
   ]);
   const children = recent.filter((r) => r.parentId === id).map(brief);

@@ -2,6 +2,7 @@
  * `qtasks -A app web`: serves the web view until SIGTERM or SIGINT (then closes and exits 0).
  * `--worker` also runs a worker in this process (needed with the in-memory engine).
  */
+import { isLoopback } from '../../web/auth';
 import { numberFlag } from '../args';
 import type { Command } from '../command';
 
@@ -17,6 +18,7 @@ export const webCommand: Command = {
       token: typeof args.flags.token === 'string' ? args.flags.token : undefined,
     });
     io.err(`qtasks: web view of queue "${app.name}" on ${addr.url}${args.flags.worker ? ' (with a worker)' : ''}`);
+    if (!isLoopback(addr.host)) io.err(`qtasks: warning: ${addr.host} is reachable from other machines; anyone who reaches it can read the queue`);
     if (addr.generatedToken) io.err(`qtasks: actions need the token ${addr.token} (open ${addr.url}#token=${addr.token})`);
     const keepAlive = setInterval(() => undefined, 60_000);
     return new Promise<number>((resolve) => {
