@@ -22,7 +22,10 @@ function redisOptions(url = REDIS_URL) {
 
 /** A plain ioredis client that fails fast when Redis is down. */
 function client(url = REDIS_URL) {
-  return new IORedis(url, { maxRetriesPerRequest: 1, connectTimeout: 3_000, lazyConnect: true });
+  const r = new IORedis(url, { maxRetriesPerRequest: 1, connectTimeout: 3_000, lazyConnect: true, retryStrategy: () => null });
+  // Failures surface through the command that hit them.
+  r.on('error', (err) => (r.lastError = err));
+  return r;
 }
 
 /** The Redis server version, e.g. "7.0.15"; throws a clear error when Redis is unreachable. */
@@ -33,7 +36,7 @@ async function redisVersion(url = REDIS_URL) {
     const info = await r.info('server');
     return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   } catch (err) {
-    throw new Error(`Redis is unreachable at ${url} (set REDIS_URL): ${err.message}`);
+    throw new Error(`Redis is unreachable at ${url} (set REDIS_URL): ${(r.lastError ?? err).message}`);
   } finally {
     r.disconnect();
   }
