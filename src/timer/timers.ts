@@ -48,6 +48,7 @@ interface Entry extends TimerHandle {
 
 /** How long a tick's lock lives: longer than any clock skew between processes. */
 const LOCK_TTL_MS = 60_000;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Cron and interval timers of one app.
@@ -146,10 +147,16 @@ export class Timers {
     }
     const ms = e.everyMs!;
     const arm = (tick: number) => {
+      const wait = tick - Date.now();
+      // setTimeout cannot wait longer than ~24.8 days: wait in steps
+      if (wait > MAX_TIMEOUT_MS) {
+        e.timer = setTimeout(() => arm(tick), MAX_TIMEOUT_MS);
+        return;
+      }
       e.timer = setTimeout(() => {
         this.fire(e, tick);
         if (this.running && !e.removed) arm(Math.max(tick + ms, Math.ceil(Date.now() / ms) * ms));
-      }, Math.max(0, tick - Date.now()));
+      }, Math.max(0, wait));
     };
     arm(Math.ceil((Date.now() + 1) / ms) * ms);
   }
