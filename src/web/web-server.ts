@@ -145,6 +145,11 @@ export class WebServer {
         res.end(req.method === 'HEAD' ? undefined : html);
         return;
       }
+      if (url.pathname === '/favicon.ico') {
+        res.writeHead(204, { 'cache-control': 'max-age=86400' });
+        res.end();
+        return;
+      }
       if (url.pathname === '/api/events' && req.method === 'GET') {
         events.open(req, res);
         return;
