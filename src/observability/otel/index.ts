@@ -2,6 +2,7 @@
  * `qtasks/otel`: OpenTelemetry tracing of tasks. Optional: install `@opentelemetry/api` (and an SDK)
  * to use it.
  */
+import 'reflect-metadata';
 export { TracingPlugin } from './tracing-plugin';
 export type { TracingOptions } from './tracing-plugin';
 export { formatTraceparent, parseTraceparent } from './traceparent';
