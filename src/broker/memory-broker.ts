@@ -177,7 +177,7 @@ export class MemoryBroker extends Broker {
         rec.addWaiter(resolve);
         return;
       }
-      const waiter = (r: MemRecord) => {
+      const waiter = (r: MemRecord | undefined) => {
         clearTimeout(timer);
         resolve(r);
       };
@@ -200,7 +200,8 @@ export class MemoryBroker extends Broker {
     const watcher = { onItem, onEnd };
     queueMicrotask(() => {
       if (!active) return;
-      if (rec === undefined) return onEnd(undefined);
+      // unknown, or removed before this microtask (a finished record dropped meanwhile still streams)
+      if (rec === undefined || (this.storage.records.get(id) !== rec && !isFinal(rec.status))) return onEnd(undefined);
       const items = rec.items ?? [];
       for (let i = from; i < items.length; i++) onItem(items[i], i);
       if (isFinal(rec.status)) return onEnd(publicRecord(rec));

@@ -13,6 +13,9 @@ export interface ItemWatcher {
   onEnd: (record: TaskRecord | undefined, error?: Error) => void;
 }
 
+/** A waiting `result()` call: given the record, or undefined when the record was removed. */
+export type Waiter = (record: MemRecord | undefined) => void;
+
 /** The rarely set parts of a record. */
 interface Extras {
   progress?: unknown;
@@ -30,7 +33,7 @@ interface Extras {
   items?: unknown[];
   watchers?: ItemWatcher[];
   /** Waiting `result()` calls beyond the first. */
-  moreWaiters?: ((record: MemRecord) => void)[];
+  moreWaiters?: Waiter[];
 }
 
 /** One task in memory. */
@@ -46,7 +49,7 @@ export class MemRecord implements TaskRecord {
   /** True while it sits in the ready queue or the delay heap. */
   queued = false;
   /** The first waiting `result()` call. */
-  waiter: ((record: MemRecord) => void) | undefined = undefined;
+  waiter: Waiter | undefined = undefined;
   private x: Extras | undefined = undefined;
 
   constructor(
@@ -101,27 +104,28 @@ export class MemRecord implements TaskRecord {
   set watchers(v: ItemWatcher[] | undefined) { if (v !== undefined || this.x) this.ext.watchers = v; }
 
   /** Adds a waiting `result()` call. */
-  addWaiter(fn: (record: MemRecord) => void): void {
+  addWaiter(fn: Waiter): void {
     if (this.waiter === undefined) this.waiter = fn;
     else (this.ext.moreWaiters ??= []).push(fn);
   }
 
   /** Removes a waiting call (its timeout fired). */
-  removeWaiter(fn: (record: MemRecord) => void): void {
+  removeWaiter(fn: Waiter): void {
     if (this.waiter === fn) this.waiter = undefined;
     const more = this.x?.moreWaiters;
     const at = more ? more.indexOf(fn) : -1;
     if (at >= 0) more!.splice(at, 1);
   }
 
-  /** Calls and forgets every waiting call. */
-  releaseWaiters(): void {
+  /** Calls and forgets every waiting call (with undefined when the record was removed). */
+  releaseWaiters(gone = false): void {
     const first = this.waiter;
     const more = this.x?.moreWaiters;
     this.waiter = undefined;
     if (more) this.x!.moreWaiters = undefined;
-    if (first !== undefined) first(this);
-    if (more) for (const fn of more) fn(this);
+    const arg = gone ? undefined : this;
+    if (first !== undefined) first(arg);
+    if (more) for (const fn of more) fn(arg);
   }
 
   /** True when someone waits for the end. */

@@ -79,6 +79,13 @@ export class MemoryStorage extends Storage {
   drop(rec: MemRecord): void {
     if (this.records.get(rec.id) !== rec) return;
     this.records.delete(rec.id);
+    if (rec.hasWaiters || rec.watchers) {
+      // removed while someone waits: result() and stream() end with QTASKS_ERR_TASK_NOT_FOUND
+      const watchers = rec.watchers;
+      rec.watchers = undefined;
+      if (watchers) for (const w of watchers) w.onEnd(undefined);
+      rec.releaseWaiters(true);
+    }
     this.countBy[rec.status]--;
   }
 

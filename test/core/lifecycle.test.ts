@@ -55,6 +55,21 @@ describe('lifecycle', () => {
     expect(starts).toBe(0);
   });
 
+  it('removing or purging a task ends a waiting result() and stream() with QTASKS_ERR_TASK_NOT_FOUND', async () => {
+    const a = await app.addTask('life.add', [1, 2]);
+    const b = await app.addTask('life.add', [3, 4]);
+    const waits = [a, b].flatMap((h) => [
+      h.result().catch((e: unknown) => e),
+      (async () => {
+        for await (const x of h.stream()) void x;
+      })().catch((e: unknown) => e),
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await app.manager.remove(a.id)).toBe(true);
+    expect(await app.manager.purge('new')).toBe(1);
+    for (const w of await Promise.all(waits)) expect(w).toMatchObject({ code: ErrorCodes.TASK_NOT_FOUND });
+  });
+
   it('addTasks enqueues many tasks at once, in order, keeping priorities', async () => {
     const hs = await app.addTasks([
       { name: 'life.order', args: ['c'], opts: { priority: 3 } },
