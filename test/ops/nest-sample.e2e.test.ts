@@ -104,3 +104,10 @@ async function waitForLine(get: () => string, pattern: RegExp, timeoutMs = 30_00
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('NestJS sample main()', () => {
+  it('runs once end to end and returns the results', async () => {
+    const { main } = await import('../../samples/nest/main');
+    expect(await main(() => undefined)).toEqual({ greet: 'Hello, Ada!', shout: 'HELLO, BOB!' });
+  });
+});
