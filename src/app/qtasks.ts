@@ -153,10 +153,12 @@ export class QTasks {
 
   /** Registers task classes (and state, depends, plugin classes). Chainable. */
   register(...classes: Constructor[]): this {
+    const known = this.registry.definitions().length;
     this.registry.register(classes);
-    const defs = this.registry.definitions();
-    this.timer.check(defs);
-    for (const def of defs) validationDtos(def);
+    // the new definitions (kept in insertion order): bad cron or validate options throw here
+    const added = this.registry.definitions().slice(known);
+    this.timer.check(added);
+    for (const def of added) validationDtos(def);
     for (const cls of classes) if (Metadata.isPlugin(cls)) this.plugin(cls);
     return this;
   }
