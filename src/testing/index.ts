@@ -24,9 +24,18 @@ export class TestApp extends QTasks {
     const handle = await this.addTask(name, args);
     const broker = this.memoryBroker();
     const worker = (this.direct ??= new Worker(this.internals, Number.MAX_SAFE_INTEGER, 'test-runner'));
+    // the final record, also when `removeOnComplete` drops it from the storage
+    const ended = broker.waitFinal(handle.id).then(
+      (r) => (r && isFinal(r.status) ? (structuredClone(publicRecord(r)) as TaskRecord) : undefined),
+      () => undefined,
+    );
     for (;;) {
       const rec = await this.getTask(handle.id);
-      if (rec === undefined) throw new TaskNotFoundError(handle.id, 'id');
+      if (rec === undefined) {
+        const final = await ended;
+        if (final) return final;
+        throw new TaskNotFoundError(handle.id, 'id');
+      }
       if (isFinal(rec.status)) return rec;
       const claimed = broker.claimNow(handle.id, worker);
       if (claimed) {

@@ -18,6 +18,11 @@ class KitTasks {
     return ctx.attempt;
   }
 
+  @Task({ name: 'kit.dropped', removeOnComplete: true })
+  dropped() {
+    return 'gone';
+  }
+
   @Task({ name: 'kit.gen' })
   async *gen(n: number) {
     for (let i = 0; i < n; i++) yield i;
@@ -74,6 +79,15 @@ describe('test kit', () => {
   it('runTask returns an error record instead of throwing when retries run out', async () => {
     const rec = await app.runTask('kit.flaky', [5]);
     expect(rec).toMatchObject({ status: 'error', attempt: 3, error: { message: 'attempt 3' } });
+  });
+
+  it('runTask returns the final record of a removeOnComplete task', async () => {
+    expect(await app.runTask('kit.dropped')).toMatchObject({ status: 'success', returning: 'gone' });
+    expect(await app.manager.list()).toEqual([]);
+  });
+
+  it('runTask of an unknown task rejects QTASKS_ERR_TASK_NOT_FOUND', async () => {
+    await expect(app.runTask('kit.nope')).rejects.toMatchObject({ code: ErrorCodes.TASK_NOT_FOUND });
   });
 
   it('runTask of a generator returns the list of items', async () => {
