@@ -63,7 +63,8 @@ export class TestApp extends QTasks {
     const broker = this.memoryBroker();
     for (;;) {
       const counts = await this.manager.counts();
-      const busy = broker.readyCount() > 0 || counts.process > 0 || (this.worker?.size ?? 0) > 0;
+      // a task waiting for its retry backoff is not done yet
+      const busy = broker.readyCount() > 0 || counts.process > 0 || counts.retry > 0 || (this.worker?.size ?? 0) > 0;
       if (!busy) {
         await this.worker?.idle();
         return;

@@ -116,6 +116,13 @@ describe('test kit', () => {
     expect(counts).toMatchObject({ success: 3, new: 0, process: 0, delayed: 1 });
   });
 
+  it('drain() waits for retries waiting on their backoff', async () => {
+    await app.start();
+    const h = await app.addTask('kit.flaky', [1]);
+    await app.drain();
+    expect(await app.getTask(h.id)).toMatchObject({ status: 'success', attempt: 2 });
+  });
+
   it('drain() with tasks queued and no worker says to start it', async () => {
     await app.addTask('kit.add', [1, 1]);
     await expect(app.drain()).rejects.toMatchObject({ code: ErrorCodes.INVALID_STATE });
