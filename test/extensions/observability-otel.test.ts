@@ -8,7 +8,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Task, TaskContext } from 'qtasks';
-import { formatTraceparent, parseTraceparent, TracingPlugin } from 'qtasks/observability/otel';
+import { formatTraceparent, parseTraceparent, TracingMiddleware, TracingPlugin } from 'qtasks/observability/otel';
 import { createTestApp, TestApp } from 'qtasks/testing';
 
 class Tasks {
@@ -21,6 +21,12 @@ class Tasks {
   async parent(ctx: TaskContext) {
     const h = await ctx.addTask('ot.leaf', [3]);
     return h.id;
+  }
+
+  @Task({ name: 'ot.active' })
+  async active() {
+    await new Promise((r) => setTimeout(r, 1));
+    return trace.getActiveSpan()?.spanContext().spanId ?? 'none';
   }
 
   @Task({ name: 'ot.fail' })
@@ -86,6 +92,13 @@ describe('TracingPlugin', () => {
     const [childRun] = byName('ot.leaf process');
     expect(childSend.parentSpanContext?.spanId).toBe(parentRun.spanContext().spanId);
     expect(childRun.spanContext().traceId).toBe(parentRun.spanContext().traceId);
+  });
+
+  it('with TracingMiddleware, the run span is the active span inside the task body', async () => {
+    app.use(TracingMiddleware);
+    const rec = await app.runTask('ot.active');
+    const [run] = byName('ot.active process');
+    expect(rec.returning).toBe(run.spanContext().spanId);
   });
 
   it('records the error of a failed attempt', async () => {

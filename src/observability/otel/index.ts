@@ -4,5 +4,6 @@
  */
 import 'reflect-metadata';
 export { TracingPlugin } from './tracing-plugin';
+export { TracingMiddleware } from './tracing-middleware';
 export type { TracingOptions } from './tracing-plugin';
 export { formatTraceparent, parseTraceparent } from './traceparent';

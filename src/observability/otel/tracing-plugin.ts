@@ -7,6 +7,7 @@ import { context, Context, Span, SpanKind, SpanStatusCode, trace, Tracer, Tracer
 import { Hook, Plugin } from '../../decorators/middleware.decorator';
 import type { HookEvents, TaskEndHookEvent, TaskRunHookEvent } from '../../plugins/hook-events';
 import { formatTraceparent, parseTraceparent } from './traceparent';
+import { runSpans } from './tracing-middleware';
 
 /** Options of {@link TracingPlugin}. */
 export interface TracingOptions {
@@ -71,7 +72,8 @@ export class TracingPlugin {
   /** Ends the spans of attempts handed back at shutdown (they never reach an end point here). */
   @Hook('worker:stop')
   workerStop(): void {
-    for (const span of this.spans.values()) {
+    for (const [id, span] of this.spans) {
+      if (runSpans.get(id) === span) runSpans.delete(id);
       span.setAttribute('qtasks.status', 'handback');
       span.end();
     }
@@ -87,13 +89,14 @@ export class TracingPlugin {
     const old = this.spans.get(rec.id);
     if (old) return old;
     const remote = parseTraceparent(rec.traceparent);
-    const parent: Context = remote ? trace.setSpanContext(context.active(), remote) : context.active();
+    const parent: Context = remote ? trace.setSpanContext(context.active(), remote) : trace.deleteSpan(context.active());
     const span = this.tracer.startSpan(
       `${rec.name} process`,
       { kind: SpanKind.CONSUMER, attributes: { ...attrs(app, rec.name, rec.id), 'messaging.operation.type': 'process', 'qtasks.attempt': rec.attempt } },
       parent,
     );
     this.spans.set(rec.id, span);
+    runSpans.set(rec.id, span);
     return span;
   }
 
@@ -102,6 +105,7 @@ export class TracingPlugin {
     // an attempt that failed before task:before (validation, say) still gets its span
     const span = this.spans.get(r.id) ?? this.start(e.app, r);
     this.spans.delete(r.id);
+    if (runSpans.get(r.id) === span) runSpans.delete(r.id);
     span.setAttribute('qtasks.status', r.status);
     if (r.status === 'error' || r.status === 'retry') {
       if (r.error) span.recordException({ name: r.error.name, message: r.error.message, stack: r.error.stack, code: r.error.code });
