@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { waitFor } from './helpers';
+import { collectEvents, waitFor } from './helpers';
 import { assertRedisReachable, REDIS_URL } from './redis-engine';
 
 const ROOT = join(__dirname, '..', '..');
@@ -83,12 +83,16 @@ describe('operations across processes on Redis', () => {
     const listed = (await (await fetch(`${url}api/tasks?status=new`)).json()) as { tasks: { id: string }[] };
     expect(listed.tasks.map((t) => t.id)).toContain(one.json.id);
 
+    const live = collectEvents(`${url}api/events`);
     const run = start(['run']);
     procs.push(run);
     await waitFor('the tasks to succeed', async () => {
       const q = (await (await fetch(`${url}api/queue`)).json()) as { counts: Record<string, number>; workers: { pid: number }[] };
       return q.counts.success === 4 && q.workers.length === 1 && q.workers[0].pid === run.child.pid;
     }, 20_000);
+    // the web view's process hears the worker's events through Redis
+    await waitFor('a task event from the worker process', () => live.events.some((e) => e.event === 'task' && e.data.id === one.json.id), 10_000);
+    live.stop();
     const detail = (await (await fetch(`${url}api/tasks/${one.json.id as string}`)).json()) as { task: { returning: unknown } };
     expect(detail.task.returning).toBe(5);
 

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { QTasks, QTasksError } from 'qtasks';
 import type { WebAddress } from '../../src/web';
 import { gate, OpsTasks, runs } from './fixtures/ops-tasks';
-import { uniqueQueue, waitFor } from './helpers';
+import { collectEvents, uniqueQueue, waitFor } from './helpers';
 
 const TOKEN = 'test-token-123';
 
@@ -182,28 +182,7 @@ describe('web view API', () => {
   });
 
   it('pushes the queue and task events live over server-sent events', async () => {
-    const events: { event: string; data: Record<string, unknown> }[] = [];
-    const req = request(new URL('/api/events', web.url));
-    const ended = new Promise<void>((resolve) => {
-      req.on('response', (res) => {
-        expect(res.headers['content-type']).toContain('text/event-stream');
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let at: number;
-          while ((at = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, at);
-            buf = buf.slice(at + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-          }
-        });
-        res.on('end', () => resolve());
-      });
-    });
-    req.end();
+    const { events, ended } = collectEvents(new URL('/api/events', web.url).href);
     await waitFor('the first queue snapshot', () => events.some((e) => e.event === 'queue'));
     const h = await app.addTask('ops.echo', ['live']);
     const ev = await waitFor('the success event', () => events.find((e) => e.event === 'task' && e.data.id === h.id));
