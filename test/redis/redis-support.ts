@@ -42,7 +42,7 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
       if (keys.length > 0) await r.del(...keys);
     } while (cursor !== '0');
   } finally {
-    r.disconnect();
+    await r.quit().catch(() => r.disconnect());
   }
 }
 
