@@ -168,6 +168,8 @@ export class Timers {
         if (!(await this.host.broker.tryLock(`timer:${e.name}:${e.key}:${tick}`, ttl))) return;
         await this.host.addTask(e.name, e.args);
       } catch (err) {
+        // a tick racing with close() is dropped quietly
+        if (!this.running && (err as { code?: string }).code === ErrorCodes.CLOSED) return;
         this.host.logger.error(`Timer of task "${e.name}" could not enqueue its tick`, { error: err, tick });
       }
     })();
