@@ -118,9 +118,9 @@ export function brokerFailureCases(make: MakeApp): void {
   it('cancels a delayed task: it never runs', async () => {
     const app = await make();
     await app.start();
-    const h = await app.addTask('cb.add', [1, 1], { delay: 80 });
+    const h = await app.addTask('cb.add', [1, 1], { delay: 150 });
     expect(await h.cancel()).toBe(true);
-    await sleep(200);
+    await sleep(250);
     expect(probe.runs(h.id)).toBe(0);
     expect(await h.status()).toBe('cancel');
   });
