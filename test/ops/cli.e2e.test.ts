@@ -5,6 +5,8 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -146,6 +148,19 @@ describe('qtasks CLI (built)', () => {
     web.child.kill('SIGTERM');
     const r = await web.done;
     expect(r.code).toBe(0);
+  });
+
+  it('exits 1 with QTASKS_ERR_WEB_PORT_IN_USE when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = blocker.address() as AddressInfo;
+      const r = await cli(['-A', APP, 'web', '--port', String(port)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('QTASKS_ERR_WEB_PORT_IN_USE');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('runs a worker until SIGTERM, then closes and exits 0', async () => {
