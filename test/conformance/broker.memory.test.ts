@@ -1,3 +1,4 @@
+/** The broker conformance suite on the in-memory engine (apps of one queue name share an engine). */
 import { brokerConformance } from './broker.cases';
 import { forgetMemoryEngines, memoryApp } from './memory-factory';
 
