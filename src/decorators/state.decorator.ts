@@ -8,7 +8,9 @@ import type { Constructor } from '../metadata';
 /** Marks a `StateStore` subclass as shared state, stored under the queue and `name`. */
 export function State(options: StateOptions = {}): ClassDecorator {
   return ((target: Constructor) => {
-    if (typeof target !== 'function') throw new QTasksError(ErrorCodes.BAD_DECORATOR, '@State() goes on a class extending StateStore');
+    if (typeof target !== 'function' || typeof target.prototype?.attachStorage !== 'function') {
+      throw new QTasksError(ErrorCodes.BAD_DECORATOR, `@State() goes on a class extending StateStore: class ${target?.name} extends StateStore<{ ... }>`);
+    }
     Reflect.defineMetadata(META.state, { name: options.name ?? target.name }, target);
     noteDecorated(target);
   }) as ClassDecorator;

@@ -72,6 +72,17 @@ describe('decorator misuse', () => {
     ).toMatchObject({ code: ErrorCodes.BAD_DECORATOR });
   });
 
+  it('@State on a class that does not extend StateStore is QTASKS_ERR_BAD_DECORATOR', () => {
+    const err = thrown(() => {
+      @State()
+      class NotAStore {
+        n = 1;
+      }
+      return NotAStore;
+    });
+    expect(err).toMatchObject({ code: ErrorCodes.BAD_DECORATOR });
+  });
+
   it('register() of a class with no qtasks decorator is QTASKS_ERR_BAD_DECORATOR', () => {
     class Plain {
       run() {}
