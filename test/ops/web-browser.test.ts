@@ -33,7 +33,7 @@ describe('web view in a browser', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -91,7 +91,7 @@ describe('web view in a browser', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 60_000);
 
   it('stays read-only without the token', async () => {
     const { url } = await app.web.listen({ port: 0, token: TOKEN });
