@@ -65,7 +65,7 @@ export class TaskRegistry {
       for (const def of defs) {
         const other = this.defs.get(def.name);
         if (other) {
-          if (!explicit) continue;
+          // discovered or registered, two classes must not share a task name
           throw new QTasksError(
             ErrorCodes.DUPLICATE_TASK,
             `Two tasks are named "${def.name}": ${where(other)} and ${where(def)}; give one of them another name`,
