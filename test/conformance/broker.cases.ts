@@ -160,6 +160,7 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
     it('getTask is undefined and result() rejects TASK_NOT_FOUND for an unknown id', async () => {
       const app = await make();
       expect(await app.getTask('no-such-task')).toBeUndefined();
+      await expect(app.handle('no-such-task').result({ timeout: 1_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_NOT_FOUND });
       const h = await app.addTask('cb.add', [1, 1]);
       expect(await app.manager.remove(h.id)).toBe(true);
       await expect(h.result({ timeout: 1_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_NOT_FOUND });
