@@ -227,6 +227,18 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
         expect(seen).toEqual([0, 10]);
         expect((await producer.manager.counts()).success).toBe(2);
       });
+
+      it('a producer cancels a task running in the worker app: its signal aborts there', async () => {
+        const producer = await make();
+        const worker = await make({ name: producer.name });
+        await worker.start();
+        const h = await producer.addTask('cb.wait', [5_000]);
+        await waitFor(() => probe.runs(h.id) === 1, 'the task to start');
+        expect(await producer.cancel(h.id, 'from producer')).toBe(true);
+        await expect(h.result({ timeout: 3_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+        await waitFor(() => probe.aborted.has(h.id), 'the signal to abort in the worker', 1_000);
+        expect(await producer.getTask(h.id)).toMatchObject({ status: 'cancel', cancelReason: 'from producer' });
+      });
     }
 
     if (features.sharedQueue && features.sharedEvents) {
