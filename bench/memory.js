@@ -145,7 +145,7 @@ async function main() {
   lines.push(`- heap used (MB): start ${heapStart.toFixed(1)}; qtasks before close ${open}; after close() + GC ${closed}; end ${heapEnd.toFixed(1)}`);
   const text = lines.join('\n');
   console.log(text);
-  if (!ONLY && N === 100_000) writeSection('memory', text);
+  if (!ONLY && N === 100_000 && ROUNDS === 3) writeSection('memory', text);
 }
 
 main().catch((err) => {

@@ -192,7 +192,7 @@ async function main() {
   });
   const text = renderRedis(rows, { redis, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
   console.log(text);
-  if (!ONLY && TOTAL === 20_000 && ROUND_TRIPS === 1_000) require('./lib/report').writeSection('redis', text);
+  if (!ONLY && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3) require('./lib/report').writeSection('redis', text);
 }
 
 main()
