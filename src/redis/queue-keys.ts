@@ -21,6 +21,8 @@ export class QueueKeys {
   readonly leases: string;
   /** Set of tasks a worker holds (`held + workerId`). */
   readonly held: string;
+  /** Running tasks asked to stop (the reason is the task's `cx` field). */
+  readonly cancels: string;
   /** Every task id in enqueue order (for `list`; ids of records that are gone are skipped). */
   readonly all: string;
   readonly seq: string;
@@ -48,6 +50,7 @@ export class QueueKeys {
     this.delayed = b + 'delayed';
     this.leases = b + 'leases';
     this.held = b + 'held:';
+    this.cancels = b + 'cancels';
     this.all = b + 'all';
     this.seq = b + 'seq';
     this.cnt = b + 'cnt';

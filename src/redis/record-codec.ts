@@ -43,7 +43,7 @@ export function decodeOpt(v: string | undefined): string | undefined {
 }
 
 /** A record from the fields of a claimed task (status `process`). */
-export function claimedRecord(d: string, attempt: number, stalls: string, progress: string, seq: string, now: number, workerId: string): TaskRecord {
+export function claimedRecord(d: string, attempt: number, seq: string, now: number, workerId: string): TaskRecord {
   const f = JSON.parse(d) as Fixed;
   const rec: TaskRecord = {
     id: f.id,
@@ -62,11 +62,23 @@ export function claimedRecord(d: string, attempt: number, stalls: string, progre
     timeout: f.timeout,
     removeOnComplete: f.removeOnComplete,
   };
-  if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
-  if (progress !== '') rec.progress = JSON.parse(progress);
-  if (stalls !== '' && stalls !== '0') rec.stalls = Number(stalls);
   if (seq !== '') rec.seq = Number(seq);
   return rec;
+}
+
+/**
+ * The JSON of a record as published at its end, built from the fixed part's JSON as stored (`d`,
+ * whose keys are record keys) and the changing fields, without serialising the arguments again.
+ */
+export function recordJson(d: string, rec: TaskRecord, extra: string): string {
+  let s = d.slice(0, -1) + ',"status":"' + rec.status + '","attempt":' + rec.attempt + ',"updatedAt":' + rec.updatedAt;
+  if (rec.startedAt !== undefined) s += ',"startedAt":' + rec.startedAt;
+  if (rec.finishedAt !== undefined) s += ',"finishedAt":' + rec.finishedAt;
+  if (rec.workerId !== undefined) s += ',"workerId":' + JSON.stringify(rec.workerId);
+  if (rec.seq !== undefined) s += ',"seq":' + rec.seq;
+  if (rec.progress !== undefined) s += ',"progress":' + JSON.stringify(rec.progress);
+  if (rec.runAt !== undefined) s += ',"runAt":' + rec.runAt;
+  return s + extra + '}';
 }
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));

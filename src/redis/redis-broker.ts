@@ -34,7 +34,7 @@ export class RedisBroker extends Broker {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  init(ctx: EngineContext, storage: Storage): void {
+  async init(ctx: EngineContext, storage: Storage): Promise<void> {
     if (this.closed) throw new ClosedError('RedisBroker used');
     if (!(storage instanceof RedisStorage)) {
       throw new QTasksError(ErrorCodes.INCOMPATIBLE_ENGINE, 'RedisBroker keeps its records in a RedisStorage: use createRedisEngine() (or the redis option) for both');
@@ -45,7 +45,11 @@ export class RedisBroker extends Broker {
     this.storage = storage;
     this.notifier = new RedisNotifier(storage, ctx);
     this.notifier.onCancel = (id, wid, reason) => this.loop?.onCancel(id, wid, reason);
+    this.notifier.isLocal = (wid) => this.loop !== undefined && this.loop.workerId === wid;
     this.notifier.start();
+    // listen before the first enqueue so that no event of this app's tasks is missed; a Redis that
+    // is down delays this at most connectTimeoutMs (operations then fail on their own)
+    await this.notifier.settled(ctx.config.connectTimeoutMs);
   }
 
   close(): Promise<void> {
@@ -118,7 +122,7 @@ export class RedisBroker extends Broker {
     // cancel requests arrive on the channel: listen before taking tasks
     await this.notifier.ready('start()');
     if (this.loop) return;
-    this.loop = new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency);
+    this.loop = new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency, this.notifier);
     this.loop.start();
   }
 
@@ -140,7 +144,7 @@ export class RedisBroker extends Broker {
     const cfg = this.ctx.config;
     const res = await this.storage.call('cancel', () =>
       this.storage.link
-        .script('cancel')([k.task + id, k.delayed, k.cnt, k.doneCancel], [k.items + id, k.wait, k.channel, Date.now(), cfg.resultTtlMs, encodeOpt(reason), id]),
+        .script('cancel')([k.task + id, k.delayed, k.cnt, k.doneCancel, k.cancels], [k.items + id, k.wait, k.channel, Date.now(), cfg.resultTtlMs, encodeOpt(reason), id]),
     );
     return Number(res) > 0;
   }

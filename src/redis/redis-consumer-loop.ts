@@ -10,13 +10,21 @@ import type { Redis } from 'ioredis';
 import type { Consumer, Outcome } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
 import type { TaskRecord } from '../task/task-record';
-import { claimedRecord, encodeOpt } from './record-codec';
+import { claimedRecord, encodeOpt, fixedJson, recordJson } from './record-codec';
 import { isConnectionError } from './redis-link';
+import type { RedisNotifier } from './redis-notifier';
 import type { RedisStorage } from './redis-storage';
+
+/** A task this worker claimed, with its fixed fields' JSON as stored. */
+interface Held {
+  rec: TaskRecord;
+  d: string;
+}
 
 interface End {
   rec: TaskRecord;
   args: string[];
+  /** The record as stored once recorded; undefined for a handback. */
   stored: TaskRecord | undefined;
   resolve: (r: TaskRecord | undefined) => void;
   reject: (e: Error) => void;
@@ -27,7 +35,7 @@ const SAFETY_BLOCK_S = 5;
 
 /** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
 export class RedisConsumerLoop {
-  private readonly held = new Map<string, TaskRecord>();
+  private readonly held = new Map<string, Held>();
   private buffer: TaskRecord[] = [];
   private ends: End[] = [];
   private readonly withItems = new Set<string>();
@@ -53,6 +61,7 @@ export class RedisConsumerLoop {
     private readonly storage: RedisStorage,
     private readonly consumer: Consumer,
     concurrency: number,
+    private readonly notifier: RedisNotifier,
   ) {
     this.prefetch = Math.min(Math.max(concurrency, 1), 200);
   }
@@ -81,7 +90,8 @@ export class RedisConsumerLoop {
   /** Records how an attempt ended; batched with the other ends of this tick. */
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => {
-      const end = endOf(rec, outcome, this.withItems.has(rec.id));
+      const d = this.held.get(rec.id)?.d ?? fixedJson(rec);
+      const end = endOf(rec, d, outcome, this.withItems.has(rec.id));
       this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
       this.schedule();
     });
@@ -95,7 +105,7 @@ export class RedisConsumerLoop {
   /** A cancel request for a running task (from the queue channel or a lease renewal). */
   onCancel(id: string, workerId: string, reason: string | undefined): void {
     if (workerId !== this.workerId || this.closed) return;
-    const rec = this.held.get(id);
+    const rec = this.held.get(id)?.rec;
     if (rec === undefined) {
       this.earlyCancels.set(id, reason);
       setTimeout(() => this.earlyCancels.delete(id), 5_000).unref();
@@ -188,7 +198,7 @@ export class RedisConsumerLoop {
     this.inflight++;
     this.requested += want;
     s.link
-      .script('finish')([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId], args)
+      .script('finish')([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels], args)
       .then(
         (res) => {
           this.inflight--;
@@ -198,7 +208,9 @@ export class RedisConsumerLoop {
             const e = batch[i];
             if (flags.charCodeAt(i) === 49 /* 1 */) {
               this.release(e.rec.id);
-              e.resolve(e.stored);
+              // this process learns its own ends here, not from the channel
+              if (e.stored !== undefined) this.notifier.deliver(e.stored);
+              e.resolve(e.stored ?? e.rec);
             } else {
               this.release(e.rec.id);
               e.resolve(undefined);
@@ -224,10 +236,11 @@ export class RedisConsumerLoop {
   }
 
   private took(claimed: string[], now: number, want: number): void {
-    if (want > 0) this.queueEmpty = claimed.length / 5 < want;
-    for (let i = 0; i < claimed.length; i += 5) {
-      const rec = claimedRecord(claimed[i], Number(claimed[i + 1]), claimed[i + 2], claimed[i + 3], claimed[i + 4], now, this.workerId);
-      this.held.set(rec.id, rec);
+    if (want > 0) this.queueEmpty = claimed.length / 3 < want;
+    for (let i = 0; i < claimed.length; i += 3) {
+      const d = claimed[i];
+      const rec = claimedRecord(d, Number(claimed[i + 1]), claimed[i + 2], now, this.workerId);
+      this.held.set(rec.id, { rec, d });
       if (this.stopped) {
         void this.finish(rec, { status: 'handback' }).catch(() => undefined);
       } else if (this.earlyCancels.has(rec.id)) {
@@ -307,7 +320,7 @@ export class RedisConsumerLoop {
     const info = { ...this.consumer.info(), host: hostname(), lastSeenAt: now };
     const args: (string | number)[] = [k.task, k.items, k.wait, k.held, k.channel, now, now + cfg.leaseMs, this.workerId, JSON.stringify(info), cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5)];
     s.link
-      .script('lease')([k.prios, k.leases, k.cnt, k.marker, k.workers, k.seen, k.doneSuccess, k.doneError, k.doneCancel, k.all], args)
+      .script('lease')([k.prios, k.leases, k.cnt, k.marker, k.workers, k.seen, k.doneSuccess, k.doneError, k.doneCancel, k.all, k.cancels], args)
       .then(
         (res) => {
           const cancels = res as string[];
@@ -324,33 +337,48 @@ function decodeReason(v: string): string | undefined {
   return v.charCodeAt(0) === 61 ? v.slice(1) : undefined;
 }
 
-/** The script arguments of one end and the record as it will be stored. */
-function endOf(rec: TaskRecord, o: Outcome, items: boolean): { args: string[]; stored: TaskRecord | undefined } {
+/**
+ * The script arguments of one end; the record is updated in place to what will be stored (the
+ * worker is done with it) and its JSON is what the other processes receive.
+ */
+function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean): { args: string[]; stored: TaskRecord | undefined } {
   const now = Date.now();
   const flagItems = items ? '1' : '';
+  rec.updatedAt = now;
   switch (o.status) {
     case 'success': {
-      const stored: TaskRecord = { ...rec, status: 'success', returning: o.returning, finishedAt: now, updatedAt: now };
-      const roc = rec.removeOnComplete ? '1' : '';
-      return { args: [rec.id, 's', JSON.stringify(o.returning) ?? '', '', roc, flagItems, JSON.stringify(stored)], stored };
+      const ret = JSON.stringify(o.returning);
+      rec.status = 'success';
+      rec.returning = o.returning;
+      rec.finishedAt = now;
+      const json = recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret);
+      return { args: [rec.id, 's', ret ?? '', '', rec.removeOnComplete ? '1' : '', flagItems, json], stored: rec };
     }
     case 'error': {
-      const stored: TaskRecord = { ...rec, status: 'error', error: o.error, finishedAt: now, updatedAt: now };
-      return { args: [rec.id, 'e', JSON.stringify(o.error), '', '', flagItems, JSON.stringify(stored)], stored };
+      const err = JSON.stringify(o.error);
+      rec.status = 'error';
+      rec.error = o.error;
+      rec.finishedAt = now;
+      return { args: [rec.id, 'e', err, '', '', flagItems, recordJson(d, rec, ',"error":' + err)], stored: rec };
     }
     case 'cancel': {
-      const stored: TaskRecord = { ...rec, status: 'cancel', cancelReason: o.reason, finishedAt: now, updatedAt: now };
-      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, JSON.stringify(stored)], stored };
+      rec.status = 'cancel';
+      rec.cancelReason = o.reason;
+      rec.finishedAt = now;
+      const extra = o.reason === undefined ? '' : ',"cancelReason":' + JSON.stringify(o.reason);
+      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, recordJson(d, rec, extra)], stored: rec };
     }
     case 'retry': {
+      const err = JSON.stringify(o.error);
       const runAt = now + Math.max(0, o.delayMs);
-      const stored: TaskRecord = { ...rec, status: 'retry', error: o.error, updatedAt: now };
-      if (o.delayMs > 0) stored.runAt = runAt;
-      return { args: [rec.id, 'r', JSON.stringify(o.error), String(runAt), '', flagItems, JSON.stringify(stored)], stored };
+      rec.status = 'retry';
+      rec.error = o.error;
+      if (o.delayMs > 0) rec.runAt = runAt;
+      return { args: [rec.id, 'r', err, String(runAt), '', flagItems, recordJson(d, rec, ',"error":' + err)], stored: rec };
     }
-    default: {
-      const stored: TaskRecord = { ...rec, status: 'new', attempt: Math.max(0, rec.attempt - 1), updatedAt: now };
-      return { args: [rec.id, 'h', '', '', '', flagItems, ''], stored };
-    }
+    default:
+      rec.status = 'new';
+      rec.attempt = Math.max(0, rec.attempt - 1);
+      return { args: [rec.id, 'h', '', '', '', flagItems, ''], stored: undefined };
   }
 }

@@ -41,6 +41,8 @@ export class RedisNotifier {
   private closed = false;
   private everReady = false;
   onCancel: CancelHandler | undefined;
+  /** True for the id of this process's worker (whose ends are delivered locally). */
+  isLocal: (workerId: string) => boolean = () => false;
 
   constructor(
     private readonly storage: RedisStorage,
@@ -58,6 +60,12 @@ export class RedisNotifier {
     });
     this.subscribed = sub.subscribe(channel).then(() => undefined);
     this.subscribed.catch(() => undefined);
+  }
+
+  /** Resolves once subscribed, or after `ms` (never rejects). */
+  settled(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.subscribed!.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).then(() => clearTimeout(timer));
   }
 
   /** Resolves once subscribed; rejects `QTASKS_ERR_BROKER_UNAVAILABLE` after connectTimeoutMs. */
@@ -141,7 +149,11 @@ export class RedisNotifier {
   private dispatch(msg: string): void {
     try {
       const kind = msg.charCodeAt(0);
-      if (kind === 102 /* f */) {
+      if (kind === 70 /* F */) {
+        const sp = msg.indexOf(' ');
+        if (this.isLocal(msg.slice(1, sp))) return;
+        for (const rec of JSON.parse(msg.slice(sp + 1)) as TaskRecord[]) this.onRecord(rec);
+      } else if (kind === 102 /* f */) {
         const list = JSON.parse(msg.slice(1)) as (TaskRecord | string)[];
         for (const entry of list) {
           if (typeof entry === 'string') this.fetchAndSettle(entry);
@@ -160,6 +172,11 @@ export class RedisNotifier {
     } catch (err) {
       this.ctx.logger.error('A malformed message on the queue channel was skipped', { error: err });
     }
+  }
+
+  /** A task of this process's worker changed (ended, or failed with a retry). */
+  deliver(rec: TaskRecord): void {
+    this.onRecord(rec);
   }
 
   private onRecord(rec: TaskRecord): void {

@@ -4,7 +4,7 @@
   them after maxStalls), and drops finished records past their ttl.
   KEYS[1] prios  KEYS[2] leases (zset: worker id -> lease deadline)  KEYS[3] cnt  KEYS[4] marker
   KEYS[5] workers (hash: id -> info)  KEYS[6] seen (zset: id -> last heartbeat)  KEYS[7] done:success
-  KEYS[8] done:error  KEYS[9] done:cancel  KEYS[10] all
+  KEYS[8] done:error  KEYS[9] done:cancel  KEYS[10] all  KEYS[11] cancel requests (set)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] held set prefix
   ARGV[5] event channel  ARGV[6] now  ARGV[7] lease deadline  ARGV[8] worker id ('' for none)
   ARGV[9] worker info JSON  ARGV[10] max stalls  ARGV[11] result ttl (ms)  ARGV[12] dead after (ms)
@@ -19,12 +19,9 @@ local cnt = { new = 0, process = 0, error = 0, cancel = 0 }
 if wid ~= '' then
   if redis.call('SCARD', hpfx .. wid) > 0 then
     redis.call('ZADD', KEYS[2], ARGV[7], wid)
-    for _, id in ipairs(redis.call('SMEMBERS', hpfx .. wid)) do
-      local cx = redis.call('HGET', pfx .. id, 'cx')
-      if cx then
-        cancels[#cancels + 1] = id
-        cancels[#cancels + 1] = cx
-      end
+    for _, id in ipairs(redis.call('SINTER', hpfx .. wid, KEYS[11])) do
+      cancels[#cancels + 1] = id
+      cancels[#cancels + 1] = redis.call('HGET', pfx .. id, 'cx') or '-'
     end
   end
   redis.call('HSET', KEYS[5], wid, ARGV[9])
@@ -56,6 +53,7 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT',
       local stalls = (tonumber(f[3]) or 0) + 1
       redis.call('HSET', k, 'stl', stalls)
       if f[5] then
+        redis.call('SREM', KEYS[11], id)
         final(k, id, 'cancel', KEYS[9], 'cr', f[5])
       elseif stalls > maxStalls then
         final(k, id, 'error', KEYS[8], 'err', cjson.encode({ name = 'StalledError', code = 'QTASKS_ERR_STALLED',

@@ -3,39 +3,56 @@
   KEYS[1] prios  KEYS[2] delayed  KEYS[3] leases (zset: worker id -> lease deadline)  KEYS[4] cnt
   KEYS[5] marker  KEYS[6] meta (hash: paused)  KEYS[7] done:success  KEYS[8] done:error
   KEYS[9] done:cancel (lists of finished ids, oldest first)  KEYS[10] this worker's held set
+  KEYS[11] cancel requests (set of running ids asked to stop; the reason is the task's `cx` field)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
   ARGV[10] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
   reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish
+  Records of successes, errors, cancels and retries are published as 'F<worker id> [records]'; ends
+  announced by id only (cancelled on request) as 'f["id", ...]'.
   Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
-  attempt, stalls, progress, seq per task), next delayed runAt or '' }.
+  attempt, seq per task), next delayed runAt or '' }.
 ]]
 local pfx, ipfx, wpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local nEnd = tonumber(ARGV[10])
-local flags, pub, gone = {}, {}, {}
+local flags, pub, pubIds, gone = {}, {}, {}, {}
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
 local front = {}
 local function many(cmd, key, list)
-  for s = 1, #list, 1000 do redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list))) end
+  local out = {}
+  for s = 1, #list, 1000 do
+    local r = redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list)))
+    if type(r) == 'table' then for j = 1, #r do out[#out + 1] = r[j] end end
+  end
+  return out
 end
+
+local ids = {}
+for i = 0, nEnd - 1 do ids[i + 1] = ARGV[11 + i * 7] end
+local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
+local asked = (nEnd > 0 and redis.call('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
 
 for i = 0, nEnd - 1 do
   local b = 11 + i * 7
   local id, kind, data = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local k = pfx .. id
-  local f = redis.call('HMGET', k, 'st', 'wid', 'pri', 'cx', 'att')
-  if f[1] ~= 'process' or f[2] ~= wid then
+  if own[i + 1] == 0 then
     flags[i + 1] = '0'
   else
     flags[i + 1] = '1'
     gone[#gone + 1] = id
     cnt.process = cnt.process - 1
-    if f[4] and (kind == 'r' or kind == 'h') then
-      -- a cancel was asked while it ran: it ends cancelled instead of going back to the queue
-      kind = 'c'
-      data = f[4]
+    local cx = false
+    if asked and asked[i + 1] == 1 then
+      redis.call('SREM', KEYS[11], id)
+      cx = redis.call('HGET', k, 'cx')
+      if cx and (kind == 'r' or kind == 'h') then
+        -- a cancel was asked while it ran: it ends cancelled instead of going back to the queue
+        kind = 'c'
+        data = cx
+      end
     end
     local st
     if kind == 's' then
@@ -54,24 +71,27 @@ for i = 0, nEnd - 1 do
     elseif kind == 'c' then
       st = 'cancel'
       redis.call('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
-      pub[#pub + 1] = f[4] and ('"' .. id .. '"') or ARGV[b + 6]
-    elseif kind == 'r' then
-      local runAt = tonumber(ARGV[b + 3])
-      cnt.retry = cnt.retry + 1
-      if runAt > now then
-        redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
-        redis.call('ZADD', KEYS[2], runAt, id)
-      else
-        redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now)
-        redis.call('RPUSH', wpfx .. f[3], id)
-        redis.call('ZADD', KEYS[1], f[3], f[3])
+      if cx then pubIds[#pubIds + 1] = cjson.encode(id) else pub[#pub + 1] = ARGV[b + 6] end
+    else
+      local f = redis.call('HMGET', k, 'pri', 'att')
+      if kind == 'r' then
+        local runAt = tonumber(ARGV[b + 3])
+        cnt.retry = cnt.retry + 1
+        if runAt > now then
+          redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
+          redis.call('ZADD', KEYS[2], runAt, id)
+        else
+          redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now)
+          redis.call('RPUSH', wpfx .. f[1], id)
+          redis.call('ZADD', KEYS[1], f[1], f[1])
+        end
+        pub[#pub + 1] = ARGV[b + 6]
+      else -- handback: back to the front of its level; the attempt does not count
+        redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[2]) or 1) - 1), 'up', now)
+        front[#front + 1] = id
+        front[#front + 1] = f[1]
+        cnt.new = cnt.new + 1
       end
-      pub[#pub + 1] = ARGV[b + 6]
-    else -- handback: back to the front of its level; the attempt does not count
-      redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[5]) or 1) - 1), 'up', now)
-      front[#front + 1] = id
-      front[#front + 1] = f[3]
-      cnt.new = cnt.new + 1
     end
     if st then
       cnt[st] = cnt[st] + 1
@@ -93,7 +113,8 @@ end
 many('RPUSH', KEYS[7], done.success)
 many('RPUSH', KEYS[8], done.error)
 many('RPUSH', KEYS[9], done.cancel)
-if #pub > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pub, ',') .. ']') end
+if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
+if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
 
 -- due delayed tasks join the end of their level
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
@@ -128,7 +149,7 @@ if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
       for j = 1, #ids do
         local id = ids[j]
         local k = pfx .. id
-        local f = redis.call('HMGET', k, 'd', 'st', 'att', 'stl', 'prog', 'seq')
+        local f = redis.call('HMGET', k, 'd', 'st', 'att', 'seq')
         if f[1] and (f[2] == 'new' or f[2] == 'retry') then
           local att = (tonumber(f[3]) or 0) + 1
           redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
@@ -138,8 +159,6 @@ if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
           claimed[n + 1] = f[1]
           claimed[n + 2] = att
           claimed[n + 3] = f[4] or ''
-          claimed[n + 4] = f[5] or ''
-          claimed[n + 5] = f[6] or ''
         end
       end
     end
