@@ -16,7 +16,7 @@
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { create, KINDS } = require('./lib/engines');
-const { REDIS_URL, redisVersion, deleteKeys } = require('./lib/redis-util');
+const { REDIS_URL, redisVersion, pingMs, deleteKeys } = require('./lib/redis-util');
 const { median, percentile, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
 
@@ -163,6 +163,7 @@ const WORKLOADS = [
 
 async function main() {
   const redis = await redisVersion(REDIS_URL);
+  const ping = await pingMs(REDIS_URL);
   const kinds = KINDS.filter((k) => !ONLY || ONLY.includes(k));
   const runs = Object.fromEntries(kinds.map((k) => [k, { values: {}, errors: {}, failures: {}, skip: {} }]));
   for (let r = 0; r < ROUNDS; r++) {
@@ -190,7 +191,7 @@ async function main() {
     for (const [k, v] of Object.entries(runs[kind].values)) med[k] = median(v);
     return { kind, version: kind === 'qtasks' ? require('../package.json').version : pkgVersion(kind), median: med, runs: runs[kind].values, errors: runs[kind].errors, failures: runs[kind].failures };
   });
-  const text = renderRedis(rows, { redis, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
+  const text = renderRedis(rows, { redis, ping, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
   console.log(text);
   if (!ONLY && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3) require('./lib/report').writeSection('redis', text);
 }

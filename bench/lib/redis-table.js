@@ -45,7 +45,7 @@ function renderRedis(rows, o) {
   const lines = [];
   lines.push(
     header(`redis: ${o.total.toLocaleString('en-US')} no-op jobs, concurrency ${o.concurrency}, median of ${o.rounds}`, [
-      `Redis ${o.redis} (${o.url.replace(/\/\/[^@]*@/, '//')})`,
+      `Redis ${o.redis} (${o.url.replace(/\/\/[^@]*@/, '//')}, PING p50 ${fmtMs(o.ping)} ms)`,
     ]),
   );
   lines.push('');

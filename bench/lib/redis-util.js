@@ -60,4 +60,22 @@ async function deleteKeys(prefix, url = REDIS_URL) {
   return n;
 }
 
-module.exports = { REDIS_URL, redisOptions, redisVersion, deleteKeys };
+/** Median of 500 sequential PINGs in ms: the floor under any round trip. */
+async function pingMs(url = REDIS_URL) {
+  const r = client(url);
+  try {
+    await r.connect();
+    const ms = [];
+    for (let i = 0; i < 600; i++) {
+      const t0 = process.hrtime.bigint();
+      await r.ping();
+      if (i >= 100) ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    ms.sort((a, b) => a - b);
+    return ms[ms.length >> 1];
+  } finally {
+    r.disconnect();
+  }
+}
+
+module.exports = { REDIS_URL, redisOptions, redisVersion, pingMs, deleteKeys };
