@@ -63,6 +63,7 @@ export function claimedRecord(d: string, attempt: number, seq: string, now: numb
     removeOnComplete: f.removeOnComplete,
   };
   if (seq !== '') rec.seq = Number(seq);
+  if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
   return rec;
 }
 
