@@ -37,8 +37,10 @@ export class QueueKeys {
   readonly doneSuccess: string;
   readonly doneError: string;
   readonly doneCancel: string;
-  /** Pub/sub channel of the queue (ends, items, progress, cancels). */
+  /** Pub/sub channel of the queue's ends, items and progress (processes that wait or listen). */
   readonly channel: string;
+  /** Pub/sub channel of cancel requests (workers). */
+  readonly control: string;
 
   constructor(prefix: string, queue: string) {
     const b = `${prefix}:{${queue}}:`;
@@ -62,6 +64,7 @@ export class QueueKeys {
     this.doneError = b + 'done:error';
     this.doneCancel = b + 'done:cancel';
     this.channel = b + 'events';
+    this.control = b + 'control';
   }
 
   /** Hash of state `name`. */

@@ -33,6 +33,7 @@ export class RedisBroker extends Broker {
   private readonly flushFn = () => this.flush();
   private closed = false;
   private closing: Promise<void> | undefined;
+  private listenTimer: NodeJS.Timeout | undefined;
 
   async init(ctx: EngineContext, storage: Storage): Promise<void> {
     if (this.closed) throw new ClosedError('RedisBroker used');
@@ -46,10 +47,14 @@ export class RedisBroker extends Broker {
     this.notifier = new RedisNotifier(storage, ctx);
     this.notifier.onCancel = (id, wid, reason) => this.loop?.onCancel(id, wid, reason);
     this.notifier.isLocal = (wid) => this.loop !== undefined && this.loop.workerId === wid;
-    this.notifier.start();
     // listen before the first enqueue so that no event of this app's tasks is missed; a Redis that
     // is down delays this at most connectTimeoutMs (operations then fail on their own)
-    await this.notifier.settled(ctx.config.connectTimeoutMs);
+    if (this.notifier.wantsEvents()) await this.notifier.settled(this.notifier.ensureEvents(), ctx.config.connectTimeoutMs);
+    // listeners added later are noticed within a second
+    this.listenTimer = setInterval(() => {
+      if (!this.notifier.hasEvents && this.notifier.wantsEvents()) void this.notifier.ensureEvents();
+    }, 1_000);
+    this.listenTimer.unref();
   }
 
   close(): Promise<void> {
@@ -58,6 +63,7 @@ export class RedisBroker extends Broker {
 
   private async doClose(): Promise<void> {
     this.closed = true;
+    if (this.listenTimer) clearInterval(this.listenTimer);
     if (this.loop) await this.loop.close();
     this.notifier?.close();
     if (this.pending.length > 0) {
@@ -87,6 +93,15 @@ export class RedisBroker extends Broker {
     if (batch.length === 0) return;
     this.pending = [];
     this.pendingCount = 0;
+    if (!this.notifier.hasEvents && this.notifier.wantsEvents()) {
+      // a listener was added since init: listen before these tasks can end
+      void this.notifier.settled(this.notifier.ensureEvents(), this.ctx.config.connectTimeoutMs).then(() => this.send(batch));
+      return;
+    }
+    this.send(batch);
+  }
+
+  private send(batch: PendingEnqueue[]): void {
     const k = this.storage.keys;
     const args: (string | number)[] = [k.task, k.wait];
     for (const p of batch) {
@@ -119,8 +134,9 @@ export class RedisBroker extends Broker {
   async consume(consumer: Consumer): Promise<void> {
     if (this.closed) throw new ClosedError('Worker started');
     if (this.loop) return;
-    // cancel requests arrive on the channel: listen before taking tasks
-    await this.notifier.ready('start()');
+    // cancel requests arrive on the control channel: listen before taking tasks
+    await this.notifier.ready('start()', this.notifier.ensureControl());
+    if (this.notifier.wantsEvents()) await this.notifier.ready('start()', this.notifier.ensureEvents());
     if (this.loop) return;
     this.loop = new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency, this.notifier);
     this.loop.start();
@@ -144,7 +160,7 @@ export class RedisBroker extends Broker {
     const cfg = this.ctx.config;
     const res = await this.storage.call('cancel', () =>
       this.storage.link
-        .script('cancel')([k.task + id, k.delayed, k.cnt, k.doneCancel, k.cancels], [k.items + id, k.wait, k.channel, Date.now(), cfg.resultTtlMs, encodeOpt(reason), id]),
+        .script('cancel')([k.task + id, k.delayed, k.cnt, k.doneCancel, k.cancels], [k.items + id, k.wait, k.channel, Date.now(), cfg.resultTtlMs, encodeOpt(reason), id, k.control]),
     );
     return Number(res) > 0;
   }

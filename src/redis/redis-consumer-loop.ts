@@ -56,6 +56,8 @@ export class RedisConsumerLoop {
   private readonly prefetch: number;
   private readonly pumpFn = () => this.pump();
   private idleWaiters: (() => void)[] = [];
+  /** Other processes listening on the event channel, as of the last finish call. */
+  private remote = 1;
 
   constructor(
     private readonly storage: RedisStorage,
@@ -91,7 +93,7 @@ export class RedisConsumerLoop {
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => {
       const d = this.held.get(rec.id)?.d ?? fixedJson(rec);
-      const end = endOf(rec, d, outcome, this.withItems.has(rec.id));
+      const end = endOf(rec, d, outcome, this.withItems.has(rec.id), this.remote > 0);
       this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
       this.schedule();
     });
@@ -193,7 +195,7 @@ export class RedisConsumerLoop {
     const batch = this.ends;
     this.ends = [];
     const now = Date.now();
-    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, batch.length];
+    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, this.notifier.hasEvents ? '1' : '', batch.length];
     for (const e of batch) for (const a of e.args) args.push(a);
     this.inflight++;
     this.requested += want;
@@ -203,7 +205,8 @@ export class RedisConsumerLoop {
         (res) => {
           this.inflight--;
           this.requested -= want;
-          const [flags, claimed, next] = res as [string, string[], string];
+          const [flags, claimed, next, remote] = res as [string, string[], string, number];
+          this.remote = remote;
           for (let i = 0; i < batch.length; i++) {
             const e = batch[i];
             if (flags.charCodeAt(i) === 49 /* 1 */) {
@@ -341,7 +344,7 @@ function decodeReason(v: string): string | undefined {
  * The script arguments of one end; the record is updated in place to what will be stored (the
  * worker is done with it) and its JSON is what the other processes receive.
  */
-function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean): { args: string[]; stored: TaskRecord | undefined } {
+function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean, publish: boolean): { args: string[]; stored: TaskRecord | undefined } {
   const now = Date.now();
   const flagItems = items ? '1' : '';
   rec.updatedAt = now;
@@ -351,7 +354,7 @@ function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean): { args: 
       rec.status = 'success';
       rec.returning = o.returning;
       rec.finishedAt = now;
-      const json = recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret);
+      const json = publish ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
       return { args: [rec.id, 's', ret ?? '', '', rec.removeOnComplete ? '1' : '', flagItems, json], stored: rec };
     }
     case 'error': {
@@ -359,14 +362,14 @@ function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean): { args: 
       rec.status = 'error';
       rec.error = o.error;
       rec.finishedAt = now;
-      return { args: [rec.id, 'e', err, '', '', flagItems, recordJson(d, rec, ',"error":' + err)], stored: rec };
+      return { args: [rec.id, 'e', err, '', '', flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
     }
     case 'cancel': {
       rec.status = 'cancel';
       rec.cancelReason = o.reason;
       rec.finishedAt = now;
       const extra = o.reason === undefined ? '' : ',"cancelReason":' + JSON.stringify(o.reason);
-      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, recordJson(d, rec, extra)], stored: rec };
+      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, publish ? recordJson(d, rec, extra) : ''], stored: rec };
     }
     case 'retry': {
       const err = JSON.stringify(o.error);
@@ -374,7 +377,7 @@ function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean): { args: 
       rec.status = 'retry';
       rec.error = o.error;
       if (o.delayMs > 0) rec.runAt = runAt;
-      return { args: [rec.id, 'r', err, String(runAt), '', flagItems, recordJson(d, rec, ',"error":' + err)], stored: rec };
+      return { args: [rec.id, 'r', err, String(runAt), '', flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
     }
     default:
       rec.status = 'new';

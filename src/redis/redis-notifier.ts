@@ -4,6 +4,7 @@
  * `result()` calls, feeds `stream()` readers and fires events in this process. A notification lost
  * while disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
  */
+import type { Redis } from 'ioredis';
 import type { EngineContext, EngineEventMap } from '../broker/broker';
 import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../errors';
 import { isFinal, TaskRecord } from '../task/task-record';
@@ -31,12 +32,15 @@ export type CancelHandler = (id: string, workerId: string, reason: string | unde
 
 const EVENT_OF: Record<string, keyof EngineEventMap> = { success: 'task:success', error: 'task:error', cancel: 'task:cancel', retry: 'task:retry' };
 const RECHECK_MS = 3_000;
+const ENGINE_EVENTS: (keyof EngineEventMap)[] = ['task:success', 'task:error', 'task:retry', 'task:cancel', 'task:progress'];
 
 /** Dispatches the queue's channel in this process. */
 export class RedisNotifier {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly watchers = new Map<string, Set<Watcher>>();
-  private subscribed: Promise<void> | undefined;
+  private events: Promise<void> | undefined;
+  private control: Promise<void> | undefined;
+  private wired = false;
   private recheckTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private everReady = false;
@@ -49,33 +53,58 @@ export class RedisNotifier {
     private readonly ctx: EngineContext,
   ) {}
 
-  /** Subscribes (in the background: a Redis that is down delays it, it never fails). */
-  start(): void {
+  private sub(): Redis {
     const sub = this.storage.link.sub;
-    const channel = this.storage.keys.channel;
-    sub.on('message', (_ch: string, msg: string) => this.dispatch(msg));
-    sub.on('ready', () => {
-      if (this.everReady) setTimeout(() => this.recheckAll(), 20).unref();
-      this.everReady = true;
-    });
-    this.subscribed = sub.subscribe(channel).then(() => undefined);
-    this.subscribed.catch(() => undefined);
+    if (!this.wired) {
+      this.wired = true;
+      sub.on('message', (_ch: string, msg: string) => this.dispatch(msg));
+      sub.on('ready', () => {
+        if (this.everReady) setTimeout(() => this.recheckAll(), 20).unref();
+        this.everReady = true;
+      });
+    }
+    return sub;
   }
 
-  /** Resolves once subscribed, or after `ms` (never rejects). */
-  settled(ms: number): Promise<void> {
+  private listen(channel: string): Promise<void> {
+    const p = this.sub().subscribe(channel).then(() => undefined);
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** True when someone in this process listens to the events the channel carries. */
+  wantsEvents(): boolean {
+    return ENGINE_EVENTS.some((e) => this.ctx.listens(e));
+  }
+
+  /** True once this process subscribed to the event channel. */
+  get hasEvents(): boolean {
+    return this.events !== undefined;
+  }
+
+  /** Subscribes to the event channel (ends, items, progress) once. */
+  ensureEvents(): Promise<void> {
+    return (this.events ??= this.listen(this.storage.keys.channel));
+  }
+
+  /** Subscribes to the control channel (cancel requests for workers) once. */
+  ensureControl(): Promise<void> {
+    return (this.control ??= this.listen(this.storage.keys.control));
+  }
+
+  /** Resolves when `p` does, or after `ms` (never rejects). */
+  settled(p: Promise<void>, ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    return Promise.race([this.subscribed!.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).then(() => clearTimeout(timer));
+    return Promise.race([p.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).then(() => clearTimeout(timer));
   }
 
-  /** Resolves once subscribed; rejects `QTASKS_ERR_BROKER_UNAVAILABLE` after connectTimeoutMs. */
-  ready(what: string): Promise<void> {
-    const sub = this.subscribed!;
-    if (this.storage.link.sub.status === 'ready') return sub;
+  /** Resolves once `p` (a subscription) does; rejects `QTASKS_ERR_BROKER_UNAVAILABLE` after connectTimeoutMs. */
+  ready(what: string, p: Promise<void> = this.ensureEvents()): Promise<void> {
+    if (this.storage.link.sub.status === 'ready') return p;
     return new Promise((resolve, reject) => {
       const ms = this.storage.link.connectTimeoutMs;
       const t = setTimeout(() => reject(new BrokerUnavailableError(`${what}: Redis could not be reached within ${ms} ms (connectTimeoutMs)`)), ms);
-      sub.then(() => {
+      p.then(() => {
         clearTimeout(t);
         resolve();
       }, reject);

@@ -3,7 +3,7 @@
   worker is told on the event channel (it aborts the run and records the end).
   KEYS[1] task hash  KEYS[2] delayed  KEYS[3] cnt  KEYS[4] done:cancel  KEYS[5] cancel requests (set)
   ARGV[1] items key  ARGV[2] wait list prefix  ARGV[3] event channel  ARGV[4] now  ARGV[5] result ttl (ms)
-  ARGV[6] reason ('-' none, '=' .. reason)  ARGV[7] id
+  ARGV[6] reason ('-' none, '=' .. reason)  ARGV[7] id  ARGV[8] control channel (workers listen)
   Returns 0 when unknown or finished, 1 when cancelled, 2 when a running task was asked to stop.
 ]]
 local k, id = KEYS[1], ARGV[7]
@@ -14,7 +14,7 @@ if not st or st == 'success' or st == 'error' or st == 'cancel' then return 0 en
 if st == 'process' then
   redis.call('HSET', k, 'cx', ARGV[6])
   redis.call('SADD', KEYS[5], id)
-  redis.call('PUBLISH', ARGV[3], 'c' .. cjson.encode({ id, f[2], ARGV[6] }))
+  redis.call('PUBLISH', ARGV[8], 'c' .. cjson.encode({ id, f[2], ARGV[6] }))
   return 2
 end
 if redis.call('ZREM', KEYS[2], id) == 0 then redis.call('LREM', ARGV[2] .. f[3], 1, id) end

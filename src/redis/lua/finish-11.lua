@@ -6,20 +6,25 @@
   KEYS[11] cancel requests (set of running ids asked to stop; the reason is the task's `cx` field)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
-  ARGV[10] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
-  reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish
-  Records of successes, errors, cancels and retries are published as 'F<worker id> [records]'; ends
-  announced by id only (cancelled on request) as 'f["id", ...]'.
+  ARGV[10] '1' when this process listens on the event channel itself
+  ARGV[11] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
+  reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish ('' to
+  announce the end by id only)
+  When another process listens, records of successes, errors, cancels and retries are published as
+  'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
   Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
-  attempt, seq per task), next delayed runAt or '' }.
+  attempt, seq per task), next delayed runAt or '', how many other processes listen }.
 ]]
 local pfx, ipfx, wpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
-local nEnd = tonumber(ARGV[10])
+local nEnd = tonumber(ARGV[11])
 local flags, pub, pubIds, gone = {}, {}, {}, {}
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
 local front = {}
+local function announce(json, id)
+  if json == '' then pubIds[#pubIds + 1] = cjson.encode(id) else pub[#pub + 1] = json end
+end
 local function many(cmd, key, list)
   local out = {}
   for s = 1, #list, 1000 do
@@ -30,12 +35,12 @@ local function many(cmd, key, list)
 end
 
 local ids = {}
-for i = 0, nEnd - 1 do ids[i + 1] = ARGV[11 + i * 7] end
+for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * 7] end
 local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
 local asked = (nEnd > 0 and redis.call('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
 
 for i = 0, nEnd - 1 do
-  local b = 11 + i * 7
+  local b = 12 + i * 7
   local id, kind, data = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local k = pfx .. id
   if own[i + 1] == 0 then
@@ -63,15 +68,15 @@ for i = 0, nEnd - 1 do
       else
         redis.call('HSET', k, 'st', st, 'ret', data, 'fa', now, 'up', now)
       end
-      pub[#pub + 1] = ARGV[b + 6]
+      announce(ARGV[b + 6], id)
     elseif kind == 'e' then
       st = 'error'
       redis.call('HSET', k, 'st', st, 'err', data, 'fa', now, 'up', now)
-      pub[#pub + 1] = ARGV[b + 6]
+      announce(ARGV[b + 6], id)
     elseif kind == 'c' then
       st = 'cancel'
       redis.call('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
-      if cx then pubIds[#pubIds + 1] = cjson.encode(id) else pub[#pub + 1] = ARGV[b + 6] end
+      announce(cx and '' or ARGV[b + 6], id)
     else
       local f = redis.call('HMGET', k, 'pri', 'att')
       if kind == 'r' then
@@ -85,7 +90,7 @@ for i = 0, nEnd - 1 do
           redis.call('RPUSH', wpfx .. f[1], id)
           redis.call('ZADD', KEYS[1], f[1], f[1])
         end
-        pub[#pub + 1] = ARGV[b + 6]
+        announce(ARGV[b + 6], id)
       else -- handback: back to the front of its level; the attempt does not count
         redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[2]) or 1) - 1), 'up', now)
         front[#front + 1] = id
@@ -113,8 +118,11 @@ end
 many('RPUSH', KEYS[7], done.success)
 many('RPUSH', KEYS[8], done.error)
 many('RPUSH', KEYS[9], done.cancel)
-if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
-if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
+local remote = redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 or 0)
+if remote > 0 then
+  if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
+  if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
+end
 
 -- due delayed tasks join the end of their level
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
@@ -175,4 +183,4 @@ for st, d in pairs(cnt) do
   if d ~= 0 then redis.call('HINCRBY', KEYS[4], st, d) end
 end
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-return { table.concat(flags), claimed, nxt[2] or '' }
+return { table.concat(flags), claimed, nxt[2] or '', remote }
