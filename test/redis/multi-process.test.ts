@@ -112,6 +112,18 @@ describe('Redis engine with worker processes', () => {
     expect(again).toEqual(seen);
   });
 
+  it('SIGTERM closes a worker process cleanly: it exits 0 and hands its running task back', async () => {
+    workers = await startWorkers(1, env({ QT_SHUTDOWN_MS: '100' }));
+    const app = makeProducer();
+    const h = await app.addTask('it.record', ['long', 20_000]);
+    await waitFor(() => workers[0].runs(h.id).length === 1, 'the task to start');
+    expect(await workers[0].kill('SIGTERM')).toBe(0);
+    expect(await app.getTask(h.id)).toMatchObject({ status: 'new', attempt: 0 });
+    workers = await startWorkers(1, env());
+    await waitFor(() => workers[0].runs(h.id).length === 1, 'another worker to run it');
+    expect(await app.cancel(h.id)).toBe(true);
+  });
+
   it('shares State across processes with atomic update and incr', async () => {
     workers = await startWorkers(3, env({ QT_CONCURRENCY: '5' }));
     const app = makeProducer();
