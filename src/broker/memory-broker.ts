@@ -224,6 +224,9 @@ export class MemoryBroker extends Broker {
     rec.finishedAt = undefined;
     rec.returning = undefined;
     rec.stalls = 0;
+    rec.startedAt = undefined;
+    rec.workerId = undefined;
+    rec.progress = undefined;
     this.storage.setStatus(rec, 'new', Date.now());
     this.pushReady(rec);
     this.schedule();

@@ -19,6 +19,8 @@ export abstract class TaskContext {
   /** 1 on the first run. */
   abstract readonly attempt: number;
   abstract readonly parentId: string | undefined;
+  /** The arguments of this run, as stored (JSON), for middleware that logs or caches. */
+  abstract readonly args: readonly unknown[];
   /** Child logger carrying the task id and name. */
   abstract readonly logger: Logger;
   /** Aborted on timeout, cancel and shutdown. */

@@ -44,6 +44,9 @@ export class RunContext extends TaskContext {
   get attempt(): number {
     return this.record.attempt;
   }
+  get args(): readonly unknown[] {
+    return this.record.args;
+  }
   get parentId(): string | undefined {
     return this.record.parentId;
   }
