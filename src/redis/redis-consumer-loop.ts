@@ -5,12 +5,13 @@
  * connection, never polling. Leases of held tasks are renewed together every leaseMs/2 by a script
  * that also sweeps expired leases of every worker.
  */
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Consumer, Outcome } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
 import type { TaskRecord } from '../task/task-record';
-import { claimedRecord, encodeOpt, fixedJson, recordJson } from './record-codec';
+import { claimedRecord, fixedJson } from './record-codec';
+import { endOf } from './task-end';
+import { renewLeases } from './lease-renewal';
 import { isConnectionError } from './redis-link';
 import type { RedisNotifier } from './redis-notifier';
 import type { RedisStorage } from './redis-storage';
@@ -316,72 +317,6 @@ export class RedisConsumerLoop {
 
   private renew(): void {
     if (this.closed || !this.storage.link.isReady) return;
-    const s = this.storage;
-    const k = s.keys;
-    const cfg = s.ctx.config;
-    const now = Date.now();
-    const info = { ...this.consumer.info(), host: hostname(), lastSeenAt: now };
-    const args: (string | number)[] = [k.task, k.items, k.wait, k.held, k.channel, now, now + cfg.leaseMs, this.workerId, JSON.stringify(info), cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5)];
-    s.link
-      .script('lease')([k.prios, k.leases, k.cnt, k.marker, k.workers, k.seen, k.doneSuccess, k.doneError, k.doneCancel, k.all, k.cancels], args)
-      .then(
-        (res) => {
-          const cancels = res as string[];
-          for (let i = 0; i < cancels.length; i += 2) this.onCancel(cancels[i], this.workerId, decodeReason(cancels[i + 1]));
-        },
-        (err) => {
-          if (!isConnectionError(err)) s.ctx.logger.error('Renewing leases failed', { error: err });
-        },
-      );
-  }
-}
-
-function decodeReason(v: string): string | undefined {
-  return v.charCodeAt(0) === 61 ? v.slice(1) : undefined;
-}
-
-/**
- * The script arguments of one end; the record is updated in place to what will be stored (the
- * worker is done with it) and its JSON is what the other processes receive.
- */
-function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean, publish: boolean): { args: string[]; stored: TaskRecord | undefined } {
-  const now = Date.now();
-  const flagItems = items ? '1' : '';
-  rec.updatedAt = now;
-  switch (o.status) {
-    case 'success': {
-      const ret = JSON.stringify(o.returning);
-      rec.status = 'success';
-      rec.returning = o.returning;
-      rec.finishedAt = now;
-      const json = publish ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
-      return { args: [rec.id, 's', ret ?? '', '', rec.removeOnComplete ? '1' : '', flagItems, json], stored: rec };
-    }
-    case 'error': {
-      const err = JSON.stringify(o.error);
-      rec.status = 'error';
-      rec.error = o.error;
-      rec.finishedAt = now;
-      return { args: [rec.id, 'e', err, '', '', flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
-    }
-    case 'cancel': {
-      rec.status = 'cancel';
-      rec.cancelReason = o.reason;
-      rec.finishedAt = now;
-      const extra = o.reason === undefined ? '' : ',"cancelReason":' + JSON.stringify(o.reason);
-      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, publish ? recordJson(d, rec, extra) : ''], stored: rec };
-    }
-    case 'retry': {
-      const err = JSON.stringify(o.error);
-      const runAt = now + Math.max(0, o.delayMs);
-      rec.status = 'retry';
-      rec.error = o.error;
-      if (o.delayMs > 0) rec.runAt = runAt;
-      return { args: [rec.id, 'r', err, String(runAt), '', flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
-    }
-    default:
-      rec.status = 'new';
-      rec.attempt = Math.max(0, rec.attempt - 1);
-      return { args: [rec.id, 'h', '', '', '', flagItems, ''], stored: undefined };
+    renewLeases(this.storage, { ...this.consumer.info(), id: this.workerId }, (id, reason) => this.onCancel(id, this.workerId, reason));
   }
 }
