@@ -110,9 +110,10 @@ export class RedisBroker extends Broker {
         args.push(r.id, fixedJson(r), String(r.priority), delayed ? r.runAt! : '');
       }
     }
-    this.storage
-      .call('addTask', () => this.storage.link.script('enqueue')([k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker], args))
-      .then(
+    const sent = this.storage.call('addTask', () => this.storage.link.script('enqueue')([k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker], args));
+    // an idle worker of this process claims right behind the enqueue, in the same round trip
+    this.loop?.kick();
+    sent.then(
         (res) => {
           const out = res as (0 | string[])[];
           let i = 0;

@@ -85,6 +85,13 @@ export class RedisConsumerLoop {
     this.schedule();
   }
 
+  /** Tasks were just enqueued by this process: an idle worker claims at once (pipelined). */
+  kick(): void {
+    if (!this.queueEmpty || this.stopped || this.closed || this.pumping || this.inflight >= MAX_INFLIGHT) return;
+    this.queueEmpty = false;
+    this.pump();
+  }
+
   /** A consumer slot came free outside `finish`. */
   wake(): void {
     this.schedule();
