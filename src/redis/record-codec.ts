@@ -19,6 +19,8 @@ interface Fixed {
   timeout?: number;
   removeOnComplete?: boolean;
   traceparent?: string;
+  /** Enqueue sequence, added by the enqueue script. */
+  seq?: number;
 }
 
 /** The JSON kept in field `d`. */
@@ -43,7 +45,7 @@ export function decodeOpt(v: string | undefined): string | undefined {
 }
 
 /** A record from the fields of a claimed task (status `process`). */
-export function claimedRecord(d: string, attempt: number, seq: string, now: number, workerId: string): TaskRecord {
+export function claimedRecord(d: string, attempt: number, now: number, workerId: string): TaskRecord {
   const f = JSON.parse(d) as Fixed;
   const rec: TaskRecord = {
     id: f.id,
@@ -62,7 +64,7 @@ export function claimedRecord(d: string, attempt: number, seq: string, now: numb
     timeout: f.timeout,
     removeOnComplete: f.removeOnComplete,
   };
-  if (seq !== '') rec.seq = Number(seq);
+  if (f.seq !== undefined) rec.seq = f.seq;
   if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
   return rec;
 }
@@ -76,7 +78,6 @@ export function recordJson(d: string, rec: TaskRecord, extra: string): string {
   if (rec.startedAt !== undefined) s += ',"startedAt":' + rec.startedAt;
   if (rec.finishedAt !== undefined) s += ',"finishedAt":' + rec.finishedAt;
   if (rec.workerId !== undefined) s += ',"workerId":' + JSON.stringify(rec.workerId);
-  if (rec.seq !== undefined) s += ',"seq":' + rec.seq;
   if (rec.progress !== undefined) s += ',"progress":' + JSON.stringify(rec.progress);
   if (rec.runAt !== undefined) s += ',"runAt":' + rec.runAt;
   return s + extra + '}';
@@ -95,7 +96,7 @@ export function decodeRecord(flat: string[] | null | undefined): TaskRecord | un
   const rec: TaskRecord = {
     id: f.id,
     name: f.name,
-    status: h.st as TaskStatus,
+    status: (h.st ?? 'new') as TaskStatus,
     priority: f.priority,
     args: f.args,
     attempt: Number(h.att ?? 0),
@@ -118,7 +119,7 @@ export function decodeRecord(flat: string[] | null | undefined): TaskRecord | un
     removeOnComplete: f.removeOnComplete,
     traceparent: f.traceparent,
     stalls: h.stl === undefined || h.stl === '0' ? undefined : Number(h.stl),
-    seq: num(h.seq),
+    seq: f.seq,
   };
   for (const [k, v] of Object.entries(opt)) if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
   return rec;

@@ -247,10 +247,10 @@ export class RedisConsumerLoop {
   }
 
   private took(claimed: string[], now: number, want: number): void {
-    if (want > 0) this.queueEmpty = claimed.length / 3 < want;
-    for (let i = 0; i < claimed.length; i += 3) {
+    if (want > 0) this.queueEmpty = claimed.length / 2 < want;
+    for (let i = 0; i < claimed.length; i += 2) {
       const d = claimed[i];
-      const rec = claimedRecord(d, Number(claimed[i + 1]), claimed[i + 2], now, this.workerId);
+      const rec = claimedRecord(d, Number(claimed[i + 1]), now, this.workerId);
       this.held.set(rec.id, { rec, d });
       if (this.stopped) {
         void this.finish(rec, { status: 'handback' }).catch(() => undefined);

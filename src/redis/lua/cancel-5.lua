@@ -8,16 +8,17 @@
 ]]
 local k, id = KEYS[1], ARGV[7]
 local now = tonumber(ARGV[4])
-local f = redis.call('HMGET', k, 'st', 'wid', 'pri')
-local st = f[1]
-if not st or st == 'success' or st == 'error' or st == 'cancel' then return 0 end
+local f = redis.call('HMGET', k, 'st', 'wid', 'pri', 'd')
+if not f[4] then return 0 end
+local st = f[1] or 'new'
+if st == 'success' or st == 'error' or st == 'cancel' then return 0 end
 if st == 'process' then
   redis.call('HSET', k, 'cx', ARGV[6])
   redis.call('SADD', KEYS[5], id)
   redis.call('PUBLISH', ARGV[8], 'c' .. cjson.encode({ id, f[2], ARGV[6] }))
   return 2
 end
-if redis.call('ZREM', KEYS[2], id) == 0 then redis.call('LREM', ARGV[2] .. f[3], 1, id) end
+if redis.call('ZREM', KEYS[2], id) == 0 then redis.call('LREM', ARGV[2] .. (f[3] or '0'), 1, id) end
 redis.call('HINCRBY', KEYS[3], st, -1)
 redis.call('HINCRBY', KEYS[3], 'cancel', 1)
 redis.call('HSET', k, 'st', 'cancel', 'cr', ARGV[6], 'fa', now, 'up', now)

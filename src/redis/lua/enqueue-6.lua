@@ -5,6 +5,7 @@
   KEYS[6] marker (zset: wakes a blocked worker)
   ARGV[1] task key prefix  ARGV[2] wait list prefix (one list per priority level)
   then 4 per task: id, fixed data (JSON), priority, runAt ('' when due now)
+  A task hash holds `d` (fixed data plus its enqueue seq); a missing `st` means 'new', a missing `pri` 0.
   Returns one entry per task: 0 when added, or the existing task's HGETALL.
 ]]
 local pfx, wpfx = ARGV[1], ARGV[2]
@@ -14,15 +15,26 @@ local out, levels, order, ids = {}, {}, {}, {}
 local added, delayed = 0, 0
 for i = 0, n - 1 do
   local b = 3 + i * 4
-  local id = ARGV[b]
+  local id, pri, runAt = ARGV[b], ARGV[b + 2], ARGV[b + 3]
   local k = pfx .. id
-  if redis.call('EXISTS', k) == 1 then
+  -- the fixed data carries the enqueue seq; a missing status means 'new', a missing pri 0
+  local d = string.sub(ARGV[b + 1], 1, -2) .. ',"seq":' .. (seq + 1) .. '}'
+  local isNew
+  if runAt == '' and pri == '0' then
+    isNew = redis.call('HSETNX', k, 'd', d) == 1
+  elseif redis.call('EXISTS', k) == 0 then
+    isNew = true
+    if runAt == '' then
+      redis.call('HSET', k, 'd', d, 'pri', pri)
+    else
+      redis.call('HSET', k, 'd', d, 'st', 'delayed', 'pri', pri, 'run', runAt)
+    end
+  end
+  if not isNew then
     out[i + 1] = redis.call('HGETALL', k)
   else
     seq = seq + 1
-    local pri, runAt = ARGV[b + 2], ARGV[b + 3]
     if runAt == '' then
-      redis.call('HSET', k, 'd', ARGV[b + 1], 'st', 'new', 'seq', seq, 'pri', pri)
       local l = levels[pri]
       if not l then
         l = {}
@@ -32,7 +44,6 @@ for i = 0, n - 1 do
       l[#l + 1] = id
       added = added + 1
     else
-      redis.call('HSET', k, 'd', ARGV[b + 1], 'st', 'delayed', 'seq', seq, 'pri', pri, 'run', runAt)
       redis.call('ZADD', KEYS[2], runAt, id)
       delayed = delayed + 1
     end

@@ -13,7 +13,7 @@
   When another process listens, records of successes, errors, cancels and retries are published as
   'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
   Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
-  attempt, seq per task), next delayed runAt or '', how many other processes listen }.
+  attempt per task), next delayed runAt or '', how many other processes listen }.
 ]]
 local pfx, ipfx, wpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
@@ -79,6 +79,7 @@ for i = 0, nEnd - 1 do
       announce(cx and '' or ARGV[b + 6], id)
     else
       local f = redis.call('HMGET', k, 'pri', 'att')
+      f[1] = f[1] or '0'
       if kind == 'r' then
         local runAt = tonumber(ARGV[b + 3])
         cnt.retry = cnt.retry + 1
@@ -132,13 +133,14 @@ for j = 1, #due do
   redis.call('ZREM', KEYS[2], id)
   local f = redis.call('HMGET', k, 'st', 'pri')
   if f[1] == 'delayed' or f[1] == 'retry' then
+    local pri = f[2] or '0'
     if f[1] == 'delayed' then
       redis.call('HSET', k, 'st', 'new')
       cnt.delayed = cnt.delayed - 1
       cnt.new = cnt.new + 1
     end
-    redis.call('RPUSH', wpfx .. f[2], id)
-    redis.call('ZADD', KEYS[1], f[2], f[2])
+    redis.call('RPUSH', wpfx .. pri, id)
+    redis.call('ZADD', KEYS[1], pri, pri)
   end
 end
 
@@ -157,16 +159,16 @@ if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
       for j = 1, #ids do
         local id = ids[j]
         local k = pfx .. id
-        local f = redis.call('HMGET', k, 'd', 'st', 'att', 'seq')
-        if f[1] and (f[2] == 'new' or f[2] == 'retry') then
+        local f = redis.call('HMGET', k, 'd', 'st', 'att')
+        local st = f[2] or 'new'
+        if f[1] and (st == 'new' or st == 'retry') then
           local att = (tonumber(f[3]) or 0) + 1
           redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
-          cnt[f[2]] = cnt[f[2]] - 1
+          cnt[st] = cnt[st] - 1
           taken[#taken + 1] = id
           local n = #claimed
           claimed[n + 1] = f[1]
           claimed[n + 2] = att
-          claimed[n + 3] = f[4] or ''
         end
       end
     end

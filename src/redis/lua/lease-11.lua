@@ -59,9 +59,10 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT',
         final(k, id, 'error', KEYS[8], 'err', cjson.encode({ name = 'StalledError', code = 'QTASKS_ERR_STALLED',
           message = 'The task stalled ' .. stalls .. ' time(s): its worker stopped renewing its lease (crashed or blocked)' }))
       else
+        local pri = f[4] or '0'
         redis.call('HSET', k, 'st', 'new', 'up', now)
-        redis.call('LPUSH', wpfx .. f[4], id)
-        redis.call('ZADD', KEYS[1], f[4], f[4])
+        redis.call('LPUSH', wpfx .. pri, id)
+        redis.call('ZADD', KEYS[1], pri, pri)
         redis.call('ZADD', KEYS[4], 0, '0')
         cnt.new = cnt.new + 1
       end

@@ -28,7 +28,7 @@ while limit < 0 or #out < limit do
       seen[id] = true
       local k = pfx .. id
       local f = redis.call('HMGET', k, 'st', 'd')
-      local ok = f[1] and (not statuses or statuses[f[1]])
+      local ok = f[2] and (not statuses or statuses[f[1] or 'new'])
       if ok and needData then
         local d = cjson.decode(f[2])
         if name ~= '' and d.name ~= name then ok = false end

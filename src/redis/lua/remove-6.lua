@@ -22,16 +22,21 @@ local function drop(id, st, pri, unlink)
 end
 if purge == '' then
   for i = 5, #ARGV do
-    local f = redis.call('HMGET', pfx .. ARGV[i], 'st', 'pri')
-    if f[1] and f[1] ~= 'process' then drop(ARGV[i], f[1], f[2], true) end
+    local f = redis.call('HMGET', pfx .. ARGV[i], 'st', 'pri', 'd')
+    local st = f[1] or (f[3] and 'new')
+    if st and st ~= 'process' then drop(ARGV[i], st, f[2] or '0', true) end
   end
   return removed
 end
 -- purge: rebuild each list the status lives in, keeping the others
+local function status(id)
+  local f = redis.call('HMGET', pfx .. id, 'st', 'd')
+  return f[1] or (f[2] and 'new')
+end
 local function sweepList(key)
   local keep = {}
   for _, id in ipairs(redis.call('LRANGE', key, 0, -1)) do
-    if redis.call('HGET', pfx .. id, 'st') == purge then drop(id, purge, nil, false) else keep[#keep + 1] = id end
+    if status(id) == purge then drop(id, purge, nil, false) else keep[#keep + 1] = id end
   end
   redis.call('DEL', key)
   for s = 1, #keep, 1000 do redis.call('RPUSH', key, unpack(keep, s, math.min(s + 999, #keep))) end
@@ -40,7 +45,7 @@ if done[purge] then
   sweepList(done[purge])
 else
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    if redis.call('HGET', pfx .. id, 'st') == purge then
+    if status(id) == purge then
       redis.call('ZREM', KEYS[2], id)
       drop(id, purge, nil, false)
     end

@@ -14,7 +14,8 @@ redis.call('PERSIST', k)
 redis.call('PERSIST', ARGV[1])
 redis.call('HDEL', k, 'err', 'cr', 'fa', 'ret', 'stl', 'cx', 'wid', 'sa', 'prog', 'run')
 redis.call('HSET', k, 'st', 'new', 'att', 0, 'up', ARGV[3])
-redis.call('RPUSH', ARGV[2] .. f[2], id)
-redis.call('ZADD', KEYS[2], f[2], f[2])
+local pri = f[2] or '0'
+redis.call('RPUSH', ARGV[2] .. pri, id)
+redis.call('ZADD', KEYS[2], pri, pri)
 redis.call('ZADD', KEYS[6], 0, '0')
 return 1
