@@ -57,23 +57,23 @@ function warn(msg) {
   process.stderr.write(`  ! ${msg}\n`);
 }
 
-/** Enqueues TOTAL jobs, then starts one worker here; returns the enqueue and process rates. */
-async function throughput(kind) {
+/** Enqueues `total` jobs, then starts one worker here; returns the enqueue and process rates. */
+async function throughput(kind, total = TOTAL) {
   const names = fresh(kind);
   let engine;
   try {
     engine = create(kind, names);
     const t0 = now();
-    await within(engine.enqueue(TOTAL, BATCH), PHASE_MS, 'enqueue');
+    await within(engine.enqueue(total, BATCH), PHASE_MS, 'enqueue');
     const enqueueMs = now() - t0;
     let done = 0;
     let finish;
     const all = new Promise((resolve) => (finish = resolve));
-    const worker = await within(engine.worker(CONCURRENCY, () => ++done === TOTAL && finish(now())), PHASE_MS, 'worker ready');
+    const worker = await within(engine.worker(CONCURRENCY, () => ++done === total && finish(now())), PHASE_MS, 'worker ready');
     const t1 = now();
     await within(Promise.resolve(worker.run()), PHASE_MS, 'worker start');
-    const end = await within(all, PHASE_MS, () => `${done} of ${TOTAL} succeeded`);
-    return { enqueue: (TOTAL / enqueueMs) * 1000, process1: (TOTAL / (end - t1)) * 1000 };
+    const end = await within(all, PHASE_MS, () => `${done} of ${total} succeeded`);
+    return { enqueue: (total / enqueueMs) * 1000, process1: (total / (end - t1)) * 1000 };
   } finally {
     await cleanUp(engine, names);
   }
@@ -166,6 +166,10 @@ async function main() {
   const ping = await pingMs(REDIS_URL);
   const kinds = KINDS.filter((k) => !ONLY || ONLY.includes(k));
   const runs = Object.fromEntries(kinds.map((k) => [k, { values: {}, errors: {}, failures: {}, skip: {} }]));
+  // Unmeasured warm-up of each engine (first calls compile code paths and load scripts).
+  for (const kind of kinds) {
+    await throughput(kind, 2_000).catch((err) => warn(`${kind} warm-up: ${err.message.split('\n')[0]}`));
+  }
   for (let r = 0; r < ROUNDS; r++) {
     for (const [workload, fn] of WORKLOADS) {
       for (const kind of kinds) {
