@@ -108,14 +108,22 @@ async function twoProcesses(kind) {
               failed(new Error(msg.message));
             }
           });
-          child.on('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
+          child.on('exit', (code) => {
+            const err = new Error(`worker process exited with ${code}`);
+            reject(err);
+            failed(err);
+          });
+          child.on('error', (err) => {
+            reject(err);
+            failed(err);
+          });
         }),
       );
     }
     all.catch(() => undefined);
     await within(Promise.all(ready), PHASE_MS, 'worker processes ready');
     const t1 = now();
-    for (const c of children) c.send('go');
+    for (const c of children) c.send('go', (err) => err && failed(err));
     const end = await within(all, PHASE_MS, () => `${done} of ${TOTAL} succeeded`);
     return { process2: (TOTAL / (end - t1)) * 1000 };
   } finally {
@@ -136,7 +144,7 @@ function stopChild(child) {
       clearTimeout(timer);
       resolve();
     });
-    if (child.connected) child.send('stop');
+    if (child.connected) child.send('stop', (err) => err && child.kill('SIGTERM'));
     else child.kill('SIGTERM');
   });
 }
