@@ -47,6 +47,7 @@ export class RedisBroker extends Broker {
     this.notifier = new RedisNotifier(storage, ctx);
     this.notifier.onCancel = (id, wid, reason) => this.loop?.onCancel(id, wid, reason);
     this.notifier.isLocal = (wid) => this.loop !== undefined && this.loop.workerId === wid;
+    storage.onRemoved = (ids) => (ids ? this.notifier.forget(ids) : this.notifier.forgetAll());
     // listen before the first enqueue so that no event of this app's tasks is missed; a Redis that
     // is down delays this at most connectTimeoutMs (operations then fail on their own)
     if (this.notifier.wantsEvents()) await this.notifier.settled(this.notifier.ensureEvents(), ctx.config.connectTimeoutMs);
@@ -110,6 +111,9 @@ export class RedisBroker extends Broker {
         args.push(r.id, fixedJson(r), String(r.priority), delayed ? r.runAt! : '');
       }
     }
+    const ids: string[] = [];
+    for (const p of batch) for (const r of p.records) ids.push(r.id);
+    const noted = this.notifier.noteEnqueued(ids);
     const sent = this.storage.call('addTask', () => this.storage.link.script('enqueue')([k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker], args));
     // an idle worker of this process claims right behind the enqueue, in the same round trip
     this.loop?.kick();
@@ -121,12 +125,14 @@ export class RedisBroker extends Broker {
             const stored = new Array<TaskRecord>(p.records.length);
             for (let j = 0; j < p.records.length; j++, i++) {
               const existing = out[i];
+              if (existing !== 0 && noted) this.notifier.forget([p.records[j].id]);
               stored[j] = existing === 0 ? p.records[j] : (decodeRecord(existing) ?? p.records[j]);
             }
             p.resolve(stored);
           }
         },
         (err: Error) => {
+          if (noted) this.notifier.forget(ids);
           for (const p of batch) p.reject(err);
         },
       );
@@ -198,6 +204,7 @@ export class RedisBroker extends Broker {
   }
 
   async retry(id: string): Promise<boolean> {
+    this.notifier.forget([id]);
     const k = this.storage.keys;
     const res = await this.storage.call('retry', () =>
       this.storage.link.script('retry')([k.task + id, k.prios, k.cnt, k.doneError, k.doneCancel, k.marker], [k.items + id, k.wait, Date.now(), id]),

@@ -32,6 +32,7 @@ export type CancelHandler = (id: string, workerId: string, reason: string | unde
 
 const EVENT_OF: Record<string, keyof EngineEventMap> = { success: 'task:success', error: 'task:error', cancel: 'task:cancel', retry: 'task:retry' };
 const RECHECK_MS = 3_000;
+const RECENT_MAX = 20_000;
 const ENGINE_EVENTS: (keyof EngineEventMap)[] = ['task:success', 'task:error', 'task:retry', 'task:cancel', 'task:progress'];
 
 /** Dispatches the queue's channel in this process. */
@@ -39,6 +40,12 @@ export class RedisNotifier {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly watchers = new Map<string, Set<Watcher>>();
   private events: Promise<void> | undefined;
+  /** True while the event subscription is known to have been up without a break. */
+  private eventsLive = false;
+  /** Bumped when the subscriber connection drops (notifications may have been lost). */
+  private epoch = 0;
+  /** Tasks this process enqueued while listening: their end cannot be missed (see waitFinal). */
+  private readonly recent = new Map<string, { epoch: number; rec?: TaskRecord }>();
   private control: Promise<void> | undefined;
   private wired = false;
   private recheckTimer: NodeJS.Timeout | undefined;
@@ -62,6 +69,11 @@ export class RedisNotifier {
         if (this.everReady) setTimeout(() => this.recheckAll(), 20).unref();
         this.everReady = true;
       });
+      sub.on('close', () => {
+        this.eventsLive = false;
+        this.epoch++;
+        this.recent.clear();
+      });
     }
     return sub;
   }
@@ -84,7 +96,33 @@ export class RedisNotifier {
 
   /** Subscribes to the event channel (ends, items, progress) once. */
   ensureEvents(): Promise<void> {
-    return (this.events ??= this.listen(this.storage.keys.channel));
+    if (!this.events) {
+      const epoch = this.epoch;
+      this.events = this.listen(this.storage.keys.channel);
+      this.events.then(() => {
+        if (this.epoch === epoch) this.eventsLive = true;
+      }, () => undefined);
+    }
+    return this.events;
+  }
+
+  /** Notes tasks about to be enqueued while listening; returns false when not listening. */
+  noteEnqueued(ids: string[]): boolean {
+    if (!this.eventsLive) return false;
+    for (const id of ids) {
+      if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value as string);
+      this.recent.set(id, { epoch: this.epoch });
+    }
+    return true;
+  }
+
+  /** Forgets noted tasks (the enqueue failed, the id existed already, or the task was removed). */
+  forget(ids: string[]): void {
+    for (const id of ids) this.recent.delete(id);
+  }
+
+  forgetAll(): void {
+    this.recent.clear();
   }
 
   /** Subscribes to the control channel (cancel requests for workers) once. */
@@ -113,6 +151,14 @@ export class RedisNotifier {
 
   waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
     if (this.closed) return Promise.reject(new ClosedError('result()'));
+    // a task enqueued here while listening, without a break since: its end was or will be seen
+    const noted = this.recent.get(id);
+    let sure = false;
+    if (noted !== undefined) {
+      this.recent.delete(id);
+      if (noted.rec !== undefined) return Promise.resolve(noted.rec);
+      sure = noted.epoch === this.epoch && this.eventsLive;
+    }
     return new Promise((resolve, reject) => {
       const w: Waiter = { resolve, reject, timer: undefined };
       let set = this.waiters.get(id);
@@ -125,6 +171,7 @@ export class RedisNotifier {
         }, timeoutMs);
       }
       this.armRecheck();
+      if (sure) return;
       this.ready('result()')
         .then(() => this.storage.get(id))
         .then(
@@ -210,6 +257,8 @@ export class RedisNotifier {
 
   private onRecord(rec: TaskRecord): void {
     if (isFinal(rec.status)) {
+      const noted = this.recent.get(rec.id);
+      if (noted !== undefined) noted.rec = rec;
       this.settleWaiters(rec.id, rec);
       const set = this.watchers.get(rec.id);
       if (set) for (const w of set) void this.catchUp(w, false, rec);

@@ -21,6 +21,8 @@ export class RedisStorage extends Storage {
   ctx!: EngineContext;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** @internal told of removed tasks (the broker forgets what it noted about them). */
+  onRemoved: ((ids: string[] | undefined) => void) | undefined;
   private initialised: () => void = () => undefined;
   /** Resolves at init (state stores may be used before their app connects). */
   private readonly whenInit = new Promise<void>((r) => (this.initialised = r));
@@ -86,11 +88,13 @@ export class RedisStorage extends Storage {
   }
 
   async remove(id: string): Promise<boolean> {
+    this.onRemoved?.([id]);
     return (await this.removeScript('remove', '', [id])) > 0;
   }
 
   async purge(status: TaskStatus): Promise<number> {
     if (status === 'process') return 0;
+    this.onRemoved?.(undefined);
     return this.removeScript('purge', status, []);
   }
 
