@@ -16,7 +16,7 @@
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { create, KINDS } = require('./lib/engines');
-const { REDIS_URL, redisVersion, pingMs, deleteKeys } = require('./lib/redis-util');
+const { REDIS_URL, redisVersion, pingMs, deleteKeys, deleteStale } = require('./lib/redis-util');
 const { median, percentile, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
 
@@ -172,6 +172,8 @@ const WORKLOADS = [
 async function main() {
   const redis = await redisVersion(REDIS_URL);
   const ping = await pingMs(REDIS_URL);
+  const stale = await deleteStale(REDIS_URL);
+  if (stale > 0) warn(`deleted the keys of ${stale} earlier run(s) that did not clean up`);
   const kinds = KINDS.filter((k) => !ONLY || ONLY.includes(k));
   const runs = Object.fromEntries(kinds.map((k) => [k, { values: {}, errors: {}, failures: {}, skip: {} }]));
   // Unmeasured warm-up of each engine (first calls compile code paths and load scripts).

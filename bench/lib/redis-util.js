@@ -78,4 +78,35 @@ async function pingMs(url = REDIS_URL) {
   }
 }
 
-module.exports = { REDIS_URL, redisOptions, redisVersion, pingMs, deleteKeys };
+/** Deletes keys left by benchmark runs (`qtb-<engine>-<pid>-…`) whose process is gone. */
+async function deleteStale(url = REDIS_URL) {
+  const r = client(url);
+  const dead = new Set();
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', 'qtb-*', 'COUNT', 5000);
+      cursor = next;
+      for (const key of keys) {
+        const m = /^(qtb-[^:]*?-(\d+)-[^:]*):/.exec(key);
+        if (m && !alive(Number(m[2]))) dead.add(m[1]);
+      }
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+  for (const prefix of dead) await deleteKeys(`${prefix}:`, url);
+  return dead.size;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+module.exports = { REDIS_URL, redisOptions, redisVersion, pingMs, deleteKeys, deleteStale };
