@@ -104,7 +104,8 @@ export class RedisBroker extends Broker {
 
   private send(batch: PendingEnqueue[]): void {
     const k = this.storage.keys;
-    const args: (string | number)[] = [k.task, k.wait];
+    const kick = this.loop?.canKick() ?? false;
+    const args: (string | number)[] = [k.task, k.wait, kick ? '1' : ''];
     for (const p of batch) {
       for (const r of p.records) {
         const delayed = r.status === 'delayed' && r.runAt !== undefined;
@@ -116,7 +117,7 @@ export class RedisBroker extends Broker {
     const noted = this.notifier.noteEnqueued(ids);
     const sent = this.storage.call('addTask', () => this.storage.link.script('enqueue')([k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker], args));
     // an idle worker of this process claims right behind the enqueue, in the same round trip
-    this.loop?.kick();
+    if (kick) this.loop!.kick();
     sent.then(
         (res) => {
           const out = res as (0 | string[])[];

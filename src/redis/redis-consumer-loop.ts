@@ -87,9 +87,14 @@ export class RedisConsumerLoop {
 
   /** Tasks were just enqueued by this process: an idle worker claims at once (pipelined). */
   kick(): void {
-    if (!this.queueEmpty || this.stopped || this.closed || this.pumping || this.inflight >= MAX_INFLIGHT) return;
+    if (!this.canKick()) return;
     this.queueEmpty = false;
     this.pump();
+  }
+
+  /** True when {@link kick} would claim now. */
+  canKick(): boolean {
+    return this.queueEmpty && !this.stopped && !this.closed && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
   }
 
   /** A consumer slot came free outside `finish`. */

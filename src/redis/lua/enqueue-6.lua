@@ -4,17 +4,19 @@
   KEYS[3] all (list of ids in enqueue order)  KEYS[4] seq  KEYS[5] cnt (hash: tasks per status)
   KEYS[6] marker (zset: wakes a blocked worker)
   ARGV[1] task key prefix  ARGV[2] wait list prefix (one list per priority level)
+  ARGV[3] '1' when a worker of the caller claims right behind (no marker needed: that claim re-arms it
+  when tasks are left)
   then 4 per task: id, fixed data (JSON), priority, runAt ('' when due now)
   A task hash holds `d` (fixed data plus its enqueue seq); a missing `st` means 'new', a missing `pri` 0.
   Returns one entry per task: 0 when added, or the existing task's HGETALL.
 ]]
 local pfx, wpfx = ARGV[1], ARGV[2]
-local n = (#ARGV - 2) / 4
+local n = (#ARGV - 3) / 4
 local seq = redis.call('INCRBY', KEYS[4], n) - n
 local out, levels, order, ids = {}, {}, {}, {}
 local added, delayed = 0, 0
 for i = 0, n - 1 do
-  local b = 3 + i * 4
+  local b = 4 + i * 4
   local id, pri, runAt = ARGV[b], ARGV[b + 2], ARGV[b + 3]
   local k = pfx .. id
   -- the fixed data carries the enqueue seq; a missing status means 'new', a missing pri 0
@@ -61,5 +63,5 @@ end
 push(KEYS[3], ids)
 if added > 0 then redis.call('HINCRBY', KEYS[5], 'new', added) end
 if delayed > 0 then redis.call('HINCRBY', KEYS[5], 'delayed', delayed) end
-if added + delayed > 0 then redis.call('ZADD', KEYS[6], 0, '0') end
+if added + delayed > 0 and ARGV[3] ~= '1' then redis.call('ZADD', KEYS[6], 0, '0') end
 return out
