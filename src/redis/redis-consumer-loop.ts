@@ -213,7 +213,7 @@ export class RedisConsumerLoop {
     this.inflight++;
     this.requested += want;
     s.link
-      .script('finish')([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels], args)
+      .script('finish')([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels, k.all], args)
       .then(
         (res) => {
           this.inflight--;

@@ -4,7 +4,8 @@
  */
 import 'reflect-metadata';
 import { QTasks, State, StateStore, Task, TaskContext } from 'qtasks';
-import { countKeys, deleteKeys, ensureRedis, redisApp, sleep, testPrefix, waitFor } from './redis-support';
+import IORedis from 'ioredis';
+import { countKeys, deleteKeys, ensureRedis, REDIS_URL, redisApp, sleep, testPrefix, waitFor } from './redis-support';
 
 class EngineTasks {
   @Task({ name: 're.echo' })
@@ -80,6 +81,28 @@ describe('Redis engine', () => {
     expect(await h.result({ timeout: 2_000 })).toBe('kept?');
     expect(await app.getTask(h.id)).toBeUndefined();
     expect((await app.manager.counts()).success).toBe(0);
+  });
+
+  it('keeps its indexes bounded: ids of dropped records leave them as tasks finish', async () => {
+    const app = make({ resultTtlMs: 150 });
+    await app.start();
+    const wave = async (opts: { removeOnComplete?: boolean }) => {
+      const hs = await app.addTasks(Array.from({ length: 30 }, (_, i) => ({ name: 're.echo', args: [i], opts })));
+      await Promise.all(hs.map((h) => h.result({ timeout: 5_000 })));
+    };
+    await wave({ removeOnComplete: true });
+    await wave({});
+    await sleep(250);
+    await wave({});
+    const r = new IORedis(REDIS_URL);
+    try {
+      const base = `${prefix}:{${queue}}:`;
+      expect(await r.llen(base + 'all')).toBeLessThanOrEqual(31);
+      expect(await r.llen(base + 'done:success')).toBeLessThanOrEqual(31);
+    } finally {
+      r.disconnect();
+    }
+    expect((await app.manager.counts()).success).toBe(30);
   });
 
   it('lists newest first with filters, and counts every status', async () => {

@@ -4,6 +4,7 @@
   KEYS[5] marker  KEYS[6] meta (hash: paused)  KEYS[7] done:success  KEYS[8] done:error
   KEYS[9] done:cancel (lists of finished ids, oldest first)  KEYS[10] this worker's held set
   KEYS[11] cancel requests (set of running ids asked to stop; the reason is the task's `cx` field)
+  KEYS[12] all (list of ids in enqueue order)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
   ARGV[10] '1' when this process listens on the event channel itself
@@ -123,6 +124,26 @@ local remote = redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 
 if remote > 0 then
   if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
   if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
+end
+
+-- ids at the head of the finished lists (and of `all`) whose record expired or was dropped, at the
+-- pace tasks finish so that the lists stay bounded
+local budget = math.max(nEnd, 10) * 2
+local statuses = { 'success', 'error', 'cancel' }
+for j = 7, 9 do
+  local st, n = statuses[j - 6], 0
+  while n < budget do
+    local id = redis.call('LINDEX', KEYS[j], 0)
+    if not id or redis.call('HGET', pfx .. id, 'st') == st then break end
+    redis.call('LPOP', KEYS[j])
+    n = n + 1
+  end
+  cnt[st] = cnt[st] - n
+end
+for _ = 1, budget do
+  local id = redis.call('LINDEX', KEYS[12], 0)
+  if not id or redis.call('EXISTS', pfx .. id) == 1 then break end
+  redis.call('LPOP', KEYS[12])
 end
 
 -- due delayed tasks join the end of their level
