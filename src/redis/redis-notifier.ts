@@ -269,7 +269,8 @@ export class RedisNotifier {
 
   /** An end announced by id only (cancel, stall): read the record, then as {@link onRecord}. */
   private fetchAndSettle(id: string): void {
-    if (!this.waiters.has(id) && !this.watchers.has(id) && !this.ctx.listens('task:cancel') && !this.ctx.listens('task:error')) return;
+    const wanted = this.waiters.has(id) || this.watchers.has(id) || this.recent.has(id);
+    if (!wanted && !ENGINE_EVENTS.some((e) => e !== 'task:progress' && this.ctx.listens(e))) return;
     this.storage.get(id).then(
       (rec) => {
         if (rec) this.onRecord(rec);

@@ -50,6 +50,19 @@ describe('Redis engine with worker processes', () => {
     expect(new Set(successes).size).toBe(60);
   });
 
+  it('delivers results and events to a producer that starts listening after the workers ran', async () => {
+    workers = await startWorkers(1, env());
+    const app = makeProducer();
+    const first = await app.addTask('it.record', ['unheard']);
+    await waitFor(async () => (await app.getTask(first.id))?.status === 'success', 'the first task to succeed');
+    const seen: string[] = [];
+    app.on('task:success', ({ record }) => seen.push(record.id));
+    const h = await app.addTask('it.record', ['heard']);
+    await waitFor(() => seen.includes(h.id), 'task:success of the second task');
+    expect(seen).toEqual([h.id]);
+    expect(await h.result({ timeout: 1_000 })).toMatchObject({ label: 'heard' });
+  });
+
   it('runs lower priorities first, FIFO among equals, on a worker started later', async () => {
     const app = makeProducer();
     const plan = [5, 1, 3, 1, 0, 5, 3, 0];
