@@ -10,6 +10,7 @@ import type { TaskRecord } from '../task/task-record';
 import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
 import { RedisConsumerLoop } from './redis-consumer-loop';
 import { RedisNotifier } from './redis-notifier';
+import { isConnectionError } from './redis-link';
 import { RedisStorage } from './redis-storage';
 
 interface PendingEnqueue {
@@ -115,9 +116,20 @@ export class RedisBroker extends Broker {
     const ids: string[] = [];
     for (const p of batch) for (const r of p.records) ids.push(r.id);
     const noted = this.notifier.noteEnqueued(ids);
-    const sent = this.storage.call('addTask', () => this.storage.link.script('enqueue')([k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker], args));
-    // an idle worker of this process claims right behind the enqueue, in the same round trip
-    if (kick) this.loop!.kick();
+    const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker];
+    const link = this.storage.link;
+    let sent: Promise<unknown>;
+    if (kick) {
+      // an idle worker of this process claims right behind the enqueue: one write, one round trip
+      const pipe = link.cmd.pipeline();
+      sent = link
+        .scriptOn(pipe, 'enqueue')(keys, args)
+        .catch((err: unknown) => (isConnectionError(err) ? this.storage.call('addTask', () => link.script('enqueue')(keys, args)) : Promise.reject(err)));
+      this.loop!.kick(pipe);
+      pipe.exec().catch(() => undefined);
+    } else {
+      sent = this.storage.call('addTask', () => link.script('enqueue')(keys, args));
+    }
     sent.then(
         (res) => {
           const out = res as (0 | string[])[];

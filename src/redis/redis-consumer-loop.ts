@@ -5,7 +5,7 @@
  * connection, never polling. Leases of held tasks are renewed together every leaseMs/2 by a script
  * that also sweeps expired leases of every worker.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Consumer, Outcome } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
 import type { TaskRecord } from '../task/task-record';
@@ -57,6 +57,8 @@ export class RedisConsumerLoop {
   private readonly prefetch: number;
   private readonly pumpFn = () => this.pump();
   private idleWaiters: (() => void)[] = [];
+  /** A pipeline the next script calls join (see {@link kick}). */
+  private pipe: ChainableCommander | undefined;
   /** Other processes listening on the event channel, as of the last finish call. */
   private remote = 1;
 
@@ -86,10 +88,15 @@ export class RedisConsumerLoop {
   }
 
   /** Tasks were just enqueued by this process: an idle worker claims at once (pipelined). */
-  kick(): void {
+  kick(pipe?: ChainableCommander): void {
     if (!this.canKick()) return;
     this.queueEmpty = false;
-    this.pump();
+    this.pipe = pipe;
+    try {
+      this.pump();
+    } finally {
+      this.pipe = undefined;
+    }
   }
 
   /** True when {@link kick} would claim now. */
@@ -212,8 +219,7 @@ export class RedisConsumerLoop {
     for (const e of batch) for (const a of e.args) args.push(a);
     this.inflight++;
     this.requested += want;
-    s.link
-      .script('finish')([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels, k.all], args)
+    (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels, k.all], args)
       .then(
         (res) => {
           this.inflight--;

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import IORedis, { Redis, RedisOptions } from 'ioredis';
+import IORedis, { ChainableCommander, Redis, RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from '../errors';
 
 /** Connection options: a URL, or ioredis options (optionally with `url`). */
@@ -80,6 +80,18 @@ export class RedisLink {
     const fn = this.scripts.get(name);
     if (!fn) throw new Error(`No Lua script named ${name}`);
     return fn;
+  }
+
+  /**
+   * The script `name` queued on `pipe`: sent with the pipeline's other commands in one write when
+   * the pipeline is executed.
+   */
+  scriptOn(pipe: ChainableCommander, name: string): ScriptFn {
+    const method = (pipe as unknown as Record<string, (...a: unknown[]) => unknown>)['qt_' + name];
+    return (keys, args) =>
+      new Promise((resolve, reject) => {
+        method.call(pipe, ...keys, ...args, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)));
+      });
   }
 
   /** The subscriber connection (made on first use). */
