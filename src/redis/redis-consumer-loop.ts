@@ -61,6 +61,7 @@ export class RedisConsumerLoop {
   private pipe: ChainableCommander | undefined;
   /** Other processes listening on the event channel, as of the last finish call. */
   private remote = 1;
+  private calls = 0;
 
   constructor(
     private readonly storage: RedisStorage,
@@ -215,7 +216,9 @@ export class RedisConsumerLoop {
     const batch = this.ends;
     this.ends = [];
     const now = Date.now();
-    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, this.notifier.hasEvents ? '1' : '', batch.length];
+    // expired ids leave the finished lists at the pace tasks end (small batches: every 8th call)
+    const trim = batch.length >= 8 ? batch.length * 2 : (++this.calls & 7) === 0 ? 64 : 0;
+    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, this.notifier.hasEvents ? '1' : '', trim, batch.length];
     for (const e of batch) for (const a of e.args) args.push(a);
     this.inflight++;
     this.requested += want;
@@ -225,7 +228,7 @@ export class RedisConsumerLoop {
           this.inflight--;
           this.requested -= want;
           const [flags, claimed, next, remote] = res as [string, string[], string, number];
-          this.remote = remote;
+          if (remote >= 0) this.remote = remote;
           for (let i = 0; i < batch.length; i++) {
             const e = batch[i];
             if (flags.charCodeAt(i) === 49 /* 1 */) {

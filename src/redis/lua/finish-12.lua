@@ -8,17 +8,18 @@
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
   ARGV[10] '1' when this process listens on the event channel itself
-  ARGV[11] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
+  ARGV[11] how many expired ids at most to drop from the head of each finished list and of `all`
+  ARGV[12] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
   reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish ('' to
   announce the end by id only)
   When another process listens, records of successes, errors, cancels and retries are published as
   'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
   Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
-  attempt per task), next delayed runAt or '', how many other processes listen }.
+  attempt per task), next delayed runAt or '', how many other processes listen (-1: not asked) }.
 ]]
 local pfx, ipfx, wpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
-local nEnd = tonumber(ARGV[11])
+local nEnd = tonumber(ARGV[12])
 local flags, pub, pubIds, gone = {}, {}, {}, {}
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
@@ -36,12 +37,12 @@ local function many(cmd, key, list)
 end
 
 local ids = {}
-for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * 7] end
+for i = 0, nEnd - 1 do ids[i + 1] = ARGV[13 + i * 7] end
 local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
 local asked = (nEnd > 0 and redis.call('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
 
 for i = 0, nEnd - 1 do
-  local b = 12 + i * 7
+  local b = 13 + i * 7
   local id, kind, data = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local k = pfx .. id
   if own[i + 1] == 0 then
@@ -120,7 +121,8 @@ end
 many('RPUSH', KEYS[7], done.success)
 many('RPUSH', KEYS[8], done.error)
 many('RPUSH', KEYS[9], done.cancel)
-local remote = redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 or 0)
+local remote = -1
+if #pub + #pubIds > 0 then remote = redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 or 0) end
 if remote > 0 then
   if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
   if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
@@ -128,9 +130,9 @@ end
 
 -- ids at the head of the finished lists (and of `all`) whose record expired or was dropped, at the
 -- pace tasks finish so that the lists stay bounded
-local budget = math.max(nEnd, 10) * 2
+local budget = tonumber(ARGV[11])
 local statuses = { 'success', 'error', 'cancel' }
-for j = 7, 9 do
+for j = 7, budget > 0 and 9 or 0 do
   local st, n = statuses[j - 6], 0
   while n < budget do
     local id = redis.call('LINDEX', KEYS[j], 0)
@@ -147,7 +149,9 @@ for _ = 1, budget do
 end
 
 -- due delayed tasks join the end of their level
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local due = {}
+if nxt[2] and tonumber(nxt[2]) <= now then due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
 for j = 1, #due do
   local id = due[j]
   local k = pfx .. id
@@ -205,5 +209,5 @@ end
 for st, d in pairs(cnt) do
   if d ~= 0 then redis.call('HINCRBY', KEYS[4], st, d) end
 end
-local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if #due > 0 then nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES') end
 return { table.concat(flags), claimed, nxt[2] or '', remote }
