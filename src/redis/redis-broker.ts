@@ -19,6 +19,19 @@ interface PendingEnqueue {
   reject: (e: Error) => void;
 }
 
+/** True when every task of the batch is due now and all share one priority. */
+function uniform(batch: PendingEnqueue[]): boolean {
+  let pri: number | undefined;
+  for (const p of batch) {
+    for (const r of p.records) {
+      if (r.status === 'delayed' && r.runAt !== undefined) return false;
+      if (pri === undefined) pri = r.priority;
+      else if (r.priority !== pri) return false;
+    }
+  }
+  return true;
+}
+
 /** Largest number of tasks sent in one enqueue script call. */
 const ENQUEUE_CHUNK = 2_000;
 
@@ -105,27 +118,52 @@ export class RedisBroker extends Broker {
 
   private send(batch: PendingEnqueue[]): void {
     const k = this.storage.keys;
-    const kick = this.loop?.canKick() ?? false;
-    const args: (string | number)[] = [k.task, k.wait, kick ? '1' : ''];
+    const loop = this.loop;
+    let kick = loop?.canKick() ?? false;
+    // an idle worker of this process claims due tasks of one priority in the enqueue call itself
+    let direct = 0;
+    if (kick && uniform(batch)) direct = loop!.reserveDirect();
+    const now = Date.now();
+    const args: (string | number)[] = [k.task, k.wait, direct > 0 ? direct : kick ? '0' : '', loop?.workerId ?? '', now, now + this.ctx.config.leaseMs];
+    let n = 0;
     for (const p of batch) {
       for (const r of p.records) {
         const delayed = r.status === 'delayed' && r.runAt !== undefined;
         args.push(r.id, fixedJson(r), String(r.priority), delayed ? r.runAt! : '');
+        n++;
       }
     }
     const ids: string[] = [];
     for (const p of batch) for (const r of p.records) ids.push(r.id);
     const noted = this.notifier.noteEnqueued(ids);
-    const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker];
+    const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker, k.meta, k.leases, k.held + (loop?.workerId ?? '')];
     const link = this.storage.link;
+    // after a dropped connection the enqueue is sent again without claiming (the marker wakes workers)
+    const again = (err: unknown): Promise<unknown> => {
+      if (!isConnectionError(err)) return Promise.reject(err);
+      const plain = args.slice();
+      plain[2] = '';
+      return this.storage.call('addTask', () => link.script('enqueue')(keys, plain));
+    };
     let sent: Promise<unknown>;
-    if (kick) {
+    if (direct > 0) {
+      sent = link.script('enqueue')(keys, args).then(
+        (res) => {
+          const claimed = (res as unknown[])[n] as string[] | undefined;
+          loop!.directClaimed(claimed, now, direct, claimed !== undefined && claimed.length / 2 === n);
+          return res;
+        },
+        (err: unknown) => {
+          loop!.directClaimed(undefined, now, direct, false);
+          return again(err);
+        },
+      );
+      kick = false;
+    } else if (kick) {
       // an idle worker of this process claims right behind the enqueue: one write, one round trip
       const pipe = link.cmd.pipeline();
-      sent = link
-        .scriptOn(pipe, 'enqueue')(keys, args)
-        .catch((err: unknown) => (isConnectionError(err) ? this.storage.call('addTask', () => link.script('enqueue')(keys, args)) : Promise.reject(err)));
-      this.loop!.kick(pipe);
+      sent = link.scriptOn(pipe, 'enqueue')(keys, args).catch(again);
+      loop!.kick(pipe);
       pipe.exec().catch(() => undefined);
     } else {
       sent = this.storage.call('addTask', () => link.script('enqueue')(keys, args));

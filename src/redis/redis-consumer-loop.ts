@@ -100,6 +100,29 @@ export class RedisConsumerLoop {
     }
   }
 
+  /**
+   * Reserves the claim of an idle worker for tasks this process enqueues now (claimed by the
+   * enqueue script itself); returns how many it may take, 0 when it is not idle.
+   */
+  reserveDirect(): number {
+    if (!this.canKick()) return 0;
+    const want = this.consumer.capacity() + this.prefetch - this.buffer.length - this.requested;
+    if (want <= 0) return 0;
+    this.inflight++;
+    this.requested += want;
+    return want;
+  }
+
+  /** The enqueue reserved by {@link reserveDirect} answered (`all`: it claimed every task it added). */
+  directClaimed(claimed: string[] | undefined, now: number, want: number, all: boolean): void {
+    this.inflight--;
+    this.requested -= want;
+    if (claimed !== undefined) this.took(claimed, now, 0);
+    if (!all) this.queueEmpty = false;
+    this.notifyIdle();
+    this.schedule();
+  }
+
   /** True when {@link kick} would claim now. */
   canKick(): boolean {
     return this.queueEmpty && !this.stopped && !this.closed && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
