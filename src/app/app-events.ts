@@ -23,16 +23,21 @@ export type AppListener<K extends AppEvent> = (payload: AppEventMap[K]) => void;
 export class AppEvents {
   private readonly emitter = new EventEmitter();
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly onListen: () => void = () => undefined,
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
   on<K extends AppEvent>(event: K, listener: AppListener<K>): void {
     this.emitter.on(event, listener);
+    this.onListen();
   }
 
   once<K extends AppEvent>(event: K, listener: AppListener<K>): void {
     this.emitter.once(event, listener);
+    this.onListen();
   }
 
   off<K extends AppEvent>(event: K, listener: AppListener<K>): void {

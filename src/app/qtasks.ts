@@ -103,7 +103,7 @@ export class QTasks {
       this.storage = options.storage ?? new MemoryStorage();
       this.broker = options.broker ?? new MemoryBroker();
     }
-    this.events = new AppEvents(this.logger);
+    this.events = new AppEvents(this.logger, () => this.broker.listenersChanged());
     this.hooks = new HookRunner(this.logger);
     this.registry = new TaskRegistry(this);
     this.registry.preparers.push(prepareValidation, prepareRateLimit(this.broker));

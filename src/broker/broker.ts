@@ -145,4 +145,12 @@ export abstract class Broker {
    * nothing and returns the ms to wait before trying again.
    */
   abstract rateLimit(key: string, max: number, perMs: number): Promise<number>;
+
+  /**
+   * Someone in this process started listening to an engine event. A broker that only subscribes
+   * to cross-process events while somebody listens subscribes now. Default: nothing to do.
+   */
+  listenersChanged(): void {
+    // engines that deliver events in-process need no subscription
+  }
 }

@@ -72,6 +72,11 @@ export class RedisBroker extends Broker {
     this.listenTimer.unref();
   }
 
+  /** A listener was added: subscribe to the queue's events now rather than at the next check. */
+  listenersChanged(): void {
+    if (this.notifier && !this.notifier.hasEvents && this.notifier.wantsEvents()) void this.notifier.ensureEvents();
+  }
+
   close(): Promise<void> {
     return (this.closing ??= this.doClose());
   }

@@ -84,6 +84,8 @@ describe('operations across processes on Redis', () => {
     expect(listed.tasks.map((t) => t.id)).toContain(one.json.id);
 
     const live = collectEvents(`${url}api/events`);
+    // the stream's first snapshot means the web view listens (and so subscribes) before work starts
+    await waitFor('the event stream to open', () => live.events.length > 0, 10_000);
     const run = start(['run']);
     procs.push(run);
     await waitFor('the tasks to succeed', async () => {
