@@ -148,11 +148,11 @@ export class RedisBroker extends Broker {
       if (!isConnectionError(err)) return Promise.reject(err);
       const plain = args.slice();
       plain[2] = '';
-      return this.storage.call('addTask', () => link.script('enqueue')(keys, plain));
+      return this.storage.call('addTask', () => link.script('add')(keys, plain));
     };
     let sent: Promise<unknown>;
     if (direct > 0) {
-      sent = link.script('enqueue')(keys, args).then(
+      sent = link.script('add')(keys, args).then(
         (res) => {
           const claimed = (res as unknown[])[n] as string[] | undefined;
           loop!.directClaimed(claimed, now, direct, claimed !== undefined && claimed.length / 2 === n);
@@ -167,11 +167,11 @@ export class RedisBroker extends Broker {
     } else if (kick) {
       // an idle worker of this process claims right behind the enqueue: one write, one round trip
       const pipe = link.cmd.pipeline();
-      sent = link.scriptOn(pipe, 'enqueue')(keys, args).catch(again);
+      sent = link.scriptOn(pipe, 'add')(keys, args).catch(again);
       loop!.kick(pipe);
       pipe.exec().catch(() => undefined);
     } else {
-      sent = this.storage.call('addTask', () => link.script('enqueue')(keys, args));
+      sent = this.storage.call('addTask', () => link.script('add')(keys, args));
     }
     sent.then(
         (res) => {
