@@ -96,7 +96,9 @@ export class RedisLink {
 
   /** The subscriber connection (made on first use). */
   get sub(): Redis {
-    return (this.subConn ??= this.connect('sub', { enableOfflineQueue: true, maxRetriesPerRequest: null }));
+    // no ready check (INFO): a SUBSCRIBE written while connecting puts the connection in subscriber
+    // mode before the check runs, and the check then fails
+    return (this.subConn ??= this.connect('sub', { enableOfflineQueue: true, maxRetriesPerRequest: null, enableReadyCheck: false }));
   }
 
   /** A new connection for blocking pops; closed by {@link release} or {@link close}. */
