@@ -113,8 +113,9 @@ export class RedisBroker extends Broker {
     if (batch.length === 0) return;
     this.pending = [];
     this.pendingCount = 0;
-    if (!this.notifier.hasEvents && this.notifier.wantsEvents()) {
-      // a listener was added since init: listen before these tasks can end
+    if (!this.notifier.eventsConfirmed && this.notifier.wantsEvents()) {
+      // a listener was added since init (its subscription may still be on its way): listen
+      // before these tasks can end
       void this.notifier.settled(this.notifier.ensureEvents(), this.ctx.config.connectTimeoutMs).then(() => this.send(batch));
       return;
     }

@@ -89,6 +89,11 @@ export class RedisNotifier {
     return ENGINE_EVENTS.some((e) => this.ctx.listens(e));
   }
 
+  /** True while the event channel subscription is confirmed (false until then, and after a break). */
+  get eventsConfirmed(): boolean {
+    return this.eventsLive;
+  }
+
   /** True once this process subscribed to the event channel. */
   get hasEvents(): boolean {
     return this.events !== undefined;
