@@ -2,7 +2,6 @@
  * `QTasks`: the app. Registers tasks, enqueues them, runs a worker in this process, and closes
  * everything in a fixed order.
  */
-import { randomBytes } from 'node:crypto';
 import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
 import { Broker, EngineContext, MaybePromise } from '../broker/broker';
 import { MemoryBroker } from '../broker/memory-broker';
@@ -70,8 +69,6 @@ export class QTasks {
   protected readonly events: AppEvents;
   protected worker: Worker | undefined;
   private readonly discover: boolean;
-  private readonly idPrefix = randomBytes(6).toString('base64url') + '-';
-  private idSeq = 0;
   private initState: 0 | 1 | 2 = 0;
   private initPromise: Promise<void> | undefined;
   private startPromise: Promise<void> | undefined;
@@ -349,7 +346,7 @@ export class QTasks {
     if (opts !== undefined) checkEnqueueOptions(opts);
     const delay = opts?.delay;
     return {
-      id: opts?.id ?? this.idPrefix + (++this.idSeq).toString(36),
+      id: opts?.id ?? this.broker.newId(),
       name,
       status: delay !== undefined && delay > 0 ? 'delayed' : 'new',
       priority: opts?.priority ?? o.priority ?? 0,

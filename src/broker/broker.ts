@@ -3,6 +3,7 @@
  * cancel) and tells waiting handles and listeners when something happened. The core depends on
  * this class only; `memory-broker.ts` and `redis/` implement it.
  */
+import { randomBytes } from 'node:crypto';
 import type { TaskErrorInfo } from '../errors';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -150,6 +151,29 @@ export abstract class Broker {
    * Someone in this process started listening to an engine event. A broker that only subscribes
    * to cross-process events while somebody listens subscribes now. Default: nothing to do.
    */
+  /**
+   * Calls `done` once with the final record (undefined for an unknown id) or the error `waitFinal`
+   * would reject with. Engines may call it synchronously when the task has ended already; the
+   * default goes through `waitFinal`.
+   */
+  whenFinal(id: string, timeoutMs: number | undefined, done: (record: TaskRecord | undefined, error?: Error) => void): void {
+    this.waitFinal(id, timeoutMs).then(
+      (rec) => done(rec),
+      (err: Error) => done(undefined, err),
+    );
+  }
+
+  /**
+   * A new task id. The default is unique across processes (random per broker, then a counter);
+   * an engine whose tasks never leave the process may use shorter ones.
+   */
+  newId(): string {
+    return this.idPrefix + (++this.idSeq).toString(36);
+  }
+
+  private idSeq = 0;
+  private readonly idPrefix = randomBytes(9).toString('base64url') + '-';
+
   listenersChanged(): void {
     // engines that deliver events in-process need no subscription
   }

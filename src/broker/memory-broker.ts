@@ -31,6 +31,7 @@ export class MemoryBroker extends Broker {
   private again = false;
   private closed = false;
   private readonly drainFn = () => this.drain();
+  private seq = 0;
   private readonly locks = new Map<string, number>();
   private readonly windows = new Map<string, number[]>();
 
@@ -79,6 +80,11 @@ export class MemoryBroker extends Broker {
     return out;
   }
 
+  /** `m` + a base-36 counter: unique within this engine, short enough to stay a flat string. */
+  newId(): string {
+    return 'm' + (++this.seq).toString(36);
+  }
+
   consume(consumer: Consumer): void {
     if (this.closed) throw new ClosedError('Worker started');
     this.consumer = consumer;
@@ -96,7 +102,7 @@ export class MemoryBroker extends Broker {
 
   finish(record: TaskRecord, outcome: Outcome): TaskRecord | undefined {
     const rec = record as MemRecord;
-    if (this.storage.records.get(rec.id) !== rec || rec.status !== 'process') return undefined;
+    if (!rec.live || rec.status !== 'process') return undefined;
     const now = Date.now();
     switch (outcome.status) {
       case 'success':
@@ -168,25 +174,24 @@ export class MemoryBroker extends Broker {
     if (rec.watchers) for (const w of rec.watchers) w.onItem(item, index);
   }
 
-  waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
+  whenFinal(id: string, timeoutMs: number | undefined, done: (record: TaskRecord | undefined, error?: Error) => void): void {
     const rec = this.storage.records.get(id);
-    if (rec === undefined || isFinal(rec.status)) return Promise.resolve(rec);
-    if (this.closed) return Promise.reject(new ClosedError('result()'));
-    return new Promise((resolve, reject) => {
-      if (timeoutMs === undefined) {
-        rec.addWaiter(resolve);
-        return;
-      }
-      const waiter = (r: MemRecord | undefined) => {
-        clearTimeout(timer);
-        resolve(r);
-      };
-      const timer = setTimeout(() => {
-        rec.removeWaiter(waiter);
-        reject(new ResultTimeoutError(id, timeoutMs));
-      }, timeoutMs);
-      rec.addWaiter(waiter);
-    });
+    if (rec === undefined || isFinal(rec.status)) return done(rec);
+    if (this.closed) return done(undefined, new ClosedError('result()'));
+    if (timeoutMs === undefined) return rec.addWaiter(done);
+    const waiter = (r: MemRecord | undefined) => {
+      clearTimeout(timer);
+      done(r);
+    };
+    const timer = setTimeout(() => {
+      rec.removeWaiter(waiter);
+      done(undefined, new ResultTimeoutError(id, timeoutMs));
+    }, timeoutMs);
+    rec.addWaiter(waiter);
+  }
+
+  waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
+    return new Promise((resolve, reject) => this.whenFinal(id, timeoutMs, (rec, err) => (err ? reject(err) : resolve(rec))));
   }
 
   watchItems(

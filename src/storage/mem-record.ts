@@ -48,6 +48,8 @@ export class MemRecord implements TaskRecord {
   seq = 0;
   /** True while it sits in the ready queue or the delay heap. */
   queued = false;
+  /** False once dropped from the storage (removed, purged, expired). */
+  live = true;
   /** The first waiting `result()` call. */
   waiter: Waiter | undefined = undefined;
   private x: Extras | undefined = undefined;

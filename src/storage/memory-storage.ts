@@ -77,7 +77,8 @@ export class MemoryStorage extends Storage {
 
   /** Drops a record. */
   drop(rec: MemRecord): void {
-    if (this.records.get(rec.id) !== rec) return;
+    if (!rec.live) return;
+    rec.live = false;
     this.records.delete(rec.id);
     if (rec.hasWaiters || rec.watchers) {
       // removed while someone waits: result() and stream() end with QTASKS_ERR_TASK_NOT_FOUND
@@ -184,7 +185,7 @@ export class MemoryStorage extends Storage {
     while (this.finishedHead < list.length) {
       const rec = list[this.finishedHead];
       const over = list.length - this.finishedHead > this.maxFinished;
-      const stale = !isFinal(rec.status) || this.records.get(rec.id) !== rec;
+      const stale = !isFinal(rec.status) || !rec.live;
       if (!stale && !over && (rec.finishedAt ?? 0) + this.ttlMs > now) break;
       if (!stale) this.drop(rec);
       list[this.finishedHead++] = undefined as unknown as MemRecord;

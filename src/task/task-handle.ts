@@ -55,10 +55,19 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
     const id = this.id;
     // beyond what a Node timer holds (~24.8 days), a timeout would fire at once: wait without one
     const timeout = options?.timeout !== undefined && options.timeout > 2_147_483_647 ? undefined : options?.timeout;
-    return this.broker.waitFinal(id, timeout).then((rec) => {
-      if (rec === undefined) throw new TaskNotFoundError(id, 'id');
-      return settleRecord<R>(id, rec);
-    });
+    return new Promise<R>((resolve, reject) =>
+      this.broker.whenFinal(id, timeout, (rec, err) => {
+        if (err !== undefined) reject(err);
+        else if (rec === undefined) reject(new TaskNotFoundError(id, 'id'));
+        else {
+          try {
+            resolve(settleRecord<R>(id, rec));
+          } catch (e) {
+            reject(e);
+          }
+        }
+      }),
+    );
   }
 
   stream<T = unknown>(): AsyncIterable<T> {
