@@ -289,8 +289,8 @@ export class QTasks {
         return this.addSlow<R>(task, [record]).then((h) => h[0]);
       }
       const out = this.broker.enqueue([record]);
-      if (out instanceof Promise) return out.then((r) => new QTaskHandle<R>(r[0].id, this.broker, this.storage));
-      return Promise.resolve(new QTaskHandle<R>(out[0].id, this.broker, this.storage));
+      if (out instanceof Promise) return out.then((r) => new QTaskHandle<R>(r[0].id, this.broker, this.storage, r[0]));
+      return Promise.resolve(new QTaskHandle<R>(out[0].id, this.broker, this.storage, out[0]));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -326,7 +326,7 @@ export class QTasks {
     }
     if (this.closed) throw new ClosedError('addTask');
     const stored = await this.broker.enqueue(records);
-    return stored.map((r) => new QTaskHandle(r.id, this.broker, this.storage));
+    return stored.map((r) => new QTaskHandle(r.id, this.broker, this.storage, r));
   }
 
   private taskFor(name: string): PreparedTask {

@@ -154,9 +154,15 @@ export abstract class Broker {
   /**
    * Calls `done` once with the final record (undefined for an unknown id) or the error `waitFinal`
    * would reject with. Engines may call it synchronously when the task has ended already; the
-   * default goes through `waitFinal`.
+   * default goes through `waitFinal`. `hint` is the record `enqueue` returned for this id, which an
+   * engine may use to skip a lookup.
    */
-  whenFinal(id: string, timeoutMs: number | undefined, done: (record: TaskRecord | undefined, error?: Error) => void): void {
+  whenFinal(
+    id: string,
+    timeoutMs: number | undefined,
+    done: (record: TaskRecord | undefined, error?: Error) => void,
+    _hint?: TaskRecord,
+  ): void {
     this.waitFinal(id, timeoutMs).then(
       (rec) => done(rec),
       (err: Error) => done(undefined, err),

@@ -174,8 +174,14 @@ export class MemoryBroker extends Broker {
     if (rec.watchers) for (const w of rec.watchers) w.onItem(item, index);
   }
 
-  whenFinal(id: string, timeoutMs: number | undefined, done: (record: TaskRecord | undefined, error?: Error) => void): void {
-    const rec = this.storage.records.get(id);
+  whenFinal(
+    id: string,
+    timeoutMs: number | undefined,
+    done: (record: TaskRecord | undefined, error?: Error) => void,
+    hint?: TaskRecord,
+  ): void {
+    // the record enqueue returned saves a map lookup while it is still the stored one
+    const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : this.storage.records.get(id);
     if (rec === undefined || isFinal(rec.status)) return done(rec);
     if (this.closed) return done(undefined, new ClosedError('result()'));
     if (timeoutMs === undefined) return rec.addWaiter(done);

@@ -49,6 +49,8 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
     readonly id: string,
     private readonly broker: Broker,
     private readonly storage: Storage,
+    /** The record `enqueue` returned, handed back to the broker as a lookup hint. */
+    private readonly hint?: TaskRecord,
   ) {}
 
   result(options?: ResultOptions): Promise<R> {
@@ -66,7 +68,7 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
             reject(e);
           }
         }
-      }),
+      }, this.hint),
     );
   }
 
