@@ -221,7 +221,9 @@ export class RedisConsumerLoop {
       }
       while (this.inflight < MAX_INFLIGHT) {
         const want = this.stopped ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
-        const claim = want > 0 && (!this.queueEmpty || this.ends.length > 0) ? want : 0;
+        // an empty queue is claimed from again with the next ends, unless the blocking pop waits:
+        // the marker then reports new tasks
+        const claim = want > 0 && (!this.queueEmpty || (this.ends.length > 0 && !this.blocking)) ? want : 0;
         if (this.ends.length === 0 && claim === 0) break;
         this.send(claim);
       }
