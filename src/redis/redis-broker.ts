@@ -125,7 +125,7 @@ export class RedisBroker extends Broker {
   private send(batch: PendingEnqueue[]): void {
     const k = this.storage.keys;
     const loop = this.loop;
-    let kick = loop?.canKick() ?? false;
+    const kick = loop?.canKick() ?? false;
     // an idle worker of this process claims due tasks of one priority in the enqueue call itself
     let direct = 0;
     if (kick && uniform(batch)) direct = loop!.reserveDirect();
@@ -164,7 +164,6 @@ export class RedisBroker extends Broker {
           return again(err);
         },
       );
-      kick = false;
     } else if (kick) {
       // an idle worker of this process claims right behind the enqueue: one write, one round trip
       const pipe = link.cmd.pipeline();
