@@ -1,7 +1,8 @@
 /**
  * Redis Broker: every transition is one Lua script on the queue's keys. Enqueues of one tick are
- * coalesced into one script call; the worker side lives in {@link RedisConsumerLoop}; results,
- * items and events arrive through {@link RedisNotifier}.
+ * coalesced into one script call, in which an idle worker of this process also claims them; the
+ * worker side lives in {@link RedisConsumerLoop}; results, items and events arrive through
+ * {@link RedisNotifier}.
  */
 import { Broker, Consumer, EngineContext, Outcome, WorkerInfo } from '../broker/broker';
 import { ClosedError, ErrorCodes, QTasksError } from '../errors';
