@@ -17,6 +17,39 @@
   Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
   attempt per task), next delayed runAt or '', how many other processes listen (-1: not asked) }.
 ]]
+-- the common end alone: one success, nothing to claim or trim (same effects as the general path)
+if ARGV[12] == '1' and ARGV[14] == 's' and ARGV[9] == '0' and ARGV[11] == '0' then
+  local id = ARGV[13]
+  local nxt
+  if redis.call('SISMEMBER', KEYS[10], id) == 0 then
+    nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return { '0', {}, nxt[2] or '', -1 }
+  end
+  if redis.call('SCARD', KEYS[11]) > 0 then redis.call('SREM', KEYS[11], id) end
+  local k, now = ARGV[1] .. id, ARGV[5]
+  if ARGV[17] == '1' then
+    redis.call('DEL', k, ARGV[2] .. id)
+  else
+    redis.call('HSET', k, 'st', 'success', 'ret', ARGV[15], 'fa', now, 'up', now)
+    redis.call('PEXPIRE', k, ARGV[7])
+    if ARGV[18] == '1' then redis.call('PEXPIRE', ARGV[2] .. id, ARGV[7]) end
+    redis.call('RPUSH', KEYS[7], id)
+    redis.call('HINCRBY', KEYS[4], 'success', 1)
+  end
+  redis.call('SREM', KEYS[10], id)
+  redis.call('HINCRBY', KEYS[4], 'process', -1)
+  local remote = redis.call('PUBSUB', 'NUMSUB', ARGV[4])[2] - (ARGV[10] == '1' and 1 or 0)
+  if remote > 0 then
+    if ARGV[19] == '' then
+      redis.call('PUBLISH', ARGV[4], 'f[' .. cjson.encode(id) .. ']')
+    else
+      redis.call('PUBLISH', ARGV[4], 'F' .. ARGV[6] .. ' [' .. ARGV[19] .. ']')
+    end
+  end
+  nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return { '1', {}, nxt[2] or '', remote }
+end
+
 local pfx, ipfx, wpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local nEnd = tonumber(ARGV[12])
