@@ -16,6 +16,26 @@
   Returns one entry per task: 0 when added, or the existing task's HGETALL; when claiming, one more
   entry: the claimed tasks (flat: data, attempt per task).
 ]]
+-- the common call alone: one new task due now, claimed at once when nothing else waits and the
+-- queue is not paused (same effects as the general path below)
+if #ARGV == 10 and ARGV[10] == '' and (tonumber(ARGV[3]) or 0) > 0 then
+  local id, pri = ARGV[7], ARGV[9]
+  local k = ARGV[1] .. id
+  if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
+    local d = string.sub(ARGV[8], 1, -2) .. ',"seq":' .. redis.call('INCR', KEYS[4]) .. '}'
+    local now, wid = ARGV[5], ARGV[4]
+    if pri == '0' then
+      redis.call('HSET', k, 'd', d, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+    else
+      redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+    end
+    redis.call('RPUSH', KEYS[3], id)
+    redis.call('SADD', KEYS[9], id)
+    redis.call('ZADD', KEYS[8], ARGV[6], wid)
+    redis.call('HINCRBY', KEYS[5], 'process', 1)
+    return { 0, { d, 1 } }
+  end
+end
 local pfx, wpfx = ARGV[1], ARGV[2]
 local n = (#ARGV - 6) / 4
 local seq = redis.call('INCRBY', KEYS[4], n) - n
