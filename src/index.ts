@@ -39,6 +39,7 @@ export { compose } from './middleware/compose';
 export type { MiddlewareHandler } from './middleware/compose';
 export type { HookEvent, HookReturn } from './plugins/hook-runner';
 export type { HookEvents, AppHookEvent, TaskRunHookEvent, TaskEndHookEvent } from './plugins/hook-events';
+export { TaskEndPlugin } from './plugins/task-end-plugin';
 export { RetryError } from './middleware/retry-error';
 export type { RetryErrorOptions } from './middleware/retry-error';
 export { Timers } from './timer/timers';

@@ -37,7 +37,17 @@ export const Metadata = {
   isPlugin(cls: Constructor): boolean {
     return Reflect.getOwnMetadata(META.plugin, cls) === true;
   },
+  /** Hook methods of a plugin class and of the classes it extends (nearest class first). */
   hooks(cls: Constructor): { point: string; method: string }[] {
-    return (Reflect.getOwnMetadata(META.hooks, cls.prototype) as { point: string; method: string }[] | undefined) ?? [];
+    const out: { point: string; method: string }[] = [];
+    const seen = new Set<string>();
+    for (let proto = cls.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      const own = (Reflect.getOwnMetadata(META.hooks, proto) as { point: string; method: string }[] | undefined) ?? [];
+      // a method hooked again by a subclass keeps the subclass's points only
+      const fresh = own.filter((h) => !seen.has(h.method));
+      out.push(...fresh);
+      for (const h of fresh) seen.add(h.method);
+    }
+    return out;
   },
 };

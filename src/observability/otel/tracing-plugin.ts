@@ -5,6 +5,7 @@
  */
 import { context, Context, Span, SpanKind, SpanStatusCode, trace, Tracer, TracerProvider } from '@opentelemetry/api';
 import { Hook, Plugin } from '../../decorators/middleware.decorator';
+import { TaskEndPlugin } from '../../plugins/task-end-plugin';
 import type { HookEvents, TaskEndHookEvent, TaskRunHookEvent } from '../../plugins/hook-events';
 import { formatTraceparent, parseTraceparent } from './traceparent';
 import { runSpans } from './tracing-middleware';
@@ -25,11 +26,12 @@ export interface TracingOptions {
  * ```
  */
 @Plugin()
-export class TracingPlugin {
+export class TracingPlugin extends TaskEndPlugin {
   private readonly tracer: Tracer;
   private readonly spans = new Map<string, Span>();
 
   constructor(options: TracingOptions = {}) {
+    super();
     this.tracer = options.tracer ?? (options.tracerProvider ?? trace.getTracerProvider()).getTracer('qtasks');
   }
 
@@ -56,18 +58,6 @@ export class TracingPlugin {
     this.start(e.app, e.record);
   }
 
-  @Hook('task:success') success(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
-  @Hook('task:error') error(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
-  @Hook('task:retry') retry(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
-  @Hook('task:cancel') cancel(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
 
   /** Ends the spans of attempts handed back at shutdown (they never reach an end point here). */
   @Hook('worker:stop')
@@ -100,7 +90,7 @@ export class TracingPlugin {
     return span;
   }
 
-  private end(e: TaskEndHookEvent): void {
+  protected onTaskEnd(e: TaskEndHookEvent): void {
     const r = e.record;
     // an attempt that failed before task:before (validation, say) still gets its span
     const span = this.spans.get(r.id) ?? this.start(e.app, r);

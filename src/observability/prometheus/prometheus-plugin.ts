@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Hook, Plugin } from '../../decorators/middleware.decorator';
+import { TaskEndPlugin } from '../../plugins/task-end-plugin';
 import type { TaskEndHookEvent, TaskRunHookEvent } from '../../plugins/hook-events';
 import type { TaskStatus } from '../../task/task-record';
 
@@ -38,7 +39,7 @@ const DEPTH_STATUSES: TaskStatus[] = ['new', 'delayed', 'retry', 'process'];
  * ```
  */
 @Plugin()
-export class PrometheusPlugin {
+export class PrometheusPlugin extends TaskEndPlugin {
   readonly registry: Registry;
   private readonly total: Counter<'queue' | 'task' | 'status'>;
   private readonly duration: Histogram<'queue' | 'task' | 'status'>;
@@ -48,6 +49,7 @@ export class PrometheusPlugin {
   private readonly apps = new Set<MetricsApp>();
 
   constructor(options: PrometheusOptions = {}) {
+    super();
     const prefix = options.prefix ?? 'qtasks_';
     const registry = (this.registry = options.registry ?? new Registry());
     const apps = this.apps;
@@ -116,20 +118,8 @@ export class PrometheusPlugin {
     this.inFlight.inc(labels);
   }
 
-  @Hook('task:success') success(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
-  @Hook('task:error') error(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
-  @Hook('task:retry') retry(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
-  @Hook('task:cancel') cancel(e: TaskEndHookEvent): void {
-    this.end(e);
-  }
 
-  private end(e: TaskEndHookEvent): void {
+  protected onTaskEnd(e: TaskEndHookEvent): void {
     const r = e.record;
     const queue = queueOf(e);
     const labels = { queue, task: r.name, status: r.status };
