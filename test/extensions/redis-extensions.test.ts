@@ -9,21 +9,9 @@ import Redis from 'ioredis';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { QTasks, Task } from 'qtasks';
 import { TracingPlugin } from 'qtasks/observability/otel';
+import { ensureRedis as assertRedisReachable, REDIS_URL } from '../redis/redis-support';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `qt-test-${process.pid}-${Date.now().toString(36)}`;
-
-async function assertRedisReachable(): Promise<void> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (err) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (set REDIS_URL): ${(err as Error).message}`);
-  } finally {
-    client.disconnect();
-  }
-}
 
 async function keys(pattern: string, del = false): Promise<string[]> {
   const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

@@ -6,22 +6,11 @@ import Redis from 'ioredis';
 import { QTasks } from 'qtasks';
 import type { OpsEngine } from './helpers';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { REDIS_URL } from '../redis/redis-support';
+
+export { REDIS_URL, ensureRedis as assertRedisReachable } from '../redis/redis-support';
 /** Key prefix of every app these suites make. */
 export const prefix = `qt-test-${process.pid}-${Date.now().toString(36)}`;
-
-/** Fails (never skips) when Redis cannot be reached. */
-export async function assertRedisReachable(): Promise<void> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (err) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (set REDIS_URL): ${(err as Error).message}`);
-  } finally {
-    client.disconnect();
-  }
-}
 
 async function deleteKeys(pattern: string): Promise<void> {
   const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
