@@ -19,6 +19,13 @@ class LostClaimTasks {
     runs.set(v, (runs.get(v) ?? 0) + 1);
     return v;
   }
+
+  @Task({ name: 'lc.slow' })
+  async slow(v: string): Promise<string> {
+    runs.set(v, (runs.get(v) ?? 0) + 1);
+    await new Promise((r) => setTimeout(r, 120));
+    return v;
+  }
 }
 
 /** What a claim script does to one delayed task for worker `wid` (its reply then never arrives). */
@@ -57,8 +64,8 @@ describe('Redis engine: a claim reply lost with the connection', () => {
   const base = () => `${prefix}:{${queue}}:`;
 
   /** A started worker app and its worker id (read from the queue's heartbeats). */
-  async function startWorker(leaseMs: number): Promise<{ app: QTasks; wid: string }> {
-    const app = redisApp({ name: queue, prefix, config: { leaseMs } }).register(LostClaimTasks);
+  async function startWorker(leaseMs: number, concurrency?: number): Promise<{ app: QTasks; wid: string }> {
+    const app = redisApp({ name: queue, prefix, concurrency, config: { leaseMs } }).register(LostClaimTasks);
     apps.push(app);
     await app.start();
     let wid = '';
@@ -108,10 +115,11 @@ describe('Redis engine: a claim reply lost with the connection', () => {
     await expectRanOnce(app, h, label);
   });
 
-  it('leaves the tasks the worker knows alone', async () => {
-    const { app } = await startWorker(200);
-    const labels = Array.from({ length: 6 }, (_, i) => `known-${queue}-${i}`);
-    const handles = await app.addTasks(labels.map((l) => ({ name: 'lc.echo', args: [l] })));
+  it('leaves alone the tasks the worker runs or has buffered across its lease rounds', async () => {
+    // one at a time, 120 ms each, lease rounds every 100 ms: rounds happen while tasks run and wait
+    const { app } = await startWorker(200, 1);
+    const labels = Array.from({ length: 5 }, (_, i) => `known-${queue}-${i}`);
+    const handles = await app.addTasks(labels.map((l) => ({ name: 'lc.slow', args: [l] })));
     await expect(Promise.all(handles.map((h) => h.result({ timeout: 8_000 })))).resolves.toEqual(labels);
     for (const l of labels) expect(runs.get(l)).toBe(1);
     for (const h of handles) expect(await app.getTask(h.id)).toMatchObject({ status: 'success', attempt: 1 });
