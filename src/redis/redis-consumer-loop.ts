@@ -3,8 +3,7 @@
  * records a batch of ends and claims the next batch (prefetched into a small local buffer, leases
  * already running). When the queue is empty it blocks on the queue's marker (BZPOPMIN) on its own
  * connection, never polling. Leases of held tasks are renewed together every leaseMs/2 by a script
- * that also sweeps expired leases of every worker. A claim whose reply was lost with the connection
- * is found by {@link RedisConsumerLoop.reconcile} (after a reconnect and at each lease round).
+ * that also sweeps expired leases of every worker.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Consumer, Outcome } from '../broker/broker';
@@ -13,7 +12,6 @@ import type { TaskRecord } from '../task/task-record';
 import { claimedRecord, fixedJson } from './record-codec';
 import { endOf } from './task-end';
 import { renewLeases } from './lease-renewal';
-import { reconcileHeld } from './held-reconcile';
 import { isConnectionError } from './redis-link';
 import type { RedisNotifier } from './redis-notifier';
 import type { RedisStorage } from './redis-storage';
@@ -64,8 +62,6 @@ export class RedisConsumerLoop {
   /** Other processes listening on the event channel, as of the last finish call. */
   private remote = 1;
   private calls = 0;
-  /** A reconciliation waits for the connection or for the claims on the way to answer. */
-  private reconcileDue = false;
 
   constructor(
     private readonly storage: RedisStorage,
@@ -86,8 +82,6 @@ export class RedisConsumerLoop {
     this.leaseTimer = setInterval(() => this.renew(), every);
     void this.storage.link.whenReady().then(() => this.renew());
     this.storage.link.cmd.on('ready', () => {
-      // claims answered on the lost connection may have run: before claiming again, look
-      this.reconcile();
       this.queueEmpty = false;
       this.schedule();
     });
@@ -360,7 +354,6 @@ export class RedisConsumerLoop {
 
   private notifyIdle(): void {
     if (this.inflight > 0) return;
-    if (this.reconcileDue) this.reconcile();
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
@@ -370,33 +363,6 @@ export class RedisConsumerLoop {
 
   private renew(): void {
     if (this.closed || !this.storage.link.isReady) return;
-    this.reconcile();
     renewLeases(this.storage, { ...this.consumer.info(), id: this.workerId }, (id, reason) => this.onCancel(id, this.workerId, reason));
-  }
-
-  /**
-   * Moves back to the queue the tasks of this worker's held set that it does not know: their claim
-   * ran in Redis but its reply was lost with the connection. Only while no claim of this worker is
-   * on the way (else once they answered): every id claimed so far is then in {@link held}, and the
-   * claims sent later run after this call on the same connection.
-   */
-  private reconcile(): void {
-    if (this.closed) return;
-    if (this.inflight > 0 || !this.storage.link.isReady) {
-      this.reconcileDue = true;
-      return;
-    }
-    this.reconcileDue = false;
-    void reconcileHeld(this.storage, this.workerId, this.held.keys(), this.held.size).then(
-      (moved) => {
-        if (moved.length === 0 || this.stopped) return;
-        this.queueEmpty = false;
-        this.schedule();
-      },
-      (err: Error) => {
-        if (isConnectionError(err)) this.reconcileDue = true;
-        else this.storage.ctx.logger.error('Reconciling held tasks failed', { error: err });
-      },
-    );
   }
 }
