@@ -129,8 +129,8 @@ export class RedisBroker extends Broker {
     const kick = loop?.canKick() ?? false;
     // an idle worker of this process claims due tasks of one priority in the enqueue call itself
     let direct = 0;
-    if (kick && uniform(batch)) direct = loop!.reserveDirect();
     const now = Date.now();
+    if (kick && uniform(batch)) direct = loop!.reserveDirect(now);
     const args: (string | number)[] = [k.task, k.wait, direct > 0 ? direct : kick ? '0' : '', loop?.workerId ?? '', now, now + this.ctx.config.leaseMs];
     let n = 0;
     for (const p of batch) {

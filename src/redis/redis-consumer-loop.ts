@@ -3,7 +3,8 @@
  * records a batch of ends and claims the next batch (prefetched into a small local buffer, leases
  * already running). When the queue is empty it blocks on the queue's marker (BZPOPMIN) on its own
  * connection, never polling. Leases of held tasks are renewed together every leaseMs/2 by a script
- * that also sweeps expired leases of every worker.
+ * that also sweeps expired leases of every worker. A claim whose reply was lost with the connection
+ * is found by {@link RedisConsumerLoop.reconcile} (after a reconnect and at each lease round).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Consumer, Outcome } from '../broker/broker';
@@ -12,6 +13,7 @@ import type { TaskRecord } from '../task/task-record';
 import { claimedRecord, fixedJson } from './record-codec';
 import { endOf } from './task-end';
 import { renewLeases } from './lease-renewal';
+import { reconcileHeld } from './held-reconcile';
 import { isConnectionError } from './redis-link';
 import type { RedisNotifier } from './redis-notifier';
 import type { RedisStorage } from './redis-storage';
@@ -62,6 +64,8 @@ export class RedisConsumerLoop {
   /** Other processes listening on the event channel, as of the last finish call. */
   private remote = 1;
   private calls = 0;
+  /** When each call on the way that may claim was sent (its claims' start time is not earlier). */
+  private readonly sentAt: number[] = [];
 
   constructor(
     private readonly storage: RedisStorage,
@@ -82,6 +86,8 @@ export class RedisConsumerLoop {
     this.leaseTimer = setInterval(() => this.renew(), every);
     void this.storage.link.whenReady().then(() => this.renew());
     this.storage.link.cmd.on('ready', () => {
+      // claims answered on the lost connection may have run: before claiming again, look
+      this.reconcile();
       this.queueEmpty = false;
       this.schedule();
     });
@@ -104,11 +110,12 @@ export class RedisConsumerLoop {
    * Reserves the claim of an idle worker for tasks this process enqueues now (claimed by the
    * enqueue script itself); returns how many it may take, 0 when it is not idle.
    */
-  reserveDirect(): number {
+  reserveDirect(now: number): number {
     if (!this.canKick()) return 0;
     const want = this.consumer.capacity() + this.prefetch - this.buffer.length - this.requested;
     if (want <= 0) return 0;
     this.inflight++;
+    this.sentAt.push(now);
     this.requested += want;
     return want;
   }
@@ -116,6 +123,7 @@ export class RedisConsumerLoop {
   /** The enqueue reserved by {@link reserveDirect} answered (`all`: it claimed every task it added). */
   directClaimed(claimed: string[] | undefined, now: number, want: number, all: boolean): void {
     this.inflight--;
+    this.answered(now);
     this.requested -= want;
     if (claimed !== undefined) this.took(claimed, now, 0);
     if (!all) this.queueEmpty = false;
@@ -246,11 +254,13 @@ export class RedisConsumerLoop {
     const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, this.notifier.hasEvents ? '1' : '', trim, batch.length];
     for (const e of batch) for (const a of e.args) args.push(a);
     this.inflight++;
+    if (want > 0) this.sentAt.push(now);
     this.requested += want;
     (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels, k.all], args)
       .then(
         (res) => {
           this.inflight--;
+          if (want > 0) this.answered(now);
           this.requested -= want;
           const [flags, claimed, next, remote] = res as [string, string[], string, number];
           if (remote >= 0) this.remote = remote;
@@ -273,6 +283,7 @@ export class RedisConsumerLoop {
         },
         (err: Error) => {
           this.inflight--;
+          if (want > 0) this.answered(now);
           this.requested -= want;
           if (isConnectionError(err) && !this.closed) this.ends = batch.concat(this.ends);
           else {
@@ -345,11 +356,15 @@ export class RedisConsumerLoop {
   private afterReady(): void {
     if (this.waitingReady || this.closed) return;
     this.waitingReady = true;
-    void this.storage.link.whenReady().then(() => {
+    const again = () => {
       this.waitingReady = false;
       this.queueEmpty = false;
       this.schedule();
-    });
+    };
+    // a call failed on a connection that still says ready: it is closing (retrying at once would
+    // spin without letting it close), look again shortly
+    if (this.storage.link.isReady) setTimeout(again, 10);
+    else void this.storage.link.whenReady().then(again);
   }
 
   private notifyIdle(): void {
@@ -363,6 +378,38 @@ export class RedisConsumerLoop {
 
   private renew(): void {
     if (this.closed || !this.storage.link.isReady) return;
+    this.reconcile();
     renewLeases(this.storage, { ...this.consumer.info(), id: this.workerId }, (id, reason) => this.onCancel(id, this.workerId, reason));
+  }
+
+  /**
+   * Moves back to the queue the tasks of this worker's held set that it does not know: their claim
+   * ran in Redis but its reply was lost with the connection. Every id whose claim answered is in
+   * {@link held}; tasks of the claims still on the way started at or after the earliest of their
+   * send times and are left alone, and the claims sent later run after this call on the same
+   * connection.
+   */
+  private reconcile(): void {
+    // without a connection it runs on 'ready'
+    if (this.closed || !this.storage.link.isReady) return;
+    const now = Date.now();
+    let before = now;
+    for (const t of this.sentAt) if (t < before) before = t;
+    void reconcileHeld(this.storage, this.workerId, this.held.keys(), this.held.size, now, before).then(
+      (moved) => {
+        if (moved.length === 0 || this.stopped) return;
+        this.queueEmpty = false;
+        this.schedule();
+      },
+      (err: Error) => {
+        if (!isConnectionError(err)) this.storage.ctx.logger.error('Reconciling held tasks failed', { error: err });
+      },
+    );
+  }
+
+  /** A call that could claim, sent at `at`, answered (or failed). */
+  private answered(at: number): void {
+    const i = this.sentAt.indexOf(at);
+    if (i >= 0) this.sentAt.splice(i, 1);
   }
 }
