@@ -40,11 +40,13 @@ describe('Redis engine with worker processes', () => {
     const handles = await app.addTasks(Array.from({ length: 60 }, (_, i) => ({ name: 'it.record', args: [i, i % 3] })));
     const results = (await Promise.all(handles.map((h) => h.result({ timeout: 20_000 })))) as { label: number; pid: number }[];
     expect(results.map((r) => r.label)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // the workers report their runs on stdout, which may arrive after the results came through Redis
+    await waitFor(() => workers.flatMap((w) => w.runs()).length >= 60, 'every run to be reported');
+    await waitFor(() => successes.length === 60 && workers.every((w) => w.events('task:success').length === 60), 'every process to see 60 task:success');
     const runs = workers.flatMap((w) => w.runs());
     expect(runs).toHaveLength(60);
     expect(new Set(runs.map((r) => r.id)).size).toBe(60);
     expect(new Set(results.map((r) => r.pid)).size).toBeGreaterThan(1);
-    await waitFor(() => successes.length === 60 && workers.every((w) => w.events('task:success').length === 60), 'every process to see 60 task:success');
     await waitFor(async () => (await app.manager.counts()).success === 60, 'counts to show 60 successes');
     for (const w of workers) expect(new Set(w.events('task:success').map((e) => e.id)).size).toBe(60);
     expect(new Set(successes).size).toBe(60);
