@@ -28,7 +28,7 @@ export { Config, CONFIG_DEFAULTS } from './config';
 export type { ConfigValues } from './config';
 
 export { Broker, MemoryBroker } from './broker';
-export type { Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise } from './broker';
+export type { Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise, StreamItemListener, StreamEndListener } from './broker';
 export { Storage, MemoryStorage } from './storage';
 export type { ListQuery, MemoryStorageOptions } from './storage';
 

@@ -44,6 +44,11 @@ export type Outcome =
   /** Shutdown: give it back to the queue for another worker; the attempt does not count. */
   | { status: 'handback' };
 
+/** Receives one streamed item of a task (see `watchItems`). */
+export type StreamItemListener = (item: unknown, index: number) => void;
+/** Receives the end of a watched stream: the final record, undefined for an unknown id, or an error. */
+export type StreamEndListener = (record: TaskRecord | undefined, error?: Error) => void;
+
 /** The worker side of `consume`: the broker hands it claimed tasks while it has free slots. */
 export interface Consumer {
   readonly workerId: string;
@@ -119,8 +124,8 @@ export abstract class Broker {
   abstract watchItems(
     id: string,
     from: number,
-    onItem: (item: unknown, index: number) => void,
-    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+    onItem: StreamItemListener,
+    onEnd: StreamEndListener,
   ): () => void;
 
   /** Queues an `error` or `cancel` task again (same id, attempt reset). False otherwise. */

@@ -2,6 +2,7 @@
  * In-memory Broker: a priority FIFO of ready tasks, a heap of delayed ones with a single timer, and
  * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
  */
+import type { StreamEndListener, StreamItemListener } from './broker';
 import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../errors';
 import { MemoryStorage } from '../storage/memory-storage';
 import { MemRecord, publicRecord } from '../storage/mem-record';
@@ -203,8 +204,8 @@ export class MemoryBroker extends Broker {
   watchItems(
     id: string,
     from: number,
-    onItem: (item: unknown, index: number) => void,
-    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+    onItem: StreamItemListener,
+    onEnd: StreamEndListener,
   ): () => void {
     const rec = this.storage.records.get(id);
     let active = true;

@@ -4,6 +4,7 @@
  * worker side lives in {@link RedisConsumerLoop}; results, items and events arrive through
  * {@link RedisNotifier}.
  */
+import type { StreamEndListener, StreamItemListener } from '../broker/broker';
 import { Broker, Consumer, EngineContext, Outcome, WorkerInfo } from '../broker/broker';
 import { ClosedError, ErrorCodes, QTasksError } from '../errors';
 import type { Storage } from '../storage/storage';
@@ -254,8 +255,8 @@ export class RedisBroker extends Broker {
   watchItems(
     id: string,
     from: number,
-    onItem: (item: unknown, index: number) => void,
-    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+    onItem: StreamItemListener,
+    onEnd: StreamEndListener,
   ): () => void {
     return this.notifier.watchItems(id, from, onItem, onEnd);
   }

@@ -4,6 +4,7 @@
  * `result()` calls, feeds `stream()` readers and fires events in this process. A notification lost
  * while disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
  */
+import type { StreamEndListener, StreamItemListener } from '../broker/broker';
 import type { Redis } from 'ioredis';
 import type { EngineContext, EngineEventMap } from '../broker/broker';
 import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../errors';
@@ -20,8 +21,8 @@ interface Waiter {
 interface Watcher {
   id: string;
   next: number;
-  onItem: (item: unknown, index: number) => void;
-  onEnd: (record: TaskRecord | undefined, error?: Error) => void;
+  onItem: StreamItemListener;
+  onEnd: StreamEndListener;
   /** A read of stored items is under way: live items wait for it. */
   loading: boolean;
   ended: boolean;
@@ -193,8 +194,8 @@ export class RedisNotifier {
   watchItems(
     id: string,
     from: number,
-    onItem: (item: unknown, index: number) => void,
-    onEnd: (record: TaskRecord | undefined, error?: Error) => void,
+    onItem: StreamItemListener,
+    onEnd: StreamEndListener,
   ): () => void {
     const w: Watcher = { id, next: from, onItem, onEnd, loading: true, ended: false };
     if (this.closed) {

@@ -4,13 +4,14 @@
  * side object made on first write, so a queued task costs little memory and little GC time.
  * Users only ever see copies.
  */
+import type { StreamEndListener, StreamItemListener } from '../broker/broker';
 import type { TaskErrorInfo } from '../errors';
 import type { BackoffOptions, TaskRecord, TaskStatus } from '../task/task-record';
 
 /** A stream reader of one task. */
 export interface ItemWatcher {
-  onItem: (item: unknown, index: number) => void;
-  onEnd: (record: TaskRecord | undefined, error?: Error) => void;
+  onItem: StreamItemListener;
+  onEnd: StreamEndListener;
 }
 
 /** A waiting `result()` call: given the record, or undefined when the record was removed. */
