@@ -3,21 +3,9 @@
  * (after), a throwing hook is logged and skipped, and plugins are DI-built.
  */
 import 'reflect-metadata';
-import { ErrorCodes, Hook, HOOK_POINTS, HookEvents, LogFields, Logger, Plugin, QTasksError, Task, TaskContext } from 'qtasks';
+import { ErrorCodes, Hook, HOOK_POINTS, HookEvents, Logger, Plugin, QTasksError, Task, TaskContext } from 'qtasks';
 import { createTestApp, TestApp } from 'qtasks/testing';
-
-class MemLogger extends Logger {
-  readonly errors: string[] = [];
-  debug(): void {}
-  info(): void {}
-  warn(): void {}
-  error(message: string, _fields?: LogFields): void {
-    this.errors.push(message);
-  }
-  child(): Logger {
-    return this;
-  }
-}
+import { ErrorCollectingLogger } from '../support/error-logger';
 
 const seen: { point: string; name?: string; status?: string; app: boolean }[] = [];
 
@@ -85,11 +73,11 @@ let current: object;
 
 describe('plugins', () => {
   let app: TestApp;
-  let logger: MemLogger;
+  let logger: ErrorCollectingLogger;
   beforeEach(() => {
     seen.length = 0;
     attempts = 0;
-    logger = new MemLogger();
+    logger = new ErrorCollectingLogger();
     app = createTestApp({ name: `pl-${process.pid}-${Date.now()}`, logger });
     current = app;
     app.register(Tasks);

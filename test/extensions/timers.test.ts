@@ -3,8 +3,9 @@
  * one enqueue per tick across timers sharing a broker, bad patterns refused where they are given.
  */
 import 'reflect-metadata';
-import { ErrorCodes, LogFields, Logger, MemoryBroker, QTasksError, Task, Timers } from 'qtasks';
+import { ErrorCodes, MemoryBroker, QTasksError, Task, Timers } from 'qtasks';
 import { createTestApp, TestApp } from 'qtasks/testing';
+import { ErrorCollectingLogger } from '../support/error-logger';
 
 const calls: unknown[][] = [];
 
@@ -20,19 +21,6 @@ class Tasks {
 class CronTask {
   run(tag: string) {
     calls.push(['cron', tag]);
-  }
-}
-
-class QuietLogger extends Logger {
-  readonly errors: string[] = [];
-  debug(): void {}
-  info(): void {}
-  warn(): void {}
-  error(message: string, _fields?: LogFields): void {
-    this.errors.push(message);
-  }
-  child(): Logger {
-    return this;
   }
 }
 
@@ -55,10 +43,10 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('timers', () => {
   let app: TestApp;
-  let logger: QuietLogger;
+  let logger: ErrorCollectingLogger;
   beforeEach(() => {
     calls.length = 0;
-    logger = new QuietLogger();
+    logger = new ErrorCollectingLogger();
     app = createTestApp({ name: `tm-${process.pid}-${Date.now()}`, logger });
     app.register(Tasks);
   });
