@@ -27,10 +27,10 @@ export type { LogFields, LogLevel } from './logger';
 export { Config, CONFIG_DEFAULTS } from './config';
 export type { ConfigValues } from './config';
 
-export { Broker, MemoryBroker } from './broker';
-export type { Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise, StreamItemListener, StreamEndListener } from './broker';
-export { Storage, MemoryStorage } from './storage';
-export type { ListQuery, MemoryStorageOptions } from './storage';
+export { Broker, Storage } from './engine';
+export type { Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise, StreamItemListener, StreamEndListener, ListQuery } from './engine';
+export { MemoryBroker, MemoryStorage } from './engines/memory';
+export type { MemoryStorageOptions } from './engines/memory';
 
 export { StateStore } from './state';
 export { depends, DependsToken } from './depends';

@@ -2,7 +2,7 @@
  * Typed events of an app. A listener that throws is logged; it never disturbs the engine.
  */
 import { EventEmitter } from 'node:events';
-import type { EngineEventMap } from '../broker/broker';
+import type { EngineEventMap } from '../engine/broker';
 import type { Logger } from '../logger';
 
 /** Every event `app.on` accepts, with its payload. */

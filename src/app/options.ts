@@ -1,10 +1,10 @@
 /**
  * Options of `new QTasks(...)`.
  */
-import type { Broker } from '../broker/broker';
+import type { Broker } from '../engine/broker';
 import type { ConfigValues } from '../config';
 import type { Logger } from '../logger';
-import type { Storage } from '../storage/storage';
+import type { Storage } from '../engine/storage';
 
 /** Connection options for the Redis engine (ioredis options, or a URL in `url`). */
 export interface RedisConnectionOptions {

@@ -3,8 +3,8 @@
  * everything in a fixed order.
  */
 import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
-import { Broker, EngineContext, MaybePromise } from '../broker/broker';
-import { MemoryBroker } from '../broker/memory-broker';
+import { Broker, EngineContext, MaybePromise } from '../engine/broker';
+import { MemoryBroker } from '../engines/memory/memory-broker';
 import { Config, ConfigValues, ResolvedConfig } from '../config';
 import { HOOK_POINTS, HookPoint } from '../decorators/middleware.decorator';
 import { ClosedError, ErrorCodes, QTasksError, TaskNotFoundError } from '../errors';
@@ -14,8 +14,8 @@ import { HookRunner } from '../plugins/hook-runner';
 import { prepareRateLimit } from '../rate-limit/rate-limiter';
 import { Timers } from '../timer/timers';
 import { prepareValidation, validationDtos } from '../validation/validate-args';
-import { MemoryStorage } from '../storage/memory-storage';
-import { Storage, Storage as StorageToken } from '../storage/storage';
+import { MemoryStorage } from '../engines/memory/memory-storage';
+import { Storage, Storage as StorageToken } from '../engine/storage';
 import { toJsonArgs } from '../task/json';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
@@ -92,7 +92,7 @@ export class QTasks {
     this.container = rootContainer.createChildContainer();
     const redis = options.redis ?? process.env.QTASKS_REDIS_URL;
     if (redis && !options.broker && !options.storage) {
-      const factory = (require('../redis') as { createRedisEngine: RedisEngineFactory }).createRedisEngine;
+      const factory = (require('../engines/redis') as { createRedisEngine: RedisEngineFactory }).createRedisEngine;
       const engine = factory(redis);
       this.broker = engine.broker;
       this.storage = engine.storage;

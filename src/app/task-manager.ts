@@ -2,8 +2,8 @@
  * `TaskManager` (`app.manager`): what operators do with a queue — list, count, inspect, retry,
  * cancel, remove, purge, pause and resume, and see the workers.
  */
-import type { Broker, WorkerInfo } from '../broker/broker';
-import type { ListQuery, Storage } from '../storage/storage';
+import type { Broker, WorkerInfo } from '../engine/broker';
+import type { ListQuery, Storage } from '../engine/storage';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
 
 /** Operations on one queue. Works without a worker in this process. */

@@ -3,7 +3,7 @@
  * definitions by name, prepared instances, app-wide values, worker-scoped resources.
  */
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { Broker } from '../broker/broker';
+import { Broker } from '../engine/broker';
 import { Config } from '../config';
 import { closeFactory, DependsToken } from '../depends';
 import { Explorer } from '../discovery/explorer';
@@ -13,7 +13,7 @@ import { Logger } from '../logger';
 import { compose, MiddlewareHandler } from '../middleware/compose';
 import { Constructor, decoratedClasses, Metadata } from '../metadata';
 import { StateStore } from '../state';
-import { Storage } from '../storage/storage';
+import { Storage } from '../engine/storage';
 import type { PreparedTask } from '../worker/runtime';
 
 /** What the registry needs from the app. */

@@ -3,13 +3,13 @@
  * parameter plans, checking their shape with errors that say what to do.
  */
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { Broker } from '../broker/broker';
+import { Broker } from '../engine/broker';
 import { Config } from '../config';
 import { DependsToken } from '../depends';
 import { ErrorCodes, QTasksError } from '../errors';
 import { Logger } from '../logger';
 import { Constructor, Metadata } from '../metadata';
-import { Storage } from '../storage/storage';
+import { Storage } from '../engine/storage';
 import { TaskContext } from '../task/task-context';
 import { ParamPlan, TaskDefinition } from './task-definition';
 

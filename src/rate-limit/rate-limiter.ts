@@ -9,7 +9,7 @@
  * each other (FIFO), so only one of them asks the broker at a time. A cancel, timeout or shutdown
  * ends the wait at once. The wait counts toward the task's `timeout`.
  */
-import type { Broker } from '../broker/broker';
+import type { Broker } from '../engine/broker';
 import type { PreparedTask } from '../worker/runtime';
 
 /** A registry preparer: fills `acquire` of tasks declared with `rateLimit`. */

@@ -3,7 +3,7 @@
  * queue and the state's name, so every worker of the queue shares them.
  */
 import { ErrorCodes, QTasksError } from '../errors';
-import type { Storage } from '../storage/storage';
+import type { Storage } from '../engine/storage';
 
 /**
  * Shared, persisted state. Extend it and decorate with `@State()`; inject the class into tasks.

@@ -2,10 +2,10 @@
  * What a running task knows about itself: `TaskContext` (a class, so it is a DI token) and the
  * `TaskSelf` handle an `echo` task receives.
  */
-import type { Broker } from '../broker/broker';
+import type { Broker } from '../engine/broker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Storage } from '../storage/storage';
+import type { Storage } from '../engine/storage';
 import type { EnqueueOptions } from './task-record';
 import type { TaskHandle } from './task-handle';
 

@@ -2,8 +2,8 @@
  * `TaskHandle`: what `addTask` returns. Waits for the result, streams items, cancels.
  */
 import { ClosedError, TaskCancelledError, TaskFailedError, TaskNotFoundError } from '../errors';
-import type { Broker } from '../broker/broker';
-import type { Storage } from '../storage/storage';
+import type { Broker } from '../engine/broker';
+import type { Storage } from '../engine/storage';
 import type { TaskRecord, TaskStatus } from './task-record';
 
 /** Options of `result()`. */

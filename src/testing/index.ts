@@ -5,10 +5,10 @@
 import 'reflect-metadata';
 import { QTasks } from '../app/qtasks';
 import type { QTasksOptions } from '../app/options';
-import { MemoryBroker } from '../broker/memory-broker';
+import { MemoryBroker } from '../engines/memory/memory-broker';
 import { ErrorCodes, QTasksError, TaskNotFoundError } from '../errors';
-import { MemoryStorage } from '../storage/memory-storage';
-import { publicRecord } from '../storage/mem-record';
+import { MemoryStorage } from '../engines/memory/memory-storage';
+import { publicRecord } from '../engines/memory/mem-record';
 import { isFinal, TaskRecord } from '../task/task-record';
 import { Worker } from '../worker/worker';
 

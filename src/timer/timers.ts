@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
-import type { Broker } from '../broker/broker';
+import type { Broker } from '../engine/broker';
 import type { TaskDefinition } from '../discovery/task-definition';
 import { ErrorCodes, QTasksError } from '../errors';
 import type { Logger } from '../logger';

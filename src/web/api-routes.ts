@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { QTasks } from '../app/qtasks';
 import { ErrorCodes } from '../errors';
-import type { ListQuery } from '../storage/storage';
+import type { ListQuery } from '../engine/storage';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
 import { hasToken, requireToken } from './auth';
 import { HttpError } from './http-error';

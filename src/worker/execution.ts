@@ -3,7 +3,7 @@
  * retry decision. A plain task (no injection, middleware, hooks or timeout) takes a fast path with
  * no context, no AbortController and no extra promise.
  */
-import type { Outcome } from '../broker/broker';
+import type { Outcome } from '../engine/broker';
 import { closeFactory, DependsToken } from '../depends';
 import type { ParamPlan } from '../discovery/task-definition';
 import { ErrorCodes, QTasksError, TaskErrorInfo, TaskTimeoutError } from '../errors';
@@ -11,7 +11,7 @@ import type { Constructor } from '../metadata';
 import { RetryError } from '../middleware/retry-error';
 import { toJson } from '../task/json';
 import { CancelSignal } from '../task/task-context';
-import { publicRecord } from '../storage/mem-record';
+import { publicRecord } from '../engines/memory/mem-record';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
 import { RunContext } from './run-context';

@@ -2,10 +2,10 @@
  * The TaskContext of one run. The AbortSignal and child logger are made only when asked for, so a
  * task that never looks at them costs nothing.
  */
-import type { Broker } from '../broker/broker';
+import type { Broker } from '../engine/broker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Storage } from '../storage/storage';
+import type { Storage } from '../engine/storage';
 import { toJson } from '../task/json';
 import { AddTaskFn, CancelSignal, TaskContext, TaskSelf } from '../task/task-context';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';

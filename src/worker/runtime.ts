@@ -1,12 +1,12 @@
 /**
  * What the worker needs from its app, kept narrow so the worker does not depend on the facade.
  */
-import type { Broker } from '../broker/broker';
+import type { Broker } from '../engine/broker';
 import type { Config } from '../config';
 import type { ParamPlan, TaskDefinition } from '../discovery/task-definition';
 import type { Constructor } from '../metadata';
 import type { Logger } from '../logger';
-import type { Storage } from '../storage/storage';
+import type { Storage } from '../engine/storage';
 import type { AddTaskFn } from '../task/task-context';
 import type { TaskContext } from '../task/task-context';
 import type { TaskRecord } from '../task/task-record';

@@ -3,9 +3,9 @@
  * enforces timeouts with a single timer, and shuts down gracefully.
  */
 import { hostname } from 'node:os';
-import type { Consumer, WorkerInfo } from '../broker/broker';
+import type { Consumer, WorkerInfo } from '../engine/broker';
 import { ErrorCodes, TaskNotFoundError } from '../errors';
-import { MinHeap } from '../broker/min-heap';
+import { MinHeap } from '../engines/memory/min-heap';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
 import { Execution, ExecutionHost } from './execution';

@@ -2,11 +2,11 @@
  * Redis Storage: task records (a hash per task), streamed items, shared state and the manager's
  * queries. It owns the engine's connections; the {@link RedisBroker} it pairs with uses them too.
  */
-import type { EngineContext } from '../broker/broker';
-import { ClosedError } from '../errors';
-import { toJson } from '../task/json';
-import { TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
-import { ListQuery, Storage } from '../storage/storage';
+import type { EngineContext } from '../../engine/broker';
+import { ClosedError } from '../../errors';
+import { toJson } from '../../task/json';
+import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
+import { ListQuery, Storage } from '../../engine/storage';
 import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
 import { RedisConnectionInput, RedisLink } from './redis-link';

@@ -7,9 +7,9 @@
  * is found by {@link RedisConsumerLoop.reconcile} (after a reconnect and at each lease round).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Consumer, Outcome } from '../broker/broker';
-import { BrokerUnavailableError } from '../errors';
-import type { TaskRecord } from '../task/task-record';
+import type { Consumer, Outcome } from '../../engine/broker';
+import { BrokerUnavailableError } from '../../errors';
+import type { TaskRecord } from '../../task/task-record';
 import { claimedRecord, fixedJson } from './record-codec';
 import { endOf } from './task-end';
 import { renewLeases } from './lease-renewal';

@@ -3,7 +3,7 @@
  * queue's sweep (expired leases of any worker, expired records) in the same script call.
  */
 import { hostname } from 'node:os';
-import type { WorkerInfo } from '../broker/broker';
+import type { WorkerInfo } from '../../engine/broker';
 import { decodeOpt } from './record-codec';
 import { isConnectionError } from './redis-link';
 import type { RedisStorage } from './redis-storage';

@@ -3,8 +3,8 @@
  * string (`d`); the fields that change are separate hash fields so that Lua scripts update them
  * without decoding JSON.
  */
-import type { TaskErrorInfo } from '../errors';
-import type { TaskRecord, TaskStatus } from '../task/task-record';
+import type { TaskErrorInfo } from '../../errors';
+import type { TaskRecord, TaskStatus } from '../../task/task-record';
 
 /** The fields fixed at enqueue (kept as one JSON string). */
 interface Fixed {

@@ -4,11 +4,11 @@
  * worker side lives in {@link RedisConsumerLoop}; results, items and events arrive through
  * {@link RedisNotifier}.
  */
-import type { StreamEndListener, StreamItemListener } from '../broker/broker';
-import { Broker, Consumer, EngineContext, Outcome, WorkerInfo } from '../broker/broker';
-import { ClosedError, ErrorCodes, QTasksError } from '../errors';
-import type { Storage } from '../storage/storage';
-import type { TaskRecord } from '../task/task-record';
+import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import { Broker, Consumer, EngineContext, Outcome, WorkerInfo } from '../../engine/broker';
+import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
+import type { Storage } from '../../engine/storage';
+import type { TaskRecord } from '../../task/task-record';
 import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
 import { RedisConsumerLoop } from './redis-consumer-loop';
 import { RedisNotifier } from './redis-notifier';

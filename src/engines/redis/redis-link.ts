@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import IORedis, { ChainableCommander, Redis, RedisOptions } from 'ioredis';
-import { BrokerUnavailableError } from '../errors';
+import { BrokerUnavailableError } from '../../errors';
 
 /** Connection options: a URL, or ioredis options (optionally with `url`). */
 export type RedisConnectionInput = string | ({ url?: string } & Record<string, unknown>);

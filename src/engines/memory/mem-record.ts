@@ -4,9 +4,9 @@
  * side object made on first write, so a queued task costs little memory and little GC time.
  * Users only ever see copies.
  */
-import type { StreamEndListener, StreamItemListener } from '../broker/broker';
-import type { TaskErrorInfo } from '../errors';
-import type { BackoffOptions, TaskRecord, TaskStatus } from '../task/task-record';
+import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import type { TaskErrorInfo } from '../../errors';
+import type { BackoffOptions, TaskRecord, TaskStatus } from '../../task/task-record';
 
 /** A stream reader of one task. */
 export interface ItemWatcher {

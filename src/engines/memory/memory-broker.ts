@@ -2,13 +2,13 @@
  * In-memory Broker: a priority FIFO of ready tasks, a heap of delayed ones with a single timer, and
  * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
  */
-import type { StreamEndListener, StreamItemListener } from './broker';
-import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../errors';
-import { MemoryStorage } from '../storage/memory-storage';
-import { MemRecord, publicRecord } from '../storage/mem-record';
-import type { Storage } from '../storage/storage';
-import { isFinal, TaskRecord, TaskStatus } from '../task/task-record';
-import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } from './broker';
+import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../../errors';
+import { MemoryStorage } from './memory-storage';
+import { MemRecord, publicRecord } from './mem-record';
+import type { Storage } from '../../engine/storage';
+import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
+import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } from '../../engine/broker';
 import { MinHeap } from './min-heap';
 import { PriorityFifo } from './priority-fifo';
 

@@ -8,7 +8,7 @@ import type { TaskErrorInfo } from '../errors';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { TaskRecord } from '../task/task-record';
-import type { Storage } from '../storage/storage';
+import type { Storage } from './storage';
 
 /** A value or a promise of it; internal fast paths return plain values where they can. */
 export type MaybePromise<T> = T | Promise<T>;

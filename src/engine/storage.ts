@@ -3,7 +3,7 @@
  * through the same storage it was paired with at `init`, so that a record and its queue agree.
  */
 import type { TaskRecord, TaskStatus } from '../task/task-record';
-import type { EngineContext, MaybePromise } from '../broker/broker';
+import type { EngineContext, MaybePromise } from './broker';
 
 /** Filter and page of `list`. Newest first by enqueue order. */
 export interface ListQuery {

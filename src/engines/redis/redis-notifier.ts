@@ -4,11 +4,11 @@
  * `result()` calls, feeds `stream()` readers and fires events in this process. A notification lost
  * while disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
  */
-import type { StreamEndListener, StreamItemListener } from '../broker/broker';
+import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import type { Redis } from 'ioredis';
-import type { EngineContext, EngineEventMap } from '../broker/broker';
-import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../errors';
-import { isFinal, TaskRecord } from '../task/task-record';
+import type { EngineContext, EngineEventMap } from '../../engine/broker';
+import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../../errors';
+import { isFinal, TaskRecord } from '../../task/task-record';
 import type { RedisStorage } from './redis-storage';
 import { decodeOpt } from './record-codec';
 

@@ -2,8 +2,8 @@
  * How the end of one attempt is sent to the finish script: its arguments, and the record updated
  * in place to what will be stored (with its JSON for other processes, when any listens).
  */
-import type { Outcome } from '../broker/broker';
-import type { TaskRecord } from '../task/task-record';
+import type { Outcome } from '../../engine/broker';
+import type { TaskRecord } from '../../task/task-record';
 import { encodeOpt, recordJson } from './record-codec';
 
 /**

@@ -2,9 +2,9 @@
  * The Redis engine (ioredis): `createRedisEngine(redis)` gives a broker and a storage sharing one
  * set of connections. `new QTasks({ redis })` and `QTASKS_REDIS_URL` use it.
  */
-import type { Broker } from '../broker/broker';
-import type { Storage } from '../storage/storage';
-import type { RedisConnectionOptions } from '../app/options';
+import type { Broker } from '../../engine/broker';
+import type { Storage } from '../../engine/storage';
+import type { RedisConnectionOptions } from '../../app/options';
 import { RedisBroker } from './redis-broker';
 import { RedisStorage } from './redis-storage';
 

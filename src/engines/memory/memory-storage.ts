@@ -2,11 +2,11 @@
  * In-memory Storage: records in a Map, counts kept as they change, finished records dropped after
  * `resultTtlMs` (and beyond `maxFinished`) by one unref'd sweep timer.
  */
-import { ClosedError } from '../errors';
-import type { EngineContext } from '../broker/broker';
-import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
-import { toJson } from '../task/json';
-import { ListQuery, Storage } from './storage';
+import { ClosedError } from '../../errors';
+import type { EngineContext } from '../../engine/broker';
+import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
+import { toJson } from '../../task/json';
+import { ListQuery, Storage } from '../../engine/storage';
 import { MemRecord, publicRecord } from './mem-record';
 
 /** Options of {@link MemoryStorage}. */

@@ -1,2 +1,0 @@
-export * from './broker';
-export * from './memory-broker';
