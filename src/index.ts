@@ -18,6 +18,9 @@ export type { TaskOptions, StateOptions, DependsOptions, DependsScope, Construct
 
 export { TaskContext } from './task/task-context';
 export type { TaskSelf, AddTaskFn } from './task/task-context';
+export type { TaskClient } from './app/task-client';
+export type { TaskMap, TaskMapEntry, KnownTaskName } from './task/task-map';
+export type { TaskOf, TaskArgsOf, TaskReturnOf, MethodArgsOf, MethodReturnOf, TaskResultOf, InjectedParam } from './task/task-signature';
 export type { TaskHandle, ResultOptions } from './task/task-handle';
 export { TASK_STATUSES, isFinal } from './task/task-record';
 export type { TaskRecord, TaskStatus, EnqueueOptions, BackoffOptions } from './task/task-record';

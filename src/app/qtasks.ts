@@ -28,6 +28,9 @@ import { Router } from './router';
 import { TaskManager } from './task-manager';
 import { TaskRegistry } from './task-registry';
 import { checkEnqueueOptions } from './enqueue-options';
+import { createTaskClient, TaskClient } from './task-client';
+import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } from '../task/task-map';
+import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
 
 /** One entry of `addTasks`. */
 export interface BulkTask {
@@ -138,7 +141,7 @@ export class QTasks {
       config: this.config,
       logger: this.logger,
       hooks: this.hooks,
-      addTask: (name, args, opts) => this.addTask(name, args, opts),
+      addTask: ((name: string, args?: unknown[], opts?: EnqueueOptions) => this.addTask(name, args, opts)) as Runtime['addTask'],
       task: (name) => this.registry.task(name),
       value: (token) => this.registry.value(token),
       construct: (def, resolve) => this.registry.construct(def.cls, def.ctor.map((_, i) => resolve(i))),
@@ -281,7 +284,9 @@ export class QTasks {
    * Enqueues a task. Rejects `QTASKS_ERR_TASK_NOT_FOUND` for a name not registered here,
    * `QTASKS_ERR_NOT_SERIALIZABLE` for arguments that are not JSON, `QTASKS_ERR_CLOSED` after close.
    */
-  addTask<R = unknown>(name: string, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>> {
+  addTask<K extends KnownTaskName>(name: K, ...rest: KnownTaskRest<K>): Promise<TaskHandle<KnownTaskResult<K>>>;
+  addTask<R = unknown, N extends string = string>(name: N & UnknownTaskName<N>, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>>;
+  addTask<R>(name: string, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>> {
     try {
       const task = this.taskFor(name);
       const record = this.newRecord(task, name, args, opts);
@@ -294,6 +299,22 @@ export class QTasks {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * A typed client of one task: arguments and result inferred from the class form's `run`, or from
+   * a task method (leading injected parameters dropped); explicit otherwise:
+   * `app.task<[to: string], string>(Mailer, 'send')`.
+   * @example
+   * ```ts
+   * const h = await app.task(Add).add(1, 2);   // TaskHandle<number>; add('1', 2) does not compile
+   * ```
+   */
+  task<C extends TaskClass>(cls: C): TaskClient<TaskArgsOf<C>, TaskReturnOf<C>>;
+  task<T extends object, M extends MethodName<T>>(cls: Constructor<T>, method: M): TaskClient<MethodArgsOf<T[M]>, MethodReturnOf<T[M]>>;
+  task<A extends unknown[] = [never], R = unknown>(cls: Constructor, method?: ExplicitOnly<A, string>): TaskClient<A, R>;
+  task(cls: Constructor, method?: string): TaskClient<unknown[], unknown> {
+    return createTaskClient(this, cls, method);
   }
 
   /** Enqueues many tasks in one call (one round trip with Redis). */

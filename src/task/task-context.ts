@@ -6,11 +6,10 @@ import type { Broker } from '../engine/broker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Storage } from '../engine/storage';
-import type { EnqueueOptions } from './task-record';
-import type { TaskHandle } from './task-handle';
+import type { AddTaskFn } from './task-map';
 
 /** Adds a task from inside a task; the new task's `parentId` is the caller's id. */
-export type AddTaskFn = <R = unknown>(name: string, args?: unknown[], opts?: EnqueueOptions) => Promise<TaskHandle<R>>;
+export type { AddTaskFn };
 
 /** The context of one run, injected by type. */
 export abstract class TaskContext {
