@@ -175,6 +175,7 @@ export class RedisBroker extends Broker {
     } else {
       sent = this.storage.call('addTask', () => link.script('add')(keys, args));
     }
+    if (link.waitReplicas > 0) sent = sent.then((res) => link.confirmReplicas(k.meta, ids).then(() => res));
     sent.then(
         (res) => {
           const out = res as (0 | string[])[];

@@ -251,7 +251,7 @@ export class RedisConsumerLoop {
     const now = Date.now();
     // expired ids leave the finished lists at the pace tasks end (small batches: every 8th call)
     const trim = batch.length >= 8 ? batch.length * 2 : (++this.calls & 7) === 0 ? 64 : 0;
-    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, this.notifier.hasEvents ? '1' : '', trim, batch.length];
+    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, s.link.isCluster ? 'c' : this.notifier.hasEvents ? '1' : '', trim, batch.length];
     for (const e of batch) for (const a of e.args) args.push(a);
     this.inflight++;
     if (want > 0) this.sentAt.push(now);

@@ -5,11 +5,32 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import IORedis, { ChainableCommander, Redis, RedisOptions } from 'ioredis';
+import IORedis, { ChainableCommander, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
 
-/** Connection options: a URL, or ioredis options (optionally with `url`). */
-export type RedisConnectionInput = string | ({ url?: string } & Record<string, unknown>);
+/** One node of a Redis Cluster to start from (the others are discovered). */
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Connection options: a URL, or ioredis options (optionally with `url`), or a Redis Cluster:
+ * `{ cluster: [{ host, port }, …], clusterOptions?, …node options }` (every queue's keys share
+ * one hash tag, so each queue lives on one slot and its scripts never cross slots).
+ */
+export type RedisConnectionInput = string | ({ url?: string; cluster?: RedisClusterNode[]; clusterOptions?: ClusterOptions } & RedisDurability & Record<string, unknown>);
+
+/**
+ * Durable enqueue: Redis replicates asynchronously, so a task acknowledged by a master that dies
+ * a moment later can be lost with it. With `waitReplicas: n`, an enqueue resolves only once `n`
+ * replicas hold it (Redis `WAIT`), or rejects `QTASKS_ERR_BROKER_UNAVAILABLE` after
+ * `waitTimeoutMs` (default 1000) saying how many did; the task itself stays queued on the master.
+ */
+export interface RedisDurability {
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
+}
 
 /** A script loaded from `lua/<name>-<numKeys>.lua`, called as `(keys, args)`. */
 export type ScriptFn = (keys: string[], args: (string | number)[]) => Promise<unknown>;
@@ -41,7 +62,8 @@ function loadScripts(): ScriptDef[] {
   return scriptCache;
 }
 
-const CONNECTION_ERRORS = /Connection is closed|isn't writeable|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Socket closed|LOADING/i;
+// CLUSTERDOWN, TRYAGAIN, READONLY and a failed slot refresh are passing states of a cluster failover
+const CONNECTION_ERRORS = /Connection is closed|isn't writeable|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Socket closed|LOADING|CLUSTERDOWN|TRYAGAIN|READONLY|refresh slots cache|startup nodes|Too many Cluster redirections/i;
 
 /** True for an error caused by a lost or missing connection (worth a retry once connected). */
 export function isConnectionError(err: unknown): boolean {
@@ -72,6 +94,32 @@ export class RedisLink {
       this.cmd.defineCommand('qt_' + s.name, { numberOfKeys: s.keys, lua: s.lua });
       const method = (this.cmd as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)['qt_' + s.name].bind(this.cmd);
       this.scripts.set(s.name, (keys, args) => method(...keys, ...args));
+    }
+  }
+
+  /** True on a Redis Cluster. */
+  get isCluster(): boolean {
+    return typeof this.input !== 'string' && this.input.cluster !== undefined;
+  }
+
+  /** Replicas an enqueue waits for (0: none). */
+  get waitReplicas(): number {
+    return typeof this.input === 'string' ? 0 : Number(this.input.waitReplicas ?? 0);
+  }
+
+  /**
+   * Waits until the replicas hold every write made so far on the connection serving `key`'s slot
+   * (`WAIT`, sent with a read of `key` so that a cluster routes it to that slot's master).
+   */
+  async confirmReplicas(key: string, ids: string[]): Promise<void> {
+    const want = this.waitReplicas;
+    const ms = typeof this.input === 'string' ? 1000 : Number(this.input.waitTimeoutMs ?? 1000);
+    const res = await this.callWithin(this.connectTimeoutMs + ms, 'addTask (WAIT for replicas)', (r) => r.pipeline().exists(key).call('WAIT', want, ms).exec());
+    const got = Number(res?.[1]?.[1] ?? 0);
+    if (got < want) {
+      throw new BrokerUnavailableError(
+        `Task ${ids.join(', ')} was enqueued, but only ${got} of ${want} replicas confirmed it within ${ms} ms (waitReplicas, waitTimeoutMs): it may be lost if its master fails now`,
+      );
     }
   }
 
@@ -128,12 +176,16 @@ export class RedisLink {
    * connection) at most `connectTimeoutMs`; then rejects `QTASKS_ERR_BROKER_UNAVAILABLE`.
    */
   call<T>(what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
+    return this.callWithin(this.connectTimeoutMs, what, fn);
+  }
+
+  private callWithin<T>(limitMs: number, what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
       const timer = setTimeout(() => {
         done = true;
         reject(new BrokerUnavailableError(`${what}: Redis could not be reached within ${this.connectTimeoutMs} ms (connectTimeoutMs); is it running?`));
-      }, this.connectTimeoutMs);
+      }, limitMs);
       const attempt = (): void => {
         if (done) return;
         if (this.closed) {
@@ -191,13 +243,36 @@ export class RedisLink {
     const input = this.input;
     let conn: Redis;
     if (typeof input === 'string') conn = new IORedis(input, options);
+    else if (input.cluster !== undefined) conn = connectCluster(input.cluster, input, options);
     else {
-      const { url, ...rest } = input;
+      const { url, waitReplicas: _w, waitTimeoutMs: _wt, ...rest } = input;
       conn = url ? new IORedis(url, { ...(rest as RedisOptions), ...options }) : new IORedis({ ...(rest as RedisOptions), ...options });
     }
     conn.on('error', () => undefined); // reconnects by itself; callers see BrokerUnavailableError
     return conn;
   }
+}
+
+/**
+ * A Redis Cluster client. It speaks every command the engine uses with the same signatures as a
+ * single connection (scripts, pipelines and transactions stay on the queue's one slot), so the
+ * engine holds it under the single-connection type.
+ */
+function connectCluster(nodes: RedisClusterNode[], input: Record<string, unknown>, options: RedisOptions): Redis {
+  const { cluster: _nodes, clusterOptions, url: _url, waitReplicas: _w, waitTimeoutMs: _wt, ...nodeOptions } = input;
+  const { enableOfflineQueue, maxRetriesPerRequest: _m, ...perNode } = options;
+  const cluster = new IORedis.Cluster(nodes, {
+    ...(clusterOptions as ClusterOptions | undefined),
+    enableOfflineQueue,
+    enableReadyCheck: true,
+    clusterRetryStrategy: (times: number) => Math.min(20 * times, 500),
+    // a failover answers CLUSTERDOWN / TRYAGAIN for a moment: let ioredis follow it a while
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnFailover: 100,
+    redisOptions: { ...(nodeOptions as RedisOptions), ...perNode, maxRetriesPerRequest: options.maxRetriesPerRequest },
+  });
+  return cluster as unknown as Redis;
 }
 
 async function quit(conn: Redis): Promise<void> {

@@ -7,7 +7,8 @@
   KEYS[12] all (list of ids in enqueue order)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
-  ARGV[10] '1' when this process listens on the event channel itself
+  ARGV[10] '1' when this process listens on the event channel itself, 'c' on a Redis Cluster (where
+  PUBSUB NUMSUB counts one node's subscribers only: always publish)
   ARGV[11] how many expired ids at most to drop from the head of each finished list and of `all`
   ARGV[12] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
   reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish ('' to
@@ -38,7 +39,7 @@ if ARGV[12] == '1' and ARGV[14] == 's' and ARGV[9] == '0' and ARGV[11] == '0' th
   end
   redis.call('SREM', KEYS[10], id)
   redis.call('HINCRBY', KEYS[4], 'process', -1)
-  local remote = redis.call('PUBSUB', 'NUMSUB', ARGV[4])[2] - (ARGV[10] == '1' and 1 or 0)
+  local remote = ARGV[10] == 'c' and 1 or redis.call('PUBSUB', 'NUMSUB', ARGV[4])[2] - (ARGV[10] == '1' and 1 or 0)
   if remote > 0 then
     if ARGV[19] == '' then
       redis.call('PUBLISH', ARGV[4], 'f[' .. cjson.encode(id) .. ']')
@@ -155,7 +156,7 @@ many('RPUSH', KEYS[7], done.success)
 many('RPUSH', KEYS[8], done.error)
 many('RPUSH', KEYS[9], done.cancel)
 local remote = -1
-if #pub + #pubIds > 0 then remote = redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 or 0) end
+if #pub + #pubIds > 0 then remote = ARGV[10] == 'c' and 1 or redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 or 0) end
 if remote > 0 then
   if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
   if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
