@@ -1,5 +1,5 @@
 /**
- * A small argument parser for the CLI: `-A/--app`, `--flag value`, `--flag=value`, positionals.
+ * A small argument parser for the CLI: `-A/--app`, `-h`, `-v`, `--flag value`, `--flag=value`, positionals.
  */
 import { ErrorCodes, QTasksError } from '../errors';
 
@@ -34,6 +34,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
         } else out.flags[key] = true;
       }
     } else if (a === '-h') out.flags.help = true;
+    else if (a === '-v') out.flags.version = true;
+    else if (/^-[A-Za-z]/.test(a)) throw new QTasksError(ErrorCodes.CLI_USAGE, `unknown option ${a} (the short options are -A, -h, -v)`);
     else if (out.command === undefined) out.command = a;
     else out.positionals.push(a);
   }

@@ -15,6 +15,8 @@ export interface Command {
   name: string;
   usage: string;
   summary: string;
+  /** The `--flags` it takes (without dashes); any other flag is a usage error. */
+  flags: readonly string[];
   /** Runs before the app module is loaded (e.g. to set environment overrides). */
   beforeLoad?(args: ParsedArgs): void;
   /** Runs the command; resolves with the process exit code. */

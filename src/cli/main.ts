@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `qtasks` command: `qtasks -A <module>[:export] run | add <name> [json-args] | inspect | web`.
+ * The `qtasks` command: `qtasks -A <module>[:export] run | add <name> [json-args] | inspect | purge | web`.
+ * Exit codes: 0 done, 1 the command failed, 2 the command line is wrong (usage printed).
  */
 import 'reflect-metadata';
-import { QTasksError } from '../errors';
-import { parseArgs } from './args';
-import type { CliIO } from './command';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCodes, QTasksError } from '../errors';
+import { parseArgs, ParsedArgs } from './args';
+import type { Command, CliIO } from './command';
 import { commands } from './commands';
+import { checkFlags, closest } from './flags';
 import { loadApp } from './load-app';
 
 const io: CliIO = {
@@ -17,6 +21,7 @@ const io: CliIO = {
 function usage(): string {
   return [
     'usage: qtasks -A <module>[:export] <command> [options]',
+    '       qtasks --version | --help',
     '',
     '  -A, --app   the app module (.js, or .ts compiled with decorator metadata); export defaults to "app"',
     '',
@@ -24,24 +29,57 @@ function usage(): string {
   ].join('\n');
 }
 
+/** The version of this package (from its package.json, one level above dist/ or src/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Reads and checks the command line; throws `QTASKS_ERR_CLI_USAGE` when it is wrong. */
+function commandLine(argv: string[]): { args: ParsedArgs; command?: Command } {
+  const args = parseArgs(argv);
+  if (!args.command) {
+    checkFlags(args, [], 'qtasks');
+    return { args };
+  }
+  const command = commands.find((c) => c.name === args.command);
+  if (!command) {
+    const near = closest(args.command, commands.map((c) => c.name));
+    throw new QTasksError(ErrorCodes.CLI_USAGE, `unknown command "${args.command}"${near ? ` (did you mean ${near}?)` : ''}`);
+  }
+  checkFlags(args, command.flags, command.name);
+  return { args, command };
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof commandLine>;
+  try {
+    parsed = commandLine(argv);
+  } catch (err) {
+    const e = err as QTasksError;
+    io.err(`qtasks: ${e.code ? `[${e.code}] ` : ''}${e.message}\n\n${usage()}`);
+    return 2;
+  }
+  const { args, command } = parsed;
+  if (args.flags.version) {
+    io.out(version());
+    return 0;
+  }
+  if (args.flags.help) {
+    io.out(usage());
+    return 0;
+  }
+  if (!command) {
+    io.err(usage());
+    return 2;
+  }
+  if (!args.app) {
+    io.err(`qtasks: [${ErrorCodes.CLI_USAGE}] ${command.name} needs the app: qtasks -A path/to/app.ts ${command.usage}`);
+    return 2;
+  }
   let app: Awaited<ReturnType<typeof loadApp>> | undefined;
   try {
-    const args = parseArgs(argv);
-    if (args.flags.help || !args.command) {
-      (args.command ? io.out : io.err)(usage());
-      return args.command || args.flags.help ? 0 : 2;
-    }
-    const command = commands.find((c) => c.name === args.command);
-    if (!command) {
-      io.err(`qtasks: unknown command "${args.command}"\n\n${usage()}`);
-      return 2;
-    }
-    if (!args.app) {
-      io.err(`qtasks: ${command.name} needs the app: qtasks -A path/to/app.ts ${command.usage}`);
-      return 2;
-    }
     command.beforeLoad?.(args);
     app = await loadApp(args.app);
     const code = await command.run(app, args, io);

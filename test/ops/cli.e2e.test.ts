@@ -4,7 +4,7 @@
  * a missing module or export.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,26 @@ describe('qtasks CLI (built)', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/new\s+delayed\s+process\s+success\s+error\s+cancel\s+retry/);
     expect(table.stdout).toContain('no live workers');
+  });
+
+  it('prints its version, and refuses an unknown flag with exit 2 naming the closest one', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = await cli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
+    const typo = await cli(['-A', APP, 'inspect', '--jsn']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('QTASKS_ERR_CLI_USAGE');
+    expect(typo.stderr).toMatch(/--jsn\b[^\n]*--json\b/);
+    const other = await cli(['-A', APP, 'run', '--json']);
+    expect(other.code).toBe(2);
+    const short = await cli(['-A', APP, 'inspect', '-x']);
+    expect(short.code).toBe(2);
+    const command = await cli(['-A', APP, 'inspct']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain('inspect');
   });
 
   it('exits 1 with the error code for a missing module or export', async () => {

@@ -11,6 +11,7 @@ import { addFromFile } from './add-file';
 export const addCommand: Command = {
   name: 'add',
   usage: 'add <name> [json-args] [--wait] [--timeout ms] [--priority n] [--delay ms] [--id key] [--retry n] [--local] | add --file tasks.json [--wait] [--local]',
+  flags: ['wait', 'timeout', 'priority', 'delay', 'id', 'retry', 'local', 'file', 'batch'],
   summary: 'enqueue a task; json-args is a JSON array (or one JSON value)',
   async run(app, args, io) {
     if (args.flags.file !== undefined) return addFromFile(app, args, io);

@@ -8,6 +8,7 @@ import { renderTable } from '../table';
 export const inspectCommand: Command = {
   name: 'inspect',
   usage: 'inspect [--json]',
+  flags: ['json'],
   summary: 'show task counts by status and live workers',
   async run(app, args, io) {
     const [counts, workers, paused] = await Promise.all([app.manager.counts(), app.manager.workers(), app.manager.isPaused()]);

@@ -11,6 +11,7 @@ import { Progress } from './progress';
 export const purgeCommand: Command = {
   name: 'purge',
   usage: 'purge <status> [--batch N] [--json]',
+  flags: ['batch', 'json'],
   summary: 'remove every task in a status (success, error, cancel, new, delayed, retry)',
   async run(app, args, io) {
     const status = args.positionals[0] as TaskStatus | undefined;

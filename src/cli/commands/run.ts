@@ -8,6 +8,7 @@ import { numberFlag } from '../args';
 export const runCommand: Command = {
   name: 'run',
   usage: 'run [--concurrency N] [--exit-when-idle]',
+  flags: ['concurrency', 'exit-when-idle'],
   summary: 'start a worker in this process (SIGTERM/SIGINT: finish running tasks, exit 0)',
   beforeLoad(args) {
     // the config is read when the app is built, so the flag goes in through the environment

@@ -9,6 +9,7 @@ import type { Command } from '../command';
 export const webCommand: Command = {
   name: 'web',
   usage: 'web [--port N] [--host 127.0.0.1] [--token T] [--worker]',
+  flags: ['port', 'host', 'token', 'worker'],
   summary: 'serve the web view (actions need the token, printed when generated)',
   async run(app, args, io) {
     if (args.flags.worker) await app.start();
