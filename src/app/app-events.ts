@@ -49,7 +49,8 @@ export class AppEvents {
   }
 
   emit<K extends AppEvent>(event: K, payload: AppEventMap[K]): void {
-    for (const listener of this.emitter.listeners(event)) {
+    // raw listeners: a `once` wrapper removes itself when called (listeners() would unwrap it)
+    for (const listener of this.emitter.rawListeners(event)) {
       try {
         (listener as AppListener<K>)(payload);
       } catch (err) {

@@ -32,3 +32,18 @@ export interface QTasksOptions {
   discover?: boolean;
   config?: Partial<ConfigValues>;
 }
+
+/**
+ * Every option `new QTasks(...)` knows. A key not listed here is refused with
+ * `QTASKS_ERR_BAD_OPTION` at construction: add a new option here with its field above.
+ */
+export const QTASKS_OPTION_KEYS: readonly (keyof QTasksOptions)[] = [
+  'name',
+  'redis',
+  'broker',
+  'storage',
+  'logger',
+  'concurrency',
+  'discover',
+  'config',
+];

@@ -31,6 +31,7 @@ import { checkEnqueueOptions } from './enqueue-options';
 import { createTaskClient, TaskClient } from './task-client';
 import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } from '../task/task-map';
 import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
+import { checkOptions } from './check-options';
 
 /** One entry of `addTasks`. */
 export interface BulkTask {
@@ -83,6 +84,7 @@ export class QTasks {
   protected readonly lifecycle: { start: (() => MaybePromise<void>)[]; close: (() => MaybePromise<void>)[] } = { start: [], close: [] };
 
   constructor(options: QTasksOptions = {}) {
+    checkOptions(options);
     this.name = options.name ?? process.env.QTASKS_NAME ?? 'default';
     if (!/^[^{}\s]+$/.test(this.name)) {
       throw new QTasksError(ErrorCodes.BAD_OPTION, `Queue name ${JSON.stringify(this.name)} must be non-empty, without spaces or braces`);
@@ -93,6 +95,9 @@ export class QTasks {
     this.logger = options.logger ?? new ConsoleLogger(this.config.logLevel, { queue: this.name });
     this.discover = options.discover ?? true;
     this.container = rootContainer.createChildContainer();
+    if (options.redis !== undefined && (options.broker !== undefined || options.storage !== undefined)) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, 'Options "redis" and "broker"/"storage" exclude each other: pass redis for both, or a broker and a storage');
+    }
     const redis = options.redis ?? process.env.QTASKS_REDIS_URL;
     if (redis && !options.broker && !options.storage) {
       const factory = (require('../engines/redis') as { createRedisEngine: RedisEngineFactory }).createRedisEngine;
@@ -390,10 +395,16 @@ export class QTasks {
     return this.storage.get(id);
   }
 
-  /** A handle on an existing task (for `result()` / `stream()` from another process). */
+  /**
+   * A handle on a task enqueued anywhere (for `result()` / `stream()` from another process). No I/O
+   * until it is used; it works as the very first call of a producer (the engine connects on use).
+   */
   handle<R = unknown>(id: string): TaskHandle<R> {
-    return new QTaskHandle<R>(id, this.broker, this.storage);
+    return new QTaskHandle<R>(id, this.broker, this.storage, undefined, this.ready);
   }
+
+  /** Undefined once connected; else the connection under way (the handles' gate). */
+  private readonly ready = (): Promise<void> | undefined => (this.initState === 2 ? undefined : this.init());
 
   /** Cancels a task; false when unknown or already finished. */
   async cancel(id: string, reason?: string): Promise<boolean> {

@@ -3,6 +3,7 @@
  */
 import { ErrorCodes, QTasksError } from '../errors';
 import type { LogLevel } from '../logger';
+import { unknownOption } from './unknown-option';
 
 /** Settings of one app; injectable as a token. */
 export abstract class Config {
@@ -22,6 +23,10 @@ export abstract class Config {
   abstract readonly connectTimeoutMs: number;
   /** Lowest level the default logger writes. */
   abstract readonly logLevel: LogLevel;
+  /** Deepest nesting of arguments, results, items, progress and state values (an argument `{}` is 1). */
+  abstract readonly maxDepth: number;
+  /** Largest encoded JSON of the arguments (or of a result, item, progress or state value), in bytes. */
+  abstract readonly maxPayloadBytes: number;
 }
 
 /** Every setting, as plain data. */
@@ -34,6 +39,8 @@ export interface ConfigValues {
   prefix: string;
   connectTimeoutMs: number;
   logLevel: LogLevel;
+  maxDepth: number;
+  maxPayloadBytes: number;
 }
 
 /** The defaults of the contract. */
@@ -46,7 +53,15 @@ export const CONFIG_DEFAULTS: Readonly<ConfigValues> = Object.freeze({
   prefix: 'qtasks',
   connectTimeoutMs: 5_000,
   logLevel: 'info' as LogLevel,
+  maxDepth: 64,
+  maxPayloadBytes: 16 * 1024 * 1024,
 });
+
+/** Above this, a value nested `maxDepth` deep could not be read back by Redis's Lua JSON (cjson stops at 1000). */
+const MAX_DEPTH_LIMIT = 512;
+
+/** Settings that must be whole numbers, with their smallest value. */
+const INTEGERS: Partial<Record<keyof ConfigValues, number>> = { concurrency: 1, maxDepth: 1, maxPayloadBytes: 1, maxStalls: 0 };
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -60,10 +75,18 @@ export class ResolvedConfig extends Config implements ConfigValues {
   readonly prefix!: string;
   readonly connectTimeoutMs!: number;
   readonly logLevel!: LogLevel;
+  readonly maxDepth!: number;
+  readonly maxPayloadBytes!: number;
 
   constructor(options: Partial<ConfigValues> = {}, env: NodeJS.ProcessEnv = process.env) {
     super();
     const values: ConfigValues = { ...CONFIG_DEFAULTS };
+    const known = Object.keys(CONFIG_DEFAULTS);
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key) && (options as Record<string, unknown>)[key] !== undefined) {
+        throw unknownOption(`Config has no setting "${key}"`, key, known);
+      }
+    }
     for (const key of Object.keys(CONFIG_DEFAULTS) as (keyof ConfigValues)[]) {
       const given = options[key];
       if (given !== undefined) assign(values, key, given, `config.${key}`);
@@ -90,17 +113,25 @@ export function envName(key: string): string {
 function assign(values: ConfigValues, key: keyof ConfigValues, raw: unknown, source: string): void {
   const def = CONFIG_DEFAULTS[key];
   if (typeof def === 'number') {
-    const n = typeof raw === 'number' ? raw : Number(raw);
-    if (!Number.isFinite(n) || n < 0 || (key === 'concurrency' && (n < 1 || !Number.isInteger(n)))) {
-      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be a ${key === 'concurrency' ? 'positive integer' : 'non-negative number'}, got ${JSON.stringify(raw)}`);
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    const min = INTEGERS[key];
+    const max = key === 'maxDepth' ? MAX_DEPTH_LIMIT : Infinity;
+    if (!Number.isFinite(n) || n < 0 || n > max || (min !== undefined && (n < min || !Number.isInteger(n)))) {
+      const kind = min === undefined ? 'a non-negative number' : `an integer from ${min}${max < Infinity ? ` to ${max}` : ''}`;
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be ${kind}, got ${JSON.stringify(raw)}`, { details: { option: source } });
     }
     (values as unknown as Record<string, unknown>)[key] = n;
   } else if (key === 'logLevel') {
     if (!LEVELS.has(String(raw))) {
-      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(raw)}`);
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(raw)}`, {
+        details: { option: source },
+      });
     }
     values.logLevel = raw as LogLevel;
   } else {
-    (values as unknown as Record<string, unknown>)[key] = String(raw);
+    if (typeof raw !== 'string') {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be a string, got ${JSON.stringify(raw)}`, { details: { option: source } });
+    }
+    (values as unknown as Record<string, unknown>)[key] = raw;
   }
 }

@@ -22,7 +22,7 @@ export interface TaskHandle<R = unknown> {
   result(options?: ResultOptions): Promise<R>;
   /** Every yielded item from the first, live; throws after the items when the task did not succeed. */
   stream<T = unknown>(): AsyncIterable<T>;
-  /** Current status, undefined when the record is gone. */
+  /** Current status, undefined when the task is unknown or its record is gone. */
   status(): Promise<TaskStatus | undefined>;
   /** Cancels the task; false when unknown or already finished. */
   cancel(reason?: string): Promise<boolean>;
@@ -51,9 +51,16 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
     private readonly storage: Storage,
     /** The record `enqueue` returned, handed back to the broker as a lookup hint. */
     private readonly hint?: TaskRecord,
+    /** Connects the engine before first use (`app.handle(id)` may come before anything else). */
+    private readonly ready?: () => Promise<void> | undefined,
   ) {}
 
   result(options?: ResultOptions): Promise<R> {
+    const pending = this.ready?.();
+    return pending === undefined ? this.waitResult(options) : pending.then(() => this.waitResult(options));
+  }
+
+  private waitResult(options?: ResultOptions): Promise<R> {
     const id = this.id;
     // beyond what a Node timer holds (~24.8 days), a timeout would fire at once: wait without one
     const timeout = options?.timeout !== undefined && options.timeout > 2_147_483_647 ? undefined : options?.timeout;
@@ -73,14 +80,16 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
   }
 
   stream<T = unknown>(): AsyncIterable<T> {
-    return { [Symbol.asyncIterator]: () => streamIterator<T>(this.broker, this.id) };
+    return { [Symbol.asyncIterator]: () => streamIterator<T>(this.broker, this.id, this.ready) };
   }
 
   async status(): Promise<TaskStatus | undefined> {
+    await this.ready?.();
     return (await this.storage.get(this.id))?.status;
   }
 
-  cancel(reason?: string): Promise<boolean> {
+  async cancel(reason?: string): Promise<boolean> {
+    await this.ready?.();
     return this.broker.cancel(this.id, reason);
   }
 
@@ -89,7 +98,7 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
   }
 }
 
-function streamIterator<T>(broker: Broker, id: string): AsyncIterator<T> {
+function streamIterator<T>(broker: Broker, id: string, ready: (() => Promise<void> | undefined) | undefined): AsyncIterator<T> {
   const buffer: T[] = [];
   let end: { record: TaskRecord | undefined; error?: Error } | undefined;
   let wake: (() => void) | undefined;
@@ -115,7 +124,10 @@ function streamIterator<T>(broker: Broker, id: string): AsyncIterator<T> {
   };
   return {
     async next(): Promise<IteratorResult<T>> {
-      if (!unsubscribe) start();
+      if (!unsubscribe) {
+        await ready?.();
+        if (!unsubscribe) start();
+      }
       for (;;) {
         if (buffer.length > 0) return { value: buffer.shift() as T, done: false };
         if (end) {

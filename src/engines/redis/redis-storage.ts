@@ -10,6 +10,7 @@ import { ListQuery, Storage } from '../../engine/storage';
 import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
 import { RedisConnectionInput, RedisLink } from './redis-link';
+import { checkRedisConnection } from './check-connection';
 
 /** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
 export class RedisStorage extends Storage {
@@ -29,6 +30,7 @@ export class RedisStorage extends Storage {
 
   constructor(private readonly connection: RedisConnectionInput) {
     super();
+    checkRedisConnection(connection);
   }
 
   init(ctx: EngineContext): void {
