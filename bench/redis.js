@@ -163,11 +163,13 @@ async function roundTrip(kind) {
   }
 }
 
+/** `BENCH_WORKLOADS=throughput,round trip` runs only those (a quick look; RESULTS.md is left alone). */
+const PICKED = process.env.BENCH_WORKLOADS ? process.env.BENCH_WORKLOADS.split(',') : undefined;
 const WORKLOADS = [
   ['throughput', throughput],
   ['two processes', twoProcesses],
   ['round trip', roundTrip],
-];
+].filter(([name]) => !PICKED || PICKED.includes(name));
 
 async function main() {
   const redis = await redisVersion(REDIS_URL);
@@ -207,7 +209,7 @@ async function main() {
   });
   const text = renderRedis(rows, { redis, ping, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
   console.log(text);
-  if (!ONLY && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3) require('./lib/report').writeSection('redis', text);
+  if (!ONLY && !PICKED && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3) require('./lib/report').writeSection('redis', text);
 }
 
 main()

@@ -6,7 +6,9 @@ import 'reflect-metadata';
 
 export { QTasks } from './app/qtasks';
 export type { BulkTask } from './app/qtasks';
-export type { QTasksOptions, RedisConnectionOptions } from './app/options';
+export type { QTasksOptions } from './app/options';
+/** @deprecated import it from `qtasks/redis`. */
+export type { RedisConnectionOptions } from './engines/redis/redis-options';
 export { Router } from './app/router';
 export { TaskManager } from './app/task-manager';
 export type { WebServer, WebListenOptions, WebAddress } from './web/web-server';
@@ -31,8 +33,9 @@ export { Config, CONFIG_DEFAULTS } from './config';
 export type { ConfigValues } from './config';
 
 export { Broker, Storage } from './engine';
-export type { Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise, StreamItemListener, StreamEndListener, ListQuery } from './engine';
-export { MemoryBroker, MemoryStorage } from './engines/memory';
+export { checkPairing, engineFromUrl, engineSchemes } from './engine';
+export type { Engine, EngineTarget, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, MaybePromise, StreamItemListener, StreamEndListener, ListQuery } from './engine';
+export { MemoryBroker, MemoryStorage, memoryEngine } from './engines/memory';
 export type { MemoryStorageOptions } from './engines/memory';
 
 export { StateStore } from './state';

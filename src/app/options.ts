@@ -3,27 +3,35 @@
  */
 import type { Broker } from '../engine/broker';
 import type { ConfigValues } from '../config';
+import type { Engine } from '../engine/engine';
 import type { Logger } from '../logger';
 import type { Storage } from '../engine/storage';
-
-/** Connection options for the Redis engine (ioredis options, or a URL in `url`). */
-export interface RedisConnectionOptions {
-  url?: string;
-  host?: string;
-  port?: number;
-  password?: string;
-  username?: string;
-  db?: number;
-  [key: string]: unknown;
-}
 
 /** Options of an app. Each config key can also be set by a `QTASKS_*` environment variable. */
 export interface QTasksOptions {
   /** Queue name (default `'default'`). */
   name?: string;
-  /** Use Redis for both broker and storage (also `QTASKS_REDIS_URL`). */
-  redis?: string | RedisConnectionOptions;
+  /**
+   * The engine: `memoryEngine()` (the default), `redisEngine(url)` from `qtasks/redis`, or any
+   * other engine factory's result.
+   */
+  engine?: Engine;
+  /**
+   * The engine by URL (also `QTASKS_URL`, and the CLI's `--url`): `memory:`, `redis://…`,
+   * `rediss://…`, `postgres://…`, `postgresql://…`.
+   */
+  url?: string;
+  /**
+   * Shorthand for `engine: redisEngine(redis)`: a Redis URL or connection options (also
+   * `QTASKS_REDIS_URL`).
+   */
+  redis?: string | { url?: string; prefix?: string; [key: string]: unknown };
+  /**
+   * A broker, alone or with a `storage` of another engine when both support it (a broker that
+   * keeps its records in any storage); an impossible pairing throws `QTASKS_ERR_INCOMPATIBLE_ENGINE`.
+   */
   broker?: Broker;
+  /** A storage, with `broker` (see there). */
   storage?: Storage;
   logger?: Logger;
   /** Tasks run at once by this process's worker (default 10). */
@@ -39,6 +47,8 @@ export interface QTasksOptions {
  */
 export const QTASKS_OPTION_KEYS: readonly (keyof QTasksOptions)[] = [
   'name',
+  'engine',
+  'url',
   'redis',
   'broker',
   'storage',

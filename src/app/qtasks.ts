@@ -4,7 +4,6 @@
  */
 import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
 import { Broker, EngineContext, MaybePromise } from '../engine/broker';
-import { MemoryBroker } from '../engines/memory/memory-broker';
 import { Config, ConfigValues, ResolvedConfig } from '../config';
 import { HOOK_POINTS, HookPoint } from '../decorators/middleware.decorator';
 import { ClosedError, ErrorCodes, QTasksError, TaskNotFoundError } from '../errors';
@@ -14,7 +13,6 @@ import { HookRunner } from '../plugins/hook-runner';
 import { prepareRateLimit } from '../rate-limit/rate-limiter';
 import { Timers } from '../timer/timers';
 import { prepareValidation, validationDtos } from '../validation/validate-args';
-import { MemoryStorage } from '../engines/memory/memory-storage';
 import { Storage, Storage as StorageToken } from '../engine/storage';
 import { toJsonArgs } from '../task/json';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
@@ -32,6 +30,7 @@ import { createTaskClient, TaskClient } from './task-client';
 import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } from '../task/task-map';
 import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
 import { checkOptions } from './check-options';
+import { chooseEngine } from './engine-choice';
 
 /** One entry of `addTasks`. */
 export interface BulkTask {
@@ -39,9 +38,6 @@ export interface BulkTask {
   args?: unknown[];
   opts?: EnqueueOptions;
 }
-
-/** Builds the Redis engine; loaded only when Redis is asked for. */
-type RedisEngineFactory = (redis: NonNullable<QTasksOptions['redis']>) => { broker: Broker; storage: Storage };
 
 /**
  * A task queue app.
@@ -61,6 +57,8 @@ export class QTasks {
   readonly logger: Logger;
   /** The DI container of this app (a child of tsyringe's root container). */
   readonly container: DependencyContainer;
+  /** The name of the engine this app runs on (`'memory'`, `'redis'`, …; `'custom'` for a broker and storage given apart). */
+  readonly engineName: string;
   readonly broker: Broker;
   readonly storage: Storage;
   readonly manager: TaskManager;
@@ -95,19 +93,10 @@ export class QTasks {
     this.logger = options.logger ?? new ConsoleLogger(this.config.logLevel, { queue: this.name });
     this.discover = options.discover ?? true;
     this.container = rootContainer.createChildContainer();
-    if (options.redis !== undefined && (options.broker !== undefined || options.storage !== undefined)) {
-      throw new QTasksError(ErrorCodes.BAD_OPTION, 'Options "redis" and "broker"/"storage" exclude each other: pass redis for both, or a broker and a storage');
-    }
-    const redis = options.redis ?? process.env.QTASKS_REDIS_URL;
-    if (redis && !options.broker && !options.storage) {
-      const factory = (require('../engines/redis') as { createRedisEngine: RedisEngineFactory }).createRedisEngine;
-      const engine = factory(redis);
-      this.broker = engine.broker;
-      this.storage = engine.storage;
-    } else {
-      this.storage = options.storage ?? new MemoryStorage();
-      this.broker = options.broker ?? new MemoryBroker();
-    }
+    const engine = chooseEngine(options);
+    this.engineName = engine.name;
+    this.broker = engine.broker;
+    this.storage = engine.storage;
     this.events = new AppEvents(this.logger, () => this.broker.listenersChanged());
     this.hooks = new HookRunner(this.logger);
     this.registry = new TaskRegistry(this);

@@ -5,8 +5,8 @@
 import { ErrorCodes, QTasksError } from '../errors';
 import type { ParsedArgs } from './args';
 
-/** Flags every command takes. */
-export const GLOBAL_FLAGS: readonly string[] = ['help', 'version'];
+/** Flags every command takes (`--url` picks the engine of an app that names none). */
+export const GLOBAL_FLAGS: readonly string[] = ['help', 'version', 'url'];
 
 /** Throws `QTASKS_ERR_CLI_USAGE` for the first flag `known` does not list. */
 export function checkFlags(args: ParsedArgs, known: readonly string[], where: string): void {

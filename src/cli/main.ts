@@ -24,6 +24,7 @@ function usage(): string {
     '       qtasks --version | --help',
     '',
     '  -A, --app   the app module (.js, or .ts compiled with decorator metadata); export defaults to "app"',
+    '  --url       the engine, for an app that does not name one (sets QTASKS_URL): memory:, redis://…, postgres://…',
     '',
     ...commands.map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`),
   ].join('\n');
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let app: Awaited<ReturnType<typeof loadApp>> | undefined;
   try {
+    if (typeof args.flags.url === 'string') process.env.QTASKS_URL = args.flags.url;
     command.beforeLoad?.(args);
     app = await loadApp(args.app);
     const code = await command.run(app, args, io);

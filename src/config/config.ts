@@ -17,7 +17,11 @@ export abstract class Config {
   abstract readonly resultTtlMs: number;
   /** How long `close()` waits for running tasks before aborting them and handing them back (ms). */
   abstract readonly shutdownTimeoutMs: number;
-  /** Redis key prefix. */
+  /**
+   * Default key prefix of engines that namespace their keys (Redis: `<prefix>:{<queue>}:…`). An
+   * engine option: the engine's own (`redisEngine({ url, prefix })`) wins; kept here so that
+   * `QTASKS_PREFIX` and `config.prefix` go on working.
+   */
   abstract readonly prefix: string;
   /** How long an operation waits for the broker before `QTASKS_ERR_BROKER_UNAVAILABLE` (ms). */
   abstract readonly connectTimeoutMs: number;

@@ -75,6 +75,16 @@ export interface WorkerInfo {
 
 /** Moves tasks through their life. Implementations: {@link MemoryBroker}, `RedisBroker`. */
 export abstract class Broker {
+  /** The engine this broker belongs to (`'memory'`, `'redis'`, …). */
+  abstract readonly engine: string;
+  /**
+   * Which storages this broker works with, checked when an app is made (see `checkPairing`):
+   * `'own'` (the default): only a storage of its own engine (`storage.engine === broker.engine`),
+   * whose internals it shares, so that a record and its queue change together; `'any'`: any
+   * storage, through the Storage contract alone.
+   */
+  readonly storageNeeds: 'own' | 'any' = 'own';
+
   /** Connects; called once by the app before first use, with the storage it pairs with. */
   abstract init(ctx: EngineContext, storage: Storage): MaybePromise<void>;
   /** Disconnects; idempotent. Leaves queued tasks queued. */

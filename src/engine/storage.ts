@@ -19,6 +19,9 @@ export interface ListQuery {
 
 /** Keeps task records and shared state. Implementations: {@link MemoryStorage}, `RedisStorage`. */
 export abstract class Storage {
+  /** The engine this storage belongs to (`'memory'`, `'redis'`, …); brokers pair by it. */
+  abstract readonly engine: string;
+
   abstract init(ctx: EngineContext): MaybePromise<void>;
   /** Idempotent. */
   abstract close(): Promise<void>;

@@ -17,6 +17,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /** Keeps the queue in this process; the default broker. */
 export class MemoryBroker extends Broker {
+  readonly engine = 'memory';
   private storage!: MemoryStorage;
   private ctx!: EngineContext;
   private readonly ready = new PriorityFifo<MemRecord>();

@@ -17,6 +17,7 @@ export interface MemoryStorageOptions {
 
 /** Keeps everything in this process; the default storage. */
 export class MemoryStorage extends Storage {
+  readonly engine = 'memory';
   /** Every known task by id (the memory broker shares it). */
   readonly records = new Map<string, MemRecord>();
   private readonly countBy: Record<TaskStatus, number> = zeroCounts();

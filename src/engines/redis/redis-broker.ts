@@ -39,6 +39,7 @@ const ENQUEUE_CHUNK = 2_000;
 
 /** Moves tasks through their life in Redis; pairs with {@link RedisStorage}. */
 export class RedisBroker extends Broker {
+  readonly engine = 'redis';
   private storage!: RedisStorage;
   private ctx!: EngineContext;
   private notifier!: RedisNotifier;

@@ -11,9 +11,11 @@ import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
+import type { RedisEngineInput } from './redis-options';
 
 /** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
 export class RedisStorage extends Storage {
+  readonly engine = 'redis';
   /** @internal */
   link!: RedisLink;
   /** @internal */
@@ -28,16 +30,26 @@ export class RedisStorage extends Storage {
   /** Resolves at init (state stores may be used before their app connects). */
   private readonly whenInit = new Promise<void>((r) => (this.initialised = r));
 
-  constructor(private readonly connection: RedisConnectionInput) {
+  private readonly connection: RedisConnectionInput;
+  /** Key prefix given to the engine (else the app's `config.prefix`). */
+  private readonly prefix: string | undefined;
+
+  constructor(input: RedisEngineInput) {
     super();
-    checkRedisConnection(connection);
+    if (typeof input === 'string') this.connection = input;
+    else {
+      const { prefix, ...rest } = input;
+      this.prefix = prefix;
+      this.connection = rest;
+    }
+    checkRedisConnection(this.connection);
   }
 
   init(ctx: EngineContext): void {
     if (this.closed) throw new ClosedError('RedisStorage used');
     if (this.link) return;
     this.ctx = ctx;
-    this.keys = new QueueKeys(ctx.config.prefix, ctx.queue);
+    this.keys = new QueueKeys(this.prefix ?? ctx.config.prefix, ctx.queue);
     this.link = new RedisLink(this.connection, ctx.config.connectTimeoutMs);
     this.initialised();
   }

@@ -1,0 +1,17 @@
+/**
+ * Whether a broker and a storage can work together, decided by what each says of itself (their
+ * `engine` and the broker's `storageNeeds`), never by their classes.
+ */
+import { ErrorCodes, QTasksError } from '../errors';
+import type { Broker } from './broker';
+import type { Storage } from './storage';
+
+/** Throws `QTASKS_ERR_INCOMPATIBLE_ENGINE` when `broker` cannot keep its records in `storage`. */
+export function checkPairing(broker: Broker, storage: Storage): void {
+  if (broker.storageNeeds === 'any' || broker.engine === storage.engine) return;
+  throw new QTasksError(
+    ErrorCodes.INCOMPATIBLE_ENGINE,
+    `The ${broker.engine} broker keeps its records in a ${broker.engine} storage, not in a ${storage.engine} one: ` +
+      `use one engine for both (engine: ${broker.engine}Engine(…)), or a broker that works with any storage`,
+  );
+}
