@@ -1,31 +1,12 @@
 /**
  * Loads the app module named by `-A <module>[:export]`: a compiled `.js` module or a `.ts` one,
- * compiled on the fly by ts-node with decorator metadata kept.
+ * compiled on the fly by swc with decorator metadata kept (see ts-loader.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { QTasks } from '../app/qtasks';
 import { ErrorCodes, QTasksError } from '../errors';
-
-let tsRegistered = false;
-
-/** Makes `require` understand `.ts` files, keeping `design:paramtypes` (esbuild/tsx would drop it). */
-export function registerTypeScript(): void {
-  if (tsRegistered) return;
-  tsRegistered = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tsNode = require('ts-node') as typeof import('ts-node');
-  tsNode.register({
-    transpileOnly: true,
-    compilerOptions: {
-      module: 'commonjs',
-      target: 'es2022',
-      experimentalDecorators: true,
-      emitDecoratorMetadata: true,
-      esModuleInterop: true,
-    },
-  });
-}
+import { registerTypeScript } from './ts-loader';
 
 /** Splits `path/to/app.ts:export` (the export defaults to `app`). */
 export function parseTarget(spec: string): { file: string; exportName: string } {
@@ -45,7 +26,7 @@ export async function loadApp(spec: string, cwd = process.cwd()): Promise<QTasks
       `Cannot find the app module ${JSON.stringify(file)} (looked for ${candidates.join(', ')}); pass -A path/to/app.ts[:export]`,
     );
   }
-  if (/\.(c|m)?ts$/.test(path)) registerTypeScript();
+  if (/\.(c?ts|tsx)$/.test(path)) registerTypeScript();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(path) as Record<string, unknown>;
   let value = mod[exportName] ?? (exportName === 'app' ? (mod.default as Record<string, unknown> | undefined)?.app ?? mod.default : undefined);

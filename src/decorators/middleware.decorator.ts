@@ -4,10 +4,13 @@
 import { ErrorCodes, QTasksError } from '../errors';
 import { META, noteDecorated } from '../metadata';
 import type { Constructor } from '../metadata';
+import { assertConstructorMetadata, assertLegacyDecorator } from './compiler-check';
 
 /** Marks a class with `handle(ctx, next)` as middleware. */
 export function Middleware(): ClassDecorator {
-  return ((target: Constructor) => {
+  return ((target: Constructor, context?: unknown) => {
+    assertLegacyDecorator('@Middleware', context);
+    assertConstructorMetadata('@Middleware', target);
     if (typeof target.prototype?.handle !== 'function') {
       throw new QTasksError(ErrorCodes.BAD_DECORATOR, `@Middleware() class ${target.name} needs a method handle(ctx, next)`);
     }
@@ -17,7 +20,8 @@ export function Middleware(): ClassDecorator {
 
 /** Marks a class whose `@Hook` methods run at lifecycle points. */
 export function Plugin(): ClassDecorator {
-  return ((target: Constructor) => {
+  return ((target: Constructor, context?: unknown) => {
+    assertLegacyDecorator('@Plugin', context);
     Reflect.defineMetadata(META.plugin, true, target);
     noteDecorated(target);
   }) as ClassDecorator;
@@ -47,6 +51,7 @@ export function Hook(point: HookPoint): MethodDecorator {
     throw new QTasksError(ErrorCodes.BAD_DECORATOR, `@Hook('${point}') is not a hook point; use one of ${HOOK_POINTS.join(', ')}`);
   }
   return (target: object, key: string | symbol) => {
+    assertLegacyDecorator('@Hook', key);
     const list = [...((Reflect.getOwnMetadata(META.hooks, target) as { point: string; method: string }[] | undefined) ?? [])];
     list.push({ point, method: String(key) });
     Reflect.defineMetadata(META.hooks, list, target);

@@ -4,6 +4,7 @@
 import { ErrorCodes, QTasksError } from '../errors';
 import { META, MethodTaskMeta, noteDecorated, TaskOptions } from '../metadata';
 import type { Constructor } from '../metadata';
+import { assertConstructorMetadata, assertLegacyDecorator, assertMethodMetadata } from './compiler-check';
 
 /**
  * Makes a task of a class (method `run`) or of a method.
@@ -16,6 +17,7 @@ import type { Constructor } from '../metadata';
 export function Task(options: TaskOptions = {}): ClassDecorator & MethodDecorator {
   checkOptions(options);
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    assertLegacyDecorator('@Task', key);
     if (key === undefined) {
       if (typeof target !== 'function') throw badTarget('a value that is not a class');
       const cls = target as Constructor;
@@ -25,6 +27,7 @@ export function Task(options: TaskOptions = {}): ClassDecorator & MethodDecorato
           `@Task on class ${cls.name} needs a method run(...args): add one, or put @Task on the method that does the work`,
         );
       }
+      assertConstructorMetadata('@Task', cls);
       Reflect.defineMetadata(META.task, { ...options }, cls);
       noteDecorated(cls);
       return;
@@ -34,6 +37,7 @@ export function Task(options: TaskOptions = {}): ClassDecorator & MethodDecorato
     if (!descriptor || typeof descriptor.value !== 'function') {
       throw badTarget(`property ${target.constructor.name}.${key} (not a method)`);
     }
+    assertMethodMetadata(target, key, descriptor.value as (...args: never[]) => unknown, options.echo === true);
     const list = [...((Reflect.getOwnMetadata(META.methodTasks, target) as MethodTaskMeta[] | undefined) ?? [])];
     list.push({ method: key, options: { ...options } });
     Reflect.defineMetadata(META.methodTasks, list, target);

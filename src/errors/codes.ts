@@ -19,6 +19,10 @@ export const ErrorCodes = {
   BAD_OPTION: 'QTASKS_ERR_BAD_OPTION',
   BAD_CRON: 'QTASKS_ERR_BAD_CRON',
   NEXT_CALLED_TWICE: 'QTASKS_ERR_NEXT_CALLED_TWICE',
+  /** code compiled without a compiler option decorators need (experimentalDecorators, emitDecoratorMetadata) */
+  TSCONFIG: 'QTASKS_ERR_TSCONFIG',
+  /** an injected class imported with `import type`: its decorator metadata says Object */
+  TYPE_ONLY_IMPORT: 'QTASKS_ERR_TYPE_ONLY_IMPORT',
   // lifecycle and engine
   CLOSED: 'QTASKS_ERR_CLOSED',
   BROKER_UNAVAILABLE: 'QTASKS_ERR_BROKER_UNAVAILABLE',
@@ -29,6 +33,8 @@ export const ErrorCodes = {
   CLI_MODULE_NOT_FOUND: 'QTASKS_ERR_CLI_MODULE_NOT_FOUND',
   CLI_EXPORT_NOT_FOUND: 'QTASKS_ERR_CLI_EXPORT_NOT_FOUND',
   CLI_USAGE: 'QTASKS_ERR_CLI_USAGE',
+  /** a .ts app module that the CLI could not compile */
+  CLI_COMPILE: 'QTASKS_ERR_CLI_COMPILE',
   // web view
   WEB_PORT_IN_USE: 'QTASKS_ERR_WEB_PORT_IN_USE',
   WEB_UNAUTHORIZED: 'QTASKS_ERR_WEB_UNAUTHORIZED',

@@ -103,6 +103,15 @@ describe('qtasks CLI (built)', () => {
     expect(command.stderr).toContain('inspect');
   });
 
+  it('loads a .ts app with its decorator metadata, and refuses a type-only import of an injected class', async () => {
+    const injected = await cli(['-A', APP, 'add', 'text.upper', '["abc"]', '--wait', '--local']);
+    expect(injected.code).toBe(0);
+    expect(JSON.parse(injected.stdout)).toMatchObject({ status: 'success', result: 'ABC' });
+    const typeOnly = await cli(['-A', 'test/ops/fixtures/type-only-app.ts', 'inspect']);
+    expect(typeOnly.code).toBe(1);
+    expect(typeOnly.stderr).toContain('QTASKS_ERR_TYPE_ONLY_IMPORT');
+  });
+
   it('exits 1 with the error code for a missing module or export', async () => {
     const noModule = await cli(['-A', 'samples/nowhere/app.ts', 'inspect']);
     expect(noModule.code).toBe(1);
