@@ -336,7 +336,7 @@ export class QTasks {
       if (task.prepareArgs) await task.prepareArgs(rec.args);
       if (this.hooks.has('task:enqueue')) {
         const ev = await this.hooks.run('task:enqueue', { app: this, record: rec, args: rec.args });
-        if (ev.args !== rec.args && Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args);
+        if (ev.args !== rec.args && Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args, this.config);
       }
     }
     if (this.closed) throw new ClosedError('addTask');
@@ -365,7 +365,7 @@ export class QTasks {
       name,
       status: delay !== undefined && delay > 0 ? 'delayed' : 'new',
       priority: opts?.priority ?? o.priority ?? 0,
-      args: toJsonArgs(args),
+      args: toJsonArgs(args, this.config),
       attempt: 0,
       createdAt: now,
       updatedAt: now,

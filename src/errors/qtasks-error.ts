@@ -87,6 +87,18 @@ export class NotSerializableError extends QTasksError {
   }
 }
 
+/** `QTASKS_ERR_PAYLOAD_TOO_LARGE`: an encoded value beyond `maxPayloadBytes`. */
+export class PayloadTooLargeError extends QTasksError {
+  constructor(what: string, limit: number, size?: number) {
+    super(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `${what} take ${size === undefined ? 'more than' : size} bytes of JSON, over maxPayloadBytes (${limit}); ` +
+        'pass a reference (a key, a URL) to large data instead, or raise config.maxPayloadBytes',
+      { details: { limit, size } },
+    );
+  }
+}
+
 /** An operation on an app or component after `close()`. */
 export class ClosedError extends QTasksError {
   constructor(what: string) {

@@ -2,18 +2,30 @@
  * Turns anything thrown by a task into the plain error object kept on its record.
  */
 import type { TaskErrorInfo } from '../errors';
+import { toJson } from './json';
 
-/** A JSON-safe copy of a thrown value: name, message, code and stack. */
+/**
+ * A JSON-safe copy of a thrown value: name, message, code and stack. Never throws: a thrown value
+ * that cannot be read (throwing getters, a hostile Proxy) gives a generic error.
+ */
 export function toErrorInfo(err: unknown): TaskErrorInfo {
+  try {
+    return readError(err);
+  } catch {
+    return { name: 'Error', message: 'A value was thrown that could not be read' };
+  }
+}
+
+function readError(err: unknown): TaskErrorInfo {
   if (err instanceof Error) {
-    const info: TaskErrorInfo = { name: err.name, message: err.message };
+    const info: TaskErrorInfo = { name: String(err.name), message: String(err.message) };
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') info.code = String(code);
-    if (err.stack) info.stack = err.stack;
+    if (typeof err.stack === 'string') info.stack = err.stack;
     const details = (err as { details?: unknown }).details;
     if (details !== undefined) {
       try {
-        info.details = JSON.parse(JSON.stringify(details));
+        info.details = toJson(details, 'Error details', 'details');
       } catch {
         /* details that are not JSON are left out */
       }

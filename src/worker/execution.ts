@@ -175,7 +175,7 @@ export class Execution {
         if (step.done) break;
         let item = step.value;
         if (handler) item = await handler(item);
-        item = toJson(item, 'Yielded items', `item[${list.length}]`);
+        item = toJson(item, 'Yielded items', `item[${list.length}]`, this.host.runtime.config);
         if (this.done) return list;
         list.push(item);
         const pushed = broker.pushItem(this.rec, item);
@@ -254,7 +254,7 @@ export class Execution {
     if (this.done) return;
     let returning: unknown;
     try {
-      returning = toJson(value, 'Task results', 'result');
+      returning = toJson(value, 'Task results', 'result', this.host.runtime.config);
     } catch (err) {
       this.fail(err);
       return;
@@ -286,7 +286,7 @@ export class Execution {
       return !backoff ? 0 : backoff.type === 'exponential' ? backoff.delay * 2 ** (rec.attempt - 1) : backoff.delay;
     }
     if (rec.attempt > retries) return undefined;
-    if (err instanceof QTasksError && (err.code === ErrorCodes.VALIDATION || err.code === ErrorCodes.NOT_SERIALIZABLE)) return undefined;
+    if (err instanceof QTasksError && NO_RETRY.has(err.code)) return undefined;
     const retryOn = options.retryOn;
     if (retryOn && retryOn.length > 0 && !retryOn.some((C) => err instanceof (C as unknown as new () => Error))) return undefined;
     if (!backoff) return 0;
@@ -406,6 +406,9 @@ function recordView(o: Outcome): Partial<TaskRecord> {
       return {};
   }
 }
+
+/** Errors that another attempt with the same input would meet again. */
+const NO_RETRY = new Set<string>([ErrorCodes.VALIDATION, ErrorCodes.NOT_SERIALIZABLE, ErrorCodes.PAYLOAD_TOO_LARGE]);
 
 const GEN_TAGS = new Set(['[object AsyncGenerator]', '[object Generator]']);
 

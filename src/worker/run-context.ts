@@ -73,7 +73,7 @@ export class RunContext extends TaskContext {
   }
 
   async progress(value: unknown): Promise<void> {
-    await this.runtime.broker.progress(this.record, toJson(value, 'Progress', 'progress'));
+    await this.runtime.broker.progress(this.record, toJson(value, 'Progress', 'progress', this.runtime.config));
   }
 
   /** The echo handle of this run. */

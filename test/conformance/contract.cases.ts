@@ -4,7 +4,7 @@
  * input behaves the same on every engine.
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, Task } from 'qtasks';
+import { ErrorCodes, QTasks, QTasksError, Task } from 'qtasks';
 import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, waitFor } from './support';
 
 /** Tasks of the contract suite (method form). */
@@ -25,9 +25,17 @@ export class ContractTasks {
 
   @Task({ name: 'cc.nest' })
   nest(depth: number): unknown {
-    let v: unknown = 'leaf';
-    for (let i = 0; i < depth; i++) v = { v };
-    return v;
+    return nested(depth);
+  }
+
+  @Task({ name: 'cc.big' })
+  big(size: number): string {
+    return 'x'.repeat(size);
+  }
+
+  @Task({ name: 'cc.lossy' })
+  lossy(): unknown {
+    return { m: new Map([[1, 2]]) };
   }
 }
 
@@ -71,6 +79,70 @@ export function contractConformance(name: string, makeApp: AppFactory, cleanup?:
         expect(await remote.status()).toBe('success');
       });
     }
+
+    it('refuses arguments nested deeper than maxDepth at addTask, naming the path; nothing is stored', async () => {
+      const app = await make();
+      for (const depth of [65, 3_000, 6_000]) {
+        const err = await app.addTask('cc.echo', [nested(depth)]).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(QTasksError);
+        expect(err).toMatchObject({ code: ErrorCodes.NOT_SERIALIZABLE, details: { path: expect.stringMatching(/^args\[0\](\.v){64}$/) } });
+      }
+      await expect(app.addTasks([{ name: 'cc.echo', args: [1] }, { name: 'cc.echo', args: [nested(100)] }])).rejects.toMatchObject({
+        code: ErrorCodes.NOT_SERIALIZABLE,
+      });
+      expect((await app.manager.counts()).new).toBe(0);
+      await app.start();
+      const ok = await app.addTask('cc.echo', [nested(64)]);
+      expect(await ok.result({ timeout: 5_000 })).toEqual(nested(64));
+      expect((await app.getTask(ok.id))!.args).toEqual([nested(64)]);
+    });
+
+    it('a result nested deeper than maxDepth ends the task error with NOT_SERIALIZABLE', async () => {
+      const app = await make();
+      await app.start();
+      const h = await app.addTask('cc.nest', [65]);
+      const err = await h.result({ timeout: 5_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ErrorCodes.TASK_FAILED, cause: { code: ErrorCodes.NOT_SERIALIZABLE } });
+      expect(await app.getTask(h.id)).toMatchObject({ status: 'error', error: { code: ErrorCodes.NOT_SERIALIZABLE } });
+      const lossy = await app.addTask('cc.lossy');
+      await expect(lossy.result({ timeout: 5_000 })).rejects.toMatchObject({ cause: { code: ErrorCodes.NOT_SERIALIZABLE } });
+    });
+
+    it('refuses more than maxPayloadBytes with PAYLOAD_TOO_LARGE, for arguments and results', async () => {
+      const app = await make({ config: { maxPayloadBytes: 1_000 } });
+      await expect(app.addTask('cc.echo', ['x'.repeat(2_000)])).rejects.toMatchObject({ code: ErrorCodes.PAYLOAD_TOO_LARGE });
+      const huge: unknown[] = [];
+      huge.length = 1e9;
+      await expect(app.addTask('cc.echo', [huge])).rejects.toMatchObject({ code: ErrorCodes.PAYLOAD_TOO_LARGE });
+      await expect(app.addTask('cc.echo', { length: 1e9 } as unknown as unknown[])).rejects.toMatchObject({ code: ErrorCodes.NOT_SERIALIZABLE });
+      expect((await app.manager.counts()).new).toBe(0);
+      await app.start();
+      const h = await app.addTask('cc.big', [2_000]);
+      await expect(h.result({ timeout: 5_000 })).rejects.toMatchObject({ cause: { code: ErrorCodes.PAYLOAD_TOO_LARGE } });
+      expect(await app.getTask(h.id)).toMatchObject({ status: 'error', attempt: 1 });
+    });
+
+    it('refuses Map, Set, RegExp and Error arguments instead of storing {}', async () => {
+      const app = await make();
+      for (const v of [new Map([[1, 2]]), new Set([1]), /re/g, new Error('boom')]) {
+        await expect(app.addTask('cc.echo', [{ v }])).rejects.toMatchObject({ code: ErrorCodes.NOT_SERIALIZABLE, details: { path: 'args[0].v' } });
+      }
+      expect((await app.manager.counts()).new).toBe(0);
+    });
+
+    it('a __proto__ key in args stays a plain own property on every engine, never the prototype', async () => {
+      const app = await make();
+      await app.start();
+      const arg = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
+      const h = await app.addTask('cc.keys', [arg]);
+      expect(await h.result({ timeout: 5_000 })).toEqual({ own: ['__proto__', 'a'], inherited: undefined, proto: true });
+      const stored = (await app.getTask(h.id))!.args[0] as Record<string, unknown>;
+      expect(Object.keys(stored)).toEqual(['__proto__', 'a']);
+      expect('polluted' in stored).toBe(false);
+      const echoed = (await (await app.addTask('cc.echo', [arg])).result({ timeout: 5_000 })) as Record<string, unknown>;
+      expect(JSON.stringify(echoed)).toBe('{"__proto__":{"polluted":true},"a":1}');
+      expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    });
 
     it('app.once() fires once', async () => {
       const app = await make();

@@ -5,7 +5,7 @@
 import { ClosedError } from '../../errors';
 import type { EngineContext } from '../../engine/broker';
 import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
-import { toJson } from '../../task/json';
+import { DEFAULT_JSON_LIMITS, JsonLimits, toJson } from '../../task/json';
 import { ListQuery, Storage } from '../../engine/storage';
 import { MemRecord, publicRecord } from './mem-record';
 
@@ -30,6 +30,7 @@ export class MemoryStorage extends Storage {
   private readonly maxFinished: number;
   private seq = 0;
   private closed = false;
+  private limits: JsonLimits = DEFAULT_JSON_LIMITS;
 
   constructor(options: MemoryStorageOptions = {}) {
     super();
@@ -39,6 +40,7 @@ export class MemoryStorage extends Storage {
   init(ctx: EngineContext): void {
     if (this.closed) throw new ClosedError('MemoryStorage used');
     this.ttlMs = ctx.config.resultTtlMs;
+    this.limits = ctx.config;
     if (!this.sweepTimer) {
       this.sweepTimer = setInterval(() => this.sweep(), Math.max(1_000, Math.min(this.ttlMs, 60_000)));
       this.sweepTimer.unref();
@@ -147,12 +149,12 @@ export class MemoryStorage extends Storage {
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
-    this.bucket(state).set(key, toJson(value, 'State values', key));
+    this.bucket(state).set(key, toJson(value, 'State values', key, this.limits));
   }
 
   async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
     const bucket = this.bucket(state);
-    const next = toJson(fn(bucket.get(key)), 'State values', key);
+    const next = toJson(fn(bucket.get(key)), 'State values', key, this.limits);
     bucket.set(key, next);
     return next;
   }

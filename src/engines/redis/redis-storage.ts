@@ -123,7 +123,7 @@ export class RedisStorage extends Storage {
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
-    const v = JSON.stringify(toJson(value, 'State values', key));
+    const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config));
     await this.call('state set', (r) => r.hset(this.keys.state(state), key, v ?? 'null'));
   }
 
@@ -131,7 +131,7 @@ export class RedisStorage extends Storage {
     const hash = this.keys.state(state);
     let current = await this.call('state update', (r) => r.hget(hash, key));
     for (;;) {
-      const next = toJson(fn(current === null ? undefined : JSON.parse(current)), 'State values', key);
+      const next = toJson(fn(current === null ? undefined : JSON.parse(current)), 'State values', key, this.ctx?.config);
       const nextJson = JSON.stringify(next) ?? 'null';
       const res = (await this.call('state update', () => this.link.script('stateCas')([hash], [key, current ?? '', nextJson]))) as number | [number, string];
       if (res === 1) return next;
