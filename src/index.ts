@@ -12,6 +12,7 @@ export type { RedisConnectionOptions } from './engines/redis/redis-options';
 export { Router } from './app/router';
 export { TaskManager } from './app/task-manager';
 export type { WebServer, WebListenOptions, WebAddress } from './web/web-server';
+export type { WebOptions } from './web/web-options';
 export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
 
 export { Task, State, Depends, Inject, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';

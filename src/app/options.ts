@@ -6,6 +6,7 @@ import type { ConfigValues } from '../config';
 import type { Engine } from '../engine/engine';
 import type { Logger } from '../logger';
 import type { Storage } from '../engine/storage';
+import type { WebOptions } from '../web/web-options';
 
 /** Options of an app. Each config key can also be set by a `QTASKS_*` environment variable. */
 export interface QTasksOptions {
@@ -39,6 +40,8 @@ export interface QTasksOptions {
   /** `true` (default): every @Task class imported so far is included; `false`: only registered ones. */
   discover?: boolean;
   config?: Partial<ConfigValues>;
+  /** Settings of the web view (`app.web`): `allowedHosts`, `maxClients`. */
+  web?: WebOptions;
 }
 
 /**

@@ -71,6 +71,7 @@ export class QTasks {
   protected readonly events: AppEvents;
   protected worker: Worker | undefined;
   private readonly discover: boolean;
+  private readonly webOptions: QTasksOptions['web'];
   private initState: 0 | 1 | 2 = 0;
   private initPromise: Promise<void> | undefined;
   private startPromise: Promise<void> | undefined;
@@ -92,6 +93,7 @@ export class QTasks {
     this.config = new ResolvedConfig(cfg);
     this.logger = options.logger ?? new ConsoleLogger(this.config.logLevel, { queue: this.name });
     this.discover = options.discover ?? true;
+    this.webOptions = options.web;
     this.container = rootContainer.createChildContainer();
     const engine = chooseEngine(options);
     this.engineName = engine.name;
@@ -426,7 +428,7 @@ export class QTasks {
       // loaded on first use so that the core never loads the web view
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { createWebServer } = require('../web/web-server') as typeof import('../web/web-server');
-      const web = createWebServer(this);
+      const web = createWebServer(this, this.webOptions);
       this.webServer = web;
       this.lifecycle.close.push(() => web.close());
     }

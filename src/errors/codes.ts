@@ -43,6 +43,7 @@ export const ErrorCodes = {
   WEB_NOT_FOUND: 'QTASKS_ERR_WEB_NOT_FOUND',
   WEB_BAD_REQUEST: 'QTASKS_ERR_WEB_BAD_REQUEST',
   WEB_CONFLICT: 'QTASKS_ERR_WEB_CONFLICT',
+  WEB_BUSY: 'QTASKS_ERR_WEB_BUSY',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCodes}. */

@@ -5,10 +5,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { QTasks } from '../app/qtasks';
 import { ErrorCodes } from '../errors';
-import type { ListQuery } from '../engine/storage';
-import { TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
+import type { TaskRecord } from '../task/task-record';
 import { hasToken, requireToken } from './auth';
 import { HttpError } from './http-error';
+import { parseListQuery, parseStatus } from './list-query';
 
 /** What a handler gets. */
 export interface ApiRequest {
@@ -32,10 +32,38 @@ const MAX_ITEMS = 1_000;
 /** Tasks scanned for the children of a task (the newest of its lifetime). */
 const CHILD_SCAN = 1_000;
 
-/** The counts, workers and pause flag of the queue (also what `/api/events` pushes). */
+/** A part of a view that could not be read (the rest of the view is still served). */
+export interface ViewProblem {
+  part: string;
+  code: string;
+  message: string;
+}
+
+/** The value of a read, or `fallback` with the failure noted in `problems`. */
+async function settle<T, F>(part: string, read: () => Promise<T>, fallback: F, problems: ViewProblem[]): Promise<T | F> {
+  try {
+    return await read();
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    problems.push({ part, code: typeof e?.code === 'string' ? e.code : 'QTASKS_ERR_INTERNAL', message: typeof e?.message === 'string' ? e.message : String(err) });
+    return fallback;
+  }
+}
+
+/**
+ * The counts, workers and pause flag of the queue (also what `/api/events` pushes). A part that
+ * cannot be read (an engine down, an entry it cannot decode) is listed in `problems`; the others
+ * are still served, and when every part failed the first failure is thrown.
+ */
 export async function queueSnapshot(app: QTasks): Promise<Record<string, unknown>> {
-  const [counts, workers, paused] = await Promise.all([app.manager.counts(), app.manager.workers(), app.manager.isPaused()]);
-  return { queue: app.name, paused, counts, workers, at: Date.now() };
+  const problems: ViewProblem[] = [];
+  const [counts, workers, paused] = await Promise.all([
+    settle('counts', () => app.manager.counts(), {}, problems),
+    settle('workers', () => app.manager.workers(), [], problems),
+    settle('paused', () => app.manager.isPaused(), false, problems),
+  ]);
+  if (problems.length === 3) throw new HttpError(503, problems[0].code, problems[0].message);
+  return { queue: app.name, paused, counts, workers, at: Date.now(), ...(problems.length > 0 ? { problems } : {}) };
 }
 
 const ROUTES: Route[] = [
@@ -50,7 +78,7 @@ const ROUTES: Route[] = [
     pattern: /^\/api\/tasks$/,
     action: false,
     handle: async ({ app, url }) => {
-      const query = listQuery(url.searchParams);
+      const query = parseListQuery(url.searchParams);
       return { body: { tasks: await app.manager.list(query), limit: query.limit, offset: query.offset } };
     },
   },
@@ -139,24 +167,38 @@ function decodeParam(p: string): string {
   }
 }
 
-/** A task with its stream items, parent and children. */
+/**
+ * A task with its stream items, parent and children. The record is served as stored, however
+ * incomplete; items, parent or children that cannot be read are listed in `problems` instead.
+ */
 async function taskDetail(app: QTasks, id: string): Promise<Record<string, unknown>> {
   const task = await app.manager.get(id);
-  if (task === undefined) throw notFound(id);
+  if (task === undefined || task === null) throw notFound(id);
+  const problems: ViewProblem[] = [];
+  const createdAt = finiteTime(task.createdAt);
+  const parentId = typeof task.parentId === 'string' ? task.parentId : undefined;
   const [items, recent, parent] = await Promise.all([
-    app.storage.items(id),
+    settle('items', () => app.storage.items(id), [], problems),
     // children are enqueued while the task runs: scan only its lifetime
-    app.manager.list({ since: task.createdAt, until: (task.finishedAt ?? Date.now()) + 1, limit: CHILD_SCAN }),
-    task.parentId === undefined ? undefined : app.manager.get(task.parentId),
+    createdAt === undefined
+      ? []
+      : settle('children', () => app.manager.list({ since: createdAt, until: (finiteTime(task.finishedAt) ?? Date.now()) + 1, limit: CHILD_SCAN }), [], problems),
+    parentId === undefined ? undefined : settle('parent', () => app.manager.get(parentId), undefined, problems),
   ]);
-  const children = recent.filter((r) => r.parentId === id).map(brief);
+  const list = Array.isArray(items) ? items : [];
+  const children = (Array.isArray(recent) ? recent : []).filter((r) => r?.parentId === id).map(brief);
   return {
     task,
-    items: items.slice(0, MAX_ITEMS),
-    itemCount: items.length,
-    parent: parent ? brief(parent) : task.parentId === undefined ? undefined : { id: task.parentId, missing: true },
+    items: list.slice(0, MAX_ITEMS),
+    itemCount: list.length,
+    parent: parent ? brief(parent) : parentId === undefined ? undefined : { id: parentId, missing: true },
     children,
+    ...(problems.length > 0 ? { problems } : {}),
   };
+}
+
+function finiteTime(t: unknown): number | undefined {
+  return typeof t === 'number' && Number.isFinite(t) ? t : undefined;
 }
 
 function brief(r: TaskRecord): Record<string, unknown> {
@@ -172,45 +214,4 @@ async function refuse(app: QTasks, id: string, what: string): Promise<never> {
 
 function notFound(id: string): HttpError {
   return new HttpError(404, ErrorCodes.TASK_NOT_FOUND, `No task with id "${id}": it never existed, was removed, or its record expired`);
-}
-
-function parseStatus(raw: string | null): TaskStatus | undefined {
-  if (raw === null || raw === '') return undefined;
-  if (!(TASK_STATUSES as readonly string[]).includes(raw)) {
-    throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, `Unknown status "${raw}": use one of ${TASK_STATUSES.join(', ')}`);
-  }
-  return raw as TaskStatus;
-}
-
-function listQuery(params: URLSearchParams): ListQuery & { limit: number; offset: number } {
-  const statuses = (params.get('status') ?? '').split(',').filter(Boolean).map((s) => parseStatus(s)!);
-  const query: ListQuery & { limit: number; offset: number } = {
-    limit: intParam(params, 'limit', 50, 1, 1_000),
-    offset: intParam(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
-  };
-  if (statuses.length > 0) query.status = statuses.length === 1 ? statuses[0] : statuses;
-  const name = params.get('name');
-  if (name) query.name = name;
-  const since = params.get('since');
-  const until = params.get('until');
-  if (since) query.since = timeParam(since, 'since');
-  if (until) query.until = timeParam(until, 'until');
-  return query;
-}
-
-function intParam(params: URLSearchParams, key: string, dflt: number, min: number, max: number): number {
-  const raw = params.get(key);
-  if (raw === null || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, `${key} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-/** A time as ms since epoch or an ISO date. */
-function timeParam(raw: string, key: string): number {
-  const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(n)) throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, `${key} must be ms since epoch or an ISO date, got "${raw}"`);
-  return n;
 }

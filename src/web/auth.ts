@@ -50,16 +50,3 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 export function isLoopback(host: string): boolean {
   return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
 }
-
-/**
- * On a loopback-bound server, refuses requests whose Host header names another machine (a page on
- * some site that re-points its DNS name at 127.0.0.1 must not read the queue).
- */
-export function checkHostHeader(req: IncomingMessage): void {
-  const host = req.headers.host;
-  if (host === undefined) return;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
-  if (!isLoopback(name.toLowerCase())) {
-    throw new HttpError(403, ErrorCodes.WEB_FORBIDDEN, `Host "${host}" is not this machine: open the web view through 127.0.0.1 or localhost`);
-  }
-}

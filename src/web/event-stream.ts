@@ -2,14 +2,23 @@
  * Server-sent events of the web view (`GET /api/events`): task events as they happen and a queue
  * snapshot (counts, workers, paused) every `refreshMs`. The app's events are listened to only while
  * a client is connected, so an idle web view costs the engine nothing.
+ *
+ * Memory stays flat whatever the clients do: at most `maxClients` streams at once (one more gets
+ * 503), and a client that does not read what it is sent is dropped once more than
+ * {@link MAX_BUFFERED_BYTES} wait for it (a page that reconnects gets a fresh snapshot anyway).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppEventMap } from '../app/app-events';
 import type { QTasks } from '../app/qtasks';
+import { ErrorCodes } from '../errors';
+import { HttpError } from './http-error';
 
 /** The task events pushed to clients. */
 const TASK_EVENTS = ['task:success', 'task:error', 'task:retry', 'task:cancel', 'task:progress'] as const;
 type TaskEvent = (typeof TASK_EVENTS)[number];
+
+/** Bytes that may wait in the server for one client before it is dropped as not reading. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** What the queue snapshot holds. */
 export type QueueSnapshot = (app: QTasks) => Promise<unknown>;
@@ -26,6 +35,7 @@ export class EventStream {
     private readonly app: QTasks,
     private readonly snapshot: QueueSnapshot,
     private readonly refreshMs: number,
+    private readonly maxClients: number,
   ) {}
 
   /** Number of connected clients. */
@@ -33,8 +43,11 @@ export class EventStream {
     return this.clients.size;
   }
 
-  /** Takes over a request as an event stream. */
+  /** Takes over a request as an event stream; throws a 503 HttpError when `maxClients` are connected. */
   open(req: IncomingMessage, res: ServerResponse): void {
+    if (this.clients.size >= this.maxClients) {
+      throw new HttpError(503, ErrorCodes.WEB_BUSY, `The web view serves ${this.maxClients} live pages at most (web.maxClients): close one, or raise the limit`);
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -45,6 +58,7 @@ export class EventStream {
     this.clients.add(res);
     const drop = () => this.drop(res);
     req.on('close', drop);
+    res.on('close', drop);
     res.on('error', drop);
     if (this.clients.size === 1) this.attach();
     void this.sendSnapshot(res);
@@ -98,24 +112,42 @@ export class EventStream {
   private async sendSnapshot(res: ServerResponse): Promise<void> {
     try {
       const data = await this.snapshot(this.app);
-      if (this.clients.has(res)) res.write(frame('queue', data));
+      this.send(res, frame('queue', data));
     } catch (err) {
-      if (this.clients.has(res)) res.write(frame('problem', { code: (err as { code?: string }).code, message: (err as Error).message }));
+      this.send(res, frame('problem', { code: (err as { code?: string }).code, message: (err as Error).message }));
     }
   }
 
   private broadcast(event: string, data: unknown): void {
     const text = frame(event, data);
-    for (const res of this.clients) res.write(text);
+    for (const res of [...this.clients]) this.send(res, text);
   }
 
   private comment(text: string): void {
-    for (const res of this.clients) res.write(`: ${text}\n\n`);
+    for (const res of [...this.clients]) this.send(res, `: ${text}\n\n`);
+  }
+
+  /** Writes to one client, or drops it when it has left too much unread. */
+  private send(res: ServerResponse, text: string): void {
+    if (!this.clients.has(res)) return;
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      this.drop(res);
+      res.destroy();
+      return;
+    }
+    res.write(text);
   }
 }
 
+/** One event as text; data that JSON cannot hold (a BigInt in a progress value) becomes a `problem`. */
 function frame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    return `event: problem\ndata: ${JSON.stringify({ code: ErrorCodes.NOT_SERIALIZABLE, message: `A ${event} event could not be sent: ${(err as Error).message}` })}\n\n`;
+  }
+  return `event: ${event}\ndata: ${json ?? 'null'}\n\n`;
 }
 
 /** The small form of a task event sent to the page (it fetches details when it needs them). */

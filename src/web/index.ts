@@ -4,4 +4,6 @@
  */
 export { WebServer, createWebServer, DEFAULT_WEB_PORT } from './web-server';
 export type { WebListenOptions, WebAddress } from './web-server';
+export { DEFAULT_WEB_MAX_CLIENTS } from './web-options';
+export type { WebOptions } from './web-options';
 export { HttpError } from './http-error';

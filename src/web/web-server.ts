@@ -1,7 +1,8 @@
 /**
  * The web view of one app: a small HTTP server (Node's `http`, no framework) serving the page,
- * the JSON API and the event stream. Bound to 127.0.0.1 unless told otherwise; actions need a token,
- * generated at `listen()` when none is given.
+ * the JSON API and the event stream. Bound to 127.0.0.1 unless told otherwise; answers only the
+ * Host names it is reached by (host-check.ts); actions need a token, generated at `listen()` when
+ * none is given.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -10,12 +11,14 @@ import { join } from 'node:path';
 import type { QTasks } from '../app/qtasks';
 import { ErrorCodes, QTasksError } from '../errors';
 import { handleApi, queueSnapshot } from './api-routes';
-import { checkHostHeader, isLoopback, randomToken } from './auth';
+import { randomToken } from './auth';
 import { EventStream } from './event-stream';
+import { createHostCheck } from './host-check';
 import { HttpError, sendError, sendJson } from './http-error';
+import { resolveWebOptions, WebOptions } from './web-options';
 
-/** Options of `app.web.listen()`. */
-export interface WebListenOptions {
+/** Options of `app.web.listen()`; `allowedHosts` and `maxClients` override the app's `web` options. */
+export interface WebListenOptions extends WebOptions {
   /** TCP port (default 7420; 0 picks a free one). */
   port?: number;
   /** Interface to bind (default `127.0.0.1`: only this machine). */
@@ -61,7 +64,10 @@ export class WebServer {
   private current: WebAddress | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly app: QTasks) {}
+  constructor(
+    private readonly app: QTasks,
+    private readonly options: WebOptions = {},
+  ) {}
 
   /** Where it listens, undefined when it does not. */
   get address(): WebAddress | undefined {
@@ -80,11 +86,13 @@ export class WebServer {
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
       throw new QTasksError(ErrorCodes.BAD_OPTION, `The web view port must be an integer from 0 to 65535, got ${port}`);
     }
+    const settings = resolveWebOptions(options, this.options);
     const given = options.token ?? process.env.QTASKS_WEB_TOKEN;
     const token = given && given.length > 0 ? given : randomToken();
-    const events = new EventStream(this.app, queueSnapshot, options.refreshMs ?? 1_000);
-    const loopbackOnly = isLoopback(host);
-    const server = createServer((req, res) => void this.handle(req, res, token, events, loopbackOnly));
+    const events = new EventStream(this.app, queueSnapshot, options.refreshMs ?? 1_000, settings.maxClients);
+    // the check needs the bound port (port 0 picks one): set once listening, refuse everything before
+    let hostAllowed: (header: string | undefined) => boolean = () => false;
+    const server = createServer((req, res) => void this.handle(req, res, token, events, hostAllowed));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         server.off('listening', onListening);
@@ -103,6 +111,7 @@ export class WebServer {
       server.listen(port, host);
     });
     const bound = (server.address() as AddressInfo).port;
+    hostAllowed = createHostCheck({ boundHost: host, port: bound, allowedHosts: settings.allowedHosts });
     const urlHost = host.includes(':') ? `[${host}]` : host;
     this.server = server;
     this.events = events;
@@ -127,10 +136,22 @@ export class WebServer {
     return this.closing;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, token: string, events: EventStream, loopbackOnly: boolean): Promise<void> {
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    token: string,
+    events: EventStream,
+    hostAllowed: (header: string | undefined) => boolean,
+  ): Promise<void> {
     try {
-      if (loopbackOnly) checkHostHeader(req);
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!hostAllowed(req.headers.host)) {
+        throw new HttpError(
+          403,
+          ErrorCodes.WEB_FORBIDDEN,
+          `Host "${String(req.headers.host ?? '')}" is not how this web view is reached: open it at ${this.current?.url ?? 'its address'}, or list the name in web.allowedHosts`,
+        );
+      }
+      const url = requestUrl(req.url);
       if (url.pathname === '/' || url.pathname === '/index.html') {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, ErrorCodes.WEB_BAD_REQUEST, `${req.method} is not allowed on /`);
         const html = page();
@@ -162,7 +183,18 @@ export class WebServer {
   }
 }
 
-/** A web view for `app` (not listening yet). `app.web` is the same, made once per app. */
-export function createWebServer(app: QTasks): WebServer {
-  return new WebServer(app);
+/** The request target as a URL; 400 for one that does not parse. */
+function requestUrl(target: string | undefined): URL {
+  const path = target ?? '/';
+  if (!path.startsWith('/')) throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'The request target must be a path starting with "/"');
+  try {
+    return new URL(`http://localhost${path}`);
+  } catch {
+    throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'The request target does not parse as a URL path');
+  }
+}
+
+/** A web view for `app` (not listening yet). `app.web` is the same, made once per app with its `web` options. */
+export function createWebServer(app: QTasks, options?: WebOptions): WebServer {
+  return new WebServer(app, options);
 }
