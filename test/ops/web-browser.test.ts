@@ -1,26 +1,28 @@
 /**
- * The web view end to end in headless Chromium (Debian's, found on PATH; `.ci/install-chromium.sh`
- * installs it): tasks appear and finish live, a failed task is retried with a click and succeeds on
- * its second run, and a screenshot is kept under test-artifacts/.
+ * The web view end to end in headless Chromium (one the machine has, else the one the
+ * @sparticuz/chromium dev dependency carries; test/support/browser.ts): tasks appear and finish
+ * live, a failed task is retried with a click and succeeds on its second run, a bad `#token=`
+ * fragment or records the engine could only partly read leave the page working, and a screenshot
+ * is kept under test-artifacts/.
  */
 import 'reflect-metadata';
-import { execSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { QTasks } from 'qtasks';
+import { launchChromium, npmChromium } from '../support/browser';
 import { gate, OpsTasks, runs } from './fixtures/ops-tasks';
+import { FLAGGED, GARBLED, PoisonedStorage } from './fixtures/poisoned-storage';
 import { uniqueQueue } from './helpers';
 
 const TOKEN = 'browser-test-token';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 
-function chromiumPath(): string {
-  try {
-    return execSync('command -v chromium', { encoding: 'utf8', shell: '/bin/sh' }).trim();
-  } catch {
-    throw new Error('Chromium is not installed: run .ci/install-chromium.sh (apt-get install -y chromium); the browser test needs it');
-  }
+/** Collects what stops the page's script: uncaught errors. */
+function scriptErrors(page: Page): Error[] {
+  const errors: Error[] = [];
+  page.on('pageerror', (err) => errors.push(err));
+  return errors;
 }
 
 describe('web view in a browser', () => {
@@ -28,11 +30,7 @@ describe('web view in a browser', () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -92,6 +90,75 @@ describe('web view in a browser', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('survives a token fragment that is not valid percent-encoding', async () => {
+    const { url } = await app.web.listen({ port: 0, token: TOKEN, refreshMs: 200 });
+    const queued = await app.addTask('ops.echo', ['queued']);
+    const page = await browser!.newPage();
+    const errors = scriptErrors(page);
+    try {
+      await page.goto(`${url}#token=%E0%A4%A`);
+      await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+      await page.locator('#queue-name', { hasText: app.name }).waitFor({ timeout: 10_000 });
+      await page.locator('#mode', { hasText: 'read-only' }).waitFor({ timeout: 10_000 });
+      await page.locator(`tr.task[data-task-id="${queued.id}"]`).waitFor({ timeout: 10_000 });
+      await page.locator('#toast', { hasText: 'token' }).waitFor({ timeout: 10_000 });
+      // the typed token still works after the bad one
+      await page.fill('#token', TOKEN);
+      await page.press('#token', 'Enter');
+      await page.locator('#mode', { hasText: 'actions enabled' }).waitFor({ timeout: 10_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the list and the details when records could only partly be read', async () => {
+    await app.close();
+    app = new QTasks({ name: uniqueQueue('browser'), discover: false, storage: new PoisonedStorage(), config: { logLevel: 'silent', shutdownTimeoutMs: 200 } });
+    app.register(OpsTasks);
+    await app.start();
+    const { url } = await app.web.listen({ port: 0, token: TOKEN, refreshMs: 200 });
+    const good = await app.addTask('ops.echo', ['fine']);
+    await good.result({ timeout: 5_000 });
+    const page = await browser!.newPage();
+    const errors = scriptErrors(page);
+    try {
+      await page.goto(url);
+      await page.locator(`tr.task[data-task-id="${good.id}"][data-status="success"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`tr.task[data-task-id="${FLAGGED.id}"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`tr.task[data-task-id="${GARBLED.id}"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`tr.task[data-task-id="${FLAGGED.id}"]`).click();
+      await page.locator('#detail-fields[data-task-id="poison-flagged"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#detail').textContent()).toContain('error QTASKS_ERR_BAD_RECORD');
+      expect(await page.locator('#detail-problems').textContent()).toContain('items: QTASKS_ERR_BAD_RECORD');
+      await page.locator(`tr.task[data-task-id="${GARBLED.id}"]`).click();
+      await page.locator('#detail-fields[data-task-id="poison-garbled"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('#detail-error').textContent()).toContain('boom');
+      await page.locator(`tr.task[data-task-id="${good.id}"]`).click();
+      await page.locator('#detail-result', { hasText: 'fine' }).waitFor({ timeout: 10_000 });
+      const later = await app.addTask('ops.echo', ['later']);
+      await page.locator(`tr.task[data-task-id="${later.id}"][data-status="success"]`).waitFor({ timeout: 10_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('runs in the Chromium that comes through npm, for machines that have no browser', async () => {
+    const bundled = await npmChromium();
+    expect(bundled).toBeDefined();
+    const own = await launchChromium(bundled);
+    try {
+      const { url } = await app.web.listen({ port: 0, token: TOKEN, refreshMs: 200 });
+      const page = await own.newPage();
+      await page.goto(`${url}#token=${TOKEN}`);
+      await page.locator('#mode', { hasText: 'actions enabled' }).waitFor({ timeout: 20_000 });
+      await page.locator('#live', { hasText: 'live' }).waitFor({ timeout: 20_000 });
+    } finally {
+      await own.close();
+    }
+  }, 90_000);
 
   it('stays read-only without the token', async () => {
     const { url } = await app.web.listen({ port: 0, token: TOKEN });
