@@ -5,7 +5,7 @@
  */
 import { unknownOption } from '../config/unknown-option';
 import { ErrorCodes, QTasksError } from '../errors';
-import { QTASKS_OPTION_KEYS, QTasksOptions } from './options';
+import { QTASKS_OPTION_KEYS, QTasksOptions, WEB_OPTION_KEYS } from './options';
 
 /** Throws `QTASKS_ERR_BAD_OPTION` for an unknown or ill-typed option. */
 export function checkOptions(options: QTasksOptions, known: readonly string[] = QTASKS_OPTION_KEYS): void {
@@ -21,5 +21,15 @@ export function checkOptions(options: QTasksOptions, known: readonly string[] = 
   }
   if (options.config !== undefined && (options.config === null || typeof options.config !== 'object')) {
     throw new QTasksError(ErrorCodes.BAD_OPTION, 'Option "config" must be an object of settings (see Config)');
+  }
+  if (options.web !== undefined) {
+    if (options.web === null || typeof options.web !== 'object') {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, 'Option "web" must be an object: { allowedHosts?, maxClients? }');
+    }
+    for (const key of Object.keys(options.web)) {
+      if ((options.web as Record<string, unknown>)[key] !== undefined && !WEB_OPTION_KEYS.includes(key)) {
+        throw unknownOption(`Option "web" has no setting "${key}"`, key, WEB_OPTION_KEYS);
+      }
+    }
   }
 }

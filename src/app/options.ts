@@ -59,4 +59,8 @@ export const QTASKS_OPTION_KEYS: readonly (keyof QTasksOptions)[] = [
   'concurrency',
   'discover',
   'config',
+  'web',
 ];
+
+/** Every key of the `web` option (checked at construction, like the others). */
+export const WEB_OPTION_KEYS: readonly string[] = ['allowedHosts', 'maxClients'];

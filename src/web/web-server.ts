@@ -9,6 +9,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { QTasks } from '../app/qtasks';
+import { unknownOption } from '../config/unknown-option';
 import { ErrorCodes, QTasksError } from '../errors';
 import { handleApi, queueSnapshot } from './api-routes';
 import { randomToken } from './auth';
@@ -40,6 +41,8 @@ export interface WebAddress {
   /** True when the token was generated (print it for the operator). */
   generatedToken: boolean;
 }
+
+const LISTEN_KEYS: readonly string[] = ['port', 'host', 'token', 'refreshMs', 'allowedHosts', 'maxClients'];
 
 /** Default port of the web view. */
 export const DEFAULT_WEB_PORT = 7420;
@@ -85,6 +88,9 @@ export class WebServer {
     const port = options.port ?? DEFAULT_WEB_PORT;
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
       throw new QTasksError(ErrorCodes.BAD_OPTION, `The web view port must be an integer from 0 to 65535, got ${port}`);
+    }
+    for (const key of Object.keys(options)) {
+      if ((options as Record<string, unknown>)[key] !== undefined && !LISTEN_KEYS.includes(key)) throw unknownOption(`listen() has no option "${key}"`, key, LISTEN_KEYS);
     }
     const settings = resolveWebOptions(options, this.options);
     const given = options.token ?? process.env.QTASKS_WEB_TOKEN;

@@ -124,11 +124,20 @@ describe('web view hardening', () => {
 
   it('refuses web options it cannot use, naming them', async () => {
     const app = make();
-    for (const bad of [{ allowedHosts: 'x.example' }, { allowedHosts: ['a b'] }, { allowedHosts: [''] }, { maxClients: 0 }, { maxClients: 1.5 }]) {
+    for (const bad of [{ allowedHosts: 'x.example' }, { allowedHosts: ['a b'] }, { allowedHosts: [''] }, { maxClients: 0 }, { maxClients: 1.5 }, { prot: 80 }]) {
       const err = await app.web.listen({ port: 0, ...(bad as object) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(QTasksError);
       expect((err as QTasksError).code).toBe('QTASKS_ERR_BAD_OPTION');
       expect(app.web.address).toBeUndefined();
+    }
+    for (const web of [{ allowedHost: ['x.example'] }, 'x.example']) {
+      let thrown: unknown;
+      try {
+        make({ web: web as never });
+      } catch (err) {
+        thrown = err;
+      }
+      expect((thrown as QTasksError).code).toBe('QTASKS_ERR_BAD_OPTION');
     }
   });
 
