@@ -17,7 +17,8 @@ export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
 
 export { Task, State, Depends, Inject, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';
 export type { HookPoint } from './decorators';
-export type { TaskOptions, StateOptions, DependsOptions, DependsScope, Constructor } from './metadata';
+export type { TaskOptions, StateOptions, DependsOptions, DependsScope, Constructor, ExecutorKind } from './metadata';
+export { ExecutorCrashedError, ExecutorModuleError } from './executor';
 
 export { TaskContext } from './task/task-context';
 export type { TaskSelf, AddTaskFn } from './task/task-context';

@@ -31,6 +31,7 @@ import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } f
 import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
 import { checkOptions } from './check-options';
 import { chooseEngine } from './engine-choice';
+import { Executors, runsElsewhere } from '../executor';
 
 /** One entry of `addTasks`. */
 export interface BulkTask {
@@ -79,6 +80,7 @@ export class QTasks {
   private closed = false;
   private readonly runtime: Runtime;
   private readonly engineCtx: EngineContext;
+  private readonly executors: Executors;
   /** Extra work run at start and close (timers, web view), registered by extensions. */
   protected readonly lifecycle: { start: (() => MaybePromise<void>)[]; close: (() => MaybePromise<void>)[] } = { start: [], close: [] };
 
@@ -101,8 +103,9 @@ export class QTasks {
     this.storage = engine.storage;
     this.events = new AppEvents(this.logger, () => this.broker.listenersChanged());
     this.hooks = new HookRunner(this.logger);
-    this.registry = new TaskRegistry(this);
-    this.registry.preparers.push(prepareValidation, prepareRateLimit(this.broker));
+    this.registry = new TaskRegistry(this, runsElsewhere);
+    this.executors = new Executors({ name: this.name, config: this.config, logger: this.logger, definitions: () => this.registry.definitions() });
+    this.registry.preparers.push(prepareValidation, prepareRateLimit(this.broker), this.executors.prepare);
     this.timer = new Timers({
       broker: this.broker,
       logger: this.logger,
@@ -265,6 +268,8 @@ export class QTasks {
     }
     if (this.hooks.has('app:close')) await this.hooks.run('app:close', { app: this });
     await this.registry.closeWorkerResources();
+    // after the worker: its aborted runs have stopped their threads and processes
+    await this.executors.close();
     if (this.initPromise) await this.initPromise.catch(() => undefined);
     await this.broker.close();
     await this.storage.close();

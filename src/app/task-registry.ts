@@ -43,7 +43,14 @@ export class TaskRegistry {
   readonly preparers: ((task: PreparedTask) => void)[] = [];
   private discovered = false;
 
-  constructor(private readonly host: RegistryHost) {
+  /**
+   * `runsElsewhere`: true for tasks run in a thread or process; the app neither builds their class
+   * nor opens their worker-scoped resources (the thread or process does).
+   */
+  constructor(
+    private readonly host: RegistryHost,
+    private readonly runsElsewhere: (def: TaskDefinition) => boolean = () => false,
+  ) {
     this.explorer = new Explorer(host.container, (m) => host.logger.warn(m));
   }
 
@@ -149,7 +156,7 @@ export class TaskRegistry {
   private prepare(def: TaskDefinition): PreparedTask {
     const fn = (def.cls.prototype as Record<string, unknown>)[def.method] as (...a: unknown[]) => unknown;
     let instance: object | undefined;
-    if (!def.perRun) {
+    if (!def.perRun && !this.runsElsewhere(def)) {
       // one instance per class: every method task of a class shares it
       instance = this.instances.get(def.cls);
       if (instance === undefined && !def.ctor.some((p) => p.kind === 'value' && this.isUnopenedWorkerResource(p.token))) {
@@ -245,6 +252,7 @@ export class TaskRegistry {
   async openWorkerResources(): Promise<void> {
     const tokens = new Set<unknown>();
     for (const def of this.defs.values()) {
+      if (this.runsElsewhere(def)) continue;
       for (const p of [...def.ctor, ...def.params]) {
         if (p.kind === 'value' && (p.token instanceof DependsToken || (typeof p.token === 'function' && Metadata.depends(p.token as Constructor)))) {
           tokens.add(p.token);

@@ -1,6 +1,7 @@
 /**
  * Engine settings: defaults, the `config` option and `QTASKS_*` environment overrides (env wins).
  */
+import { availableParallelism } from 'node:os';
 import { ErrorCodes, QTasksError } from '../errors';
 import type { LogLevel } from '../logger';
 import { unknownOption } from './unknown-option';
@@ -31,6 +32,10 @@ export abstract class Config {
   abstract readonly maxDepth: number;
   /** Largest encoded JSON of the arguments (or of a result, item, progress or state value), in bytes. */
   abstract readonly maxPayloadBytes: number;
+  /** Worker threads in the pool of `executor: 'thread'` tasks. */
+  abstract readonly threads: number;
+  /** Child processes in the pool of `executor: 'process'` tasks. */
+  abstract readonly processes: number;
 }
 
 /** Every setting, as plain data. */
@@ -45,6 +50,8 @@ export interface ConfigValues {
   logLevel: LogLevel;
   maxDepth: number;
   maxPayloadBytes: number;
+  threads: number;
+  processes: number;
 }
 
 /** The defaults of the contract. */
@@ -59,13 +66,16 @@ export const CONFIG_DEFAULTS: Readonly<ConfigValues> = Object.freeze({
   logLevel: 'info' as LogLevel,
   maxDepth: 64,
   maxPayloadBytes: 16 * 1024 * 1024,
+  // one core stays with the worker's own event loop
+  threads: Math.max(1, availableParallelism() - 1),
+  processes: Math.max(1, availableParallelism() - 1),
 });
 
 /** Above this, a value nested `maxDepth` deep could not be read back by Redis's Lua JSON (cjson stops at 1000). */
 const MAX_DEPTH_LIMIT = 512;
 
 /** Settings that must be whole numbers, with their smallest value. */
-const INTEGERS: Partial<Record<keyof ConfigValues, number>> = { concurrency: 1, maxDepth: 1, maxPayloadBytes: 1, maxStalls: 0 };
+const INTEGERS: Partial<Record<keyof ConfigValues, number>> = { concurrency: 1, maxDepth: 1, maxPayloadBytes: 1, maxStalls: 0, threads: 1, processes: 1 };
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -81,6 +91,8 @@ export class ResolvedConfig extends Config implements ConfigValues {
   readonly logLevel!: LogLevel;
   readonly maxDepth!: number;
   readonly maxPayloadBytes!: number;
+  readonly threads!: number;
+  readonly processes!: number;
 
   constructor(options: Partial<ConfigValues> = {}, env: NodeJS.ProcessEnv = process.env) {
     super();

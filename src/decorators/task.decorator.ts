@@ -2,6 +2,7 @@
  * `@Task(options)`: on a class (its `run` method is the task) or on a method.
  */
 import { ErrorCodes, QTasksError } from '../errors';
+import { callerFile } from '../executor/caller-file';
 import { META, MethodTaskMeta, noteDecorated, TaskOptions } from '../metadata';
 import type { Constructor } from '../metadata';
 import { assertConstructorMetadata, assertLegacyDecorator, assertMethodMetadata } from './compiler-check';
@@ -16,6 +17,11 @@ import { assertConstructorMetadata, assertLegacyDecorator, assertMethodMetadata 
  */
 export function Task(options: TaskOptions = {}): ClassDecorator & MethodDecorator {
   checkOptions(options);
+  if ((options.executor === 'thread' || options.executor === 'process') && options.module === undefined) {
+    // the thread or process loads the class from the file that declared it
+    const module = callerFile(Task);
+    if (module !== undefined) options = { ...options, module };
+  }
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     assertLegacyDecorator('@Task', key);
     if (key === undefined) {
@@ -62,5 +68,9 @@ function checkOptions(o: TaskOptions): void {
     throw fail("backoff must be { type: 'fixed' | 'exponential', delay: ms }");
   }
   if (o.generateHandler !== undefined && typeof o.generateHandler !== 'function') throw fail('generateHandler must be a function');
+  if (o.executor !== undefined && !['inline', 'thread', 'process'].includes(o.executor)) {
+    throw fail("executor must be 'inline', 'thread' or 'process'");
+  }
+  if (o.module !== undefined && (typeof o.module !== 'string' || o.module.length === 0)) throw fail('module must be a file path (e.g. __filename)');
   if (o.rateLimit !== undefined && (!(o.rateLimit.max >= 1) || !(o.rateLimit.per > 0))) throw fail('rateLimit must be { max >= 1, per > 0 }');
 }

@@ -38,7 +38,20 @@ export interface TaskOptions {
   cron?: string | { pattern: string; timezone?: string; args?: unknown[] };
   /** Drop the record as soon as the task succeeds. */
   removeOnComplete?: boolean;
+  /**
+   * Where the task runs: `'inline'` (default: on the worker's event loop), `'thread'` (a worker
+   * thread of the app's pool) or `'process'` (a child process of the app's pool).
+   */
+  executor?: ExecutorKind;
+  /**
+   * The file that exports the task's class, loaded by path in the thread or process (default: the
+   * file where `@Task` ran). Pass `__filename` where a build tool hides it.
+   */
+  module?: string;
 }
+
+/** Where a task runs. */
+export type ExecutorKind = 'inline' | 'thread' | 'process';
 
 /** Metadata of a method-form task. */
 export interface MethodTaskMeta {

@@ -17,6 +17,7 @@ import type { TaskRecord } from '../task/task-record';
 import { RunContext } from './run-context';
 import type { PreparedTask, Runtime } from './runtime';
 import type { HookEvent } from '../plugins/hook-runner';
+import { RemoteOutcome } from '../executor/remote-run';
 
 /** What the execution needs from its worker. */
 export interface ExecutionHost {
@@ -25,6 +26,8 @@ export interface ExecutionHost {
   release(ex: Execution): void;
   /** Tracks the final write of an ended attempt (close waits for it). */
   track(p: Promise<unknown>): void;
+  /** Starts the attempt's timeout (a thread or process task: once it started there). */
+  startClock?(ex: Execution): void;
 }
 
 type Closer = () => unknown;
@@ -57,6 +60,7 @@ export class Execution {
       task.prepareArgs === undefined &&
       task.acquire === undefined &&
       task.instance !== undefined &&
+      task.remote === undefined &&
       !hooks.has('task:before') &&
       !hooks.has('task:after')
     ) {
@@ -121,6 +125,16 @@ export class Execution {
       args = (await runtime.hooks.run('task:before', { app, record: rec, ctx, args })).args ?? args;
     }
     if (this.done) return undefined;
+    const body = task.remote ? this.remoteBody(task.remote, ctx, args) : await this.localBody(args);
+    let result = task.pipeline ? await task.pipeline(ctx, body) : await body();
+    if (runtime.hooks.has('task:after') && !this.done) {
+      result = (await runtime.hooks.run('task:after', { app, record: rec, ctx, args, result })).result;
+    }
+    return result;
+  }
+
+  private async localBody(args: unknown[]): Promise<() => Promise<unknown>> {
+    const task = this.task;
     const instance = task.instance ?? (await this.buildInstance());
     const params = task.def.params;
     let callArgs: unknown[];
@@ -131,12 +145,15 @@ export class Execution {
       for (const p of params) callArgs.push(p.kind === 'arg' ? args[next++] : await this.resolve(p));
       for (; next < args.length; next++) callArgs.push(args[next]);
     }
-    const body = async () => this.unwrap(await task.fn.apply(instance, callArgs));
-    let result = task.pipeline ? await task.pipeline(ctx, body) : await body();
-    if (runtime.hooks.has('task:after') && !this.done) {
-      result = (await runtime.hooks.run('task:after', { app, record: rec, ctx, args, result })).result;
-    }
-    return result;
+    return async () => this.unwrap(await task.fn.apply(instance, callArgs));
+  }
+
+  /** The body of a thread or process task: its timeout starts when it starts there. */
+  private remoteBody(remote: NonNullable<PreparedTask['remote']>, ctx: RunContext, args: unknown[]): () => Promise<unknown> {
+    const started = () => {
+      if (this.timeoutMs > 0 && !this.done) this.host.startClock?.(this);
+    };
+    return () => remote({ ctx, record: this.rec, args, started });
   }
 
   private settleValue(value: unknown): void {
@@ -267,6 +284,11 @@ export class Execution {
     if (!fromTimeout && this.abortReason !== undefined) err = this.abortReason;
     if (err instanceof CancelSignal) {
       this.complete({ status: 'cancel', reason: err.reason });
+      return;
+    }
+    // decided where it ran, with the task's own error classes
+    if (err instanceof RemoteOutcome) {
+      this.complete(err.outcome);
       return;
     }
     const error = toErrorInfo(err instanceof RetryError && err.cause !== undefined ? err.cause : err);

@@ -11,6 +11,7 @@ import type { AddTaskFn } from '../task/task-context';
 import type { TaskContext } from '../task/task-context';
 import type { TaskRecord } from '../task/task-record';
 import type { HookRunner } from '../plugins/hook-runner';
+import type { RemoteCall } from '../executor/remote-run';
 
 /** Runs a task's body inside the middleware chain. */
 export type Pipeline = (ctx: TaskContext, body: () => Promise<unknown>) => Promise<unknown>;
@@ -27,6 +28,8 @@ export interface PreparedTask {
   prepareArgs: ((args: unknown[]) => Promise<unknown[]>) | undefined;
   /** Waits for a rate-limit slot; present only when the task has a rate limit. */
   acquire: ((signal: AbortSignal) => Promise<void>) | undefined;
+  /** Runs the attempt in a thread or process (`executor`); absent for inline tasks. */
+  remote?: RemoteCall;
 }
 
 /** The app as the worker sees it. */

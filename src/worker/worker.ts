@@ -54,11 +54,16 @@ export class Worker implements Consumer, ExecutionHost {
     const timeout = record.timeout ?? task.def.options.timeout;
     if (timeout !== undefined && timeout > 0) {
       ex.timeoutMs = timeout;
-      ex.deadline = Date.now() + timeout;
-      this.deadlines.push(ex, ex.deadline);
-      if (ex.deadline < this.deadlineDue) this.armDeadlines();
+      // a thread or process task starts its clock once its module is loaded there
+      if (task.remote === undefined) this.startClock(ex);
     }
     ex.start();
+  }
+
+  startClock(ex: Execution): void {
+    ex.deadline = Date.now() + ex.timeoutMs;
+    this.deadlines.push(ex, ex.deadline);
+    if (ex.deadline < this.deadlineDue) this.armDeadlines();
   }
 
   abort(id: string, reason?: string): void {
