@@ -2,7 +2,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const exts = new Set(['.lua', '.html', '.css', '.js.txt']);
+const exts = new Set(['.lua', '.html', '.css', '.js.txt', '.cjs']);
 function copy(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const from = path.join(dir, entry.name);

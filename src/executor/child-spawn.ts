@@ -4,15 +4,6 @@
  */
 import { extname, join } from 'node:path';
 
-/** The TypeScript options a child compiles `.ts` with (as the CLI does). */
-const TS_OPTIONS = JSON.stringify({
-  module: 'commonjs',
-  target: 'es2022',
-  experimentalDecorators: true,
-  emitDecoratorMetadata: true,
-  esModuleInterop: true,
-});
-
 /** True when this package runs from its `.ts` sources rather than its build. */
 export const fromSources = extname(__filename) === '.ts';
 
@@ -21,11 +12,10 @@ export function entryFile(name: 'thread-entry' | 'process-entry'): string {
   return join(__dirname, name + extname(__filename));
 }
 
-/** Node flags and environment for a child: ts-node first when the entry itself is TypeScript. */
+/** The `.ts` loader of threads and processes (plain CommonJS, with a compile cache on disk). */
+export const tsRegister = join(__dirname, 'ts-register.cjs');
+
+/** Node flags for a child: the `.ts` loader first when the entry itself is TypeScript. */
 export function childSetup(): { execArgv: string[]; env: NodeJS.ProcessEnv } {
-  if (!fromSources) return { execArgv: [], env: { ...process.env } };
-  return {
-    execArgv: ['--require', require.resolve('ts-node/register/transpile-only')],
-    env: { ...process.env, TS_NODE_COMPILER_OPTIONS: TS_OPTIONS, TS_NODE_SKIP_PROJECT: 'true' },
-  };
+  return { execArgv: fromSources ? ['--require', tsRegister] : [], env: { ...process.env } };
 }

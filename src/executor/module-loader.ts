@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
-import { registerTypeScript } from '../cli/load-app';
 import { Constructor, Metadata } from '../metadata';
+import { tsRegister } from './child-spawn';
 import { ExecutorModuleError } from './remote-run';
 
 /** The exported classes of a loaded module that hold tasks. */
@@ -17,7 +17,8 @@ export function taskClassesOf(file: string): Constructor[] {
   let classes = loaded.get(file);
   if (classes !== undefined) return classes;
   if (!existsSync(file)) throw new ExecutorModuleError(`The task module ${file} does not exist; give @Task({ module }) the file that exports the task's class`);
-  if (/\.[cm]?ts$/.test(file) && require.extensions['.ts'] === undefined) registerTypeScript();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (/\.c?ts$/.test(file) && require.extensions['.ts'] === undefined) require(tsRegister);
   let exports: unknown;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

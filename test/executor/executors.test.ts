@@ -128,7 +128,7 @@ describe.each([
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     try {
-      const h = await app.addTask(`${kind}.spin`, [1_500]);
+      const h = await app.addTask(`${kind}.spin`, [700]);
       await until(async () => ((await app.getTask(h.id))?.progress === 'spinning' ? true : undefined));
       const atStart = ticks;
       await h.result();
