@@ -1,7 +1,7 @@
 /*
  * Lets a thread or process of the executor pools load `.ts` modules with decorator metadata kept
  * (`emitDecoratorMetadata`: tsyringe and qtasks read parameter types). Each file is compiled alone
- * (like ts-node's transpile-only) and the output is cached on disk by content, so that a thread
+ * (with @swc/core, or TypeScript when swc is missing) and the output is cached on disk by content, so that a thread
  * started to replace a terminated one loads in milliseconds instead of compiling again.
  * Plain CommonJS: it runs (with --require) before anything can compile TypeScript.
  */
@@ -12,26 +12,45 @@ const os = require('node:os');
 const crypto = require('node:crypto');
 
 if (!require.extensions['.ts']) {
-  let ts;
-  const typescript = () => (ts ??= require('typescript'));
-  const version = (() => {
+  // @swc/core (a dependency, fast) or else the project's TypeScript: both keep decorator metadata
+  const compiler = (() => {
     try {
-      return require('typescript/package.json').version;
+      const swc = require('@swc/core');
+      const options = {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+          keepClassNames: true,
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      };
+      return {
+        id: `swc-${swc.version}`,
+        compile: (source, filename) => swc.transformSync(source, { ...options, filename }).code,
+      };
     } catch {
-      return 'none';
+      const ts = require('typescript');
+      const compilerOptions = ts.convertCompilerOptionsFromJson(
+        {
+          module: 'CommonJS',
+          target: 'ES2022',
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          esModuleInterop: true,
+          inlineSourceMap: true,
+          inlineSources: true,
+        },
+        process.cwd(),
+      ).options;
+      return {
+        id: `ts-${ts.version}`,
+        compile: (source, filename) => ts.transpileModule(source, { fileName: filename, compilerOptions }).outputText,
+      };
     }
   })();
-  const options = {
-    module: 'CommonJS',
-    target: 'ES2022',
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-    esModuleInterop: true,
-    inlineSourceMap: true,
-    inlineSources: true,
-  };
-  const dir = path.join(os.tmpdir(), 'qtasks-ts-cache', crypto.createHash('sha1').update(version + JSON.stringify(options)).digest('hex').slice(0, 12));
-  let compilerOptions;
+  const dir = path.join(os.tmpdir(), 'qtasks-ts-cache', compiler.id);
 
   const compile = (source, filename) => {
     const key = crypto.createHash('sha1').update(filename).update('\0').update(source).digest('hex');
@@ -41,9 +60,7 @@ if (!require.extensions['.ts']) {
     } catch {
       // not compiled yet
     }
-    const t = typescript();
-    compilerOptions ??= t.convertCompilerOptionsFromJson(options, process.cwd()).options;
-    const out = t.transpileModule(source, { fileName: filename, compilerOptions }).outputText;
+    const out = compiler.compile(source, filename);
     try {
       fs.mkdirSync(dir, { recursive: true });
       const tmp = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}`;
