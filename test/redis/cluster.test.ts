@@ -104,19 +104,42 @@ describe('Redis Cluster: failover', () => {
     expect(await (await producer.addTask('cl.slow', [21])).result({ timeout: 20_000 })).toBe(42);
   }, 120_000);
 
-  it('a SIGKILLed master: its replica is promoted and the queue goes on', async () => {
+  it('a SIGKILLed master: its replica is promoted, the queue goes on, and no enqueue confirmed by waitReplicas is lost', async () => {
     const c = cluster!;
     const name = `cl-kill-${Date.now()}`;
-    const worker = clusterApp({ name, concurrency: 10, config: { connectTimeoutMs: 20_000 } }).register(Slow);
-    apps.push(worker);
+    const config = { connectTimeoutMs: 20_000 };
+    const worker = clusterApp({ name, concurrency: 10, config }).register(Slow);
+    const durable = clusterApp({ name, config }, { waitReplicas: 1, waitTimeoutMs: 2_000 }).register(Slow);
+    apps.push(worker, durable);
     await worker.start();
     const before = await Promise.all((await worker.addTasks(Array.from({ length: 50 }, (_, i) => ({ name: 'cl.slow', args: [i] })))).map((h) => h.result({ timeout: 20_000 })));
     expect(before).toHaveLength(50);
     const master = await c.masterOf(`qtasks:{${name}}:meta`);
     const [replica] = await c.replicasOf(master);
-    c.nodes.find((n) => n.port === master)!.proc.kill('SIGKILL');
-    await waitFor(async () => (await c.masterOf(`qtasks:{${name}}:meta`).catch(() => master)) === replica, 'the replica to be promoted', 30_000);
-    await waitClusterOk(c.nodes.filter((n) => n.port !== master).map((n) => n.port), 30_000);
+    // durable enqueues go on while the master dies: every one that resolved must survive
+    const confirmed: string[] = [];
+    let stop = false;
+    const feeding = (async () => {
+      for (let i = 0; !stop && !durable.isClosed; i++) {
+        const h = await durable.addTask('cl.slow', [i], { delay: 60_000 }).catch(() => undefined);
+        if (h) confirmed.push(h.id);
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await waitFor(() => confirmed.length >= 20, 'durable enqueues before the kill', 10_000);
+      c.nodes.find((n) => n.port === master)!.proc.kill('SIGKILL');
+      await waitFor(async () => (await c.masterOf(`qtasks:{${name}}:meta`).catch(() => master)) === replica, 'the replica to be promoted', 30_000);
+      await waitClusterOk(c.nodes.filter((n) => n.port !== master).map((n) => n.port), 30_000);
+      // the promoted replica has no replica of its own: durable enqueues are refused from now on
+    } finally {
+      stop = true;
+      await feeding;
+    }
+    const records = await Promise.all(confirmed.map((id) => worker.getTask(id)));
+    expect(confirmed.length).toBeGreaterThanOrEqual(20);
+    expect(records.filter((r) => r === undefined)).toHaveLength(0);
+    await expect(durable.addTask('cl.slow', [1])).rejects.toMatchObject({ code: ErrorCodes.BROKER_UNAVAILABLE });
     const after = await worker.addTask('cl.slow', [5]);
     expect(await after.result({ timeout: 30_000 })).toBe(10);
   }, 120_000);

@@ -122,6 +122,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     startNodes: ports.slice(0, 3).map((port) => ({ host: '127.0.0.1', port })),
     async masterOf(key: string) {
       const r = new IORedis.Cluster([{ host: '127.0.0.1', port: ports[0] }]);
+      r.on('error', () => undefined);
       try {
         const slot = (await r.cluster('KEYSLOT', key)) as number;
         const info = await clusterNodes(ports[0]);
