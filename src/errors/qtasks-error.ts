@@ -108,8 +108,8 @@ export class ClosedError extends QTasksError {
 
 /** The broker could not be reached within `connectTimeoutMs`. */
 export class BrokerUnavailableError extends QTasksError {
-  constructor(message: string, cause?: unknown) {
-    super(ErrorCodes.BROKER_UNAVAILABLE, message, { cause });
+  constructor(message: string, cause?: unknown, details?: Record<string, unknown>) {
+    super(ErrorCodes.BROKER_UNAVAILABLE, message, details ? { cause, details } : { cause });
   }
 }
 

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import IORedis, { ChainableCommander, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
+import { describeTarget, failureReason } from './connection-failure';
 
 /** One node of a Redis Cluster to start from (the others are discovered). */
 export interface RedisClusterNode {
@@ -78,6 +79,8 @@ export class RedisLink {
   private readonly blockers = new Set<Redis>();
   private readonly scripts = new Map<string, ScriptFn>();
   private closed = false;
+  /** The last connection error seen, cleared once connected (for BrokerUnavailableError). */
+  private lastError: Error | undefined;
   private readyWaiters: (() => void)[] = [];
 
   constructor(
@@ -184,7 +187,7 @@ export class RedisLink {
       let done = false;
       const timer = setTimeout(() => {
         done = true;
-        reject(new BrokerUnavailableError(`${what}: Redis could not be reached within ${this.connectTimeoutMs} ms (connectTimeoutMs); is it running?`));
+        reject(this.unreachable(what));
       }, limitMs);
       const attempt = (): void => {
         if (done) return;
@@ -218,6 +221,17 @@ export class RedisLink {
     });
   }
 
+  /** The error of a call that found no connection in time: where, and the cause last seen. */
+  private unreachable(what: string): BrokerUnavailableError {
+    const target = describeTarget(this.input);
+    const { reason, text } = failureReason(this.lastError);
+    return new BrokerUnavailableError(
+      `${what}: Redis at ${target} could not be reached within ${this.connectTimeoutMs} ms (connectTimeoutMs): ${text}`,
+      this.lastError,
+      { target, reason },
+    );
+  }
+
   /** Quits every connection; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -248,7 +262,9 @@ export class RedisLink {
       const { url, waitReplicas: _w, waitTimeoutMs: _wt, ...rest } = input;
       conn = url ? new IORedis(url, { ...(rest as RedisOptions), ...options }) : new IORedis({ ...(rest as RedisOptions), ...options });
     }
-    conn.on('error', () => undefined); // reconnects by itself; callers see BrokerUnavailableError
+    // reconnects by itself; callers see BrokerUnavailableError, which tells the last cause
+    conn.on('error', (err: Error) => (this.lastError = err));
+    conn.on('ready', () => (this.lastError = undefined));
     return conn;
   }
 }
