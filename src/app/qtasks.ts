@@ -291,6 +291,7 @@ export class QTasks {
     try {
       const task = this.taskFor(name);
       const record = this.newRecord(task, name, args, opts);
+      if (opts?.transaction !== undefined) return this.addInTransaction<R>(task, record, opts.transaction);
       if (this.initState !== 2 || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
         return this.addSlow<R>(task, [record]).then((h) => h[0]);
       }
@@ -329,6 +330,19 @@ export class QTasks {
       records.push(this.newRecord(task, t.name, t.args, t.opts));
     }
     return this.addSlowMany(prepared, records);
+  }
+
+  /** `addTask` with `{ transaction }`: the broker enqueues on the caller's open transaction. */
+  private async addInTransaction<R>(task: PreparedTask, record: TaskRecord, transaction: unknown): Promise<TaskHandle<R>> {
+    await this.init();
+    if (task.prepareArgs) await task.prepareArgs(record.args);
+    if (this.hooks.has('task:enqueue')) {
+      const ev = await this.hooks.run('task:enqueue', { app: this, record, args: record.args });
+      if (ev.args !== record.args && Array.isArray(ev.args)) record.args = toJsonArgs(ev.args);
+    }
+    if (this.closed) throw new ClosedError('addTask');
+    const [stored] = await this.broker.enqueueWith(transaction, [record]);
+    return new QTaskHandle<R>(stored.id, this.broker, this.storage);
   }
 
   private async addSlow<R>(task: PreparedTask, records: TaskRecord[]): Promise<TaskHandle<R>[]> {

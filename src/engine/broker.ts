@@ -4,6 +4,7 @@
  * this class only; `memory-broker.ts` and `redis/` implement it.
  */
 import { randomBytes } from 'node:crypto';
+import { ErrorCodes, QTasksError } from '../errors';
 import type { TaskErrorInfo } from '../errors';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -95,6 +96,17 @@ export abstract class Broker {
    * A record whose id exists already is not added again: the existing record is returned in its place.
    */
   abstract enqueue(records: TaskRecord[]): MaybePromise<TaskRecord[]>;
+
+  /**
+   * Enqueues inside the caller's open database transaction (`addTask(…, { transaction })`): the
+   * tasks exist once it commits and never if it rolls back. Engines without transactions reject
+   * with `QTASKS_ERR_UNSUPPORTED` (the default).
+   */
+  enqueueWith(_transaction: unknown, _records: TaskRecord[]): Promise<TaskRecord[]> {
+    return Promise.reject(
+      new QTasksError(ErrorCodes.UNSUPPORTED, `addTask option transaction: the ${this.constructor.name} engine has no transactions; use the PostgreSQL engine, or enqueue after your commit`),
+    );
+  }
 
   /** Starts handing claimed tasks to `consumer` while it has capacity. */
   abstract consume(consumer: Consumer): MaybePromise<void>;

@@ -36,6 +36,11 @@ export interface EnqueueOptions {
   removeOnComplete?: boolean;
   /** Set by nested `addTask` calls. */
   parentId?: string;
+  /**
+   * Enqueue inside this open database transaction (a `pg` client after `BEGIN`, PostgreSQL engine):
+   * the task exists once it commits, never if it rolls back. Other engines reject `QTASKS_ERR_UNSUPPORTED`.
+   */
+  transaction?: unknown;
 }
 
 /** A task as kept by the storage. Arguments and results are JSON. */

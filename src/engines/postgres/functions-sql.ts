@@ -1,0 +1,220 @@
+/**
+ * The PostgreSQL engine's transitions, one SQL function each, so that a transition is one round
+ * trip and one transaction: `enqueue`, `step` (record a batch of ends and claim the next batch with
+ * FOR UPDATE SKIP LOCKED), `lease` (renew, heartbeat, stall sweep, retention), `cancel`, `retry`,
+ * `push_item`, `rate_limit`. Notifications go out with pg_notify on the queue's channel and are
+ * delivered at commit, so a listener always finds the rows it is told about.
+ *
+ * Channel messages (first character): `n` tasks queued (followed by the earliest due time of delayed
+ * ones, if any); `F<worker> [..]` ends recorded by that worker (records or ids); `f[..]` ends
+ * recorded elsewhere (cancel, stall: ids); `i[id,index,item?]` a streamed item; `p{..}` progress;
+ * `c[id,worker,reason,long]` a cancel request for a running task.
+ */
+
+/** Every function of schema `s` (already quoted). Idempotent (CREATE OR REPLACE). */
+export function functionsSql(s: string): string {
+  const NOT_EXPIRED = '(t.expires_at IS NULL OR t.expires_at > p_now)';
+  return `
+CREATE OR REPLACE FUNCTION ${s}.notify_list(p_channel text, p_prefix text, p_parts text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE buf text := ''; part text;
+BEGIN
+  IF p_parts IS NULL THEN RETURN; END IF;
+  FOREACH part IN ARRAY p_parts LOOP
+    IF buf <> '' AND octet_length(buf) + octet_length(part) + octet_length(p_prefix) > 7800 THEN
+      PERFORM pg_notify(p_channel, p_prefix || '[' || buf || ']');
+      buf := '';
+    END IF;
+    buf := CASE WHEN buf = '' THEN part ELSE buf || ',' || part END;
+  END LOOP;
+  IF buf <> '' THEN PERFORM pg_notify(p_channel, p_prefix || '[' || buf || ']'); END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.enqueue(p_queue text, p_channel text, p_ids text[], p_names text[], p_pri float8[],
+  p_run_at bigint[], p_data text[], p_created bigint[])
+RETURNS SETOF ${s}.tasks LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_ins text[]; v_due bigint;
+BEGIN
+  WITH ins AS (
+    INSERT INTO ${s}.tasks AS t (queue, id, name, status, q, priority, run_at, data, created_at, updated_at)
+    SELECT p_queue, u.id, u.name, CASE WHEN u.run_at IS NULL THEN 'new' ELSE 'delayed' END,
+      CASE WHEN u.run_at IS NULL THEN 1 ELSE 2 END, u.pri, u.run_at, u.data, u.created, u.created
+    FROM unnest(p_ids, p_names, p_pri, p_run_at, p_data, p_created) WITH ORDINALITY AS u(id, name, pri, run_at, data, created, ord)
+    ORDER BY u.ord
+    ON CONFLICT (queue, id) DO NOTHING
+    RETURNING t.id, t.run_at)
+  SELECT array_agg(ins.id), min(ins.run_at) INTO v_ins, v_due FROM ins;
+  IF v_ins IS NOT NULL THEN PERFORM pg_notify(p_channel, 'n' || coalesce(v_due::text, '')); END IF;
+  IF coalesce(cardinality(v_ins), 0) < cardinality(p_ids) THEN
+    RETURN QUERY SELECT t.* FROM ${s}.tasks t WHERE t.queue = p_queue AND t.id = ANY(p_ids) AND NOT (t.id = ANY(coalesce(v_ins, '{}')));
+  END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.step(p_queue text, p_channel text, p_worker text, p_now bigint, p_lease bigint, p_ttl bigint,
+  p_want int, e_ids text[], e_kinds text[], e_vals text[], e_run_at bigint[], e_attempts int[], e_json text[])
+RETURNS TABLE (k text, id text, name text, priority float8, data text, attempt int, created_at bigint, seq bigint, x bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_ids text[]; v_parts text[]; v_paused boolean; v_n int; v_requeued int;
+BEGIN
+  IF cardinality(e_ids) > 0 THEN
+    WITH e AS (SELECT * FROM unnest(e_ids, e_kinds, e_vals, e_run_at, e_attempts, e_json) AS u(id, kind, val, run_at, attempt, js)),
+    upd AS (
+      UPDATE ${s}.tasks t SET
+        status = CASE e.kind WHEN 's' THEN 'success' WHEN 'S' THEN 'success' WHEN 'e' THEN 'error' WHEN 'c' THEN 'cancel'
+          WHEN 'r' THEN 'retry' ELSE 'new' END,
+        q = CASE e.kind WHEN 'r' THEN (CASE WHEN e.run_at > p_now THEN 2 ELSE 1 END) WHEN 'h' THEN 1 ELSE 0 END,
+        run_at = CASE WHEN e.kind = 'r' AND e.run_at > p_now THEN e.run_at END,
+        result = CASE WHEN e.kind IN ('s', 'S') THEN e.val ELSE t.result END,
+        error = CASE WHEN e.kind IN ('e', 'r') THEN e.val WHEN e.kind IN ('s', 'S') THEN NULL ELSE t.error END,
+        cancel_reason = CASE WHEN e.kind = 'c' THEN e.val ELSE t.cancel_reason END,
+        attempt = CASE WHEN e.kind = 'h' THEN greatest(t.attempt - 1, 0) ELSE t.attempt END,
+        finished_at = CASE WHEN e.kind IN ('s', 'S', 'e', 'c') THEN p_now END,
+        expires_at = CASE WHEN e.kind = 'S' THEN p_now WHEN e.kind IN ('s', 'e', 'c') THEN p_now + p_ttl END,
+        updated_at = p_now, lease_until = NULL, cancel_req = NULL
+      FROM e
+      WHERE t.queue = p_queue AND t.id = e.id AND t.status = 'process' AND t.worker_id = p_worker AND t.attempt = e.attempt
+      RETURNING t.id, e.js, t.q)
+    SELECT array_agg(upd.id), array_agg(upd.js) FILTER (WHERE upd.js <> ''), count(*) FILTER (WHERE upd.q = 1)
+      INTO v_ids, v_parts, v_requeued FROM upd;
+    PERFORM ${s}.notify_list(p_channel, 'F' || p_worker || ' ', v_parts);
+    IF v_requeued > 0 THEN PERFORM pg_notify(p_channel, 'n'); END IF;
+    RETURN QUERY SELECT 'f'::text, f.id, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint
+      FROM unnest(v_ids) AS f(id);
+  END IF;
+  IF p_want > 0 THEN
+    SELECT qu.paused INTO v_paused FROM ${s}.queues qu WHERE qu.queue = p_queue;
+    IF v_paused IS TRUE THEN
+      RETURN QUERY SELECT 'p'::text, NULL::text, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint;
+      RETURN;
+    END IF;
+    UPDATE ${s}.tasks t SET q = 1, run_at = NULL, status = CASE WHEN t.status = 'delayed' THEN 'new' ELSE t.status END
+    WHERE (t.queue, t.id) IN (SELECT d.queue, d.id FROM ${s}.tasks d WHERE d.queue = p_queue AND d.q = 2 AND d.run_at <= p_now
+      ORDER BY d.run_at LIMIT 1000 FOR UPDATE SKIP LOCKED);
+    RETURN QUERY
+    WITH c AS (SELECT r.queue, r.id FROM ${s}.tasks r WHERE r.queue = p_queue AND r.q = 1 ORDER BY r.priority, r.seq
+      LIMIT p_want FOR UPDATE SKIP LOCKED)
+    UPDATE ${s}.tasks t SET status = 'process', q = 0, attempt = t.attempt + 1, worker_id = p_worker, started_at = p_now,
+      updated_at = p_now, lease_until = p_lease, cancel_req = NULL
+    FROM c WHERE t.queue = c.queue AND t.id = c.id
+    RETURNING 'c'::text, t.id, t.name, t.priority, t.data, t.attempt, t.created_at, t.seq, t.stalls::bigint;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n < p_want THEN
+      RETURN QUERY SELECT 'n'::text, NULL::text, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, min(d.run_at)
+        FROM ${s}.tasks d WHERE d.queue = p_queue AND d.q = 2;
+    END IF;
+  END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.lease(p_queue text, p_channel text, p_worker text, p_info text, p_now bigint, p_lease bigint,
+  p_max_stalls int, p_ttl bigint, p_dead_after bigint, p_held text[], p_before bigint)
+RETURNS TABLE (id text, reason text) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_ended text[]; v_requeued int;
+BEGIN
+  IF p_worker <> '' THEN
+    -- claimed by this worker without its knowing (the reply was lost): back to the queue, not a stall
+    UPDATE ${s}.tasks t SET status = 'new', q = 1, attempt = greatest(t.attempt - 1, 0), lease_until = NULL, updated_at = p_now
+      WHERE t.queue = p_queue AND t.status = 'process' AND t.worker_id = p_worker AND t.started_at < p_before
+        AND NOT (t.id = ANY(p_held));
+    IF FOUND THEN PERFORM pg_notify(p_channel, 'n'); END IF;
+    UPDATE ${s}.tasks t SET lease_until = p_lease WHERE t.queue = p_queue AND t.status = 'process' AND t.worker_id = p_worker;
+    INSERT INTO ${s}.workers AS w (queue, id, info, last_seen) VALUES (p_queue, p_worker, p_info, p_now)
+      ON CONFLICT (queue, id) DO UPDATE SET info = EXCLUDED.info, last_seen = EXCLUDED.last_seen;
+  END IF;
+  DELETE FROM ${s}.workers w WHERE w.queue = p_queue AND w.last_seen < p_now - p_dead_after;
+  WITH st AS (SELECT x.queue, x.id FROM ${s}.tasks x WHERE x.queue = p_queue AND x.status = 'process' AND x.lease_until < p_now
+    LIMIT 1000 FOR UPDATE SKIP LOCKED),
+  upd AS (
+    UPDATE ${s}.tasks t SET stalls = t.stalls + 1,
+      status = CASE WHEN t.cancel_req IS NOT NULL THEN 'cancel' WHEN t.stalls + 1 > p_max_stalls THEN 'error' ELSE 'new' END,
+      q = CASE WHEN t.cancel_req IS NULL AND t.stalls + 1 <= p_max_stalls THEN 1 ELSE 0 END,
+      cancel_reason = CASE WHEN t.cancel_req LIKE '=%' THEN substr(t.cancel_req, 2) ELSE t.cancel_reason END,
+      error = CASE WHEN t.cancel_req IS NULL AND t.stalls + 1 > p_max_stalls THEN json_build_object('name', 'StalledError',
+        'code', 'QTASKS_ERR_STALLED', 'message', 'The task stalled ' || (t.stalls + 1) ||
+        ' time(s): its worker stopped renewing its lease (crashed or blocked)')::text ELSE t.error END,
+      finished_at = CASE WHEN t.cancel_req IS NOT NULL OR t.stalls + 1 > p_max_stalls THEN p_now END,
+      expires_at = CASE WHEN t.cancel_req IS NOT NULL OR t.stalls + 1 > p_max_stalls THEN p_now + p_ttl END,
+      updated_at = p_now, lease_until = NULL, cancel_req = NULL
+    FROM st WHERE t.queue = st.queue AND t.id = st.id
+    RETURNING t.id, t.status)
+  SELECT array_agg(to_json(upd.id)::text) FILTER (WHERE upd.status <> 'new'), count(*) FILTER (WHERE upd.status = 'new')
+    INTO v_ended, v_requeued FROM upd;
+  PERFORM ${s}.notify_list(p_channel, 'f', v_ended);
+  IF v_requeued > 0 THEN PERFORM pg_notify(p_channel, 'n'); END IF;
+  DELETE FROM ${s}.tasks t WHERE (t.queue, t.id) IN (SELECT x.queue, x.id FROM ${s}.tasks x
+    WHERE x.queue = p_queue AND x.expires_at < p_now LIMIT 2000);
+  DELETE FROM ${s}.locks l WHERE l.queue = p_queue AND l.until < p_now;
+  IF p_worker <> '' THEN
+    RETURN QUERY SELECT t.id, t.cancel_req FROM ${s}.tasks t
+      WHERE t.queue = p_queue AND t.status = 'process' AND t.worker_id = p_worker AND t.cancel_req IS NOT NULL;
+  END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.cancel(p_queue text, p_channel text, p_id text, p_reason text, p_now bigint, p_ttl bigint)
+RETURNS int LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_status text; v_worker text; v_msg text;
+BEGIN
+  SELECT t.status, t.worker_id INTO v_status, v_worker FROM ${s}.tasks t
+    WHERE t.queue = p_queue AND t.id = p_id AND ${NOT_EXPIRED} FOR UPDATE;
+  IF v_status IN ('new', 'delayed', 'retry') THEN
+    UPDATE ${s}.tasks t SET status = 'cancel', q = 0, run_at = NULL, cancel_reason = p_reason, finished_at = p_now,
+      updated_at = p_now, expires_at = p_now + p_ttl WHERE t.queue = p_queue AND t.id = p_id;
+    PERFORM pg_notify(p_channel, 'f[' || to_json(p_id)::text || ']');
+    RETURN 1;
+  ELSIF v_status = 'process' THEN
+    UPDATE ${s}.tasks t SET cancel_req = CASE WHEN p_reason IS NULL THEN '-' ELSE '=' || p_reason END
+      WHERE t.queue = p_queue AND t.id = p_id;
+    v_msg := 'c' || json_build_array(p_id, v_worker, p_reason, 0)::text;
+    IF octet_length(v_msg) > 7900 THEN v_msg := 'c' || json_build_array(p_id, v_worker, NULL, 1)::text; END IF;
+    PERFORM pg_notify(p_channel, v_msg);
+    RETURN 2;
+  END IF;
+  RETURN 0;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.retry(p_queue text, p_channel text, p_id text, p_now bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  UPDATE ${s}.tasks t SET status = 'new', q = 1, attempt = 0, error = NULL, cancel_reason = NULL, finished_at = NULL,
+    result = NULL, stalls = 0, started_at = NULL, worker_id = NULL, progress = NULL, expires_at = NULL, run_at = NULL,
+    cancel_req = NULL, updated_at = p_now
+  WHERE t.queue = p_queue AND t.id = p_id AND t.status IN ('error', 'cancel') AND ${NOT_EXPIRED};
+  IF NOT FOUND THEN RETURN false; END IF;
+  DELETE FROM ${s}.items i WHERE i.queue = p_queue AND i.task_id = p_id;
+  PERFORM pg_notify(p_channel, 'n');
+  RETURN true;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.push_item(p_queue text, p_channel text, p_id text, p_item text) RETURNS int
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_idx int; v_msg text;
+BEGIN
+  SELECT coalesce(max(i.idx) + 1, 0) INTO v_idx FROM ${s}.items i WHERE i.queue = p_queue AND i.task_id = p_id;
+  INSERT INTO ${s}.items (queue, task_id, idx, item) VALUES (p_queue, p_id, v_idx, p_item);
+  v_msg := 'i[' || to_json(p_id)::text || ',' || v_idx || ',' || p_item || ']';
+  IF octet_length(v_msg) > 7900 THEN v_msg := 'i[' || to_json(p_id)::text || ',' || v_idx || ']'; END IF;
+  PERFORM pg_notify(p_channel, v_msg);
+  RETURN v_idx;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.rate_limit(p_queue text, p_key text, p_now bigint, p_max int, p_per bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_n int; v_min bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('qtasks.rate'), hashtext(p_queue || chr(1) || p_key));
+  DELETE FROM ${s}.rate r WHERE r.queue = p_queue AND r.key = p_key AND r.at <= p_now - p_per;
+  SELECT count(*), min(r.at) INTO v_n, v_min FROM ${s}.rate r WHERE r.queue = p_queue AND r.key = p_key;
+  IF v_n < p_max THEN
+    INSERT INTO ${s}.rate (queue, key, at) VALUES (p_queue, p_key, p_now);
+    RETURN 0;
+  END IF;
+  RETURN greatest(1, v_min + p_per - p_now);
+END $$;
+`;
+}

@@ -1,0 +1,358 @@
+/**
+ * The worker side of the PostgreSQL broker. Ends of attempts are batched per tick: one `step` call
+ * records a batch of ends and claims the next batch with FOR UPDATE SKIP LOCKED (prefetched into a
+ * small local buffer, leases already running). When the queue is empty it waits for a `n`
+ * notification (or the due time of the earliest delayed task), with a slow safety poll only. Leases
+ * are renewed every leaseMs/2 by `lease`, which also sweeps expired leases of every worker, drops
+ * expired records and gives back tasks whose claim reply was lost with a connection.
+ */
+import { hostname } from 'node:os';
+import type { Consumer, Outcome } from '../../engine/broker';
+import { BrokerUnavailableError } from '../../errors';
+import type { TaskRecord } from '../../task/task-record';
+import { applyFixed, badRecordError, decodeOpt, parseFixed } from './pg-codec';
+import type { PgNotifier } from './pg-notifier';
+import type { PostgresStorage } from './postgres-storage';
+import { endOf, PendingEnd } from './task-end';
+
+interface StepRow {
+  k: string;
+  id: string | null;
+  name: string | null;
+  priority: number | null;
+  data: string | null;
+  attempt: number | null;
+  created_at: string | null;
+  seq: string | null;
+  x: string | null;
+}
+
+const MAX_INFLIGHT = 2;
+const SAFETY_POLL_MS = 5_000;
+
+/** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
+export class PgConsumerLoop {
+  private readonly held = new Map<string, TaskRecord>();
+  private buffer: TaskRecord[] = [];
+  private ends: PendingEnd[] = [];
+  private readonly earlyCancels = new Map<string, string | undefined>();
+  private inflight = 0;
+  private requested = 0;
+  private queueEmpty = false;
+  /** Bumped by every wake-up, so that a claim answered empty after one does not sleep through it. */
+  private wakes = 0;
+  private scheduled = false;
+  private pumping = false;
+  private stopped = false;
+  private closed = false;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private dueAt = Infinity;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly prefetch: number;
+  private readonly pumpFn = () => this.pump();
+  private idleWaiters: (() => void)[] = [];
+  /** When each step on the way that may claim was sent (its claims' start time is not earlier). */
+  private readonly sentAt: number[] = [];
+
+  constructor(
+    private readonly storage: PostgresStorage,
+    private readonly consumer: Consumer,
+    concurrency: number,
+    private readonly notifier: PgNotifier,
+  ) {
+    this.prefetch = Math.min(Math.max(concurrency, 1), 200);
+  }
+
+  get workerId(): string {
+    return this.consumer.workerId;
+  }
+
+  start(): void {
+    const every = Math.max(20, Math.floor(this.storage.ctx.config.leaseMs / 2));
+    this.leaseTimer = setInterval(() => this.renew(), every);
+    this.pollTimer = setInterval(() => this.queued(undefined), SAFETY_POLL_MS);
+    this.pollTimer.unref();
+    this.renew();
+    this.schedule();
+  }
+
+  /** Tasks were queued (by a notification or by this process); `due`: a delayed task's time. */
+  queued(due: number | undefined): void {
+    if (due !== undefined && due > Date.now()) {
+      this.armDue(due);
+      return;
+    }
+    this.wakes++;
+    this.queueEmpty = false;
+    this.schedule();
+  }
+
+  /** A consumer slot came free outside `finish`. */
+  wake(): void {
+    this.schedule();
+  }
+
+  /** Records how an attempt ended; batched with the other ends of this tick. */
+  finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      const end = endOf(rec, outcome, resolve, reject);
+      if (end.runAt !== null) this.armDue(end.runAt);
+      this.ends.push(end);
+      this.schedule();
+    });
+  }
+
+  /** A cancel request for a running task (from the channel or a lease round). */
+  onCancel(id: string, workerId: string, reason: string | undefined): void {
+    if (workerId !== this.workerId || this.closed) return;
+    const rec = this.held.get(id);
+    if (rec === undefined) {
+      this.earlyCancels.set(id, reason);
+      setTimeout(() => this.earlyCancels.delete(id), 5_000).unref();
+      return;
+    }
+    const at = this.buffer.indexOf(rec);
+    if (at >= 0) {
+      this.buffer.splice(at, 1);
+      void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
+    } else {
+      this.consumer.abort(id, reason);
+    }
+  }
+
+  /** Stops claiming; prefetched tasks go back to the queue. Running ones stay held until they end. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.dueTimer, this.pollTimer]) if (t) clearTimeout(t);
+    this.dueTimer = undefined;
+    this.pollTimer = undefined;
+    while (this.inflight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    const back = this.buffer;
+    this.buffer = [];
+    await Promise.all(back.map((rec) => this.finish(rec, { status: 'handback' }).catch(() => undefined)));
+  }
+
+  /** Stops everything; ends not recorded by now reject `QTASKS_ERR_BROKER_UNAVAILABLE`. */
+  async close(): Promise<void> {
+    await this.stop();
+    const deadline = Date.now() + this.storage.link.connectTimeoutMs;
+    while ((this.ends.length > 0 || this.inflight > 0) && Date.now() < deadline) {
+      this.schedule();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.closed = true;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.leaseTimer = undefined;
+    await this.storage
+      .q('worker gone', `DELETE FROM ${this.storage.s}.workers WHERE queue = $1 AND id = $2`, [this.storage.ctx.queue, this.workerId])
+      .catch(() => undefined);
+    const left = this.ends;
+    this.ends = [];
+    for (const e of left) e.reject(new BrokerUnavailableError('Recording the end of a task: PostgreSQL could not be reached before close'));
+  }
+
+  // ---- the loop ----
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    queueMicrotask(this.pumpFn);
+  }
+
+  private pump(): void {
+    this.scheduled = false;
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    try {
+      const consumer = this.consumer;
+      while (this.buffer.length > 0 && !this.stopped && consumer.capacity() > 0) consumer.run(this.buffer.shift()!);
+      if (this.retryTimer) return;
+      while (this.inflight < MAX_INFLIGHT) {
+        const want = this.stopped ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
+        // one claim on the way at a time: two would skip each other's locked rows and break the order
+        const claim = want > 0 && !this.queueEmpty && this.sentAt.length === 0 ? want : 0;
+        if (this.ends.length === 0 && claim === 0) break;
+        this.send(claim);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private send(want: number): void {
+    const s = this.storage;
+    const cfg = s.ctx.config;
+    const batch = this.ends;
+    this.ends = [];
+    const now = Date.now();
+    const wakes = this.wakes;
+    this.inflight++;
+    if (want > 0) this.sentAt.push(now);
+    this.requested += want;
+    const cols: [string[], string[], (string | null)[], (number | null)[], number[], string[]] = [[], [], [], [], [], []];
+    for (const e of batch) {
+      cols[0].push(e.rec.id);
+      cols[1].push(e.kind);
+      cols[2].push(e.val);
+      cols[3].push(e.runAt);
+      cols[4].push(e.attempt);
+      cols[5].push(e.js);
+    }
+    s.q<StepRow>(
+      'step',
+      `SELECT * FROM ${s.s}.step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [s.ctx.queue, s.channel, this.workerId, now, now + cfg.leaseMs, cfg.resultTtlMs, want, ...cols],
+    ).then(
+      (res) => {
+        this.inflight--;
+        this.answered(now, want);
+        const applied = new Set<string>();
+        const claimed: StepRow[] = [];
+        let next: string | null = null;
+        let paused = false;
+        for (const row of res.rows) {
+          if (row.k === 'f') applied.add(row.id!);
+          else if (row.k === 'c') claimed.push(row);
+          else if (row.k === 'n') next = row.x;
+          else if (row.k === 'p') paused = true;
+        }
+        let requeued = false;
+        for (const e of batch) {
+          this.held.delete(e.rec.id);
+          if ((e.kind === 'h' || e.kind === 'r') && e.runAt === null) requeued = true;
+          if (applied.has(e.rec.id)) {
+            // this process learns its own ends here, not from the channel
+            if (e.stored !== undefined) this.notifier.deliver(e.stored);
+            e.resolve(e.stored ?? e.rec);
+          } else e.resolve(undefined);
+        }
+        if (want > 0) {
+          this.took(claimed, now);
+          // empty (or paused) until told otherwise, unless a wake-up came while this step was on its way
+          if ((claimed.length < want || paused) && this.wakes === wakes) this.queueEmpty = true;
+          if (next !== null) this.armDue(Number(next));
+        }
+        if (requeued) this.queued(undefined);
+        this.notifyIdle();
+        this.schedule();
+      },
+      (err: Error) => {
+        this.inflight--;
+        this.answered(now, want);
+        if (!this.closed) s.ctx.logger.warn('Recording task ends failed; trying again', { error: err });
+        this.ends = batch.concat(this.ends);
+        this.notifyIdle();
+        // the claim may have run with its reply lost: the next lease round gives such tasks back
+        if (!this.retryTimer && !this.closed) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.renew();
+            this.queueEmpty = false;
+            this.schedule();
+          }, 100);
+        }
+      },
+    );
+  }
+
+  private took(rows: StepRow[], now: number): void {
+    const recs: TaskRecord[] = [];
+    for (const row of rows) {
+      const rec: TaskRecord = {
+        id: row.id!,
+        name: row.name ?? '',
+        status: 'process',
+        priority: row.priority ?? 0,
+        args: [],
+        attempt: row.attempt ?? 1,
+        createdAt: Number(row.created_at),
+        updatedAt: now,
+        startedAt: now,
+        workerId: this.workerId,
+        seq: Number(row.seq),
+      };
+      if (Number(row.x) > 0) rec.stalls = Number(row.x);
+      this.held.set(rec.id, rec);
+      try {
+        const f = parseFixed(row.data ?? '');
+        rec.args = f.args;
+        applyFixed(rec, f);
+      } catch (err) {
+        // a row that does not decode ends at once; the rest of the batch runs as usual
+        void this.finish(rec, { status: 'error', error: badRecordError((err as Error).message) }).catch(() => undefined);
+        continue;
+      }
+      recs.push(rec);
+    }
+    recs.sort((a, b) => a.priority - b.priority || a.seq! - b.seq!);
+    for (const rec of recs) {
+      if (this.stopped) {
+        void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+      } else if (this.earlyCancels.has(rec.id)) {
+        const reason = this.earlyCancels.get(rec.id);
+        this.earlyCancels.delete(rec.id);
+        void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
+      } else {
+        this.buffer.push(rec);
+      }
+    }
+  }
+
+  private armDue(at: number): void {
+    if (this.stopped || this.closed || at >= this.dueAt) return;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueAt = at;
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.dueAt = Infinity;
+      this.queued(undefined);
+    }, Math.max(0, at - Date.now()) + 2);
+  }
+
+  private notifyIdle(): void {
+    if (this.inflight > 0) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  private answered(at: number, want: number): void {
+    this.requested -= want;
+    if (want === 0) return;
+    const i = this.sentAt.indexOf(at);
+    if (i >= 0) this.sentAt.splice(i, 1);
+  }
+
+  // ---- leases ----
+
+  /**
+   * One lease round: renews this worker's leases and heartbeat, runs the queue's sweep, and gives
+   * back the tasks held in the database by this worker that it does not know of (their claim's
+   * reply was lost); tasks of steps still on the way started at or after the earliest send time.
+   */
+  private renew(): void {
+    if (this.closed) return;
+    const s = this.storage;
+    const cfg = s.ctx.config;
+    const now = Date.now();
+    let before = now;
+    for (const t of this.sentAt) if (t < before) before = t;
+    const info = JSON.stringify({ ...this.consumer.info(), id: this.workerId, host: hostname(), lastSeenAt: now });
+    s.q<{ id: string; reason: string | null }>(
+      'lease',
+      `SELECT * FROM ${s.s}.lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [s.ctx.queue, s.channel, this.workerId, info, now, now + cfg.leaseMs, cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5), [...this.held.keys()], before],
+    ).then(
+      (res) => {
+        for (const row of res.rows) this.onCancel(row.id, this.workerId, decodeOpt(row.reason));
+      },
+      (err: Error) => {
+        if (!this.closed) s.ctx.logger.warn('Renewing leases failed', { error: err });
+      },
+    );
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * PostgreSQL Storage: task records (a row per task), streamed items, shared state and the manager's
+ * queries. It owns the engine's connections; the {@link PostgresBroker} it pairs with uses them too.
+ * Expired records (past `resultTtlMs`) are invisible at once and deleted by the workers' sweep.
+ */
+import { createHash } from 'node:crypto';
+import type { EngineContext } from '../../engine/broker';
+import { ListQuery, Storage } from '../../engine/storage';
+import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
+import { toJson } from '../../task/json';
+import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
+import { decodeRow, TaskRow } from './pg-codec';
+import { PgLink } from './pg-link';
+import { isPlainIdentifier, PostgresEngineOptions } from './pg-options';
+
+const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
+
+/** Keeps records and state in PostgreSQL; pairs with {@link PostgresBroker}. */
+export class PostgresStorage extends Storage {
+  /** @internal */
+  link!: PgLink;
+  /** @internal */
+  ctx!: EngineContext;
+  /** @internal the queue's notification channel. */
+  channel = '';
+  /** @internal told of removed tasks (the broker forgets what it noted about them). */
+  onRemoved: ((ids: string[] | undefined) => void) | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private initialised: () => void = () => undefined;
+  private readonly whenInit = new Promise<void>((r) => (this.initialised = r));
+  /** The schema name, quoted for SQL. */
+  readonly s: string;
+
+  constructor(private readonly options: PostgresEngineOptions) {
+    super();
+    const schema = options.schema ?? 'qtasks';
+    this.s = '"' + schema + '"';
+    if (!isPlainIdentifier(schema)) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `PostgreSQL schema ${JSON.stringify(schema)} must be a plain identifier (letters, digits, _)`);
+    }
+    if (!options.connectionString && !options.pool) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, 'postgresEngine() needs a connectionString (postgres://…) or a pg Pool');
+    }
+  }
+
+  init(ctx: EngineContext): void {
+    if (this.closed) throw new ClosedError('PostgresStorage used');
+    if (this.link) return;
+    this.ctx = ctx;
+    this.link = new PgLink(this.options, ctx.config.connectTimeoutMs, ctx.logger);
+    this.channel = 'qt_' + createHash('sha1').update(this.link.schema + '\0' + ctx.queue).digest('hex').slice(0, 40);
+    this.initialised();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return (this.closing ??= this.link ? this.link.close() : Promise.resolve());
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const r = await this.q<TaskRow>('get', `SELECT * FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.id = $3`, [this.ctx.queue, Date.now(), id]);
+    return r.rows.length === 0 ? undefined : decodeRow(r.rows[0]);
+  }
+
+  async list(query: ListQuery = {}): Promise<TaskRecord[]> {
+    const params: unknown[] = [this.ctx.queue, Date.now()];
+    let where = `t.queue = $1 AND ${LIVE}`;
+    if (query.status !== undefined) {
+      params.push(Array.isArray(query.status) ? query.status : [query.status]);
+      where += ` AND t.status = ANY($${params.length})`;
+    }
+    if (query.name !== undefined) {
+      params.push(query.name);
+      where += ` AND t.name = $${params.length}`;
+    }
+    if (query.since !== undefined) {
+      params.push(query.since);
+      where += ` AND t.created_at >= $${params.length}`;
+    }
+    if (query.until !== undefined) {
+      params.push(query.until);
+      where += ` AND t.created_at < $${params.length}`;
+    }
+    params.push(query.limit === undefined ? null : Math.max(0, query.limit), Math.max(0, query.offset ?? 0));
+    const sql = `SELECT * FROM ${this.s}.tasks t WHERE ${where} ORDER BY t.seq DESC LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return (await this.q<TaskRow>('list', sql, params)).rows.map(decodeRow);
+  }
+
+  async counts(): Promise<Record<TaskStatus, number>> {
+    const r = await this.q<{ status: string; n: number }>(
+      'counts',
+      `SELECT t.status, count(*)::int AS n FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} GROUP BY t.status`,
+      [this.ctx.queue, Date.now()],
+    );
+    const out = {} as Record<TaskStatus, number>;
+    for (const s of TASK_STATUSES) out[s] = 0;
+    // a row with a status no version knows counts as error (it reads as a bad record)
+    for (const row of r.rows) {
+      const s = (TASK_STATUSES as readonly string[]).includes(row.status) ? (row.status as TaskStatus) : 'error';
+      out[s] += row.n;
+    }
+    return out;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    this.onRemoved?.([id]);
+    const r = await this.q('remove', `DELETE FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.id = $3 AND t.status <> 'process'`, [this.ctx.queue, Date.now(), id]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async purge(status: TaskStatus): Promise<number> {
+    if (status === 'process') return 0;
+    this.onRemoved?.(undefined);
+    const r = await this.q('purge', `DELETE FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.status = $3`, [this.ctx.queue, Date.now(), status]);
+    return r.rowCount ?? 0;
+  }
+
+  async items(id: string, from = 0): Promise<unknown[]> {
+    const r = await this.q<{ item: string }>(
+      'items',
+      `SELECT i.item FROM ${this.s}.items i WHERE i.queue = $1 AND i.task_id = $2 AND i.idx >= $3 ORDER BY i.idx`,
+      [this.ctx.queue, id, from],
+    );
+    return r.rows.map((row) => JSON.parse(row.item));
+  }
+
+  async stateGet(state: string, key: string): Promise<unknown> {
+    const r = await this.q<{ value: string }>('state get', `SELECT value FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, [this.ctx.queue, state, key]);
+    return r.rows.length === 0 ? undefined : JSON.parse(r.rows[0].value);
+  }
+
+  async stateSet(state: string, key: string, value: unknown): Promise<void> {
+    const v = JSON.stringify(toJson(value, 'State values', key)) ?? 'null';
+    await this.q(
+      'state set',
+      `INSERT INTO ${this.s}.state (queue, state, key, value) VALUES ($1, $2, $3, $4) ON CONFLICT (queue, state, key) DO UPDATE SET value = EXCLUDED.value`,
+      [this.ctx.queue, state, key, v],
+    );
+  }
+
+  async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
+    const p = [this.ctx.queue, state, key];
+    const read = async () => (await this.q<{ value: string }>('state update', `SELECT value FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, p)).rows[0]?.value;
+    let current = await read();
+    for (;;) {
+      const next = toJson(fn(current === undefined ? undefined : JSON.parse(current)), 'State values', key);
+      const nextJson = JSON.stringify(next) ?? 'null';
+      const r =
+        current === undefined
+          ? await this.q('state update', `INSERT INTO ${this.s}.state (queue, state, key, value) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [...p, nextJson])
+          : await this.q('state update', `UPDATE ${this.s}.state SET value = $4 WHERE queue = $1 AND state = $2 AND key = $3 AND value = $5`, [...p, nextJson, current]);
+      if ((r.rowCount ?? 0) > 0) return next;
+      current = await read();
+    }
+  }
+
+  async stateIncr(state: string, key: string, by: number): Promise<number> {
+    const r = await this.q<{ value: string }>(
+      'state incr',
+      `INSERT INTO ${this.s}.state AS st (queue, state, key, value) VALUES ($1, $2, $3, $4::numeric::text)
+       ON CONFLICT (queue, state, key) DO UPDATE SET value = (st.value::numeric + $4::numeric)::text RETURNING st.value`,
+      [this.ctx.queue, state, key, by],
+    );
+    return Number(r.rows[0].value);
+  }
+
+  async stateDelete(state: string, key: string): Promise<boolean> {
+    const r = await this.q('state delete', `DELETE FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, [this.ctx.queue, state, key]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async stateAll(state: string): Promise<Record<string, unknown>> {
+    const r = await this.q<{ key: string; value: string }>('state all', `SELECT key, value FROM ${this.s}.state WHERE queue = $1 AND state = $2`, [this.ctx.queue, state]);
+    const out: Record<string, unknown> = {};
+    for (const row of r.rows) out[row.key] = JSON.parse(row.value);
+    return out;
+  }
+
+  /** @internal a statement with the engine's deadline (waits for init: state stores may be used first). */
+  async q<R extends object = Record<string, unknown>>(what: string, text: string, params: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    if (this.closed) throw new ClosedError(what);
+    if (!this.link) await this.whenInit;
+    return this.link.query(what, text, params) as unknown as Promise<{ rows: R[]; rowCount: number | null }>;
+  }
+}
