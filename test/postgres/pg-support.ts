@@ -74,5 +74,5 @@ export class TestDatabase {
 /** An app on the PostgreSQL engine in `db` (schema `schema`, default qtasks). */
 export function pgApp(db: TestDatabase, options: QTasksOptions & { schema?: string } = {}): QTasks {
   const { schema, ...rest } = options;
-  return new QTasks({ discover: false, ...rest, ...postgresEngine({ connectionString: db.url, schema, poolSize: 4 }) });
+  return new QTasks({ discover: false, ...rest, engine: postgresEngine({ connectionString: db.url, schema, poolSize: 4 }) });
 }

@@ -3,8 +3,7 @@
  * wake-ups and cross-process events with LISTEN/NOTIFY, leases and stall recovery, transactional
  * enqueue, all in one schema (default `qtasks`) made on first use or by `qtasks migrate`.
  */
-import type { Broker } from '../../engine/broker';
-import type { Storage } from '../../engine/storage';
+import type { Engine } from '../../engine/engine';
 import type { PostgresEngineOptions } from './pg-options';
 import { PostgresBroker } from './postgres-broker';
 import { PostgresStorage } from './postgres-storage';
@@ -16,18 +15,32 @@ export { migratePostgres } from './migrate';
 export type { PostgresEngineOptions } from './pg-options';
 
 /**
- * A PostgreSQL broker and storage sharing one pool.
+ * The PostgreSQL engine: a broker and a storage sharing one pool. A URL's `schema` parameter
+ * (`postgres://host/db?schema=jobs`) chooses the schema, as the `schema` option does.
  * @example
  * ```ts
  * import { postgresEngine } from 'qtasks/postgres';
- * const app = new QTasks({ name: 'emails', ...postgresEngine({ connectionString: 'postgres://localhost/app' }) });
+ * const app = new QTasks({ name: 'emails', engine: postgresEngine({ connectionString: 'postgres://localhost/app' }) });
  * ```
  */
-export function postgresEngine(options: PostgresEngineOptions): { broker: Broker; storage: Storage } {
-  return { broker: new PostgresBroker(), storage: new PostgresStorage(options) };
+export function postgresEngine(options: PostgresEngineOptions): Engine {
+  return { name: 'postgres', broker: new PostgresBroker(), storage: new PostgresStorage(withSchemaParam(options)) };
 }
 
-/** A PostgreSQL storage alone (for a broker of another engine that keeps its records elsewhere). */
+/**
+ * A PostgreSQL storage alone, for a broker of another engine that keeps its records in any
+ * storage (`new QTasks({ broker, storage: postgresStorage({ connectionString }) })`).
+ */
 export function postgresStorage(options: PostgresEngineOptions): PostgresStorage {
-  return new PostgresStorage(options);
+  return new PostgresStorage(withSchemaParam(options));
+}
+
+/** Moves a `schema` URL parameter into the options (the driver would take it for a server setting). */
+function withSchemaParam(options: PostgresEngineOptions): PostgresEngineOptions {
+  const url = options.connectionString;
+  if (url === undefined || !/[?&]schema=/.test(url)) return options;
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  return { ...options, connectionString: parsed.toString(), schema: options.schema ?? schema };
 }

@@ -28,6 +28,7 @@ export type TransactionClient = Pick<PoolClient, 'query'>;
 
 /** Moves tasks through their life in PostgreSQL; pairs with {@link PostgresStorage}. */
 export class PostgresBroker extends Broker {
+  readonly engine = 'postgres';
   private storage!: PostgresStorage;
   private ctx!: EngineContext;
   private notifier!: PgNotifier;

@@ -17,6 +17,7 @@ const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
 
 /** Keeps records and state in PostgreSQL; pairs with {@link PostgresBroker}. */
 export class PostgresStorage extends Storage {
+  readonly engine = 'postgres';
   /** @internal */
   link!: PgLink;
   /** @internal */
