@@ -4,6 +4,9 @@
 import { EventEmitter } from 'node:events';
 import type { EngineEventMap } from '../engine/broker';
 import type { Logger } from '../logger';
+import { cloneJson } from '../task/json';
+import { recordCopy } from '../task/record-copy';
+import type { TaskRecord } from '../task/task-record';
 
 /** Every event `app.on` accepts, with its payload. */
 export interface AppEventMap extends EngineEventMap {
@@ -48,7 +51,9 @@ export class AppEvents {
     return this.emitter.listenerCount(event) > 0;
   }
 
+  /** Calls the listeners of `event` with one copy of its payload (what they change is theirs). */
   emit<K extends AppEvent>(event: K, payload: AppEventMap[K]): void {
+    payload = copyPayload(payload);
     // raw listeners: a `once` wrapper removes itself when called (listeners() would unwrap it)
     for (const listener of this.emitter.rawListeners(event)) {
       try {
@@ -62,4 +67,12 @@ export class AppEvents {
   clear(): void {
     this.emitter.removeAllListeners();
   }
+}
+
+/** The payload with its record (or progress value) copied: an engine's own objects never reach a listener. */
+function copyPayload<P>(payload: P): P {
+  const p = payload as { record?: TaskRecord; progress?: unknown };
+  if (p.record !== undefined) return { ...payload, record: recordCopy(p.record) };
+  if (p.progress !== null && typeof p.progress === 'object') return { ...payload, progress: cloneJson(p.progress) };
+  return payload;
 }

@@ -15,6 +15,7 @@ import { Timers } from '../timer/timers';
 import { prepareValidation, validationDtos } from '../validation/validate-args';
 import { Storage, Storage as StorageToken } from '../engine/storage';
 import { toJsonArgs } from '../task/json';
+import { recordCopy } from '../task/record-copy';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { PreparedTask, Runtime } from '../worker/runtime';
@@ -356,8 +357,11 @@ export class QTasks {
       const rec = records[i];
       if (task.prepareArgs) await task.prepareArgs(rec.args);
       if (this.hooks.has('task:enqueue')) {
-        const ev = await this.hooks.run('task:enqueue', { app: this, record: rec, args: rec.args });
-        if (ev.args !== rec.args && Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args, this.config);
+        // hooks get a copy; what is stored is the event's args (returned or changed) and record.traceparent
+        const view = recordCopy(rec);
+        const ev = await this.hooks.run('task:enqueue', { app: this, record: view, args: view.args });
+        if (Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args, this.config);
+        if (typeof view.traceparent === 'string') rec.traceparent = view.traceparent;
       }
     }
     if (this.closed) throw new ClosedError('addTask');

@@ -238,3 +238,42 @@ function errorText(err: unknown): string {
     return 'unreadable';
   }
 }
+
+/**
+ * A deep copy of data that is already JSON (a stored record's args, result, items): what user code
+ * gets, so that changing it never changes what an engine keeps. Cheap for primitives (returned as
+ * they are); `__proto__` keys stay own properties. Data nested too deep to copy is returned as is.
+ */
+export function cloneJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  try {
+    return clone(value) as T;
+  } catch {
+    return value;
+  }
+}
+
+function clone(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = clone(v[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const c = clone((v as Record<string, unknown>)[key]);
+    if (key === '__proto__') Object.defineProperty(out, key, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[key] = c;
+  }
+  return out;
+}
+
+/** The arguments a run receives: the list itself when it holds only primitives, else a deep copy. */
+export function runArgs(args: unknown[]): unknown[] {
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i];
+    if (v !== null && typeof v === 'object') return cloneJson(args);
+  }
+  return args;
+}

@@ -5,6 +5,7 @@ import { ClosedError, TaskCancelledError, TaskFailedError, TaskNotFoundError } f
 import type { Broker } from '../engine/broker';
 import type { Storage } from '../engine/storage';
 import type { TaskRecord, TaskStatus } from './task-record';
+import { cloneJson } from './json';
 
 /** Options of `result()`. */
 export interface ResultOptions {
@@ -33,7 +34,8 @@ export function settleRecord<R>(id: string, rec: TaskRecord | undefined): R {
   if (rec === undefined) throw new TaskNotFoundError(id, 'id');
   switch (rec.status) {
     case 'success':
-      return rec.returning as R;
+      // a copy: changing a result never changes the stored one (nor another caller's)
+      return cloneJson(rec.returning) as R;
     case 'error':
       throw new TaskFailedError(id, rec.error ?? { name: 'Error', message: 'unknown error' });
     case 'cancel':
@@ -113,7 +115,7 @@ function streamIterator<T>(broker: Broker, id: string, ready: (() => Promise<voi
       id,
       0,
       (item) => {
-        buffer.push(item as T);
+        buffer.push(cloneJson(item) as T);
         poke();
       },
       (record, error) => {

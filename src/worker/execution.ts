@@ -9,7 +9,8 @@ import type { ParamPlan } from '../discovery/task-definition';
 import { ErrorCodes, QTasksError, TaskErrorInfo, TaskTimeoutError } from '../errors';
 import type { Constructor } from '../metadata';
 import { RetryError } from '../middleware/retry-error';
-import { toJson } from '../task/json';
+import { cloneJson, runArgs, toJson } from '../task/json';
+import { recordCopy } from '../task/record-copy';
 import { CancelSignal } from '../task/task-context';
 import { publicRecord } from '../engines/memory/mem-record';
 import { toErrorInfo } from '../task/task-error-info';
@@ -66,7 +67,7 @@ export class Execution {
     ) {
       let value: unknown;
       try {
-        value = task.fn.apply(task.instance, this.rec.args);
+        value = task.fn.apply(task.instance, runArgs(this.rec.args));
       } catch (err) {
         this.fail(err);
         return;
@@ -119,16 +120,19 @@ export class Execution {
     const app = runtime.app ?? runtime;
     const ctx = this.context();
     if (task.acquire) await task.acquire(this.signal());
-    let args = rec.args;
+    // the run's own arguments: what the task or a hook changes in them is never stored
+    let args = runArgs(rec.args);
     if (task.prepareArgs) args = await task.prepareArgs(args);
+    const hooked = runtime.hooks.has('task:before') || runtime.hooks.has('task:after');
+    const record = hooked ? recordCopy(rec) : rec;
     if (runtime.hooks.has('task:before')) {
-      args = (await runtime.hooks.run('task:before', { app, record: rec, ctx, args })).args ?? args;
+      args = (await runtime.hooks.run('task:before', { app, record, ctx, args })).args ?? args;
     }
     if (this.done) return undefined;
     const body = task.remote ? this.remoteBody(task.remote, ctx, args) : await this.localBody(args);
     let result = task.pipeline ? await task.pipeline(ctx, body) : await body();
     if (runtime.hooks.has('task:after') && !this.done) {
-      result = (await runtime.hooks.run('task:after', { app, record: rec, ctx, args, result })).result;
+      result = (await runtime.hooks.run('task:after', { app, record, ctx, args, result })).result;
     }
     return result;
   }
@@ -373,11 +377,14 @@ export class Execution {
   }
 }
 
-/** What an end-point hook receives: the record as it will be stored (a plain copy, made when read), error, result. */
+/**
+ * What an end-point hook receives: the record as it will be stored, its error and result — copies,
+ * made when first read, so that a hook that changes them never changes what is stored.
+ */
 class EndEvent {
-  readonly error: TaskErrorInfo | undefined;
-  readonly result: unknown;
   #view: TaskRecord | undefined = undefined;
+  #result: { value: unknown } | undefined = undefined;
+  #error: { value: TaskErrorInfo | undefined } | undefined = undefined;
   readonly #rec: TaskRecord;
   readonly #outcome: Outcome;
 
@@ -389,12 +396,18 @@ class EndEvent {
   ) {
     this.#rec = rec;
     this.#outcome = outcome;
-    this.error = (outcome as { error?: TaskErrorInfo }).error;
-    this.result = (outcome as { returning?: unknown }).returning;
   }
 
   get record(): TaskRecord {
-    return (this.#view ??= { ...publicRecord(this.#rec), ...recordView(this.#outcome) });
+    return (this.#view ??= recordCopy({ ...publicRecord(this.#rec), ...recordView(this.#outcome) }));
+  }
+
+  get result(): unknown {
+    return (this.#result ??= { value: cloneJson((this.#outcome as { returning?: unknown }).returning) }).value;
+  }
+
+  get error(): TaskErrorInfo | undefined {
+    return (this.#error ??= { value: cloneJson((this.#outcome as { error?: TaskErrorInfo }).error) }).value;
   }
 }
 

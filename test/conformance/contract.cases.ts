@@ -4,7 +4,7 @@
  * input behaves the same on every engine.
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, QTasksError, Task } from 'qtasks';
+import { ErrorCodes, Hook, HookEvents, Plugin, QTasks, QTasksError, Task } from 'qtasks';
 import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, waitFor } from './support';
 
 /** Tasks of the contract suite (method form). */
@@ -33,9 +33,49 @@ export class ContractTasks {
     return 'x'.repeat(size);
   }
 
+  /** Changes its own argument (a run's arguments are its own). */
+  @Task({ name: 'cc.mutate' })
+  mutate(input: { list: number[] }): { list: number[] } {
+    input.list.push(4);
+    return { list: input.list };
+  }
+
+  @Task({ name: 'cc.items' })
+  *items(): Generator<{ n: number }> {
+    yield { n: 1 };
+    yield { n: 2 };
+  }
+
   @Task({ name: 'cc.lossy' })
   lossy(): unknown {
     return { m: new Map([[1, 2]]) };
+  }
+}
+
+/** A plugin that changes everything it is handed, at every point. */
+@Plugin()
+export class VandalPlugin {
+  @Hook('task:enqueue')
+  enqueue(e: HookEvents['task:enqueue']): void {
+    if (e.record.name !== 'cc.mutate') return;
+    (e.record as { status: string }).status = 'process';
+    e.record.priority = 99;
+  }
+
+  @Hook('task:before')
+  before(e: HookEvents['task:before']): void {
+    if (e.record.name !== 'cc.mutate') return;
+    (e.record as { status: string }).status = 'success';
+    (e.record as { id: string }).id = 'hijacked';
+    (e.record.args[0] as { list: number[] }).list.push(-1);
+  }
+
+  @Hook('task:success')
+  success(e: HookEvents['task:success']): void {
+    if (e.record.name !== 'cc.mutate') return;
+    (e.record as { status: string }).status = 'process';
+    e.record.returning = undefined;
+    (e.result as { list: number[] }).list.length = 0;
   }
 }
 
@@ -142,6 +182,35 @@ export function contractConformance(name: string, makeApp: AppFactory, cleanup?:
       const echoed = (await (await app.addTask('cc.echo', [arg])).result({ timeout: 5_000 })) as Record<string, unknown>;
       expect(JSON.stringify(echoed)).toBe('{"__proto__":{"polluted":true},"a":1}');
       expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    });
+
+    it('hands hooks, listeners, handles and tasks copies: what they change is never stored', async () => {
+      const app = await make();
+      app.plugin(new VandalPlugin());
+      app.on('task:success', (e) => {
+        if (e.record.name !== 'cc.mutate') return;
+        (e.record as { status: string }).status = 'new';
+        (e.record.returning as { list: number[] }).list.push(-2);
+        (e.record.args[0] as { list: number[] }).list.length = 0;
+      });
+      await app.start();
+      const handles = await Promise.all([1, 2, 3].map(() => app.addTask('cc.mutate', [{ list: [1, 2, 3] }])));
+      for (const h of handles) {
+        const first = (await h.result({ timeout: 5_000 })) as { list: number[] };
+        expect(first).toEqual({ list: [1, 2, 3, 4] });
+        first.list.push(-3);
+        expect(await h.result({ timeout: 5_000 })).toEqual({ list: [1, 2, 3, 4] });
+        expect(await app.getTask(h.id)).toMatchObject({ id: h.id, status: 'success', priority: 0, args: [{ list: [1, 2, 3] }], returning: { list: [1, 2, 3, 4] } });
+        expect(await h.status()).toBe('success');
+      }
+      await waitFor(async () => (await app.manager.counts()).success === 3, 'three successes');
+      expect(await app.manager.counts()).toMatchObject({ process: 0, new: 0, success: 3 });
+      const stream = await app.addTask('cc.items');
+      for await (const item of stream.stream<{ n: number }>()) item.n = -1;
+      const again: unknown[] = [];
+      for await (const item of app.handle(stream.id).stream()) again.push(item);
+      expect(again).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(await stream.result({ timeout: 5_000 })).toEqual([{ n: 1 }, { n: 2 }]);
     });
 
     it('app.once() fires once', async () => {

@@ -393,7 +393,8 @@ export class MemoryBroker extends Broker {
   }
 
   private emit(event: keyof EngineEventMap, rec: MemRecord): void {
-    if (this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: publicRecord(rec) });
+    // the app's event hub hands listeners a copy
+    if (this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: rec });
   }
 
   private notifyClosed(rec: MemRecord): void {
