@@ -16,10 +16,11 @@ const CONNECTION_TEXT = /Connection terminated|connection timeout|timeout exceed
 
 /** True for an error caused by a lost or missing connection (worth sending again once connected). */
 export function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: string }).code;
-  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
-  return CONNECTION_TEXT.test(err.message);
+  // not instanceof Error: socket errors may come from another realm (test runners, vm contexts)
+  if (err === null || typeof err !== 'object') return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
+  return typeof message === 'string' && CONNECTION_TEXT.test(message);
 }
 
 /** Receives each notification of a channel. */
