@@ -124,6 +124,17 @@ describe.each([
     expect(once.attempt).toBe(2);
   });
 
+  it('stops a CPU-bound task at once when it is cancelled', async () => {
+    const before = (await (await app.addTask<{ where: string }>(`${kind}.where`, [0, 0])).result()).where;
+    const h = await app.addTask(`${kind}.spin`, [60_000]);
+    await until(async () => ((await app.getTask(h.id))?.progress === 'spinning' ? true : undefined));
+    expect(await h.cancel('enough')).toBe(true);
+    await expect(h.result()).rejects.toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+    // the thread or process was replaced: with a pool of one, the next task runs on the new one
+    const after = (await (await app.addTask<{ where: string }>(`${kind}.where`, [0, 0])).result()).where;
+    expect(after).not.toBe(before);
+  });
+
   it('keeps the app’s event loop free during a CPU-bound task', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
