@@ -42,7 +42,14 @@ describe('samples', () => {
     expect(out.transactions).toBe(8);
   });
 
-  for (const name of samples.filter((s) => s !== 'basic' && s !== 'state-depends')) {
+  it('executors: CPU-bound work in a thread, a runaway loop stopped, a task in a child process', async () => {
+    const out = await runSample('executors');
+    expect(typeof out.hash).toBe('string');
+    expect(out.stopped).toBe('QTASKS_ERR_TASK_TIMEOUT');
+    expect(out.otherProcess).toBe(true);
+  });
+
+  for (const name of samples.filter((s) => !['basic', 'state-depends', 'executors'].includes(s))) {
     it(`${name} runs to the end`, async () => {
       await expect(runSample(name)).resolves.toBeDefined();
     });
