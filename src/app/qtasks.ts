@@ -119,7 +119,7 @@ export class QTasks {
     this.manager = new TaskManager(async () => {
       await this.init();
       return { broker: this.broker, storage: this.storage };
-    });
+    }, () => this.config.connectTimeoutMs);
     this.engineCtx = {
       queue: this.name,
       config: this.config,
@@ -147,6 +147,7 @@ export class QTasks {
       construct: (def, resolve) => this.registry.construct(def.cls, def.ctor.map((_, i) => resolve(i))),
       dependsPlan: (cls) => this.registry.dependsPlan(cls),
       onSettled: undefined,
+      requestStop: () => void this.close().catch((err: unknown) => this.logger.error('Closing on a stop command failed', { error: err })),
     };
     Object.defineProperty(this.runtime, 'app', { get: () => app });
   }

@@ -3,6 +3,8 @@
  * cancel, remove, purge, pause and resume, and see the workers.
  */
 import type { Broker, WorkerInfo } from '../engine/broker';
+import { ErrorCodes, QTasksError } from '../errors';
+import { commandWorker } from './worker-commands';
 import type { ListQuery, Storage } from '../engine/storage';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
 
@@ -10,6 +12,8 @@ import type { TaskRecord, TaskStatus } from '../task/task-record';
 export class TaskManager {
   constructor(
     private readonly engine: () => Promise<{ broker: Broker; storage: Storage }>,
+    /** How long a worker command may take to be applied (the app's `connectTimeoutMs`). */
+    private readonly commandTimeoutMs: () => number = () => 5_000,
   ) {}
 
   /** Records, newest first (by enqueue order), filtered and paged. */
@@ -65,5 +69,34 @@ export class TaskManager {
   /** Live workers of the queue. */
   async workers(): Promise<WorkerInfo[]> {
     return (await this.engine()).broker.workers();
+  }
+
+  /**
+   * Worker `id` stops claiming (its running tasks finish); resolves once it says so in
+   * `workers()`. Rejects `QTASKS_ERR_WORKER_NOT_FOUND` for an unknown or dead worker.
+   */
+  async pauseWorker(id: string): Promise<void> {
+    await commandWorker(await this.engine(), id, { op: 'pause' }, (w) => w?.paused === true, this.commandTimeoutMs());
+  }
+
+  /** Worker `id` claims again. */
+  async resumeWorker(id: string): Promise<void> {
+    await commandWorker(await this.engine(), id, { op: 'resume' }, (w) => w !== undefined && w.paused !== true, this.commandTimeoutMs());
+  }
+
+  /**
+   * Closes worker `id`'s app gracefully, wherever it runs (running tasks finish first; a CLI
+   * `run` process then exits 0). Resolves once the worker stopped claiming.
+   */
+  async stopWorker(id: string): Promise<void> {
+    await commandWorker(await this.engine(), id, { op: 'stop' }, (w) => w === undefined || w.paused === true, this.commandTimeoutMs());
+  }
+
+  /** Worker `id` runs up to `n` tasks at once from now on (an integer ≥ 1). */
+  async setConcurrency(id: string, n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `setConcurrency(${JSON.stringify(id)}, ${String(n)}): concurrency must be an integer of 1 or more`);
+    }
+    await commandWorker(await this.engine(), id, { op: 'concurrency', n }, (w) => w?.concurrency === n, this.commandTimeoutMs());
   }
 }

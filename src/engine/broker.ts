@@ -61,7 +61,17 @@ export interface Consumer {
   abort(id: string, reason?: string): void;
   /** What the manager shows of this worker. */
   info(): WorkerInfo;
+  /** Applies an operator's command (pause, resume, stop, concurrency); optional. */
+  control?(command: WorkerCommand): void;
 }
+
+/** An operator's command to one worker (`manager.pauseWorker` etc.), delivered by the broker. */
+export type WorkerCommand =
+  | { op: 'pause' }
+  | { op: 'resume' }
+  /** Graceful close of that worker's app (running tasks finish first). */
+  | { op: 'stop' }
+  | { op: 'concurrency'; n: number };
 
 /** A live worker, as listed by the manager. */
 export interface WorkerInfo {
@@ -72,6 +82,10 @@ export interface WorkerInfo {
   concurrency: number;
   running: number;
   lastSeenAt: number;
+  /** True while the worker claims nothing new (`manager.pauseWorker`, or stopping). */
+  paused?: boolean;
+  /** Queues it consumes. */
+  queues?: string[];
 }
 
 /** Moves tasks through their life. Implementations: {@link MemoryBroker}, `RedisBroker`. */
@@ -160,6 +174,13 @@ export abstract class Broker {
   abstract isPaused(): Promise<boolean>;
   /** Live workers of the queue. */
   abstract workers(): Promise<WorkerInfo[]>;
+
+  /**
+   * Delivers `command` to worker `workerId` wherever it runs (promptly: well under a second), which
+   * applies it and reports its new state in `workers()`. Optional: an engine without it makes the
+   * manager's worker commands reject `QTASKS_ERR_UNSUPPORTED`.
+   */
+  controlWorker?(workerId: string, command: WorkerCommand): Promise<void>;
 
   /**
    * Takes the lock `key` for `ttlMs` if nobody holds it; true when taken. Used so that a timer

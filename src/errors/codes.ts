@@ -30,6 +30,11 @@ export const ErrorCodes = {
   INCOMPATIBLE_ENGINE: 'QTASKS_ERR_INCOMPATIBLE_ENGINE',
   UNSUPPORTED: 'QTASKS_ERR_UNSUPPORTED',
   INVALID_STATE: 'QTASKS_ERR_INVALID_STATE',
+  // managed workers
+  /** no live worker has that id (unknown, or it died before the command reached it) */
+  WORKER_NOT_FOUND: 'QTASKS_ERR_WORKER_NOT_FOUND',
+  /** the worker is listed but did not apply the command in time (its process may be stuck) */
+  WORKER_UNRESPONSIVE: 'QTASKS_ERR_WORKER_UNRESPONSIVE',
   // executors (tasks run in a worker thread or a child process)
   EXECUTOR_CRASHED: 'QTASKS_ERR_EXECUTOR_CRASHED',
   EXECUTOR_MODULE: 'QTASKS_ERR_EXECUTOR_MODULE',

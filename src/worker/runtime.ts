@@ -53,4 +53,6 @@ export interface Runtime {
   dependsPlan(cls: Constructor): ParamPlan[];
   /** Called when a record reaches its end in this process (for the test kit's drain). */
   onSettled?(record: TaskRecord): void;
+  /** Closes the app gracefully (an operator's `manager.stopWorker`). */
+  requestStop?(): void;
 }

@@ -3,7 +3,7 @@
  * enforces timeouts with a single timer, and shuts down gracefully.
  */
 import { hostname } from 'node:os';
-import type { Consumer, WorkerInfo } from '../engine/broker';
+import type { Consumer, WorkerCommand, WorkerInfo } from '../engine/broker';
 import { ErrorCodes, TaskNotFoundError } from '../errors';
 import { MinHeap } from '../engines/memory/min-heap';
 import { toErrorInfo } from '../task/task-error-info';
@@ -23,17 +23,19 @@ export class Worker implements Consumer, ExecutionHost {
   private readonly pending = new Set<Promise<unknown>>();
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
+  /** Claims nothing new while set (an operator's `pauseWorker`). */
+  private paused = false;
 
   constructor(
     readonly runtime: Runtime,
-    readonly concurrency: number,
+    public concurrency: number,
     id?: string,
   ) {
     this.workerId = id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   }
 
   capacity(): number {
-    return this.stopping ? 0 : this.concurrency - this.running.length;
+    return this.stopping || this.paused ? 0 : this.concurrency - this.running.length;
   }
 
   /** Tasks running now. */
@@ -80,7 +82,29 @@ export class Worker implements Consumer, ExecutionHost {
       concurrency: this.concurrency,
       running: this.running.length,
       lastSeenAt: Date.now(),
+      paused: this.paused || this.stopping,
+      queues: [this.runtime.name],
     };
+  }
+
+  /** An operator's command, delivered by the broker from wherever it was given. */
+  control(command: WorkerCommand): void {
+    switch (command.op) {
+      case 'pause':
+        this.paused = true;
+        break;
+      case 'resume':
+        this.paused = false;
+        break;
+      case 'concurrency':
+        if (Number.isInteger(command.n) && command.n >= 1) this.concurrency = command.n;
+        break;
+      case 'stop':
+        this.paused = true;
+        this.runtime.requestStop?.();
+        break;
+    }
+    this.runtime.logger.info('Worker command applied', { workerId: this.workerId, op: command.op, concurrency: this.concurrency, paused: this.paused });
   }
 
   release(ex: Execution): void {

@@ -217,5 +217,75 @@ export function describeManager(engine: OpsEngine): void {
         await waitFor('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
       }
     });
+    it('pauses and resumes one worker by id: paused, it claims nothing new; its running task finishes', async () => {
+      const producer = make();
+      const worker = engine.shared ? make() : producer;
+      await worker.start();
+      const [w] = await waitFor('the worker to be listed', async () => {
+        const list = await producer.manager.workers();
+        return list.length === 1 ? list : undefined;
+      });
+      expect(w.paused).toBe(false);
+      const running = await producer.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      await producer.manager.pauseWorker(w.id);
+      expect((await producer.manager.workers())[0]).toMatchObject({ id: w.id, paused: true });
+      const held = await producer.addTask('ops.echo', ['held']);
+      gate.open();
+      expect(await running.result({ timeout: 5_000 })).toBe('released');
+      await sleep(150);
+      expect(await status(producer, held.id)).toBe('new');
+      await producer.manager.resumeWorker(w.id);
+      expect((await producer.manager.workers())[0]).toMatchObject({ id: w.id, paused: false });
+      expect(await held.result({ timeout: 5_000 })).toBe('held');
+    });
+
+    it('sets one worker\'s concurrency remotely: workers() shows it and it runs that many at once', async () => {
+      const producer = make();
+      const worker = engine.shared ? make() : producer;
+      await worker.start();
+      const [w] = await waitFor('the worker to be listed', async () => {
+        const list = await producer.manager.workers();
+        return list.length === 1 ? list : undefined;
+      });
+      expect(w.concurrency).toBe(4);
+      await producer.manager.setConcurrency(w.id, 1);
+      expect((await producer.manager.workers())[0].concurrency).toBe(1);
+      const a = await producer.addTask('ops.block', []);
+      const b = await producer.addTask('ops.block', []);
+      await waitFor('one block to run', async () => (await status(producer, a.id)) === 'process');
+      await sleep(150);
+      expect(await status(producer, b.id)).toBe('new');
+      await producer.manager.setConcurrency(w.id, 2);
+      await waitFor('the second block to run', async () => (await status(producer, b.id)) === 'process');
+      gate.open();
+      await Promise.all([a.result({ timeout: 5_000 }), b.result({ timeout: 5_000 })]);
+      await expect(producer.manager.setConcurrency(w.id, 0)).rejects.toMatchObject({ code: 'QTASKS_ERR_BAD_OPTION' });
+    });
+
+    it('stops one worker gracefully by id: its running task finishes, it leaves the list', async () => {
+      const producer = make();
+      const worker = engine.shared ? make() : producer;
+      await worker.start();
+      const [w] = await waitFor('the worker to be listed', async () => {
+        const list = await producer.manager.workers();
+        return list.length === 1 ? list : undefined;
+      });
+      const running = await producer.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      const outcome = running.result({ timeout: 5_000 });
+      await producer.manager.stopWorker(w.id);
+      expect(worker.isClosed).toBe(true);
+      gate.open();
+      expect(await outcome).toBe('released');
+      if (engine.shared) await waitFor('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
+    });
+
+    it('refuses commands for an unknown worker with WORKER_NOT_FOUND', async () => {
+      const app = make(true);
+      await expect(app.manager.pauseWorker('no-such-worker')).rejects.toMatchObject({ code: 'QTASKS_ERR_WORKER_NOT_FOUND' });
+      await expect(app.manager.stopWorker('no-such-worker')).rejects.toMatchObject({ code: 'QTASKS_ERR_WORKER_NOT_FOUND' });
+      await expect(app.manager.setConcurrency('no-such-worker', 3)).rejects.toMatchObject({ code: 'QTASKS_ERR_WORKER_NOT_FOUND' });
+    });
   });
 }

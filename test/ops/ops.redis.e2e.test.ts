@@ -108,4 +108,30 @@ describe('operations across processes on Redis', () => {
     expect(await web.done).toBe(0);
     expect((await cli(['inspect', '--json'])).json.workers).toEqual([]);
   });
+  it('manages a worker in another process: pause, resize, resume, then stop makes its run exit 0', async () => {
+    const run = start(['run']);
+    procs.push(run);
+    const listed = await waitFor('the worker to be listed', async () => {
+      const r = await cli(['workers', 'list', '--json']);
+      const list = JSON.parse(JSON.stringify(r.json)) as unknown;
+      return Array.isArray(list) && list.length === 1 ? (list as { id: string; pid: number }[]) : undefined;
+    }, 20_000);
+    expect(listed[0].pid).toBe(run.child.pid);
+    const id = listed[0].id;
+    expect((await cli(['workers', 'pause', id, '--json'])).json).toMatchObject({ worker: id, action: 'pause' });
+    const added = await cli(['add', 'add', '[20, 22]']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(((await cli(['inspect', '--json'])).json.counts as Record<string, number>).new).toBe(1);
+    expect((await cli(['workers', 'concurrency', id, '3', '--json'])).code).toBe(0);
+    expect((await cli(['workers', 'resume', id])).code).toBe(0);
+    await waitFor('the held task to succeed', async () => ((await cli(['inspect', '--json'])).json.counts as Record<string, number>).success >= 1, 20_000);
+    const after = (await cli(['inspect', '--json'])).json.workers as { id: string; concurrency: number; paused: boolean }[];
+    expect(after[0]).toMatchObject({ id, concurrency: 3, paused: false });
+    expect(added.code).toBe(0);
+    const unknown = await cli(['workers', 'stop', 'no-such-worker']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('QTASKS_ERR_WORKER_NOT_FOUND');
+    expect((await cli(['workers', 'stop', id])).code).toBe(0);
+    expect(await run.done).toBe(0);
+  }, 60_000);
 });

@@ -7,5 +7,6 @@ import { inspectCommand } from './inspect';
 import { purgeCommand } from './purge';
 import { runCommand } from './run';
 import { webCommand } from './web';
+import { workersCommand } from './workers';
 
-export const commands: Command[] = [runCommand, addCommand, inspectCommand, purgeCommand, webCommand];
+export const commands: Command[] = [runCommand, addCommand, inspectCommand, purgeCommand, workersCommand, webCommand];

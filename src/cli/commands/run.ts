@@ -34,6 +34,8 @@ export const runCommand: Command = {
           },
         );
       };
+      // an operator's manager.stopWorker closes the app from elsewhere: exit as after SIGTERM
+      app.once('worker:stop', () => stop('stop command'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
       if (args.flags['exit-when-idle']) {

@@ -2,7 +2,7 @@
  * In-memory Broker: a priority FIFO of ready tasks, a heap of delayed ones with a single timer, and
  * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
  */
-import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
 import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../../errors';
 import { MemoryStorage } from './memory-storage';
 import { MemRecord, publicRecord } from './mem-record';
@@ -261,6 +261,13 @@ export class MemoryBroker extends Broker {
 
   async workers(): Promise<WorkerInfo[]> {
     return this.consumer ? [this.consumer.info()] : [];
+  }
+
+  async controlWorker(workerId: string, command: WorkerCommand): Promise<void> {
+    const consumer = this.consumer;
+    if (consumer === undefined || consumer.workerId !== workerId) return;
+    consumer.control?.(command);
+    this.schedule();
   }
 
   async tryLock(key: string, ttlMs: number): Promise<boolean> {

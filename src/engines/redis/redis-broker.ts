@@ -5,7 +5,7 @@
  * {@link RedisNotifier}.
  */
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
-import { Broker, Consumer, EngineContext, Outcome, WorkerInfo } from '../../engine/broker';
+import { Broker, Consumer, EngineContext, Outcome, WorkerCommand, WorkerInfo } from '../../engine/broker';
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import type { Storage } from '../../engine/storage';
 import type { TaskRecord } from '../../task/task-record';
@@ -63,6 +63,9 @@ export class RedisBroker extends Broker {
     this.storage = storage;
     this.notifier = new RedisNotifier(storage, ctx);
     this.notifier.onCancel = (id, wid, reason) => this.loop?.onCancel(id, wid, reason);
+    this.notifier.onWorkerCommand = (wid, command) => {
+      if (this.loop !== undefined && this.loop.workerId === wid) this.loop.control(command);
+    };
     this.notifier.isLocal = (wid) => this.loop !== undefined && this.loop.workerId === wid;
     storage.onRemoved = (ids) => (ids ? this.notifier.forget(ids) : this.notifier.forgetAll());
     // listen before the first enqueue so that no event of this app's tasks is missed; a Redis that
@@ -283,6 +286,12 @@ export class RedisBroker extends Broker {
 
   async isPaused(): Promise<boolean> {
     return (await this.storage.call('isPaused', (r) => r.hexists(this.storage.keys.meta, 'paused'))) === 1;
+  }
+
+  async controlWorker(workerId: string, command: WorkerCommand): Promise<void> {
+    const k = this.storage.keys;
+    // every worker of the queue listens on the control channel; only the one named applies it
+    await this.storage.call('controlWorker', (r) => r.publish(k.control, 'w' + JSON.stringify([workerId, command])));
   }
 
   async workers(): Promise<WorkerInfo[]> {

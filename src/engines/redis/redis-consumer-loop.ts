@@ -7,7 +7,7 @@
  * is found by {@link RedisConsumerLoop.reconcile} (after a reconnect and at each lease round).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Consumer, Outcome } from '../../engine/broker';
+import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
 import { BrokerUnavailableError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { claimedRecord, fixedJson } from './record-codec';
@@ -57,6 +57,8 @@ export class RedisConsumerLoop {
   private dueTimer: NodeJS.Timeout | undefined;
   private waitingReady = false;
   private readonly prefetch: number;
+  /** An operator paused this worker: it claims nothing. */
+  private paused = false;
   private readonly pumpFn = () => this.pump();
   private idleWaiters: (() => void)[] = [];
   /** A pipeline the next script calls join (see {@link kick}). */
@@ -133,7 +135,7 @@ export class RedisConsumerLoop {
 
   /** True when {@link kick} would claim now. */
   canKick(): boolean {
-    return this.queueEmpty && !this.stopped && !this.closed && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
+    return this.queueEmpty && !this.stopped && !this.paused && !this.closed && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
   }
 
   /** A consumer slot came free outside `finish`. */
@@ -172,6 +174,28 @@ export class RedisConsumerLoop {
     } else {
       this.consumer.abort(id, reason);
     }
+  }
+
+  /**
+   * An operator's command for this worker: the consumer applies it; a pause also hands the
+   * prefetched tasks back (a paused worker holds nothing it does not run). The new state is
+   * written at once so that `workers()` shows it.
+   */
+  control(command: WorkerCommand): void {
+    this.consumer.control?.(command);
+    if (command.op === 'pause' || command.op === 'stop') {
+      this.paused = true;
+      const back = this.buffer;
+      this.buffer = [];
+      for (const rec of back) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+    } else if (command.op === 'resume') {
+      this.paused = false;
+    }
+    const k = this.storage.keys;
+    const now = Date.now();
+    const beat = JSON.stringify({ ...this.consumer.info(), id: this.workerId, lastSeenAt: now });
+    void this.storage.call('worker state', (r) => r.multi().hset(k.workers, this.workerId, beat).zadd(k.seen, now, this.workerId).exec()).catch(() => undefined);
+    this.schedule();
   }
 
   /** Stops claiming; prefetched tasks go back to the queue. Running ones stay held until they end. */
@@ -228,14 +252,14 @@ export class RedisConsumerLoop {
         return;
       }
       while (this.inflight < MAX_INFLIGHT) {
-        const want = this.stopped ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
+        const want = this.stopped || this.paused ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
         // an empty queue is claimed from again with the next ends, unless the blocking pop waits:
         // the marker then reports new tasks
         const claim = want > 0 && (!this.queueEmpty || (this.ends.length > 0 && !this.blocking)) ? want : 0;
         if (this.ends.length === 0 && claim === 0) break;
         this.send(claim);
       }
-      const want = this.stopped ? 0 : consumer.capacity() - this.buffer.length - this.requested;
+      const want = this.stopped || this.paused ? 0 : consumer.capacity() - this.buffer.length - this.requested;
       if (want > 0 && this.queueEmpty && this.inflight === 0) this.block();
     } finally {
       this.pumping = false;

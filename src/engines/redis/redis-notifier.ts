@@ -4,7 +4,7 @@
  * `result()` calls, feeds `stream()` readers and fires events in this process. A notification lost
  * while disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
  */
-import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
 import type { Redis } from 'ioredis';
 import type { EngineContext, EngineEventMap } from '../../engine/broker';
 import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../../errors';
@@ -53,6 +53,8 @@ export class RedisNotifier {
   private closed = false;
   private everReady = false;
   onCancel: CancelHandler | undefined;
+  /** Receives operators' commands for a worker (the control channel's `w` messages). */
+  onWorkerCommand: ((workerId: string, command: WorkerCommand) => void) | undefined;
   /** True for the id of this process's worker (whose ends are delivered locally). */
   isLocal: (workerId: string) => boolean = () => false;
 
@@ -250,6 +252,9 @@ export class RedisNotifier {
       } else if (kind === 99 /* c */) {
         const [id, wid, reason] = JSON.parse(msg.slice(1)) as [string, string, string];
         this.onCancel?.(id, wid, decodeOpt(reason));
+      } else if (kind === 119 /* w */) {
+        const [wid, command] = JSON.parse(msg.slice(1)) as [string, WorkerCommand];
+        this.onWorkerCommand?.(wid, command);
       }
     } catch (err) {
       this.ctx.logger.error('A malformed message on the queue channel was skipped', { error: err });
