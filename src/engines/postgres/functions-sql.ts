@@ -95,8 +95,9 @@ BEGIN
     RETURN QUERY
     WITH c AS (SELECT r.queue, r.id FROM ${s}.tasks r WHERE r.queue = p_queue AND r.q = 1 ORDER BY r.priority, r.seq
       LIMIT p_want FOR UPDATE SKIP LOCKED)
-    UPDATE ${s}.tasks t SET status = 'process', q = 0, attempt = t.attempt + 1, worker_id = p_worker, started_at = p_now,
-      updated_at = p_now, lease_until = p_lease, cancel_req = NULL
+    -- p_now is when the worker sent the call: a task enqueued after that does not start before it was made
+    UPDATE ${s}.tasks t SET status = 'process', q = 0, attempt = t.attempt + 1, worker_id = p_worker,
+      started_at = greatest(p_now, t.created_at), updated_at = greatest(p_now, t.created_at), lease_until = p_lease, cancel_req = NULL
     FROM c WHERE t.queue = c.queue AND t.id = c.id
     RETURNING 'c'::text, t.id, t.name, t.priority, t.data, t.attempt, t.created_at, t.seq, t.stalls::bigint;
     GET DIAGNOSTICS v_n = ROW_COUNT;

@@ -270,8 +270,8 @@ export class PgConsumerLoop {
         args: [],
         attempt: row.attempt ?? 1,
         createdAt: Number(row.created_at),
-        updatedAt: now,
-        startedAt: now,
+        updatedAt: Math.max(now, Number(row.created_at)),
+        startedAt: Math.max(now, Number(row.created_at)),
         workerId: this.workerId,
         seq: Number(row.seq),
       };
