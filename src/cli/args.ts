@@ -11,7 +11,7 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['concurrency', 'timeout', 'priority', 'delay', 'id', 'port', 'host', 'token', 'file', 'status', 'limit', 'retry', 'batch', 'url']);
+const VALUE_FLAGS = new Set(['concurrency', 'timeout', 'priority', 'delay', 'id', 'port', 'host', 'token', 'file', 'status', 'limit', 'retry', 'batch', 'url', 'schema']);
 
 /** Parses `argv` (without node and script). */
 export function parseArgs(argv: string[]): ParsedArgs {

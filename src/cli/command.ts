@@ -19,6 +19,8 @@ export interface Command {
   flags: readonly string[];
   /** Runs before the app module is loaded (e.g. to set environment overrides). */
   beforeLoad?(args: ParsedArgs): void;
+  /** Runs the command without an app module (`-A` not needed); resolves with the exit code. */
+  standalone?(args: ParsedArgs, io: CliIO): Promise<number>;
   /** Runs the command; resolves with the process exit code. */
   run(app: QTasks, args: ParsedArgs, io: CliIO): Promise<number>;
 }

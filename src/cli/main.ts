@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `qtasks` command: `qtasks -A <module>[:export] run | add <name> [json-args] | inspect | purge | web`.
+ * The `qtasks` command: `qtasks -A <module>[:export] run | add <name> [json-args] | inspect | purge | web`,
+ * and `qtasks migrate --url postgres://…` (no app).
  * Exit codes: 0 done, 1 the command failed, 2 the command line is wrong (usage printed).
  */
 import 'reflect-metadata';
@@ -74,6 +75,15 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) {
     io.err(usage());
     return 2;
+  }
+  if (command.standalone) {
+    try {
+      return await command.standalone(args, io);
+    } catch (err) {
+      const e = err as QTasksError;
+      io.err(`qtasks: ${e.code ? `[${e.code}] ` : ''}${e.message}`);
+      return e.code === ErrorCodes.CLI_USAGE ? 2 : 1;
+    }
   }
   if (!args.app) {
     io.err(`qtasks: [${ErrorCodes.CLI_USAGE}] ${command.name} needs the app: qtasks -A path/to/app.ts ${command.usage}`);

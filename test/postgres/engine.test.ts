@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { ErrorCodes, QTasks, Task, TaskContext } from 'qtasks';
 import { migratePostgres } from 'qtasks/postgres';
+import { main as cli } from '../../src/cli/main';
 import { pgApp, TestDatabase } from './pg-support';
 
 const db = new TestDatabase('engine').hooks();
@@ -77,6 +78,23 @@ describe('PostgreSQL engine', () => {
     const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'jobs_a' ORDER BY 1");
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['items', 'locks', 'migrations', 'state', 'tasks', 'workers']));
     expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_a' })).toEqual({ schema: 'jobs_a', changed: false });
+  });
+
+  it('qtasks migrate --url makes the tables ahead of time (no app needed); a URL of another engine is a usage error', async () => {
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await cli(['migrate', '--url', db.url, '--schema', 'cli_made', '--json'])).toBe(0);
+      expect(await cli(['migrate', '--url', `${db.url}?schema=cli_made`])).toBe(0);
+      expect(await cli(['migrate', '--url', 'redis://127.0.0.1:6379'])).toBe(2);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    const rows = await db.query<{ version: number }>('SELECT version FROM cli_made.migrations');
+    expect(rows).toHaveLength(1);
+    const app = make(queue('cli'), { schema: 'cli_made' });
+    expect(await (await app.addTask('pg.add', [1, 1])).status()).toBe('new');
   });
 
   it('drops finished records after resultTtlMs, and at once with removeOnComplete (result() still settles)', async () => {
