@@ -15,7 +15,7 @@ export type { WebServer, WebListenOptions, WebAddress } from './web/web-server';
 export type { WebOptions } from './web/web-options';
 export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
 
-export { Task, State, Depends, Inject, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';
+export { Task, State, Depends, Inject, Arg, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';
 export type { HookPoint } from './decorators';
 export type { TaskOptions, StateOptions, DependsOptions, DependsScope, Constructor, ExecutorKind } from './metadata';
 export { ExecutorCrashedError, ExecutorModuleError } from './executor';

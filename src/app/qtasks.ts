@@ -231,6 +231,7 @@ export class QTasks {
   private async doStart(): Promise<void> {
     if (this.discover) this.registry.discover();
     this.registry.replan();
+    this.registry.assertResolved();
     this.registry.prepareAll();
     await this.init();
     await this.registry.openWorkerResources();

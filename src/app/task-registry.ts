@@ -8,6 +8,7 @@ import { Config } from '../config';
 import { closeFactory, DependsToken } from '../depends';
 import { Explorer } from '../discovery/explorer';
 import { ParamPlan, TaskDefinition, where } from '../discovery/task-definition';
+import { paramNames } from '../discovery/param-names';
 import { ErrorCodes, QTasksError } from '../errors';
 import { Logger } from '../logger';
 import { compose, MiddlewareHandler } from '../middleware/compose';
@@ -142,10 +143,21 @@ export class TaskRegistry {
     const isToken = (t: unknown) => typeof t === 'function' && this.host.container.isRegistered(t as InjectionToken<unknown>, true);
     const stale = new Set<Constructor>();
     for (const d of this.defs.values()) {
-      if (d.form === 'method' && d.params.some((p, i) => p.kind === 'arg' && isToken(d.paramTypes?.[i]))) stale.add(d.cls);
+      if (d.form === 'method' && d.params.some((p, i) => p.kind === 'unresolved' || (p.kind === 'arg' && isToken(d.paramTypes?.[i])))) stale.add(d.cls);
     }
     for (const cls of stale) for (const def of this.explorer.explore(cls, this.instances.has(cls))) this.defs.set(def.name, def);
     if (stale.size > 0) this.prepared.clear();
+  }
+
+  /**
+   * Throws `QTASKS_ERR_UNRESOLVED_PARAM` for the first task (of `name`, or any) with a class-typed
+   * parameter that is neither injectable nor marked as an argument. Called at start.
+   */
+  assertResolved(name?: string): void {
+    for (const def of name === undefined ? this.defs.values() : [this.defs.get(name)]) {
+      const p = def?.params.find((q) => q.kind === 'unresolved');
+      if (def !== undefined && p?.kind === 'unresolved') throw unresolvedParam(def, p.index, p.type);
+    }
   }
 
   /** Prepares every task now, so that resolution errors surface at start. */
@@ -301,6 +313,21 @@ export class TaskRegistry {
     for (const t of this.opening.keys()) this.values.delete(t);
     this.opening.clear();
   }
+}
+
+/** The error for a class-typed parameter that is neither a service the app knows nor an argument. */
+function unresolvedParam(def: TaskDefinition, index: number, type: unknown): QTasksError {
+  const fn = (def.cls.prototype as Record<string, unknown>)[def.method] as (...a: never[]) => unknown;
+  const name = paramNames(fn)[index];
+  const param = name === undefined ? `parameter #${index}` : `parameter "${name}" (#${index})`;
+  const t = describe(type);
+  return new QTasksError(
+    ErrorCodes.UNRESOLVED_PARAM,
+    `Task "${def.name}" (${where(def)}): ${param} is typed ${t}, a class this app cannot inject, so it would silently receive a task argument. ` +
+      `If it is a service, register it (app.container.register(${t}, { useClass: ${t} })) or decorate ${t} with @injectable(); ` +
+      `if it is a task argument, mark the parameter @Arg() (or validate it as a DTO: @Task({ validate: true }))`,
+    { details: { task: def.name, parameter: name ?? index, type: t } },
+  );
 }
 
 function describe(token: unknown): string {

@@ -8,7 +8,7 @@ import { Config } from '../config';
 import { DependsToken } from '../depends';
 import { ErrorCodes, QTasksError } from '../errors';
 import { Logger } from '../logger';
-import { Constructor, Metadata } from '../metadata';
+import { Constructor, Metadata, TaskOptions } from '../metadata';
 import { Storage } from '../engine/storage';
 import { TaskContext } from '../task/task-context';
 import { ParamPlan, TaskDefinition } from './task-definition';
@@ -49,7 +49,7 @@ export class Explorer {
     if (methods.length > 0) {
       const ctor = prebuilt ? [] : this.ctorPlan(cls, false);
       for (const { method, options } of methods) {
-        const params = this.methodPlan(cls, method, !!options.echo);
+        const params = this.methodPlan(cls, method, options);
         defs.push({
           name: options.name ?? `${cls.name}.${method}`,
           options,
@@ -103,7 +103,9 @@ export class Explorer {
     return plan;
   }
 
-  private methodPlan(cls: Constructor, method: string, echo: boolean): ParamPlan[] {
+  private methodPlan(cls: Constructor, method: string, options: TaskOptions): ParamPlan[] {
+    const echo = !!options.echo;
+    const marked = Metadata.argParams(cls.prototype, method);
     const fn = (cls.prototype as Record<string, unknown>)[method] as (...a: unknown[]) => unknown;
     const types = Metadata.paramTypes(cls.prototype, method);
     const tokens = Metadata.injectTokens(cls.prototype, method);
@@ -120,7 +122,15 @@ export class Explorer {
         plan.push({ kind: 'self' });
         continue;
       }
-      plan.push(this.planFor(tokens.has(i) ? tokens.get(i) : types?.[i], tokens.has(i), `parameter #${i} of ${cls.name}.${method}`));
+      if (marked.has(i)) {
+        plan.push({ kind: 'arg' });
+        continue;
+      }
+      const token = tokens.has(i) ? tokens.get(i) : types?.[i];
+      const p = this.planFor(token, tokens.has(i), `parameter #${i} of ${cls.name}.${method}`);
+      // a class the app cannot inject is never silently bound to an argument (start() says so)
+      const strict = p.kind === 'arg' && isClassType(token) && !validatesAsDto(options, token);
+      plan.push(strict ? { kind: 'unresolved', index: i, type: token } : p);
     }
     return plan;
   }
@@ -138,12 +148,40 @@ export class Explorer {
       const dep = Metadata.depends(cls);
       if (dep) return dep.scope === 'worker' ? { kind: 'value', token } : { kind: 'depends', cls };
       if (Metadata.state(cls)) return { kind: 'value', token };
-      if (explicit || this.container.isRegistered(cls as unknown as InjectionToken<unknown>, true)) return { kind: 'value', token };
+      if (explicit || this.container.isRegistered(cls as unknown as InjectionToken<unknown>, true) || isInjectable(cls)) return { kind: 'value', token };
       return { kind: 'arg' };
     }
     if (explicit) return { kind: 'value', token };
     return { kind: 'arg' };
   }
+}
+
+/** True for a declared type that is a class of the user's (not a built-in such as Date, Map or Buffer). */
+export function isClassType(t: unknown): boolean {
+  if (typeof t !== 'function' || ARG_TYPES.has(t)) return false;
+  const name = (t as { name?: unknown }).name;
+  return !(typeof name === 'string' && name !== '' && (globalThis as Record<string, unknown>)[name] === t);
+}
+
+/** True when the task validates this parameter type as a DTO (so it is an argument). */
+function validatesAsDto(options: TaskOptions, type: unknown): boolean {
+  return options.validate === true || (Array.isArray(options.validate) && options.validate.includes(type as Constructor));
+}
+
+let tsyringeTypes: Map<unknown, unknown> | null | undefined;
+
+/** True for a class decorated with tsyringe's `@injectable()` / `@singleton()` (the container can build it). */
+export function isInjectable(cls: unknown): boolean {
+  if (tsyringeTypes === undefined) {
+    try {
+      // tsyringe keeps what @injectable() learnt in this map; it has no public accessor
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      tsyringeTypes = (require('tsyringe/dist/cjs/dependency-container') as { typeInfo?: Map<unknown, unknown> }).typeInfo ?? null;
+    } catch {
+      tsyringeTypes = null;
+    }
+  }
+  return tsyringeTypes?.has(cls) ?? false;
 }
 
 /** True for parameters bound to one run. */

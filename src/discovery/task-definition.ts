@@ -20,7 +20,9 @@ export type ParamPlan =
   /** a @Depends({ scope: 'task' }) class, opened for this run */
   | { kind: 'depends'; cls: Constructor }
   /** a depends(factory) with task scope, opened for this run */
-  | { kind: 'factory'; token: DependsToken };
+  | { kind: 'factory'; token: DependsToken }
+  /** a class the app cannot inject and that is not marked as an argument: `start()` refuses it */
+  | { kind: 'unresolved'; index: number; type: unknown };
 
 /** One task. */
 export interface TaskDefinition {

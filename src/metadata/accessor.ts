@@ -25,6 +25,10 @@ export const Metadata = {
       | undefined;
     return found ?? new Map();
   },
+  /** Indexes of the method parameters marked `@Arg()`. */
+  argParams(target: object, key: string): Set<number> {
+    return (Reflect.getOwnMetadata(META.arg, target, key) as Set<number> | undefined) ?? new Set();
+  },
   /** Declared parameter types, or undefined when TypeScript emitted none. */
   paramTypes(target: object, key?: string): unknown[] | undefined {
     return (key === undefined ? Reflect.getOwnMetadata('design:paramtypes', target) : Reflect.getOwnMetadata('design:paramtypes', target, key)) as

@@ -7,6 +7,7 @@ export const META = {
   state: 'qtasks:state',
   depends: 'qtasks:depends',
   inject: 'qtasks:inject',
+  arg: 'qtasks:arg',
   middleware: 'qtasks:middleware',
   plugin: 'qtasks:plugin',
   hooks: 'qtasks:hooks',

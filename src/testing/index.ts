@@ -21,6 +21,8 @@ export class TestApp extends QTasks {
    * The task gets the same injection, middleware and hooks as on a worker.
    */
   async runTask(name: string, args: unknown[] = []): Promise<TaskRecord> {
+    this.registry.replan();
+    this.registry.assertResolved(name);
     const handle = await this.addTask(name, args);
     const broker = this.memoryBroker();
     const worker = (this.direct ??= new Worker(this.internals, Number.MAX_SAFE_INTEGER, 'test-runner'));

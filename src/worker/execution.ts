@@ -226,6 +226,9 @@ export class Execution {
         return this.openClass(p.cls);
       case 'factory':
         return this.openFactory(p.token);
+      case 'unresolved':
+        // never planned for a started app (start() refuses it); the test kit's runTask checks first
+        throw new QTasksError(ErrorCodes.UNRESOLVED_PARAM, `Parameter #${p.index} of task ${this.rec.name} cannot be injected`);
       default:
         return undefined;
     }
