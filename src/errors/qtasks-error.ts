@@ -99,6 +99,21 @@ export class PayloadTooLargeError extends QTasksError {
   }
 }
 
+/**
+ * A stored record or queue entry that cannot be decoded (corrupt JSON, missing or wrong-typed
+ * fields, written by hand or by another version). Its task ends `error` with this code; readers
+ * flag it instead of failing.
+ */
+export class BadRecordError extends QTasksError {
+  constructor(readonly taskId: string, reason: string) {
+    super(
+      ErrorCodes.BAD_RECORD,
+      `The stored record of task "${taskId}" cannot be used (${reason}), so the task ends here and never runs again: inspect or remove it, then add the task again`,
+      { details: { id: taskId } },
+    );
+  }
+}
+
 /** An operation on an app or component after `close()`. */
 export class ClosedError extends QTasksError {
   constructor(what: string) {

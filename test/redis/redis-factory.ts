@@ -6,11 +6,12 @@ import type { AppFactory } from '../conformance/support';
 import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
 
 /** A factory and its cleanup, on a fresh key prefix. */
-export function redisConformanceEngine(label: string): { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> } {
+export function redisConformanceEngine(label: string): { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void>; prefix: string } {
   const prefix = testPrefix(label);
   return {
     factory: ({ name, concurrency, config }) => redisApp({ name, prefix, concurrency, config }),
     cleanup: () => deleteKeys(prefix),
     check: () => ensureRedis(),
+    prefix,
   };
 }

@@ -7,6 +7,7 @@
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import type { TaskErrorInfo } from '../../errors';
 import type { BackoffOptions, TaskRecord, TaskStatus } from '../../task/task-record';
+import { badRecord, isStatus, recordProblem } from '../bad-record';
 
 /** A stream reader of one task. */
 export interface ItemWatcher {
@@ -55,6 +56,9 @@ export class MemRecord implements TaskRecord {
   waiter: Waiter | undefined = undefined;
   private x: Extras | undefined = undefined;
 
+  /** The id it is stored under (kept apart from `id`, which user code can reach). */
+  readonly key: string;
+
   constructor(
     readonly id: string,
     readonly name: string,
@@ -63,6 +67,7 @@ export class MemRecord implements TaskRecord {
     readonly createdAt: number,
     src: TaskRecord,
   ) {
+    this.key = id;
     this.status = src.status;
     this.updatedAt = createdAt;
     if (
@@ -142,6 +147,29 @@ const PUBLIC_KEYS = [
   'returning', 'error', 'cancelReason', 'parentId', 'workerId', 'runAt', 'retry', 'backoff', 'timeout', 'removeOnComplete',
   'stalls', 'seq', 'traceparent',
 ] as const;
+
+/**
+ * What makes a stored record unusable (fields of the wrong type, written by a plugin or a bug), or
+ * undefined when it is sound; `key` is the id it is stored under.
+ */
+export function memProblem(rec: MemRecord, key: string): string | undefined {
+  return recordProblem(rec, key) ?? (isStatus(rec.status) ? undefined : 'its status is unknown');
+}
+
+/**
+ * The record handed to a waiting `result()`: the stored one, or a `QTASKS_ERR_BAD_RECORD` error
+ * record when its fields, result or error have the wrong type.
+ */
+export function soundRecord(rec: MemRecord): TaskRecord {
+  const t = typeof rec.returning;
+  const wrong =
+    t === 'function' || t === 'symbol' || t === 'bigint'
+      ? 'its result is not JSON'
+      : rec.error !== undefined && (rec.error === null || typeof rec.error !== 'object')
+        ? 'its error is not an object'
+        : memProblem(rec, rec.key);
+  return wrong === undefined ? rec : badRecord(rec.key, wrong, rec);
+}
 
 /** A plain copy of the public fields, leaving out those that are unset. */
 export function publicRecord(rec: TaskRecord): TaskRecord {

@@ -5,7 +5,8 @@
 import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
 import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../../errors';
 import { MemoryStorage } from './memory-storage';
-import { MemRecord, publicRecord } from './mem-record';
+import { MemRecord, memProblem, publicRecord, soundRecord } from './mem-record';
+import { badRecordError, isFiniteNumber } from '../bad-record';
 import type { Storage } from '../../engine/storage';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } from '../../engine/broker';
@@ -128,6 +129,7 @@ export class MemoryBroker extends Broker {
         this.settle(rec, 'task:cancel');
         break;
       case 'retry':
+        if (!isFiniteNumber(rec.priority)) return this.poison(rec, 'its priority is not a number');
         rec.error = outcome.error;
         this.storage.setStatus(rec, 'retry', now);
         if (outcome.delayMs > 0) this.pushDelayed(rec, now + outcome.delayMs);
@@ -135,6 +137,7 @@ export class MemoryBroker extends Broker {
         this.emit('task:retry', rec);
         break;
       case 'handback':
+        if (!isFiniteNumber(rec.priority)) return this.poison(rec, 'its priority is not a number');
         rec.attempt = Math.max(0, rec.attempt - 1);
         this.storage.setStatus(rec, 'new', now);
         rec.queued = true;
@@ -184,7 +187,8 @@ export class MemoryBroker extends Broker {
   ): void {
     // the record enqueue returned saves a map lookup while it is still the stored one
     const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : this.storage.records.get(id);
-    if (rec === undefined || isFinal(rec.status)) return done(rec);
+    if (rec === undefined) return done(rec);
+    if (isFinal(rec.status)) return done(soundRecord(rec));
     if (this.closed) return done(undefined, new ClosedError('result()'));
     if (timeoutMs === undefined) return rec.addWaiter(done);
     const waiter = (r: MemRecord | undefined) => {
@@ -341,6 +345,11 @@ export class MemoryBroker extends Broker {
     while (this.delayed.peekKey() <= now) {
       const rec = this.delayed.pop()!;
       if (!rec.queued || (rec.status !== 'delayed' && rec.status !== 'retry')) continue;
+      if (!isFiniteNumber(rec.priority)) {
+        rec.queued = false;
+        this.poison(rec, 'its priority is not a number');
+        continue;
+      }
       if (rec.status === 'delayed') this.storage.setStatus(rec, 'new', now);
       this.ready.push(rec, rec.priority);
     }
@@ -372,6 +381,12 @@ export class MemoryBroker extends Broker {
           if (rec === undefined) break;
           if (!rec.queued) continue;
           rec.queued = false;
+          const problem = memProblem(rec, rec.key);
+          if (problem !== undefined) {
+            // a record with fields of the wrong type never runs; the batch goes on
+            this.poison(rec, problem);
+            continue;
+          }
           const now = Date.now();
           rec.attempt++;
           rec.startedAt = now;
@@ -384,6 +399,21 @@ export class MemoryBroker extends Broker {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * Ends a task whose stored record cannot be used (`error`, `QTASKS_ERR_BAD_RECORD`) without
+   * running it (again); returns the record as stored.
+   */
+  private poison(rec: MemRecord, reason: string): MemRecord {
+    const now = Date.now();
+    rec.error = badRecordError(rec.key, reason);
+    rec.finishedAt = now;
+    this.storage.setStatus(rec, 'error', now);
+    this.ctx.logger.warn('A task record cannot be used: the task ends error', { id: rec.key, code: ErrorCodes.BAD_RECORD, reason });
+    this.settle(rec, 'task:error');
+    this.schedule();
+    return rec;
   }
 
   // ---- notification ----

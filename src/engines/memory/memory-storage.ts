@@ -7,7 +7,8 @@ import type { EngineContext } from '../../engine/broker';
 import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { DEFAULT_JSON_LIMITS, JsonLimits, toJson } from '../../task/json';
 import { ListQuery, Storage } from '../../engine/storage';
-import { MemRecord, publicRecord } from './mem-record';
+import { MemRecord, publicRecord, soundRecord } from './mem-record';
+import { badRecord } from '../bad-record';
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -111,9 +112,17 @@ export class MemoryStorage extends Storage {
       matched.push(rec);
     }
     matched.sort((a, b) => b.seq - a.seq);
-    const offset = Math.max(0, query.offset ?? 0);
+    let skip = Math.max(0, query.offset ?? 0);
     const limit = query.limit === undefined ? matched.length : Math.max(0, query.limit);
-    return matched.slice(offset, offset + limit).map(detached);
+    const out: TaskRecord[] = [];
+    for (let i = 0; i < matched.length && out.length < limit; i++) {
+      const copy = detached(matched[i]);
+      // a bad record reads as `error`: it leaves a list of other statuses
+      if (statuses && !statuses.has(copy.status)) continue;
+      if (skip > 0) skip--;
+      else out.push(copy);
+    }
+    return out;
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
@@ -200,9 +209,19 @@ export class MemoryStorage extends Storage {
   }
 }
 
-/** A copy sharing nothing with the stored record, as a Redis read would give. */
+/**
+ * A copy sharing nothing with the stored record, as a Redis read would give; a record whose fields
+ * have the wrong type or hold values that cannot be copied reads as a `QTASKS_ERR_BAD_RECORD`
+ * error record instead of failing the read.
+ */
 function detached(rec: MemRecord): TaskRecord {
-  return structuredClone(publicRecord(rec));
+  const sound = soundRecord(rec);
+  if (sound !== rec) return sound;
+  try {
+    return structuredClone(publicRecord(rec));
+  } catch {
+    return badRecord(rec.key, 'a field holds a value that cannot be copied', { id: rec.key, status: rec.status, createdAt: rec.createdAt, attempt: rec.attempt });
+  }
 }
 
 function zeroCounts(): Record<TaskStatus, number> {

@@ -16,5 +16,5 @@ export async function reconcileHeld(s: RedisStorage, workerId: string, known: It
   const k = s.keys;
   const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, workerId, s.ctx.config.resultTtlMs, before, count];
   for (const id of known) args.push(id);
-  return (await s.link.script('reconcile')([k.prios, k.cnt, k.marker, k.held + workerId, k.cancels, k.doneCancel], args)) as string[];
+  return (await s.link.script('reconcile')([k.prios, k.cnt, k.marker, k.held + workerId, k.cancels, k.doneCancel, k.doneError], args)) as string[];
 }

@@ -18,7 +18,7 @@ export function renewLeases(s: RedisStorage, info: WorkerInfo, onCancel: (id: st
     k.task, k.items, k.wait, k.held, k.channel, now, now + cfg.leaseMs, info.id, beat, cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5),
   ];
   s.link
-    .script('lease')([k.prios, k.leases, k.cnt, k.marker, k.workers, k.seen, k.doneSuccess, k.doneError, k.doneCancel, k.all, k.cancels], args)
+    .script('lease')([k.prios, k.leases, k.cnt, k.marker, k.workers, k.seen, k.doneSuccess, k.doneError, k.doneCancel, k.all, k.cancels, k.meta], args)
     .then(
       (res) => {
         const cancels = res as string[];

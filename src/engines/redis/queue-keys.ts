@@ -23,7 +23,11 @@ export class QueueKeys {
   readonly held: string;
   /** Running tasks asked to stop (the reason is the task's `cx` field). */
   readonly cancels: string;
-  /** Every task id in enqueue order (for `list`; ids of records that are gone are skipped). */
+  /**
+   * Every task id, scored by its enqueue seq (zset, for `list`, read in chunks newest first). An id
+   * leaves it with its record (expiry, remove, removeOnComplete); ids of records gone some other
+   * way are skipped by readers and swept at lease rounds.
+   */
   readonly all: string;
   readonly seq: string;
   /** Tasks per status. */
@@ -53,7 +57,7 @@ export class QueueKeys {
     this.leases = b + 'leases';
     this.held = b + 'held:';
     this.cancels = b + 'cancels';
-    this.all = b + 'all';
+    this.all = b + 'idx';
     this.seq = b + 'seq';
     this.cnt = b + 'cnt';
     this.marker = b + 'marker';

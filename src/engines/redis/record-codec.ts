@@ -5,9 +5,10 @@
  */
 import type { TaskErrorInfo } from '../../errors';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
+import { badRecord, isFiniteNumber, isStatus, recordProblem } from '../bad-record';
 
 /** The fields fixed at enqueue (kept as one JSON string). */
-interface Fixed {
+export interface Fixed {
   id: string;
   name: string;
   priority: number;
@@ -44,9 +45,47 @@ export function decodeOpt(v: string | undefined): string | undefined {
   return v !== undefined && v.charCodeAt(0) === 61 /* = */ ? v.slice(1) : undefined;
 }
 
-/** A record from the fields of a claimed task (status `process`). */
-export function claimedRecord(d: string, attempt: number, now: number, workerId: string): TaskRecord {
-  const f = JSON.parse(d) as Fixed;
+/** The fixed part stored in `d`, or what is wrong with it. */
+export type FixedDecoded = { fixed: Fixed; problem?: undefined } | { fixed?: undefined; problem: string; partial: Partial<Fixed> };
+
+/** Decodes and checks the fixed part of task `id`; never throws. */
+export function decodeFixed(d: string | undefined, id: string): FixedDecoded {
+  if (d === undefined || d === '') return { problem: 'its body is missing', partial: {} };
+  let f: unknown;
+  try {
+    f = JSON.parse(d);
+  } catch {
+    return { problem: 'its body is not JSON', partial: {} };
+  }
+  if (f === null || typeof f !== 'object' || Array.isArray(f)) return { problem: 'its body is not an object', partial: {} };
+  const fixed = f as Fixed;
+  const problem = recordProblem(fixed, id) ?? (fixed.seq !== undefined && !isFiniteNumber(fixed.seq) ? 'its seq is not a number' : undefined);
+  return problem === undefined ? { fixed } : { problem, partial: fixed };
+}
+
+/** A claimed task: its record (status `process`), or the reason it cannot run. */
+export type Claimed = { rec: TaskRecord; bad?: undefined } | { rec: TaskRecord; bad: string };
+
+/** A record from the fields of a claimed task (status `process`); never throws. */
+export function claimedRecord(id: string, d: string, attempt: number, now: number, workerId: string): Claimed {
+  const dec = decodeFixed(d, id);
+  if (dec.problem !== undefined) {
+    const f = dec.partial;
+    const rec: TaskRecord = {
+      id,
+      name: typeof f.name === 'string' ? f.name : '',
+      status: 'process',
+      priority: 0,
+      args: [],
+      attempt,
+      createdAt: isFiniteNumber(f.createdAt) ? f.createdAt : now,
+      updatedAt: now,
+      startedAt: now,
+      workerId,
+    };
+    return { rec, bad: dec.problem };
+  }
+  const f = dec.fixed;
   const rec: TaskRecord = {
     id: f.id,
     name: f.name,
@@ -66,7 +105,7 @@ export function claimedRecord(d: string, attempt: number, now: number, workerId:
   };
   if (f.seq !== undefined) rec.seq = f.seq;
   if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
-  return rec;
+  return { rec };
 }
 
 /**
@@ -83,33 +122,76 @@ export function recordJson(d: string, rec: TaskRecord, extra: string): string {
   return s + extra + '}';
 }
 
+/** A number field, NaN when present but not a number. */
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-const json = (v: string | undefined): unknown => (v === undefined || v === '' ? undefined : JSON.parse(v));
 
-/** A record from an HGETALL reply (flat field/value list); undefined when the hash is gone. */
-export function decodeRecord(flat: string[] | null | undefined): TaskRecord | undefined {
+/** A JSON field: `{ v }`, or undefined when it does not parse. */
+function json(v: string | undefined): { v: unknown } | undefined {
+  if (v === undefined || v === '') return { v: undefined };
+  try {
+    return { v: JSON.parse(v) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A record from an HGETALL reply (flat field/value list) of task `id`; undefined when the hash is
+ * gone. Never throws: a record that cannot be decoded comes back as a `QTASKS_ERR_BAD_RECORD`
+ * error record (see {@link badRecord}).
+ */
+export function decodeRecord(flat: string[] | null | undefined, id: string): TaskRecord | undefined {
   if (!flat || flat.length === 0) return undefined;
-  const h: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) h[flat[i]] = flat[i + 1];
-  if (h.d === undefined) return undefined;
-  const f = JSON.parse(h.d) as Fixed;
+  const h: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]] = flat[i + 1];
+  const dec = decodeFixed(h.d, id);
+  const att = num(h.att ?? '0');
+  const known = {
+    attempt: att,
+    updatedAt: num(h.up),
+    startedAt: num(h.sa),
+    finishedAt: num(h.fa),
+    workerId: h.wid,
+  };
+  const err = json(h.err);
+  if (dec.problem !== undefined) return badRecord(id, dec.problem, { ...dec.partial, ...known, error: err?.v });
+  const f = dec.fixed;
+  const st = h.st ?? 'new';
+  const prog = json(h.prog);
+  const ret = json(h.ret);
+  const problem = !isStatus(st)
+    ? 'its status is unknown'
+    : !isFiniteNumber(att)
+      ? 'its attempt is not a number'
+      : prog === undefined
+        ? 'its progress is not JSON'
+        : ret === undefined
+          ? 'its result is not JSON'
+          : err === undefined || (err.v !== undefined && (err.v === null || typeof err.v !== 'object'))
+            ? 'its error is not a JSON object'
+            : [h.up, h.sa, h.fa, h.run, h.stl].some((v) => v !== undefined && !Number.isFinite(Number(v)))
+              ? 'a time or count on it is not a number'
+              : undefined;
+  if (problem !== undefined || prog === undefined || ret === undefined || err === undefined) {
+    return badRecord(id, problem ?? 'a field is not JSON', { ...f, ...known });
+  }
   const rec: TaskRecord = {
     id: f.id,
     name: f.name,
-    status: (h.st ?? 'new') as TaskStatus,
+    status: st as TaskStatus,
     priority: f.priority,
     args: f.args,
-    attempt: Number(h.att ?? 0),
+    attempt: att as number,
     createdAt: f.createdAt,
     updatedAt: num(h.up) ?? f.createdAt,
   };
   const opt: Partial<TaskRecord> = {
-    progress: json(h.prog),
+    progress: prog.v,
     startedAt: num(h.sa),
     finishedAt: num(h.fa),
-    returning: json(h.ret),
-    error: json(h.err) as TaskErrorInfo | undefined,
-    cancelReason: h.st === 'cancel' ? decodeOpt(h.cr) : undefined,
+    returning: ret.v,
+    error: err.v as TaskErrorInfo | undefined,
+    cancelReason: st === 'cancel' ? decodeOpt(h.cr) : undefined,
     parentId: f.parentId,
     workerId: h.wid,
     runAt: num(h.run),

@@ -162,7 +162,7 @@ export class RedisBroker extends Broker {
       sent = link.script('add')(keys, args).then(
         (res) => {
           const claimed = (res as unknown[])[n] as string[] | undefined;
-          loop!.directClaimed(claimed, now, direct, claimed !== undefined && claimed.length / 2 === n);
+          loop!.directClaimed(claimed, now, direct, claimed !== undefined && claimed.length / 3 === n);
           return res;
         },
         (err: unknown) => {
@@ -189,7 +189,7 @@ export class RedisBroker extends Broker {
             for (let j = 0; j < p.records.length; j++, i++) {
               const existing = out[i];
               if (existing !== 0 && noted) this.notifier.forget([p.records[j].id]);
-              stored[j] = existing === 0 ? p.records[j] : (decodeRecord(existing) ?? p.records[j]);
+              stored[j] = existing === 0 ? p.records[j] : (decodeRecord(existing, p.records[j].id) ?? p.records[j]);
             }
             p.resolve(stored);
           }
@@ -302,9 +302,8 @@ export class RedisBroker extends Broker {
     );
     const out: WorkerInfo[] = [];
     for (let i = 0; i < seen.length; i += 2) {
-      const raw = infos[seen[i]];
-      if (raw === undefined) continue;
-      out.push({ ...(JSON.parse(raw) as WorkerInfo), lastSeenAt: Number(seen[i + 1]) });
+      const info = decodeWorker(infos[seen[i]], seen[i]);
+      if (info !== undefined) out.push({ ...info, lastSeenAt: Number(seen[i + 1]) });
     }
     return out;
   }
@@ -320,4 +319,17 @@ export class RedisBroker extends Broker {
     const res = await this.storage.call('rateLimit', () => this.storage.link.script('rateLimit')([this.storage.keys.rate(key)], [now, max, perMs, member]));
     return Number(res);
   }
+}
+
+/** A worker entry of the workers hash; undefined (skipped) when it cannot be decoded. */
+function decodeWorker(raw: string | undefined, id: string): WorkerInfo | undefined {
+  if (raw === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || (v as WorkerInfo).id !== id) return undefined;
+  return v as WorkerInfo;
 }

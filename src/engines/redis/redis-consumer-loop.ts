@@ -8,7 +8,8 @@
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
-import { BrokerUnavailableError } from '../../errors';
+import { BrokerUnavailableError, ErrorCodes } from '../../errors';
+import { badRecordError } from '../bad-record';
 import type { TaskRecord } from '../../task/task-record';
 import { claimedRecord, fixedJson } from './record-codec';
 import { endOf } from './task-end';
@@ -147,7 +148,8 @@ export class RedisConsumerLoop {
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => {
       const d = this.held.get(rec.id)?.d ?? fixedJson(rec);
-      const end = endOf(rec, d, outcome, this.withItems.has(rec.id), this.remote > 0);
+      // a record whose data could not be decoded is announced by id only
+      const end = endOf(rec, d, outcome, this.withItems.has(rec.id), this.remote > 0 && d !== '');
       this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
       this.schedule();
     });
@@ -290,7 +292,18 @@ export class RedisConsumerLoop {
           if (remote >= 0) this.remote = remote;
           for (let i = 0; i < batch.length; i++) {
             const e = batch[i];
-            if (flags.charCodeAt(i) === 49 /* 1 */) {
+            const flag = flags.charCodeAt(i);
+            if (flag === 50 /* 2 */) {
+              // its stored priority was not a number: it ended QTASKS_ERR_BAD_RECORD instead
+              this.release(e.rec.id);
+              const rec = e.rec;
+              rec.status = 'error';
+              rec.error = badRecordError(rec.id, 'its priority is not a number');
+              rec.finishedAt = rec.updatedAt;
+              delete rec.runAt;
+              this.notifier.deliver(rec);
+              e.resolve(rec);
+            } else if (flag === 49 /* 1 */) {
               this.release(e.rec.id);
               // this process learns its own ends here, not from the channel
               if (e.stored !== undefined) this.notifier.deliver(e.stored);
@@ -320,13 +333,19 @@ export class RedisConsumerLoop {
       );
   }
 
+  /** Tasks claimed by a script call (flat: id, data, attempt per task). */
   private took(claimed: string[], now: number, want: number): void {
-    if (want > 0) this.queueEmpty = claimed.length / 2 < want;
-    for (let i = 0; i < claimed.length; i += 2) {
-      const d = claimed[i];
-      const rec = claimedRecord(d, Number(claimed[i + 1]), now, this.workerId);
-      this.held.set(rec.id, { rec, d });
-      if (this.stopped) {
+    if (want > 0) this.queueEmpty = claimed.length / 3 < want;
+    for (let i = 0; i < claimed.length; i += 3) {
+      const id = claimed[i];
+      const d = claimed[i + 1];
+      const { rec, bad } = claimedRecord(id, d, Number(claimed[i + 2]), now, this.workerId);
+      // a record that cannot be decoded never runs: it ends at once, its batch goes on
+      this.held.set(id, { rec, d: bad === undefined ? d : '' });
+      if (bad !== undefined) {
+        this.storage.ctx.logger.warn('A claimed task record cannot be decoded: the task ends error', { id, code: ErrorCodes.BAD_RECORD, reason: bad });
+        void this.finish(rec, { status: 'error', error: badRecordError(id, bad) }).catch(() => undefined);
+      } else if (this.stopped) {
         void this.finish(rec, { status: 'handback' }).catch(() => undefined);
       } else if (this.earlyCancels.has(rec.id)) {
         const reason = this.earlyCancels.get(rec.id);

@@ -327,12 +327,13 @@ export class RedisNotifier {
     w.loading = true;
     try {
       const start = w.next;
-      const [items, rec] = await Promise.all([this.storage.items(w.id, start), final ?? this.storage.get(w.id)]);
+      const [items, rec] = await Promise.all([this.storage.itemsAt(w.id, start), final ?? this.storage.get(w.id)]);
       if (w.ended) return;
-      for (let j = 0; j < items.length; j++) {
-        if (start + j !== w.next) continue; // delivered meanwhile by another read
-        w.next++;
-        w.onItem(items[j], start + j);
+      // an item that cannot be decoded is skipped: the next one keeps its index
+      for (const { index, value } of items) {
+        if (index < w.next) continue; // delivered meanwhile by another read
+        w.next = index + 1;
+        w.onItem(value, index);
       }
       w.loading = false;
       if (rec === undefined || isFinal(rec.status)) this.endWatcher(w, rec);

@@ -9,6 +9,7 @@ import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { ListQuery, Storage } from '../../engine/storage';
 import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
+import { badRecord } from '../bad-record';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
 import type { RedisEngineInput } from './redis-options';
@@ -65,28 +66,50 @@ export class RedisStorage extends Storage {
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
-    return decodeRecord(await this.call('get', (r) => r.hgetall(this.keys.task + id).then(flatten)));
+    let flat: string[];
+    try {
+      flat = await this.call('get', (r) => r.hgetall(this.keys.task + id).then(flatten));
+    } catch (err) {
+      // a key that is not a task hash: flagged, not thrown
+      if (isWrongType(err)) return badRecord(id, 'it is not a task hash');
+      throw err;
+    }
+    return decodeRecord(flat, id);
   }
 
+  /**
+   * Newest first, filtered and paged. The index is read in chunks of at most {@link LIST_CHUNK}
+   * ids per script call (Redis is never blocked by one long scan) and records are decoded and
+   * filtered here, so a page costs the records looked at, not the size of the queue; a record
+   * that cannot be decoded is listed as a `QTASKS_ERR_BAD_RECORD` error record.
+   */
   async list(query: ListQuery = {}): Promise<TaskRecord[]> {
     const k = this.keys;
     await this.counts(); // drops expired records first
-    const statuses = query.status === undefined ? '' : (Array.isArray(query.status) ? query.status : [query.status]).join(',');
-    const rows = (await this.call('list', () =>
-      this.link.script('list')([k.all], [
-        k.task,
-        statuses,
-        query.name ?? '',
-        query.since ?? '',
-        query.until ?? '',
-        Math.max(0, query.offset ?? 0),
-        query.limit === undefined ? -1 : Math.max(0, query.limit),
-      ]),
-    )) as string[][];
+    const wanted = query.status === undefined ? undefined : new Set<string>(Array.isArray(query.status) ? query.status : [query.status]);
+    const statuses = wanted === undefined ? '' : [...wanted].join(',');
+    const filtered = wanted !== undefined || query.name !== undefined || query.since !== undefined || query.until !== undefined;
+    let skip = Math.max(0, query.offset ?? 0);
+    const limit = query.limit === undefined ? Infinity : Math.max(0, query.limit);
     const out: TaskRecord[] = [];
-    for (const row of rows) {
-      const rec = decodeRecord(row);
-      if (rec) out.push(rec);
+    let cursor = '+inf';
+    while (out.length < limit) {
+      const chunk = filtered ? LIST_CHUNK : Math.min(LIST_CHUNK, Math.max(16, skip + limit - out.length));
+      const res = (await this.call('list', () => this.link.script('list')([k.all], [k.task, statuses, cursor, chunk]))) as (string | string[])[];
+      for (let i = 1; i + 1 < res.length && out.length < limit; i += 2) {
+        const id = res[i] as string;
+        const row = res[i + 1] as string[];
+        const rec = row.length === 2 && row[0] === 'st' && row[1] === '?' ? badRecord(id, 'it is not a task hash') : decodeRecord(row, id);
+        if (rec === undefined) continue;
+        if (wanted !== undefined && !wanted.has(rec.status)) continue;
+        if (query.name !== undefined && rec.name !== query.name) continue;
+        if (query.since !== undefined && !(rec.createdAt >= query.since)) continue;
+        if (query.until !== undefined && !(rec.createdAt < query.until)) continue;
+        if (skip > 0) skip--;
+        else out.push(rec);
+      }
+      cursor = res[0] as string;
+      if (cursor === '') break;
     }
     return out;
   }
@@ -112,9 +135,32 @@ export class RedisStorage extends Storage {
     return this.removeScript('purge', status, []);
   }
 
+  /** Stream items from index `from`; an item that cannot be decoded is skipped. */
   async items(id: string, from = 0): Promise<unknown[]> {
-    const raw = await this.call('items', (r) => r.lrange(this.keys.items + id, from, -1));
-    return raw.map((s) => JSON.parse(s));
+    return (await this.itemsAt(id, from)).map((e) => e.value);
+  }
+
+  /**
+   * @internal Stream items from index `from` with their index (an item that cannot be decoded is
+   * left out, the indexes of the others stay theirs).
+   */
+  async itemsAt(id: string, from = 0): Promise<{ index: number; value: unknown }[]> {
+    let raw: string[];
+    try {
+      raw = await this.call('items', (r) => r.lrange(this.keys.items + id, from, -1));
+    } catch (err) {
+      if (isWrongType(err)) return [];
+      throw err;
+    }
+    const out: { index: number; value: unknown }[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      try {
+        out.push({ index: from + i, value: JSON.parse(raw[i]) });
+      } catch {
+        // a corrupt item: skipped by every reader
+      }
+    }
+    return out;
   }
 
   async stateGet(state: string, key: string): Promise<unknown> {
@@ -167,10 +213,18 @@ export class RedisStorage extends Storage {
     const k = this.keys;
     return Number(
       await this.call(what, () =>
-        this.link.script('remove')([k.prios, k.delayed, k.cnt, k.doneSuccess, k.doneError, k.doneCancel], [k.task, k.items, k.wait, status, ...ids]),
+        this.link.script('remove')([k.prios, k.delayed, k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, k.wait, status, ...ids]),
       ),
     );
   }
+}
+
+/** Ids looked at per `list` script call at most. */
+const LIST_CHUNK = 256;
+
+/** True for a Redis WRONGTYPE reply (a key of the queue holds something else). */
+function isWrongType(err: unknown): boolean {
+  return err instanceof Error && /WRONGTYPE/.test(err.message);
 }
 
 /** The order of the counts script's reply. */

@@ -2,7 +2,7 @@
   Adds new tasks (bulk), skipping ids that exist already; an idle worker of the caller may claim the
   new tasks in the same call.
   KEYS[1] prios (zset of priority levels with tasks waiting)  KEYS[2] delayed (zset: score runAt)
-  KEYS[3] all (list of ids in enqueue order)  KEYS[4] seq  KEYS[5] cnt (hash: tasks per status)
+  KEYS[3] all (zset: id -> enqueue seq)  KEYS[4] seq  KEYS[5] cnt (hash: tasks per status)
   KEYS[6] marker (zset: wakes a blocked worker)  KEYS[7] meta (hash: paused)
   KEYS[8] leases (zset: worker id -> lease deadline)  KEYS[9] the claiming worker's held set
   ARGV[1] task key prefix  ARGV[2] wait list prefix (one list per priority level)
@@ -14,26 +14,35 @@
   then 4 per task: id, fixed data (JSON), priority, runAt ('' when due now)
   A task hash holds `d` (fixed data plus its enqueue seq); a missing `st` means 'new', a missing `pri` 0.
   Returns one entry per task: 0 when added, or the existing task's HGETALL; when claiming, one more
-  entry: the claimed tasks (flat: data, attempt per task).
+  entry: the claimed tasks (flat: id, data, attempt per task). A priority or runAt that is not a
+  number fails the call before anything is written.
 ]]
+for b = 7, #ARGV, 4 do
+  local p, r = ARGV[b + 2], ARGV[b + 3]
+  local n = tonumber(p)
+  if not n or n ~= n or n == math.huge or n == -math.huge or string.find(p, '[^%d%.eE%+%-]') or (r ~= '' and not tonumber(r)) then
+    return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[b]) .. ' has a priority or runAt that is not a number')
+  end
+end
 -- the common call alone: one new task due now, claimed at once when nothing else waits and the
 -- queue is not paused (same effects as the general path below)
 if #ARGV == 10 and ARGV[10] == '' and (tonumber(ARGV[3]) or 0) > 0 then
   local id, pri = ARGV[7], ARGV[9]
   local k = ARGV[1] .. id
   if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
-    local d = string.sub(ARGV[8], 1, -2) .. ',"seq":' .. redis.call('INCR', KEYS[4]) .. '}'
+    local sq = redis.call('INCR', KEYS[4])
+    local d = string.sub(ARGV[8], 1, -2) .. ',"seq":' .. sq .. '}'
     local now, wid = ARGV[5], ARGV[4]
     if pri == '0' then
       redis.call('HSET', k, 'd', d, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
     else
       redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
     end
-    redis.call('RPUSH', KEYS[3], id)
+    redis.call('ZADD', KEYS[3], sq, id)
     redis.call('SADD', KEYS[9], id)
     redis.call('ZADD', KEYS[8], ARGV[6], wid)
     redis.call('HINCRBY', KEYS[5], 'process', 1)
-    return { 0, { d, 1 } }
+    return { 0, { id, d, 1 } }
   end
 end
 local pfx, wpfx = ARGV[1], ARGV[2]
@@ -62,6 +71,7 @@ for i = 0, n - 1 do
         redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
       end
       taken[#taken + 1] = id
+      claimed[#claimed + 1] = id
       claimed[#claimed + 1] = d
       claimed[#claimed + 1] = 1
     end
@@ -94,6 +104,7 @@ for i = 0, n - 1 do
       redis.call('ZADD', KEYS[2], runAt, id)
       delayed = delayed + 1
     end
+    ids[#ids + 1] = seq
     ids[#ids + 1] = id
     out[i + 1] = 0
   end
@@ -101,11 +112,11 @@ end
 local function push(key, list)
   for s = 1, #list, 1000 do redis.call('RPUSH', key, unpack(list, s, math.min(s + 999, #list))) end
 end
+for s = 1, #ids, 1000 do redis.call('ZADD', KEYS[3], unpack(ids, s, math.min(s + 999, #ids))) end
 for _, pri in ipairs(order) do
   push(wpfx .. pri, levels[pri])
   redis.call('ZADD', KEYS[1], pri, pri)
 end
-push(KEYS[3], ids)
 if added > 0 then redis.call('HINCRBY', KEYS[5], 'new', added) end
 if delayed > 0 then redis.call('HINCRBY', KEYS[5], 'delayed', delayed) end
 if #taken > 0 then

@@ -4,7 +4,7 @@
   KEYS[5] marker  KEYS[6] meta (hash: paused)  KEYS[7] done:success  KEYS[8] done:error
   KEYS[9] done:cancel (lists of finished ids, oldest first)  KEYS[10] this worker's held set
   KEYS[11] cancel requests (set of running ids asked to stop; the reason is the task's `cx` field)
-  KEYS[12] all (list of ids in enqueue order)
+  KEYS[12] all (zset: id -> enqueue seq)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] lease deadline  ARGV[9] how many to claim
   ARGV[10] '1' when this process listens on the event channel itself, 'c' on a Redis Cluster (where
@@ -15,8 +15,11 @@
   announce the end by id only)
   When another process listens, records of successes, errors, cancels and retries are published as
   'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
-  Returns { flags ('1' per end recorded, '0' when the task was not held any more), claimed (flat: data,
-  attempt per task), next delayed runAt or '', how many other processes listen (-1: not asked) }.
+  Returns { flags ('1' per end recorded, '0' when the task was not held any more, '2' when it ended
+  `error` QTASKS_ERR_BAD_RECORD instead because its stored priority is not a number), claimed (flat:
+  id, data ('' when missing), attempt per task), next delayed runAt or '', how many other processes
+  listen (-1: not asked) }.
+  Nothing read from a task hash can make a write fail: a bad priority ends its task instead.
 ]]
 -- the common end alone: one success, nothing to claim or trim (same effects as the general path)
 if ARGV[12] == '1' and ARGV[14] == 's' and ARGV[9] == '0' and ARGV[11] == '0' then
@@ -30,6 +33,7 @@ if ARGV[12] == '1' and ARGV[14] == 's' and ARGV[9] == '0' and ARGV[11] == '0' th
   local k, now = ARGV[1] .. id, ARGV[5]
   if ARGV[17] == '1' then
     redis.call('DEL', k, ARGV[2] .. id)
+    redis.call('ZREM', KEYS[12], id)
   else
     redis.call('HSET', k, 'st', 'success', 'ret', ARGV[15], 'fa', now, 'up', now)
     redis.call('PEXPIRE', k, ARGV[7])
@@ -60,6 +64,17 @@ local done = { success = {}, error = {}, cancel = {} }
 local front = {}
 local function announce(json, id)
   if json == '' then pubIds[#pubIds + 1] = cjson.encode(id) else pub[#pub + 1] = json end
+end
+-- a stored priority is a plain number (it names a wait list and scores the levels zset); else nil
+local function level(p)
+  if not p then return '0' end
+  local n = tonumber(p)
+  if n and n == n and n > -math.huge and n < math.huge and not string.find(p, '[^%d%.eE%+%-]') then return p end
+  return nil
+end
+local function badErr(id, why)
+  return cjson.encode({ name = 'BadRecordError', code = 'QTASKS_ERR_BAD_RECORD',
+    message = 'The stored record of task ' .. cjson.encode(id) .. ' cannot be used (' .. why .. '), so the task ends here and never runs again: inspect or remove it, then add the task again' })
 end
 local function many(cmd, key, list)
   local out = {}
@@ -100,6 +115,7 @@ for i = 0, nEnd - 1 do
       st = 'success'
       if ARGV[b + 4] == '1' then
         redis.call('DEL', k, ipfx .. id)
+        redis.call('ZREM', KEYS[12], id)
         st = nil
       else
         redis.call('HSET', k, 'st', st, 'ret', data, 'fa', now, 'up', now)
@@ -115,8 +131,14 @@ for i = 0, nEnd - 1 do
       announce(cx and '' or ARGV[b + 6], id)
     else
       local f = redis.call('HMGET', k, 'pri', 'att')
-      f[1] = f[1] or '0'
-      if kind == 'r' then
+      f[1] = level(f[1])
+      if not f[1] then
+        -- its priority is not a number: it cannot be queued again
+        st = 'error'
+        flags[i + 1] = '2'
+        redis.call('HSET', k, 'st', st, 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+        announce('', id)
+      elseif kind == 'r' then
         local runAt = tonumber(ARGV[b + 3])
         cnt.retry = cnt.retry + 1
         if runAt > now then
@@ -162,37 +184,45 @@ if remote > 0 then
   if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
 end
 
--- ids at the head of the finished lists (and of `all`) whose record expired or was dropped, at the
--- pace tasks finish so that the lists stay bounded
+-- ids at the head of the finished lists whose record expired or was dropped (they leave `all` too
+-- when the record is gone), at the pace tasks finish so that the indexes stay bounded; every
+-- finished record has the same ttl, so the head of each list is the first to expire
 local budget = tonumber(ARGV[11])
 local statuses = { 'success', 'error', 'cancel' }
 for j = 7, budget > 0 and 9 or 0 do
   local st, n = statuses[j - 6], 0
   while n < budget do
     local id = redis.call('LINDEX', KEYS[j], 0)
-    if not id or redis.call('HGET', pfx .. id, 'st') == st then break end
+    if not id then break end
+    local cur = redis.call('HGET', pfx .. id, 'st')
+    if cur == st then break end
     redis.call('LPOP', KEYS[j])
+    if not cur and redis.call('EXISTS', pfx .. id) == 0 then redis.call('ZREM', KEYS[12], id) end
     n = n + 1
   end
   cnt[st] = cnt[st] - n
 end
-for _ = 1, budget do
-  local id = redis.call('LINDEX', KEYS[12], 0)
-  if not id or redis.call('EXISTS', pfx .. id) == 1 then break end
-  redis.call('LPOP', KEYS[12])
-end
 
 -- due delayed tasks join the end of their level
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-local due = {}
+local due, badDue = {}, {}
 if nxt[2] and tonumber(nxt[2]) <= now then due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
 for j = 1, #due do
   local id = due[j]
   local k = pfx .. id
   redis.call('ZREM', KEYS[2], id)
   local f = redis.call('HMGET', k, 'st', 'pri')
-  if f[1] == 'delayed' or f[1] == 'retry' then
-    local pri = f[2] or '0'
+  local pri = level(f[2])
+  if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
+    -- its priority is not a number: it ends here (announced to every process)
+    redis.call('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+    redis.call('PEXPIRE', k, ttl)
+    redis.call('PEXPIRE', ipfx .. id, ttl)
+    redis.call('RPUSH', KEYS[8], id)
+    cnt[f[1]] = cnt[f[1]] - 1
+    cnt.error = cnt.error + 1
+    badDue[#badDue + 1] = cjson.encode(id)
+  elseif f[1] == 'delayed' or f[1] == 'retry' then
     if f[1] == 'delayed' then
       redis.call('HSET', k, 'st', 'new')
       cnt.delayed = cnt.delayed - 1
@@ -219,15 +249,17 @@ if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
         local id = ids[j]
         local k = pfx .. id
         local f = redis.call('HMGET', k, 'd', 'st', 'att')
-        local st = f[2] or 'new'
-        if f[1] and (st == 'new' or st == 'retry') then
+        -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD
+        local st = f[2] or (f[1] and 'new')
+        if st == 'new' or st == 'retry' then
           local att = (tonumber(f[3]) or 0) + 1
           redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
           cnt[st] = cnt[st] - 1
           taken[#taken + 1] = id
           local n = #claimed
-          claimed[n + 1] = f[1]
-          claimed[n + 2] = att
+          claimed[n + 1] = id
+          claimed[n + 2] = f[1] or ''
+          claimed[n + 3] = att
         end
       end
     end
@@ -244,4 +276,5 @@ for st, d in pairs(cnt) do
   if d ~= 0 then redis.call('HINCRBY', KEYS[4], st, d) end
 end
 if #due > 0 then nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES') end
+if #badDue > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(badDue, ',') .. ']') end
 return { table.concat(flags), claimed, nxt[2] or '', remote }

@@ -1,6 +1,7 @@
 --[[
   Removes tasks that are not running: the ids given, or every task in one status (purge).
   KEYS[1] prios  KEYS[2] delayed  KEYS[3] cnt  KEYS[4] done:success  KEYS[5] done:error  KEYS[6] done:cancel
+  KEYS[7] all (zset: id -> enqueue seq)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix
   ARGV[4] status to purge ('' to remove the ids)  ARGV[5..] ids
   Returns how many were removed.
@@ -17,14 +18,22 @@ local function drop(id, st, pri, unlink)
     end
   end
   redis.call('DEL', pfx .. id, ipfx .. id)
+  redis.call('ZREM', KEYS[7], id)
   redis.call('HINCRBY', KEYS[3], st, -1)
   removed = removed + 1
 end
 if purge == '' then
   for i = 5, #ARGV do
-    local f = redis.call('HMGET', pfx .. ARGV[i], 'st', 'pri', 'd')
-    local st = f[1] or (f[3] and 'new')
-    if st and st ~= 'process' then drop(ARGV[i], st, f[2] or '0', true) end
+    local f = redis.pcall('HMGET', pfx .. ARGV[i], 'st', 'pri', 'd')
+    if f.err then
+      -- not a task hash at all: it goes (it can be in no list a worker reads)
+      redis.call('DEL', pfx .. ARGV[i], ipfx .. ARGV[i])
+      redis.call('ZREM', KEYS[7], ARGV[i])
+      removed = removed + 1
+    else
+      local st = f[1] or (f[3] and 'new')
+      if st and st ~= 'process' then drop(ARGV[i], st, f[2] or '0', true) end
+    end
   end
   return removed
 end

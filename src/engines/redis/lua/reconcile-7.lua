@@ -5,12 +5,13 @@
   ends cancelled when a cancel was asked). Tasks claimed at or after ARGV[8] are left alone (their
   claim is on the way, or was sent after this call and runs after it).
   KEYS[1] prios  KEYS[2] cnt  KEYS[3] marker  KEYS[4] this worker's held set
-  KEYS[5] cancel requests (set)  KEYS[6] done:cancel
+  KEYS[5] cancel requests (set)  KEYS[6] done:cancel  KEYS[7] done:error
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] event channel
   ARGV[5] now  ARGV[6] worker id  ARGV[7] result ttl (ms)  ARGV[8] earliest send time of the
   worker's claims on the way (else now)  ARGV[9] how many known ids follow
   ARGV[10..] the ids this worker runs, has buffered or is recording the end of
-  Returns the ids moved out of the held set.
+  Returns the ids moved out of the held set. A task whose stored priority is not a number ends
+  `error` QTASKS_ERR_BAD_RECORD instead of going back (nothing read from a hash makes a write fail).
 ]]
 local n = redis.call('SCARD', KEYS[4])
 if n == 0 then return {} end
@@ -20,7 +21,14 @@ local now, wid, ttl = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local mine = {}
 for i = 10, 9 + known do mine[ARGV[i]] = true end
 local moved, notify = {}, {}
-local back, cancelled = 0, 0
+local back, cancelled, bad = 0, 0, 0
+-- a stored priority is a plain number (it names a wait list and scores the levels zset); else nil
+local function level(p)
+  if not p then return '0' end
+  local n = tonumber(p)
+  if n and n == n and n > -math.huge and n < math.huge and not string.find(p, '[^%d%.eE%+%-]') then return p end
+  return nil
+end
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   if not mine[id] then
     local k = pfx .. id
@@ -32,7 +40,16 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     elseif (tonumber(f[6]) or 0) < before then
       redis.call('SREM', KEYS[4], id)
       moved[#moved + 1] = id
-      if f[5] then
+      local pri = level(f[3])
+      if not f[5] and not pri then
+        redis.call('HSET', k, 'st', 'error', 'fa', now, 'up', now, 'err', cjson.encode({ name = 'BadRecordError', code = 'QTASKS_ERR_BAD_RECORD',
+          message = 'The stored record of task ' .. cjson.encode(id) .. ' cannot be used (its priority is not a number), so the task ends here and never runs again: inspect or remove it, then add the task again' }))
+        redis.call('PEXPIRE', k, ttl)
+        redis.call('PEXPIRE', ipfx .. id, ttl)
+        redis.call('RPUSH', KEYS[7], id)
+        bad = bad + 1
+        notify[#notify + 1] = cjson.encode(id)
+      elseif f[5] then
         redis.call('SREM', KEYS[5], id)
         redis.call('HSET', k, 'st', 'cancel', 'cr', f[5], 'fa', now, 'up', now)
         redis.call('PEXPIRE', k, ttl)
@@ -41,7 +58,6 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
         cancelled = cancelled + 1
         notify[#notify + 1] = cjson.encode(id)
       else
-        local pri = f[3] or '0'
         redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[4]) or 1) - 1), 'up', now)
         redis.call('LPUSH', wpfx .. pri, id)
         redis.call('ZADD', KEYS[1], pri, pri)
@@ -55,6 +71,7 @@ if back > 0 then
   redis.call('HINCRBY', KEYS[2], 'new', back)
 end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[2], 'cancel', cancelled) end
-if back + cancelled > 0 then redis.call('HINCRBY', KEYS[2], 'process', -(back + cancelled)) end
+if bad > 0 then redis.call('HINCRBY', KEYS[2], 'error', bad) end
+if back + cancelled + bad > 0 then redis.call('HINCRBY', KEYS[2], 'process', -(back + cancelled + bad)) end
 if #notify > 0 then redis.call('PUBLISH', ARGV[4], 'f[' .. table.concat(notify, ',') .. ']') end
 return moved

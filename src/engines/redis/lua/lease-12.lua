@@ -4,11 +4,14 @@
   them after maxStalls), and drops finished records past their ttl.
   KEYS[1] prios  KEYS[2] leases (zset: worker id -> lease deadline)  KEYS[3] cnt  KEYS[4] marker
   KEYS[5] workers (hash: id -> info)  KEYS[6] seen (zset: id -> last heartbeat)  KEYS[7] done:success
-  KEYS[8] done:error  KEYS[9] done:cancel  KEYS[10] all  KEYS[11] cancel requests (set)
+  KEYS[8] done:error  KEYS[9] done:cancel  KEYS[10] all (zset: id -> enqueue seq)
+  KEYS[11] cancel requests (set)  KEYS[12] meta (hash: `sweep`, where the sweep of `all` is)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix  ARGV[4] held set prefix
   ARGV[5] event channel  ARGV[6] now  ARGV[7] lease deadline  ARGV[8] worker id ('' for none)
   ARGV[9] worker info JSON  ARGV[10] max stalls  ARGV[11] result ttl (ms)  ARGV[12] dead after (ms)
   Returns a flat list of id, cancel reason for tasks this worker holds whose cancel was asked.
+  Nothing read from a task hash can make a write fail: a stalled task whose stored priority is not
+  a number ends `error` QTASKS_ERR_BAD_RECORD instead of going back to the queue.
 ]]
 local pfx, ipfx, wpfx, hpfx, chan = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, wid = tonumber(ARGV[6]), ARGV[8]
@@ -38,7 +41,14 @@ local function final(k, id, st, done, field, value)
   redis.call('PEXPIRE', ipfx .. id, ttl)
   redis.call('RPUSH', done, id)
   cnt[st] = cnt[st] + 1
-  notify[#notify + 1] = '"' .. id .. '"'
+  notify[#notify + 1] = cjson.encode(id)
+end
+-- a stored priority is a plain number (it names a wait list and scores the levels zset); else nil
+local function level(p)
+  if not p then return '0' end
+  local n = tonumber(p)
+  if n and n == n and n > -math.huge and n < math.huge and not string.find(p, '[^%d%.eE%+%-]') then return p end
+  return nil
 end
 
 -- tasks held by workers whose lease expired
@@ -55,11 +65,14 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT',
       if f[5] then
         redis.call('SREM', KEYS[11], id)
         final(k, id, 'cancel', KEYS[9], 'cr', f[5])
+      elseif not level(f[4]) then
+        final(k, id, 'error', KEYS[8], 'err', cjson.encode({ name = 'BadRecordError', code = 'QTASKS_ERR_BAD_RECORD',
+          message = 'The stored record of task ' .. cjson.encode(id) .. ' cannot be used (its priority is not a number), so the task ends here and never runs again: inspect or remove it, then add the task again' }))
       elseif stalls > maxStalls then
         final(k, id, 'error', KEYS[8], 'err', cjson.encode({ name = 'StalledError', code = 'QTASKS_ERR_STALLED',
           message = 'The task stalled ' .. stalls .. ' time(s): its worker stopped renewing its lease (crashed or blocked)' }))
       else
-        local pri = f[4] or '0'
+        local pri = level(f[4])
         redis.call('HSET', k, 'st', 'new', 'up', now)
         redis.call('LPUSH', wpfx .. pri, id)
         redis.call('ZADD', KEYS[1], pri, pri)
@@ -71,7 +84,7 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT',
   redis.call('DEL', held)
 end
 
--- finished records past their ttl (oldest first), and ids of records that are gone
+-- finished records past their ttl (oldest first; they leave `all` too when the record is gone)
 local statuses = { 'success', 'error', 'cancel' }
 for j = 7, 9 do
   local st = statuses[j - 6]
@@ -81,14 +94,18 @@ for j = 7, 9 do
     local cur = redis.call('HGET', pfx .. id, 'st')
     if cur == st then break end
     redis.call('LPOP', KEYS[j])
+    if not cur and redis.call('EXISTS', pfx .. id) == 0 then redis.call('ZREM', KEYS[10], id) end
     cnt[st] = (cnt[st] or 0) - 1
   end
 end
-for _ = 1, 1000 do
-  local id = redis.call('LINDEX', KEYS[10], 0)
-  if not id or redis.call('EXISTS', pfx .. id) == 1 then break end
-  redis.call('LPOP', KEYS[10])
+-- ids of records gone some other way (deleted by hand, evicted) leave `all` through a sweep that
+-- goes on where the last one stopped, whatever lives at the head
+local from = redis.call('HGET', KEYS[12], 'sweep') or '-inf'
+local swept = redis.call('ZRANGEBYSCORE', KEYS[10], from, '+inf', 'WITHSCORES', 'LIMIT', 0, 200)
+for j = 1, #swept, 2 do
+  if redis.call('EXISTS', pfx .. swept[j]) == 0 then redis.call('ZREM', KEYS[10], swept[j]) end
 end
+if #swept < 400 then redis.call('HDEL', KEYS[12], 'sweep') else redis.call('HSET', KEYS[12], 'sweep', '(' .. swept[#swept]) end
 
 for st, d in pairs(cnt) do
   if d ~= 0 then redis.call('HINCRBY', KEYS[3], st, d) end
