@@ -51,6 +51,7 @@ export { TaskEndPlugin } from './plugins/task-end-plugin';
 export { RetryError } from './middleware/retry-error';
 export type { RetryErrorOptions } from './middleware/retry-error';
 export { Timers } from './timer/timers';
-export type { TimerOptions, TimerHandle } from './timer/timers';
+export type { TimerOptions, TimerHandle, ScheduleInfo } from './timer/timers';
+export type { StatsBucket, StatsQuery } from './stats/task-stats';
 
 export * from './errors';

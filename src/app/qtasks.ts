@@ -11,7 +11,7 @@ import { ConsoleLogger, Logger } from '../logger';
 import { Constructor, Metadata } from '../metadata';
 import { HookRunner } from '../plugins/hook-runner';
 import { prepareRateLimit } from '../rate-limit/rate-limiter';
-import { Timers } from '../timer/timers';
+import { SCHEDULES_STATE, Timers } from '../timer/timers';
 import { prepareValidation, validationDtos } from '../validation/validate-args';
 import { Storage, Storage as StorageToken } from '../engine/storage';
 import { toJsonArgs } from '../task/json';
@@ -112,6 +112,11 @@ export class QTasks {
       logger: this.logger,
       addTask: (name, args) => this.addTask(name, args),
       definitions: () => this.registry.definitions(),
+      markRun: (key, tick) => this.storage.stateSet(SCHEDULES_STATE, key, tick),
+      lastRuns: async () => {
+        await this.init();
+        return this.storage.stateAll(SCHEDULES_STATE);
+      },
     });
     this.registry.preparers.push((task) => this.timer.check([task.def]));
     this.lifecycle.start.push(() => this.timer.start());
@@ -119,7 +124,7 @@ export class QTasks {
     this.manager = new TaskManager(async () => {
       await this.init();
       return { broker: this.broker, storage: this.storage };
-    }, () => this.config.connectTimeoutMs);
+    }, { commandTimeoutMs: () => this.config.connectTimeoutMs, schedules: () => this.timer.schedules(), queueName: () => this.name });
     this.engineCtx = {
       queue: this.name,
       config: this.config,

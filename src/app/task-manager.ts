@@ -5,6 +5,18 @@
 import type { Broker, WorkerInfo } from '../engine/broker';
 import { ErrorCodes, QTasksError } from '../errors';
 import { commandWorker } from './worker-commands';
+import { readStats, StatsBucket, StatsQuery } from '../stats/task-stats';
+import type { ScheduleInfo } from '../timer/timers';
+
+/** What the manager asks of its app beyond the engine. */
+export interface ManagerHost {
+  /** How long a worker command may take to be applied (the app's `connectTimeoutMs`). */
+  commandTimeoutMs?(): number;
+  /** The app's schedules. */
+  schedules?(): Promise<ScheduleInfo[]>;
+  /** The queue the manager reads. */
+  queueName?(): string;
+}
 import type { ListQuery, Storage } from '../engine/storage';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
 
@@ -12,9 +24,29 @@ import type { TaskRecord, TaskStatus } from '../task/task-record';
 export class TaskManager {
   constructor(
     private readonly engine: () => Promise<{ broker: Broker; storage: Storage }>,
-    /** How long a worker command may take to be applied (the app's `connectTimeoutMs`). */
-    private readonly commandTimeoutMs: () => number = () => 5_000,
+    private readonly host: ManagerHost = {},
   ) {}
+
+  private commandTimeoutMs(): number {
+    return this.host.commandTimeoutMs?.() ?? 5_000;
+  }
+
+  /**
+   * Per-minute buckets of the last `sinceMs` (default and at most one hour), oldest first: ends
+   * by status and wait/run time percentiles, kept by the engine for every worker of the queue.
+   */
+  async stats(query: StatsQuery = {}): Promise<StatsBucket[]> {
+    const name = this.host.queueName?.();
+    if (query.queue !== undefined && name !== undefined && query.queue !== name) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `stats({ queue: ${JSON.stringify(query.queue)} }): this app's manager reads queue "${name}"; make an app of that queue to read it`);
+    }
+    return readStats((await this.engine()).storage, query.sinceMs);
+  }
+
+  /** Every schedule of the app (timers and `@Task({ cron })`): pattern, next run, last run. */
+  async schedules(): Promise<ScheduleInfo[]> {
+    return this.host.schedules ? this.host.schedules() : [];
+  }
 
   /** Records, newest first (by enqueue order), filtered and paged. */
   async list(query: ListQuery = {}): Promise<TaskRecord[]> {

@@ -26,10 +26,34 @@ export interface TimerHandle {
   stop(): void;
 }
 
+/** A schedule as `manager.schedules()` shows it. */
+export interface ScheduleInfo {
+  /** The task it enqueues. */
+  name: string;
+  /** Its cron pattern, or undefined for an interval. */
+  pattern?: string;
+  timezone?: string;
+  /** Its interval in ms, for `app.timer.every`. */
+  everyMs?: number;
+  /** Where it comes from: `app.timer` or the task's `@Task({ cron })`. */
+  source: 'timer' | 'task';
+  /** When it fires next (ms since epoch). */
+  nextRunAt?: number;
+  /** When a tick of it was last enqueued, by any process of the queue (ms since epoch). */
+  lastRunAt?: number;
+}
+
+/** The state name where the last enqueued tick of each schedule is kept. */
+export const SCHEDULES_STATE = '__qtasks_schedules';
+
 /** What timers need from the app. */
 export interface TimerHost {
   readonly broker: Broker;
   readonly logger: Logger;
+  /** Keeps the time of the last tick of a schedule (shared by every process of the queue). */
+  markRun?(key: string, tick: number): Promise<unknown>;
+  /** The last ticks kept by {@link markRun}. */
+  lastRuns?(): Promise<Record<string, unknown>>;
   addTask(name: string, args: unknown[]): Promise<unknown>;
   /** Task definitions, for `@Task({ cron })`. */
   definitions(): TaskDefinition[];
@@ -88,6 +112,39 @@ export class Timers {
     return [...this.entries];
   }
 
+  /**
+   * Every schedule of this app, `app.timer` ones and `@Task({ cron })` ones (started or not), with
+   * their next run and the last tick any process of the queue enqueued.
+   */
+  async schedules(): Promise<ScheduleInfo[]> {
+    const specs: (Pick<Entry, 'key' | 'name' | 'pattern' | 'timezone' | 'everyMs'> & { source: 'timer' | 'task' })[] = [];
+    const keys = new Set<string>();
+    for (const e of this.entries) {
+      keys.add(e.key);
+      specs.push({ ...e, source: e.key.startsWith('task:') ? 'task' : 'timer' });
+    }
+    for (const def of this.host.definitions()) {
+      if (def.options.cron === undefined) continue;
+      const { pattern, timezone, args } = cronOption(def);
+      const key = taskCronKey(pattern, timezone, args);
+      if (!keys.has(key)) specs.push({ key, name: def.name, pattern, timezone, source: 'task' });
+    }
+    const last: Record<string, unknown> = (await this.host.lastRuns?.().catch(() => ({}))) ?? {};
+    const now = Date.now();
+    return specs.map((e) => {
+      const lastRun = Number(last[`${e.name}:${e.key}`]);
+      return {
+        name: e.name,
+        source: e.source,
+        ...(e.pattern !== undefined ? { pattern: e.pattern } : {}),
+        ...(e.timezone !== undefined ? { timezone: e.timezone } : {}),
+        ...(e.everyMs !== undefined ? { everyMs: e.everyMs } : {}),
+        nextRunAt: e.everyMs !== undefined ? Math.ceil((now + 1) / e.everyMs) * e.everyMs : nextCron(e.pattern!, e.timezone),
+        ...(Number.isFinite(lastRun) && lastRun > 0 ? { lastRunAt: lastRun } : {}),
+      };
+    });
+  }
+
   /** Checks the `cron` option of task definitions; throws `QTASKS_ERR_BAD_CRON`. @internal */
   check(defs: TaskDefinition[]): void {
     for (const def of defs) {
@@ -106,7 +163,7 @@ export class Timers {
     for (const def of defs) {
       if (def.options.cron === undefined) continue;
       const { pattern, timezone, args } = cronOption(def);
-      this.add({ pattern, timezone, name: def.name, args, key: keyOf(['task-cron', pattern, timezone ?? '', JSON.stringify(args)]) });
+      this.add({ pattern, timezone, name: def.name, args, key: taskCronKey(pattern, timezone, args) });
     }
     this.running = true;
     for (const e of this.entries) this.schedule(e);
@@ -167,6 +224,7 @@ export class Timers {
         const ttl = Math.min(LOCK_TTL_MS, Math.max(5_000, 10 * (e.everyMs ?? LOCK_TTL_MS)));
         if (!(await this.host.broker.tryLock(`timer:${e.name}:${e.key}:${tick}`, ttl))) return;
         await this.host.addTask(e.name, e.args);
+        await this.host.markRun?.(`${e.name}:${e.key}`, tick).catch(() => undefined);
       } catch (err) {
         // a tick racing with close() is dropped quietly
         if (!this.running && (err as { code?: string }).code === ErrorCodes.CLOSED) return;
@@ -227,6 +285,22 @@ export function checkCron(pattern: unknown, timezone: string | undefined, where:
 function checkTarget(name: string, args: unknown[]): void {
   if (typeof name !== 'string' || name.length === 0) throw new QTasksError(ErrorCodes.BAD_OPTION, 'A timer needs the name of the task it enqueues');
   if (!Array.isArray(args)) throw new QTasksError(ErrorCodes.BAD_OPTION, `Timer of "${name}": args must be an array`);
+}
+
+/** Key of a `@Task({ cron })` schedule (prefixed so that its source can be told). */
+function taskCronKey(pattern: string, timezone: string | undefined, args: unknown[]): string {
+  return 'task:' + keyOf(['task-cron', pattern, timezone ?? '', JSON.stringify(args)]);
+}
+
+function nextCron(pattern: string, timezone: string | undefined): number | undefined {
+  try {
+    const job = new Cron(pattern, { paused: true, timezone });
+    const next = job.nextRun();
+    job.stop();
+    return next?.getTime();
+  } catch {
+    return undefined;
+  }
 }
 
 function keyOf(parts: string[]): string {

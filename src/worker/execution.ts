@@ -29,6 +29,8 @@ export interface ExecutionHost {
   track(p: Promise<unknown>): void;
   /** Starts the attempt's timeout (a thread or process task: once it started there). */
   startClock?(ex: Execution): void;
+  /** Notes how an attempt ended (per-minute statistics). */
+  attemptEnded?(rec: TaskRecord, status: Outcome['status']): void;
 }
 
 type Closer = () => unknown;
@@ -332,6 +334,7 @@ export class Execution {
     if (this.done) return;
     this.done = true;
     this.host.release(this);
+    this.host.attemptEnded?.(this.rec, outcome.status);
     const runtime = this.host.runtime;
     const point = hookPoint(outcome);
     if (this.closers === undefined && (point === undefined || !runtime.hooks.has(point))) {

@@ -3,7 +3,8 @@
  * enforces timeouts with a single timer, and shuts down gracefully.
  */
 import { hostname } from 'node:os';
-import type { Consumer, WorkerCommand, WorkerInfo } from '../engine/broker';
+import type { Consumer, Outcome, WorkerCommand, WorkerInfo } from '../engine/broker';
+import { StatsRecorder } from '../stats/task-stats';
 import { ErrorCodes, TaskNotFoundError } from '../errors';
 import { MinHeap } from '../engines/memory/min-heap';
 import { toErrorInfo } from '../task/task-error-info';
@@ -23,6 +24,7 @@ export class Worker implements Consumer, ExecutionHost {
   private readonly pending = new Set<Promise<unknown>>();
   private idleWaiters: (() => void)[] = [];
   private stopping = false;
+  private readonly stats: StatsRecorder;
   /** Claims nothing new while set (an operator's `pauseWorker`). */
   private paused = false;
 
@@ -32,6 +34,11 @@ export class Worker implements Consumer, ExecutionHost {
     id?: string,
   ) {
     this.workerId = id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.stats = new StatsRecorder(runtime.storage, runtime.logger);
+  }
+
+  attemptEnded(rec: TaskRecord, status: Outcome['status']): void {
+    this.stats.record(rec, status, Date.now());
   }
 
   capacity(): number {
@@ -146,6 +153,7 @@ export class Worker implements Consumer, ExecutionHost {
     }
     for (const ex of [...this.running]) ex.handBack();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.stats.flush();
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.deadlines.clear();

@@ -281,6 +281,48 @@ export function describeManager(engine: OpsEngine): void {
       if (engine.shared) await waitFor('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
     });
 
+    it('keeps per-minute stats for every worker: ends by status and wait/run percentiles', async () => {
+      const producer = make();
+      const worker = engine.shared ? make() : producer;
+      await worker.start();
+      const ok = await Promise.all([1, 2, 3].map((i) => producer.addTask('ops.echo', [i])));
+      const bad = await producer.addTask('ops.fail', []);
+      await Promise.all(ok.map((h) => h.result({ timeout: 5_000 })));
+      await final(producer, bad.id);
+      const stats = await waitFor('the stats to be recorded', async () => {
+        const s = await producer.manager.stats({ sinceMs: 120_000 });
+        const total = s.reduce((n, b) => n + b.success, 0);
+        return total === 3 && s.reduce((n, b) => n + b.error, 0) === 1 ? s : undefined;
+      });
+      const last = stats[stats.length - 1];
+      expect(last.at % 60_000).toBe(0);
+      expect(typeof last.runMsP50).toBe('number');
+      expect(last.runMsP95!).toBeGreaterThanOrEqual(last.runMsP50!);
+      expect(typeof last.waitMsP50).toBe('number');
+      expect(await producer.manager.stats({ sinceMs: 0 })).toEqual(stats.filter((b) => b.at >= Math.floor(Date.now() / 60_000) * 60_000));
+      await expect(producer.manager.stats({ queue: 'another-queue' })).rejects.toMatchObject({ code: 'QTASKS_ERR_BAD_OPTION' });
+    });
+
+    it('lists schedules (timers and @Task cron) with next and last run', async () => {
+      const app = make();
+      app.timer.every(100, 'ops.echo', ['tick']);
+      app.timer.cron('0 0 1 1 *', 'ops.echo', ['new year']);
+      const before = await app.manager.schedules();
+      expect(before).toEqual(expect.arrayContaining([
+        expect.objectContaining({ name: 'ops.echo', everyMs: 100, source: 'timer' }),
+        expect.objectContaining({ name: 'ops.echo', pattern: '0 0 1 1 *', source: 'timer' }),
+      ]));
+      const yearly = before.find((x) => x.pattern === '0 0 1 1 *')!;
+      expect(new Date(yearly.nextRunAt!).getUTCMonth() === 0 || new Date(yearly.nextRunAt!).getMonth() === 0).toBe(true);
+      await app.start();
+      const ticked = await waitFor('a tick to be enqueued and noted', async () => {
+        const s = (await app.manager.schedules()).find((x) => x.everyMs === 100);
+        return s?.lastRunAt !== undefined ? s : undefined;
+      });
+      expect(ticked.lastRunAt! % 100).toBe(0);
+      expect(ticked.nextRunAt!).toBeGreaterThan(ticked.lastRunAt!);
+    });
+
     it('refuses commands for an unknown worker with WORKER_NOT_FOUND', async () => {
       const app = make(true);
       await expect(app.manager.pauseWorker('no-such-worker')).rejects.toMatchObject({ code: 'QTASKS_ERR_WORKER_NOT_FOUND' });

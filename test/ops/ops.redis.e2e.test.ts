@@ -125,6 +125,11 @@ describe('operations across processes on Redis', () => {
     expect((await cli(['workers', 'concurrency', id, '3', '--json'])).code).toBe(0);
     expect((await cli(['workers', 'resume', id])).code).toBe(0);
     await waitFor('the held task to succeed', async () => ((await cli(['inspect', '--json'])).json.counts as Record<string, number>).success >= 1, 20_000);
+    // the worker process's per-minute figures reach inspect in this one
+    await waitFor('the per-minute figures', async () => {
+      const stats = (await cli(['inspect', '--json'])).json.stats as { success: number }[] | undefined;
+      return (stats ?? []).reduce((n, b) => n + b.success, 0) >= 1;
+    }, 20_000);
     const after = (await cli(['inspect', '--json'])).json.workers as { id: string; concurrency: number; paused: boolean }[];
     expect(after[0]).toMatchObject({ id, concurrency: 3, paused: false });
     expect(added.code).toBe(0);

@@ -1,0 +1,160 @@
+/**
+ * Per-minute task statistics kept by the engine: each worker counts the ends of its attempts and
+ * histograms of wait and run times in memory, and adds them to shared counters in the storage
+ * (atomic `stateIncr`, so any engine and any number of workers add up) about once a second.
+ * Minutes older than an hour are deleted, so what is kept stays bounded.
+ */
+import type { Storage } from '../engine/storage';
+import type { Logger } from '../logger';
+import type { TaskRecord } from '../task/task-record';
+
+/** The state name the counters live under (one per queue, like any state). */
+export const STATS_STATE = '__qtasks_stats';
+const MINUTE = 60_000;
+/** Minutes kept. */
+const KEEP_MINUTES = 61;
+/** Histogram resolution: 4 buckets per doubling (each about 19% wide). */
+const PER_OCTAVE = 4;
+
+/** One minute of a queue's activity, as `manager.stats()` returns it. */
+export interface StatsBucket {
+  /** Start of the minute (ms since epoch). */
+  at: number;
+  success: number;
+  error: number;
+  cancel: number;
+  /** Attempts that failed and were queued again. */
+  retry: number;
+  /** Time from due (enqueue, or the delay/backoff's end) to start, median, ms. */
+  waitMsP50: number | undefined;
+  /** Run time of an attempt, median and 95th percentile, ms. */
+  runMsP50: number | undefined;
+  runMsP95: number | undefined;
+}
+
+/** Options of `manager.stats()`. */
+export interface StatsQuery {
+  /** How far back, in ms (default one hour; at most one hour is kept). */
+  sinceMs?: number;
+  /** The queue (default: the app's). */
+  queue?: string;
+}
+
+function bucketOf(ms: number): number {
+  return ms < 1 ? 0 : Math.floor(Math.log2(ms) * PER_OCTAVE) + 1;
+}
+
+function valueOf(bucket: number): number {
+  return bucket === 0 ? 0 : Math.round(2 ** ((bucket - 0.5) / PER_OCTAVE) * 10) / 10;
+}
+
+/** Counts attempt ends of one worker and adds them to the storage's counters. */
+export class StatsRecorder {
+  private pending = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private prunedMinute = 0;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Notes how an attempt of `rec` ended (`status`: success, error, cancel, retry). */
+  record(rec: TaskRecord, status: string, now: number): void {
+    if (status !== 'success' && status !== 'error' && status !== 'cancel' && status !== 'retry') return;
+    const m = Math.floor(now / MINUTE);
+    this.add(`${m}:${status}`, 1);
+    const started = rec.startedAt;
+    if (started !== undefined) {
+      this.add(`${m}:r${bucketOf(now - started)}`, 1);
+      const due = Math.max(rec.createdAt, rec.runAt ?? 0);
+      this.add(`${m}:w${bucketOf(Math.max(0, started - due))}`, 1);
+    }
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => void this.flush(), 1_000);
+      this.timer.unref();
+    }
+  }
+
+  private add(key: string, by: number): void {
+    this.pending.set(key, (this.pending.get(key) ?? 0) + by);
+  }
+
+  /** Adds what was counted to the storage; called about once a second and at close. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    const batch = this.pending;
+    if (batch.size === 0) return Promise.resolve();
+    this.pending = new Map();
+    this.flushing = (async () => {
+      try {
+        await Promise.all([...batch].map(([key, by]) => this.storage.stateIncr(STATS_STATE, key, by)));
+        await this.prune();
+      } catch (err) {
+        this.logger.debug('Task statistics not recorded this time', { error: err });
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async prune(): Promise<void> {
+    const minute = Math.floor(Date.now() / MINUTE);
+    if (minute === this.prunedMinute) return;
+    this.prunedMinute = minute;
+    const all = await this.storage.stateAll(STATS_STATE);
+    const old = Object.keys(all).filter((k) => Number(k.slice(0, k.indexOf(':'))) < minute - KEEP_MINUTES);
+    await Promise.all(old.map((k) => this.storage.stateDelete(STATS_STATE, k)));
+  }
+}
+
+/** Reads the per-minute buckets of the last `sinceMs` (oldest first, minutes with no activity left out). */
+export async function readStats(storage: Storage, sinceMs = 60 * MINUTE): Promise<StatsBucket[]> {
+  const all = await storage.stateAll(STATS_STATE);
+  const from = Math.floor((Date.now() - Math.max(0, sinceMs)) / MINUTE);
+  const minutes = new Map<number, { counts: Record<string, number>; wait: Map<number, number>; run: Map<number, number> }>();
+  for (const [key, raw] of Object.entries(all)) {
+    const sep = key.indexOf(':');
+    const m = Number(key.slice(0, sep));
+    const n = Number(raw);
+    if (!Number.isFinite(m) || !Number.isFinite(n) || m < from) continue;
+    let e = minutes.get(m);
+    if (e === undefined) minutes.set(m, (e = { counts: {}, wait: new Map(), run: new Map() }));
+    const field = key.slice(sep + 1);
+    if (field[0] === 'w') e.wait.set(Number(field.slice(1)), n);
+    else if (field[0] === 'r' && field !== 'retry') e.run.set(Number(field.slice(1)), n);
+    else e.counts[field] = n;
+  }
+  return [...minutes.keys()]
+    .sort((a, b) => a - b)
+    .map((m) => {
+      const e = minutes.get(m)!;
+      return {
+        at: m * MINUTE,
+        success: e.counts.success ?? 0,
+        error: e.counts.error ?? 0,
+        cancel: e.counts.cancel ?? 0,
+        retry: e.counts.retry ?? 0,
+        waitMsP50: percentile(e.wait, 0.5),
+        runMsP50: percentile(e.run, 0.5),
+        runMsP95: percentile(e.run, 0.95),
+      };
+    });
+}
+
+function percentile(hist: Map<number, number>, q: number): number | undefined {
+  let total = 0;
+  for (const n of hist.values()) total += n;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let seen = 0;
+  for (const b of [...hist.keys()].sort((a, c) => a - c)) {
+    seen += hist.get(b)!;
+    if (seen >= rank) return valueOf(b);
+  }
+  return undefined;
+}
