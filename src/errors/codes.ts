@@ -24,6 +24,8 @@ export const ErrorCodes = {
   TSCONFIG: 'QTASKS_ERR_TSCONFIG',
   /** an injected class imported with `import type`: its decorator metadata says Object */
   TYPE_ONLY_IMPORT: 'QTASKS_ERR_TYPE_ONLY_IMPORT',
+  /** a feature used needs an optional peer dependency that is not installed */
+  PEER_MISSING: 'QTASKS_ERR_PEER_MISSING',
   // lifecycle and engine
   CLOSED: 'QTASKS_ERR_CLOSED',
   BROKER_UNAVAILABLE: 'QTASKS_ERR_BROKER_UNAVAILABLE',

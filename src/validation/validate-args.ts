@@ -40,8 +40,8 @@ export function validationDtos(def: TaskDefinition): (Constructor | undefined)[]
 
 /** Builds the function that converts and checks one argument list. */
 export function argsValidator(taskName: string, dtos: (Constructor | undefined)[]): (args: unknown[]) => Promise<unknown[]> {
-  const { plainToInstance } = require('class-transformer') as typeof ClassTransformer;
-  const { validate } = require('class-validator') as typeof ClassValidator;
+  const { plainToInstance } = peer<typeof ClassTransformer>('class-transformer', taskName);
+  const { validate } = peer<typeof ClassValidator>('class-validator', taskName);
   return async (args) => {
     const out = [...args];
     const issues: ValidationIssue[] = [];
@@ -99,4 +99,19 @@ function checkDtoList(def: TaskDefinition, list: (Constructor | undefined)[]): (
 
 function asDto(t: unknown): Constructor | undefined {
   return typeof t === 'function' && !PLAIN_TYPES.has(t) ? (t as Constructor) : undefined;
+}
+
+/** Loads an optional peer that validation needs; `QTASKS_ERR_PEER_MISSING` when it is not installed. */
+function peer<T>(name: string, taskName: string): T {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name) as T;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new QTasksError(
+      ErrorCodes.PEER_MISSING,
+      `Task ${taskName} validates its arguments, which needs ${name}: npm install class-validator class-transformer`,
+      { cause: err },
+    );
+  }
 }

@@ -72,6 +72,22 @@ beforeAll(() => {
       '',
     ].join('\n'),
   );
+  // validation needs class-validator and class-transformer, optional peers this project lacks
+  writeFileSync(
+    join(project, 'src', 'validate.ts'),
+    [
+      "import 'reflect-metadata';",
+      "import { QTasks, QTasksError, Task } from 'qtasks';",
+      'class SignUp { email!: string; }',
+      "@Task({ name: 'signup', validate: [SignUp] }) class Signup { run(form: SignUp) { return form.email; } }",
+      "const app = new QTasks({ name: 'peer', discover: false }).register(Signup);",
+      'app.start().then(',
+      "  () => { console.log('started'); return app.close(); },",
+      '  (err: unknown) => { console.log(err instanceof QTasksError ? err.code : String(err)); return app.close(); },',
+      ');',
+      '',
+    ].join('\n'),
+  );
 }, 240_000);
 
 afterAll(() => {
@@ -104,6 +120,10 @@ test('with TypeScript 7 (the project\'s own): the same files compile under stric
   expect(run(process.execPath, ['out/quickstart.js'], project, { QTASKS_LOG_LEVEL: 'warn' }).trim().split('\n')).toEqual(['3', '0', '1', '2']);
   expect(run(process.execPath, ['out/typed.js'], project, { QTASKS_LOG_LEVEL: 'warn' }).trim()).toBe('3 mail.send:a@b.c:hi 11');
 }, 120_000);
+
+test('without class-validator installed, a task that validates fails at start() with QTASKS_ERR_PEER_MISSING', () => {
+  expect(run(process.execPath, ['out/validate.js'], project, { QTASKS_LOG_LEVEL: 'warn' }).trim()).toBe('QTASKS_ERR_PEER_MISSING');
+});
 
 test('the qtasks command loads a .ts app of a project on TypeScript 7, with its injection', () => {
   const out = run(join(project, 'node_modules', '.bin', 'qtasks'), ['-A', 'src/app.ts', 'add', 'job.hello', '["ann"]', '--wait', '--local'], project, {
