@@ -69,6 +69,43 @@ export async function queueSnapshot(app: QTasks): Promise<Record<string, unknown
 const ROUTES: Route[] = [
   {
     method: 'GET',
+    pattern: /^\/api\/stats$/,
+    action: false,
+    handle: async ({ app, url }) => {
+      const raw = url.searchParams.get('sinceMs');
+      const sinceMs = raw === null ? undefined : Number(raw);
+      if (sinceMs !== undefined && !(Number.isFinite(sinceMs) && sinceMs >= 0)) {
+        throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'sinceMs takes a number of milliseconds (0 or more)');
+      }
+      return { body: { queue: app.name, stats: await app.manager.stats(sinceMs === undefined ? {} : { sinceMs }) } };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/schedules$/,
+    action: false,
+    handle: async ({ app }) => ({ body: { schedules: await app.manager.schedules() } }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/workers\/([^/]+)\/(pause|resume|stop|concurrency)$/,
+    action: true,
+    handle: async ({ app, params, url }) => {
+      const [id, op] = params;
+      const m = app.manager;
+      if (op === 'pause') await m.pauseWorker(id);
+      else if (op === 'resume') await m.resumeWorker(id);
+      else if (op === 'stop') await m.stopWorker(id);
+      else {
+        const n = Number(url.searchParams.get('n'));
+        if (!Number.isInteger(n) || n < 1) throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'concurrency takes ?n= an integer of 1 or more');
+        await m.setConcurrency(id, n);
+      }
+      return { body: { ok: true, workers: await m.workers() } };
+    },
+  },
+  {
+    method: 'GET',
     pattern: /^\/api\/queue$/,
     action: false,
     handle: async ({ app, req, token }) => ({ body: { ...(await queueSnapshot(app)), canAct: hasToken(req, token) } }),

@@ -24,6 +24,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** HTTP status of the qtasks errors a view can meet (others are 500). */
+const STATUS_OF: Record<string, number> = {
+  [ErrorCodes.BROKER_UNAVAILABLE]: 503,
+  [ErrorCodes.CLOSED]: 503,
+  [ErrorCodes.BAD_OPTION]: 400,
+  [ErrorCodes.WORKER_NOT_FOUND]: 404,
+  [ErrorCodes.WORKER_UNRESPONSIVE]: 504,
+  [ErrorCodes.UNSUPPORTED]: 501,
+};
+
 /** Writes an error as `{ error: { code, message } }` with its HTTP status. */
 export function sendError(res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
@@ -36,6 +46,6 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e?.code === 'string' ? e.code : 'QTASKS_ERR_INTERNAL';
-  const status = code === ErrorCodes.BROKER_UNAVAILABLE || code === ErrorCodes.CLOSED ? 503 : 500;
+  const status = STATUS_OF[code] ?? 500;
   sendJson(res, status, { error: { code, message: typeof e?.message === 'string' ? e.message : String(err) } });
 }
