@@ -76,7 +76,8 @@ for i = 0, n - 1 do
       claimed[#claimed + 1] = 1
     end
   elseif runAt == '' and pri == '0' then
-    isNew = redis.call('HSETNX', k, 'd', d) == 1
+    -- pcall: a key of that name that is not a task hash is reported, not an error half-way
+    isNew = redis.pcall('HSETNX', k, 'd', d) == 1
   elseif redis.call('EXISTS', k) == 0 then
     isNew = true
     if runAt == '' then
@@ -86,7 +87,8 @@ for i = 0, n - 1 do
     end
   end
   if not isNew then
-    out[i + 1] = redis.call('HGETALL', k)
+    local row = redis.pcall('HGETALL', k)
+    out[i + 1] = row.err and { 'st', '?' } or row
   else
     seq = seq + 1
     if took then

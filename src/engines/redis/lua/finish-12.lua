@@ -248,10 +248,19 @@ if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
       for j = 1, #ids do
         local id = ids[j]
         local k = pfx .. id
-        local f = redis.call('HMGET', k, 'd', 'st', 'att')
+        local f = redis.pcall('HMGET', k, 'd', 'st', 'att')
         -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD
-        local st = f[2] or (f[1] and 'new')
-        if st == 'new' or st == 'retry' then
+        local st = (not f.err) and (f[2] or (f[1] and 'new'))
+        if f.err then
+          -- not a task hash at all: it cannot run, it ends in a fresh record of its own
+          redis.call('DEL', k)
+          redis.call('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now, 'up', now)
+          redis.call('PEXPIRE', k, ttl)
+          redis.call('RPUSH', KEYS[8], id)
+          cnt.new = cnt.new - 1
+          cnt.error = cnt.error + 1
+          badDue[#badDue + 1] = cjson.encode(id)
+        elseif st == 'new' or st == 'retry' then
           local att = (tonumber(f[3]) or 0) + 1
           redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
           cnt[st] = cnt[st] - 1

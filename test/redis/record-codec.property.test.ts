@@ -1,0 +1,138 @@
+/**
+ * Properties of the Redis record codec (no Redis needed): any record stored as the scripts store it
+ * reads back equal, and any garbage in a task hash reads as a record (a `QTASKS_ERR_BAD_RECORD`
+ * error record when it cannot be decoded), never as a throw.
+ */
+import fc from 'fast-check';
+import { ErrorCodes, TASK_STATUSES, TaskRecord, TaskStatus } from 'qtasks';
+import { claimedRecord, decodeRecord, encodeOpt, fixedJson } from '../../src/engines/redis/record-codec';
+
+const json = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+const time = fc.integer({ min: 0, max: 4_102_444_800_000 });
+const id = fc.string({ minLength: 1, maxLength: 40 });
+
+/** Records as a worker or an enqueue would leave them. */
+const record: fc.Arbitrary<TaskRecord> = fc
+  .record(
+    {
+      id,
+      name: fc.string({ maxLength: 30 }),
+      status: fc.constantFrom(...TASK_STATUSES),
+      priority: fc.oneof(fc.integer({ min: -1_000, max: 1_000 }), fc.double({ noNaN: true, noDefaultInfinity: true })),
+      args: fc.array(json, { maxLength: 4 }),
+      attempt: fc.nat(20),
+      createdAt: time,
+      updatedAt: time,
+      startedAt: time,
+      finishedAt: time,
+      returning: json,
+      error: fc.record({ name: fc.string(), message: fc.string(), code: fc.string() }),
+      cancelReason: fc.string(),
+      parentId: fc.string({ maxLength: 20 }),
+      workerId: fc.string({ maxLength: 20 }),
+      runAt: time,
+      retry: fc.nat(10),
+      backoff: fc.record({ type: fc.constantFrom('fixed' as const, 'exponential' as const), delay: fc.nat(10_000) }),
+      timeout: fc.nat(100_000),
+      removeOnComplete: fc.boolean(),
+      stalls: fc.integer({ min: 1, max: 5 }),
+      seq: fc.integer({ min: 1, max: 2 ** 40 }),
+      traceparent: fc.string({ maxLength: 55 }),
+    },
+    { requiredKeys: ['id', 'name', 'status', 'priority', 'args', 'attempt', 'createdAt', 'updatedAt', 'seq'] },
+  )
+  .map((r) => {
+    const out = { ...r } as TaskRecord;
+    if (out.status !== 'cancel') delete out.cancelReason;
+    return JSON.parse(JSON.stringify(out)) as TaskRecord;
+  });
+
+/** The task hash as the Lua scripts write it (HGETALL order does not matter). */
+function stored(r: TaskRecord): string[] {
+  const d = fixedJson(r).slice(0, -1) + ',"seq":' + r.seq + '}';
+  const flat = ['d', d, 'st', r.status, 'att', String(r.attempt), 'up', String(r.updatedAt)];
+  if (r.priority !== 0) flat.push('pri', String(r.priority));
+  if (r.startedAt !== undefined) flat.push('sa', String(r.startedAt));
+  if (r.finishedAt !== undefined) flat.push('fa', String(r.finishedAt));
+  if (r.returning !== undefined) flat.push('ret', JSON.stringify(r.returning));
+  if (r.error !== undefined) flat.push('err', JSON.stringify(r.error));
+  if (r.status === 'cancel') flat.push('cr', encodeOpt(r.cancelReason));
+  if (r.workerId !== undefined) flat.push('wid', r.workerId);
+  if (r.runAt !== undefined) flat.push('run', String(r.runAt));
+  if (r.stalls !== undefined) flat.push('stl', String(r.stalls));
+  return flat;
+}
+
+/** True for a record a reader can use: every required field with its type. */
+function wellTyped(r: TaskRecord): boolean {
+  return (
+    typeof r.id === 'string' && typeof r.name === 'string' && (TASK_STATUSES as readonly string[]).includes(r.status) &&
+    Number.isFinite(r.priority) && Array.isArray(r.args) && Number.isFinite(r.attempt) && Number.isFinite(r.createdAt)
+  );
+}
+
+const garbage = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.json(),
+  fc.jsonValue().map((v) => JSON.stringify({ id: 'x', v })),
+  fc.constantFrom('', '{', '[]', 'null', '{"id":"the-id"}', '{"id":"the-id","name":"n","priority":"0","args":[],"createdAt":1}', '1e999', '{"__proto__":{"id":"the-id"}}'),
+);
+
+describe('Redis record codec', () => {
+  it('reads back any record stored as the scripts store it', () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        expect(decodeRecord(stored(r), r.id)).toEqual(r);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a claimed record keeps the fixed fields of any record', () => {
+    fc.assert(
+      fc.property(record, time, fc.string(), (r, now, wid) => {
+        const d = fixedJson(r).slice(0, -1) + ',"seq":' + r.seq + '}';
+        const { rec, bad } = claimedRecord(r.id, d, r.attempt, now, wid);
+        expect(bad).toBeUndefined();
+        expect(rec).toMatchObject({ id: r.id, name: r.name, priority: r.priority, args: r.args, createdAt: r.createdAt, status: 'process', workerId: wid });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('garbage data decodes to a BAD_RECORD error record, never a throw', () => {
+    fc.assert(
+      fc.property(garbage, fc.constantFrom<TaskStatus | undefined>(undefined, ...TASK_STATUSES), (d, st) => {
+        const flat = st === undefined ? ['d', d] : ['d', d, 'st', st];
+        const rec = decodeRecord(flat, 'the-id')!;
+        expect(rec).toMatchObject({ id: 'the-id', status: 'error', error: { code: ErrorCodes.BAD_RECORD } });
+        expect(wellTyped(rec)).toBe(true);
+        const claimed = claimedRecord('the-id', d, 1, 5, 'w');
+        expect(typeof claimed.bad).toBe('string');
+        expect(claimed.rec).toMatchObject({ id: 'the-id', status: 'process' });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any hash of strings reads as undefined or a well-typed record, never a throw', () => {
+    const field = fc.oneof(fc.constantFrom('d', 'st', 'att', 'up', 'sa', 'fa', 'ret', 'err', 'prog', 'cr', 'wid', 'run', 'stl', 'pri'), fc.string());
+    const value = fc.oneof(garbage, fc.integer().map(String), fc.constantFrom('NaN', 'Infinity', 'process', 'success'));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(field, value), { maxLength: 8 }), fc.option(record, { nil: undefined }), (pairs, base) => {
+        const flat = [...(base ? stored(base) : []), ...pairs.flat()];
+        const idOf = base?.id ?? 'the-id';
+        const rec = decodeRecord(flat, idOf);
+        if (flat.length === 0) expect(rec).toBeUndefined();
+        else {
+          expect(rec).toBeDefined();
+          expect(wellTyped(rec!)).toBe(true);
+          expect(rec!.id).toBe(idOf);
+          if (rec!.error !== undefined) expect(typeof rec!.error).toBe('object');
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
