@@ -11,6 +11,7 @@ export type { QTasksOptions } from './app/options';
 export type { RedisConnectionOptions } from './engines/redis/redis-options';
 export { Router } from './app/router';
 export { TaskManager } from './app/task-manager';
+export type { CleanOptions } from './app/task-manager';
 export type { WebServer, WebListenOptions, WebAddress } from './web/web-server';
 export type { WebOptions } from './web/web-options';
 export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
@@ -27,7 +28,9 @@ export type { TaskMap, TaskMapEntry, KnownTaskName } from './task/task-map';
 export type { TaskOf, TaskArgsOf, TaskReturnOf, MethodArgsOf, MethodReturnOf, TaskResultOf, InjectedParam } from './task/task-signature';
 export type { TaskHandle, ResultOptions } from './task/task-handle';
 export { TASK_STATUSES, isFinal } from './task/task-record';
-export type { TaskRecord, TaskStatus, EnqueueOptions, BackoffOptions } from './task/task-record';
+export type { TaskRecord, TaskStatus, EnqueueOptions, BackoffOptions, BackoffFunction } from './task/task-record';
+export type { RetentionOption } from './task/retention';
+export type { TaskLogLine, AttemptInfo, AttemptStatus } from './task/task-history';
 
 export { Logger, ConsoleLogger } from './logger';
 export type { LogFields, LogLevel } from './logger';
@@ -36,7 +39,7 @@ export type { ConfigValues } from './config';
 
 export { Broker, Storage } from './engine';
 export { checkPairing, engineFromUrl, engineSchemes } from './engine';
-export type { Engine, EngineTarget, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, WorkerCommand, MaybePromise, StreamItemListener, StreamEndListener, ListQuery } from './engine';
+export type { Engine, EngineTarget, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, WorkerCommand, MaybePromise, StreamItemListener, StreamEndListener, ListQuery, CleanQuery, FinishedStatus } from './engine';
 export { MemoryBroker, MemoryStorage, memoryEngine } from './engines/memory';
 export type { MemoryStorageOptions } from './engines/memory';
 

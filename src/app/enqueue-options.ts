@@ -2,6 +2,7 @@
  * Checks of enqueue options, with errors that say what to pass instead.
  */
 import { ErrorCodes, QTasksError } from '../errors';
+import { checkRetention } from '../task/retention';
 import type { EnqueueOptions } from '../task/task-record';
 
 /** Throws `QTASKS_ERR_BAD_OPTION` for an option of the wrong kind. */
@@ -12,7 +13,24 @@ export function checkEnqueueOptions(o: EnqueueOptions): void {
   if (o.retry !== undefined && (!Number.isInteger(o.retry) || o.retry < 0)) throw fail('retry must be a non-negative integer');
   if (o.timeout !== undefined && !(o.timeout > 0)) throw fail('timeout must be a positive number of ms');
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0)) throw fail('id must be a non-empty string');
-  if (o.backoff !== undefined && (!['fixed', 'exponential'].includes(o.backoff.type) || !(o.backoff.delay >= 0))) {
-    throw fail("backoff must be { type: 'fixed' | 'exponential', delay: ms }");
+  if (typeof o.backoff === 'function') {
+    throw fail('backoff as a function runs in the worker: give it in @Task({ backoff }); addTask takes { type, delay, jitter? }');
   }
+  const bad = backoffProblem(o.backoff);
+  if (bad) throw fail(bad);
+  checkRetention(o.removeOnComplete, 'addTask options: removeOnComplete');
+  checkRetention(o.removeOnFail, 'addTask options: removeOnFail');
+}
+
+/** What is wrong with a backoff object, undefined when it is fine (or absent). */
+export function backoffProblem(b: unknown): string | undefined {
+  if (b === undefined) return undefined;
+  const o = b as { type?: unknown; delay?: unknown; jitter?: unknown };
+  if (b === null || typeof b !== 'object' || !['fixed', 'exponential'].includes(o.type as string) || !((o.delay as number) >= 0)) {
+    return "backoff must be { type: 'fixed' | 'exponential', delay: ms, jitter?: 0..1 }";
+  }
+  if (o.jitter !== undefined && !(typeof o.jitter === 'number' && o.jitter >= 0 && o.jitter <= 1)) {
+    return 'backoff jitter must be a number from 0 (none) to 1 (the whole delay is random)';
+  }
+  return undefined;
 }

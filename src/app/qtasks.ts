@@ -404,9 +404,11 @@ export class QTasks {
       parentId: opts?.parentId,
       runAt: delay !== undefined && delay > 0 ? now + delay : undefined,
       retry: opts?.retry ?? o.retry,
-      backoff: opts?.backoff ?? o.backoff,
+      // a backoff function stays in the task's definition (the worker calls it), never on the record
+      backoff: opts?.backoff ?? (typeof o.backoff === 'function' ? undefined : o.backoff),
       timeout: opts?.timeout ?? o.timeout,
       removeOnComplete: opts?.removeOnComplete ?? o.removeOnComplete,
+      removeOnFail: opts?.removeOnFail ?? o.removeOnFail,
     };
   }
 

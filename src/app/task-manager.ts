@@ -17,8 +17,20 @@ export interface ManagerHost {
   /** The queue the manager reads. */
   queueName?(): string;
 }
-import type { ListQuery, Storage } from '../engine/storage';
+import type { FinishedStatus, ListQuery, Storage } from '../engine/storage';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
+
+/** What `manager.clean()` removes. */
+export interface CleanOptions {
+  /** Final statuses to clean (default all three: `success`, `error`, `cancel`). */
+  status?: FinishedStatus | FinishedStatus[];
+  /** Only tasks that finished at least this many ms ago (default 0: every finished task). */
+  olderThanMs?: number;
+  /** Removes at most this many (default: every match). */
+  limit?: number;
+}
+
+const FINISHED: FinishedStatus[] = ['success', 'error', 'cancel'];
 
 /** Operations on one queue. Works without a worker in this process. */
 export class TaskManager {
@@ -81,6 +93,26 @@ export class TaskManager {
   /** Removes every task in `status` (never running ones); returns how many. */
   async purge(status: TaskStatus): Promise<number> {
     return (await this.engine()).storage.purge(status);
+  }
+
+  /**
+   * Removes finished tasks (and their stream items and logs) that ended at least `olderThanMs`
+   * ago; returns how many.
+   * @example
+   * ```ts
+   * await app.manager.clean({ status: 'success', olderThanMs: 60 * 60_000 }); // successes older than an hour
+   * ```
+   */
+  async clean(options: CleanOptions = {}): Promise<number> {
+    const statuses = options.status === undefined ? FINISHED : Array.isArray(options.status) ? options.status : [options.status];
+    const fail = (msg: string) => new QTasksError(ErrorCodes.BAD_OPTION, `manager.clean(): ${msg}`);
+    for (const s of statuses) if (!FINISHED.includes(s)) throw fail(`status ${JSON.stringify(s)} is not a final status; use success, error or cancel (purge() removes the others)`);
+    const older = options.olderThanMs ?? 0;
+    if (!(typeof older === 'number' && older >= 0)) throw fail('olderThanMs must be a non-negative number of ms');
+    if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) throw fail('limit must be a non-negative integer');
+    if (options.limit === 0 || statuses.length === 0) return 0;
+    const query = { statuses: [...new Set(statuses)], finishedBefore: Date.now() - older, ...(options.limit === undefined ? {} : { limit: options.limit }) };
+    return (await this.engine()).storage.clean(query);
   }
 
   /** Workers stop claiming; running work finishes. */

@@ -36,6 +36,10 @@ export abstract class Config {
   abstract readonly threads: number;
   /** Child processes in the pool of `executor: 'process'` tasks. */
   abstract readonly processes: number;
+  /** Lines of `ctx.log()` kept on a record (the newest; 0 keeps none). */
+  abstract readonly maxLogLines: number;
+  /** Attempts kept in a record's `attempts` history (the newest). */
+  abstract readonly maxAttemptHistory: number;
 }
 
 /** Every setting, as plain data. */
@@ -52,6 +56,8 @@ export interface ConfigValues {
   maxPayloadBytes: number;
   threads: number;
   processes: number;
+  maxLogLines: number;
+  maxAttemptHistory: number;
 }
 
 /** The defaults of the contract. */
@@ -69,13 +75,15 @@ export const CONFIG_DEFAULTS: Readonly<ConfigValues> = Object.freeze({
   // one core stays with the worker's own event loop
   threads: Math.max(1, availableParallelism() - 1),
   processes: Math.max(1, availableParallelism() - 1),
+  maxLogLines: 100,
+  maxAttemptHistory: 20,
 });
 
 /** Above this, a value nested `maxDepth` deep could not be read back by Redis's Lua JSON (cjson stops at 1000). */
 const MAX_DEPTH_LIMIT = 512;
 
 /** Settings that must be whole numbers, with their smallest value. */
-const INTEGERS: Partial<Record<keyof ConfigValues, number>> = { concurrency: 1, maxDepth: 1, maxPayloadBytes: 1, maxStalls: 0, threads: 1, processes: 1 };
+const INTEGERS: Partial<Record<keyof ConfigValues, number>> = { concurrency: 1, maxDepth: 1, maxPayloadBytes: 1, maxStalls: 0, threads: 1, processes: 1, maxLogLines: 0, maxAttemptHistory: 0 };
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error', 'silent']);
 
@@ -93,6 +101,8 @@ export class ResolvedConfig extends Config implements ConfigValues {
   readonly maxPayloadBytes!: number;
   readonly threads!: number;
   readonly processes!: number;
+  readonly maxLogLines!: number;
+  readonly maxAttemptHistory!: number;
 
   constructor(options: Partial<ConfigValues> = {}, env: NodeJS.ProcessEnv = process.env) {
     super();

@@ -1,8 +1,10 @@
 /**
  * `@Task(options)`: on a class (its `run` method is the task) or on a method.
  */
+import { backoffProblem } from '../app/enqueue-options';
 import { ErrorCodes, QTasksError } from '../errors';
 import { callerFile } from '../executor/caller-file';
+import { checkRetention } from '../task/retention';
 import { META, MethodTaskMeta, noteDecorated, TaskOptions } from '../metadata';
 import type { Constructor } from '../metadata';
 import { assertConstructorMetadata, assertLegacyDecorator, assertMethodMetadata } from './compiler-check';
@@ -64,9 +66,12 @@ function checkOptions(o: TaskOptions): void {
   if (o.retry !== undefined && (!Number.isInteger(o.retry) || o.retry < 0)) throw fail('retry must be a non-negative integer');
   if (o.timeout !== undefined && !(o.timeout > 0)) throw fail('timeout must be a positive number of ms');
   if (o.priority !== undefined && !Number.isFinite(o.priority)) throw fail('priority must be a finite number');
-  if (o.backoff !== undefined && (!['fixed', 'exponential'].includes(o.backoff.type) || !(o.backoff.delay >= 0))) {
-    throw fail("backoff must be { type: 'fixed' | 'exponential', delay: ms }");
+  if (typeof o.backoff !== 'function') {
+    const bad = backoffProblem(o.backoff);
+    if (bad) throw fail(`${bad}, or a function (attempt, error) => ms`);
   }
+  checkRetention(o.removeOnComplete, `@Task${o.name ? `({ name: '${o.name}' })` : ''}: removeOnComplete`);
+  checkRetention(o.removeOnFail, `@Task${o.name ? `({ name: '${o.name}' })` : ''}: removeOnFail`);
   if (o.generateHandler !== undefined && typeof o.generateHandler !== 'function') throw fail('generateHandler must be a function');
   if (o.executor !== undefined && !['inline', 'thread', 'process'].includes(o.executor)) {
     throw fail("executor must be 'inline', 'thread' or 'process'");

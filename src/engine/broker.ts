@@ -132,6 +132,15 @@ export abstract class Broker {
   /**
    * Records how an attempt of a claimed task ended, then notifies waiting handles and listeners.
    * Returns the record as stored (undefined when it vanished, e.g. removed meanwhile).
+   *
+   * Besides the status, an engine keeps in the same write:
+   * - a `retry` outcome's attempt in the record's history (`retriedAttempt(record, error, now)`
+   *   from `task/task-history`, the newest `config.maxAttemptHistory` kept); storage reads then
+   *   give `attempts` as `attemptsOf(record, history)`;
+   * - retention (`retentionOf(record.removeOnComplete)` for `success`, `removeOnFail` for `error`,
+   *   from `task/retention`): `now` drops the record once waiting handles and listeners have it;
+   *   `count` keeps the queue's newest `count` tasks of that status; `age` drops those of that
+   *   status that finished more than `age` ms ago.
    */
   abstract finish(record: TaskRecord, outcome: Outcome): MaybePromise<TaskRecord | undefined>;
 

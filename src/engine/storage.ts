@@ -2,6 +2,7 @@
  * The Storage contract: records, stream items, shared state and queries. The broker writes records
  * through the same storage it was paired with at `init`, so that a record and its queue agree.
  */
+import type { TaskLogLine } from '../task/task-history';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
 import type { EngineContext, MaybePromise } from './broker';
 
@@ -15,6 +16,19 @@ export interface ListQuery {
   until?: number;
   limit?: number;
   offset?: number;
+}
+
+/** A final status: what `clean` and retention act on. */
+export type FinishedStatus = 'success' | 'error' | 'cancel';
+
+/** What `clean` removes. */
+export interface CleanQuery {
+  /** Statuses to clean (final ones only). */
+  statuses: FinishedStatus[];
+  /** Only tasks that finished at or before this time (ms since epoch). */
+  finishedBefore: number;
+  /** Removes at most this many (default: every match). */
+  limit?: number;
 }
 
 /** Keeps task records and shared state. Implementations: {@link MemoryStorage}, `RedisStorage`. */
@@ -34,6 +48,17 @@ export abstract class Storage {
   abstract remove(id: string): Promise<boolean>;
   /** Removes every task in `status` (not `process`); returns how many. */
   abstract purge(status: TaskStatus): Promise<number>;
+  /**
+   * Removes finished tasks matching `query` (see {@link CleanQuery}); returns how many. Records are
+   * matched by `finishedAt`, so an engine keeps its finished ids in finishing order where it can.
+   */
+  abstract clean(query: CleanQuery): Promise<number>;
+  /**
+   * Appends one `ctx.log()` line to the record of a task (a running one, usually), keeping only the
+   * newest `config.maxLogLines` (none when 0). Nothing happens for an unknown id. The lines are
+   * returned in `logs` by `get` and `list`, and stay, expire and go with the record.
+   */
+  abstract appendLog(id: string, line: TaskLogLine): MaybePromise<void>;
   /** Streamed items of a task from index `from`. */
   abstract items(id: string, from?: number): Promise<unknown[]>;
 

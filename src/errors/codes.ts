@@ -13,6 +13,7 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'QTASKS_ERR_PAYLOAD_TOO_LARGE',
   VALIDATION: 'QTASKS_ERR_VALIDATION',
   RETRY_REQUESTED: 'QTASKS_ERR_RETRY_REQUESTED',
+  UNRECOVERABLE: 'QTASKS_ERR_UNRECOVERABLE',
   // definitions and registration
   DUPLICATE_TASK: 'QTASKS_ERR_DUPLICATE_TASK',
   BAD_DECORATOR: 'QTASKS_ERR_BAD_DECORATOR',
@@ -26,6 +27,8 @@ export const ErrorCodes = {
   TYPE_ONLY_IMPORT: 'QTASKS_ERR_TYPE_ONLY_IMPORT',
   /** a feature used needs an optional peer dependency that is not installed */
   PEER_MISSING: 'QTASKS_ERR_PEER_MISSING',
+  /** a plugin module named in config.plugins, QTASKS_PLUGINS or --plugin could not be loaded */
+  PLUGIN_LOAD: 'QTASKS_ERR_PLUGIN_LOAD',
   // lifecycle and engine
   CLOSED: 'QTASKS_ERR_CLOSED',
   BROKER_UNAVAILABLE: 'QTASKS_ERR_BROKER_UNAVAILABLE',

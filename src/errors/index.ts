@@ -1,2 +1,3 @@
 export * from './codes';
 export * from './qtasks-error';
+export * from './unrecoverable-error';

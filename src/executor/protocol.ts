@@ -26,6 +26,8 @@ export type CallOp =
   | 'item'
   /** [value] */
   | 'progress'
+  /** [line]: a `ctx.log()` line ({ at, attempt, line }) kept on the record by the app */
+  | 'log'
   /** [name, args, opts] → { id } of the new task */
   | 'addTask'
   /** [taskId, 'result' | 'status' | 'cancel', arg] on a task this run added */

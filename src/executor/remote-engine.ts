@@ -37,6 +37,11 @@ export function remoteStorage(link: () => ParentLink | undefined): Storage {
     stateIncr: (state: string, key: string, by: number) => call(['incr', state, key, by]),
     stateDelete: (state: string, key: string) => call(['delete', state, key]),
     stateAll: (state: string) => call(['all', state]),
+    appendLog: async (_id: string, line: unknown) => {
+      const l = link();
+      if (l === undefined) throw notInChild('ctx.log() outside a run');
+      await l.call('log', [line]);
+    },
     stateUpdate: async (state: string, key: string, fn: (value: unknown) => unknown) => {
       // compare-and-set: fn runs here, the app writes only if nobody changed the value meanwhile
       let current = await call(['get', state, key]);

@@ -6,6 +6,7 @@ import type { Storage } from '../engine/storage';
 import { ErrorCodes, QTasksError } from '../errors';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskHandle } from '../task/task-handle';
+import type { TaskLogLine } from '../task/task-history';
 import type { EnqueueOptions } from '../task/task-record';
 import type { CallOp, ChildMessage, ParentMessage } from './protocol';
 import type { RemoteRun } from './remote-run';
@@ -61,6 +62,9 @@ export class RunBridge {
         return undefined;
       case 'progress':
         await ctx.progress(args[0]);
+        return undefined;
+      case 'log':
+        await ctx.storage.appendLog(record.id, args[0] as TaskLogLine);
         return undefined;
       case 'addTask': {
         const handle = await ctx.addTask(args[0] as string, args[1] as unknown[] | undefined, args[2] as EnqueueOptions | undefined);

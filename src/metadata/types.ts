@@ -1,7 +1,8 @@
 /**
  * Shapes of the metadata the decorators write.
  */
-import type { BackoffOptions } from '../task/task-record';
+import type { BackoffFunction, BackoffOptions } from '../task/task-record';
+import type { RetentionOption } from '../task/retention';
 
 /** A class, abstract or not. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,7 +22,11 @@ export interface TaskOptions {
   retry?: number;
   /** Error classes worth a retry (default: every error). */
   retryOn?: Constructor<Error>[];
-  backoff?: BackoffOptions;
+  /**
+   * Delay between attempts: `{ type, delay, jitter? }`, or a function `(attempt, error) => ms` run
+   * by the worker (a negative number ends the task `error` with no more retries).
+   */
+  backoff?: BackoffOptions | BackoffFunction;
   /** Milliseconds allowed for one attempt. */
   timeout?: number;
   /** Maps each yielded item before it is stored and streamed. */
@@ -36,8 +41,10 @@ export interface TaskOptions {
   rateLimit?: { max: number; per: number };
   /** Cron schedule that enqueues this task with no arguments. */
   cron?: string | { pattern: string; timezone?: string; args?: unknown[] };
-  /** Drop the record as soon as the task succeeds. */
-  removeOnComplete?: boolean;
+  /** Retention once the task succeeds (see {@link RetentionOption}); `addTask` options override it. */
+  removeOnComplete?: RetentionOption;
+  /** Retention once the task ends `error` (see {@link RetentionOption}). */
+  removeOnFail?: RetentionOption;
   /**
    * Where the task runs: `'inline'` (default: on the worker's event loop), `'thread'` (a worker
    * thread of the app's pool) or `'process'` (a child process of the app's pool).

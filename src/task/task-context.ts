@@ -31,6 +31,15 @@ export abstract class TaskContext {
   abstract cancel(reason?: string): never;
   /** Keeps `value` on the record as `progress` and emits `task:progress`. */
   abstract progress(value: unknown): Promise<void>;
+  /**
+   * Keeps a line on the task's record (`logs`, shown in the web view), with the time and attempt;
+   * the newest `maxLogLines` are kept and a line is cut at 4,096 characters.
+   * @example
+   * ```ts
+   * await ctx.log(`fetched ${rows.length} rows`);
+   * ```
+   */
+  abstract log(line: string): Promise<void>;
   abstract readonly addTask: AddTaskFn;
 }
 

@@ -2,6 +2,8 @@
  * The data kept for every task: its record, status and the options it was enqueued with.
  */
 import type { TaskErrorInfo } from '../errors';
+import type { AttemptInfo, TaskLogLine } from './task-history';
+import type { RetentionOption } from './retention';
 
 /** Where a task is in its life. */
 export type TaskStatus = 'new' | 'delayed' | 'process' | 'success' | 'error' | 'cancel' | 'retry';
@@ -17,7 +19,20 @@ export interface BackoffOptions {
   type: 'fixed' | 'exponential';
   /** Base delay in ms (exponential: delay * 2^(attempt-1)). */
   delay: number;
+  /**
+   * 0..1: how much of each delay is random, so that tasks failing together do not retry together
+   * (0.5: the delay is drawn between half and all of it). Default 0.
+   */
+  jitter?: number;
 }
+
+/**
+ * A backoff computed by the task's own code: the delay in ms before attempt `attempt + 1`, after
+ * `error` ended attempt `attempt` (a negative number: no more retries, the task ends `error`).
+ * Only in `@Task({ backoff })`: it runs in the worker, which has the task's code; enqueue options
+ * are stored as JSON and take the object form only.
+ */
+export type BackoffFunction = (attempt: number, error: unknown) => number;
 
 /** Options of one `addTask`. */
 export interface EnqueueOptions {
@@ -32,8 +47,14 @@ export interface EnqueueOptions {
   timeout?: number;
   /** Dedup key: a second add with the same id returns the existing task. */
   id?: string;
-  /** Drop the record as soon as the task succeeds (its `result()` still settles). */
-  removeOnComplete?: boolean;
+  /**
+   * Retention of the task once it succeeds (its `result()` still settles): `true` drops it at once,
+   * a number keeps that many of the queue's newest successes, `{ age, count }` keeps those that
+   * finished within `age` ms (and at most `count`).
+   */
+  removeOnComplete?: RetentionOption;
+  /** Retention of the task once it ends `error`, as {@link removeOnComplete}. */
+  removeOnFail?: RetentionOption;
   /** Set by nested `addTask` calls. */
   parentId?: string;
   /**
@@ -68,7 +89,15 @@ export interface TaskRecord {
   retry?: number;
   backoff?: BackoffOptions;
   timeout?: number;
-  removeOnComplete?: boolean;
+  removeOnComplete?: RetentionOption;
+  removeOnFail?: RetentionOption;
+  /** Lines the task wrote with `ctx.log(line)`, oldest first (the newest `maxLogLines` are kept). */
+  logs?: TaskLogLine[];
+  /**
+   * Every attempt, oldest first: when it started and ended, how it ended and its error (the newest
+   * `maxAttemptHistory` are kept). On records read from the storage (`getTask`, the manager).
+   */
+  attempts?: AttemptInfo[];
   /** How many times its lease expired while it ran. */
   stalls?: number;
   /** Enqueue sequence, for stable newest-first listing. */

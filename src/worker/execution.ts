@@ -15,6 +15,7 @@ import { CancelSignal } from '../task/task-context';
 import { publicRecord } from '../engines/memory/mem-record';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
+import { retryDelay } from './retry-policy';
 import { RunContext } from './run-context';
 import type { PreparedTask, Runtime } from './runtime';
 import type { HookEvent } from '../plugins/hook-runner';
@@ -307,21 +308,7 @@ export class Execution {
 
   /** Delay before the next attempt, or undefined when this error ends the task. */
   private retryDelay(err: unknown): number | undefined {
-    const { rec } = this;
-    const options = this.task.def.options;
-    const retries = rec.retry ?? options.retry ?? 0;
-    const backoff = rec.backoff ?? options.backoff;
-    if (err instanceof RetryError) {
-      if (rec.attempt > (err.maxRetries ?? retries)) return undefined;
-      if (err.delay !== undefined) return err.delay;
-      return !backoff ? 0 : backoff.type === 'exponential' ? backoff.delay * 2 ** (rec.attempt - 1) : backoff.delay;
-    }
-    if (rec.attempt > retries) return undefined;
-    if (err instanceof QTasksError && NO_RETRY.has(err.code)) return undefined;
-    const retryOn = options.retryOn;
-    if (retryOn && retryOn.length > 0 && !retryOn.some((C) => err instanceof (C as unknown as new () => Error))) return undefined;
-    if (!backoff) return 0;
-    return backoff.type === 'exponential' ? backoff.delay * 2 ** (rec.attempt - 1) : backoff.delay;
+    return retryDelay(this.rec, this.task.def.options, err, this.host.runtime.logger);
   }
 
   private abort(reason: unknown): void {
@@ -449,8 +436,6 @@ function recordView(o: Outcome): Partial<TaskRecord> {
 }
 
 /** Errors that another attempt with the same input would meet again. */
-const NO_RETRY = new Set<string>([ErrorCodes.VALIDATION, ErrorCodes.NOT_SERIALIZABLE, ErrorCodes.PAYLOAD_TOO_LARGE]);
-
 const GEN_TAGS = new Set(['[object AsyncGenerator]', '[object Generator]']);
 
 function isGenerator(value: object): value is AsyncIterator<unknown> | Iterator<unknown> {

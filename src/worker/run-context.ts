@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { Storage } from '../engine/storage';
 import { toJson } from '../task/json';
 import { AddTaskFn, CancelSignal, TaskContext, TaskSelf } from '../task/task-context';
+import { logLine } from '../task/task-history';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { Runtime } from './runtime';
 
@@ -20,7 +21,7 @@ export interface AbortSource {
 
 /** TaskContext bound to one run. */
 export class RunContext extends TaskContext {
-  private log: Logger | undefined;
+  private childLogger: Logger | undefined;
   private selfHandle: TaskSelf | undefined;
   readonly addTask: AddTaskFn;
 
@@ -51,7 +52,7 @@ export class RunContext extends TaskContext {
     return this.record.parentId;
   }
   get logger(): Logger {
-    return (this.log ??= this.runtime.logger.child({ taskId: this.record.id, task: this.record.name, attempt: this.record.attempt }));
+    return (this.childLogger ??= this.runtime.logger.child({ taskId: this.record.id, task: this.record.name, attempt: this.record.attempt }));
   }
   get signal(): AbortSignal {
     return this.abort.signal();
@@ -74,6 +75,10 @@ export class RunContext extends TaskContext {
 
   async progress(value: unknown): Promise<void> {
     await this.runtime.broker.progress(this.record, toJson(value, 'Progress', 'progress', this.runtime.config));
+  }
+
+  async log(line: string): Promise<void> {
+    await this.runtime.storage.appendLog(this.record.id, logLine(line, this.record.attempt));
   }
 
   /** The echo handle of this run. */

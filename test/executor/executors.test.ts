@@ -83,6 +83,7 @@ describe.each([
     expect(out).toMatchObject({ id: h.id, name: `${kind}.context`, attempt: 1, aborted: false, signal: true, doubled: 42, opened: true, childParent: true });
     const rec = await app.getTask(h.id);
     expect(rec?.progress).toEqual({ step: 1 });
+    expect(rec?.logs?.map((l) => [l.attempt, l.line])).toEqual([[1, `logged from ${kind}`]]);
     expect(logger.lines.some((l) => l.fields.marker === 21 && l.fields.taskId === h.id)).toBe(true);
     const children = await app.manager.list({ name: 'inline.double' });
     expect(children.some((c) => c.parentId === h.id)).toBe(true);

@@ -174,6 +174,34 @@ export function describeManager(engine: OpsEngine): void {
       expect(await app.manager.get(waiting.id)).toBeUndefined();
     });
 
+    it('cleans finished tasks by status and age, never queued or running ones', async () => {
+      const app = make(true);
+      const running = await app.addTask('ops.block', []);
+      await waitFor('block to run', async () => (await status(app, running.id)) === 'process');
+      const ok = [await app.addTask('ops.echo', [1]), await app.addTask('ops.echo', [2]), await app.addTask('ops.echo', [3])];
+      const failed = await app.addTask('ops.fail', []);
+      for (const h of [...ok, failed]) await final(app, h.id);
+      await app.manager.pause();
+      const queued = await app.addTask('ops.echo', ['queued']);
+      const cancelled = await app.addTask('ops.echo', ['cancelled']);
+      await app.manager.cancel(cancelled.id);
+
+      expect(await app.manager.clean({ status: 'success', olderThanMs: 60_000 })).toBe(0);
+      expect(await app.manager.clean({ status: 'success', limit: 2 })).toBe(2);
+      expect((await app.manager.list({ status: 'success' })).map((r) => r.id)).toEqual([ok[2].id]);
+      expect(await app.manager.clean({ status: ['error', 'cancel'] })).toBe(2);
+      expect(await app.manager.get(failed.id)).toBeUndefined();
+      expect(await app.manager.get(cancelled.id)).toBeUndefined();
+      expect(await app.manager.clean()).toBe(1);
+      expect(await app.manager.clean()).toBe(0);
+      expect(await app.manager.counts()).toMatchObject({ success: 0, error: 0, cancel: 0, new: 1, process: 1 });
+      expect(await status(app, queued.id)).toBe('new');
+      await expect(app.manager.clean({ status: 'process' as never })).rejects.toMatchObject({ code: 'QTASKS_ERR_BAD_OPTION' });
+      await expect(app.manager.clean({ olderThanMs: -1 })).rejects.toMatchObject({ code: 'QTASKS_ERR_BAD_OPTION' });
+      gate.open();
+      expect(await running.result({ timeout: 5_000 })).toBe('released');
+    });
+
     it('pauses claiming while running work finishes, and resumes', async () => {
       const app = make(true);
       const running = await app.addTask('ops.block', []);

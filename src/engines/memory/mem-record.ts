@@ -6,6 +6,8 @@
  */
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import type { TaskErrorInfo } from '../../errors';
+import type { RetentionOption } from '../../task/retention';
+import type { AttemptInfo, TaskLogLine } from '../../task/task-history';
 import type { BackoffOptions, TaskRecord, TaskStatus } from '../../task/task-record';
 import { badRecord, isStatus, recordProblem } from '../bad-record';
 
@@ -28,7 +30,12 @@ interface Extras {
   retry?: number;
   backoff?: BackoffOptions;
   timeout?: number;
-  removeOnComplete?: boolean;
+  removeOnComplete?: RetentionOption;
+  removeOnFail?: RetentionOption;
+  /** Lines of `ctx.log()` (bounded). */
+  logs?: TaskLogLine[];
+  /** Attempts that ended without ending the task (retries), bounded. */
+  history?: AttemptInfo[];
   stalls?: number;
   traceparent?: string;
   /** Items yielded by a generator task (every attempt). */
@@ -72,7 +79,8 @@ export class MemRecord implements TaskRecord {
     this.updatedAt = createdAt;
     if (
       src.parentId !== undefined || src.runAt !== undefined || src.retry !== undefined || src.backoff !== undefined ||
-      src.timeout !== undefined || src.removeOnComplete !== undefined || src.traceparent !== undefined
+      src.timeout !== undefined || src.removeOnComplete !== undefined || src.removeOnFail !== undefined ||
+      src.traceparent !== undefined
     ) {
       this.x = {
         parentId: src.parentId,
@@ -81,6 +89,7 @@ export class MemRecord implements TaskRecord {
         backoff: src.backoff,
         timeout: src.timeout,
         removeOnComplete: src.removeOnComplete,
+        removeOnFail: src.removeOnFail,
         traceparent: src.traceparent,
       };
     }
@@ -102,7 +111,12 @@ export class MemRecord implements TaskRecord {
   get retry(): number | undefined { return this.x?.retry; }
   get backoff(): BackoffOptions | undefined { return this.x?.backoff; }
   get timeout(): number | undefined { return this.x?.timeout; }
-  get removeOnComplete(): boolean | undefined { return this.x?.removeOnComplete; }
+  get removeOnComplete(): RetentionOption | undefined { return this.x?.removeOnComplete; }
+  get removeOnFail(): RetentionOption | undefined { return this.x?.removeOnFail; }
+  get logs(): TaskLogLine[] | undefined { return this.x?.logs; }
+  set logs(v: TaskLogLine[] | undefined) { if (v !== undefined || this.x) this.ext.logs = v; }
+  get history(): AttemptInfo[] | undefined { return this.x?.history; }
+  set history(v: AttemptInfo[] | undefined) { if (v !== undefined || this.x) this.ext.history = v; }
   get traceparent(): string | undefined { return this.x?.traceparent; }
   get stalls(): number { return this.x?.stalls ?? 0; }
   set stalls(v: number) { if (v !== 0 || this.x) this.ext.stalls = v; }
@@ -145,7 +159,7 @@ export class MemRecord implements TaskRecord {
 const PUBLIC_KEYS = [
   'id', 'name', 'status', 'priority', 'args', 'attempt', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt',
   'returning', 'error', 'cancelReason', 'parentId', 'workerId', 'runAt', 'retry', 'backoff', 'timeout', 'removeOnComplete',
-  'stalls', 'seq', 'traceparent',
+  'removeOnFail', 'logs', 'stalls', 'seq', 'traceparent',
 ] as const;
 
 /**

@@ -8,6 +8,8 @@ import { MemoryStorage } from './memory-storage';
 import { MemRecord, memProblem, publicRecord, soundRecord } from './mem-record';
 import { badRecordError, isFiniteNumber } from '../bad-record';
 import type { Storage } from '../../engine/storage';
+import { retentionOf } from '../../task/retention';
+import { retriedAttempt } from '../../task/task-history';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } from '../../engine/broker';
 import { MinHeap } from './min-heap';
@@ -114,13 +116,14 @@ export class MemoryBroker extends Broker {
         rec.finishedAt = now;
         this.storage.setStatus(rec, 'success', now);
         this.settle(rec, 'task:success');
-        if (rec.removeOnComplete) this.storage.drop(rec);
+        if (rec.removeOnComplete) this.retain(rec, 'success', now);
         break;
       case 'error':
         rec.error = outcome.error;
         rec.finishedAt = now;
         this.storage.setStatus(rec, 'error', now);
         this.settle(rec, 'task:error');
+        if (rec.removeOnFail) this.retain(rec, 'error', now);
         break;
       case 'cancel':
         rec.cancelReason = outcome.reason;
@@ -128,14 +131,19 @@ export class MemoryBroker extends Broker {
         this.storage.setStatus(rec, 'cancel', now);
         this.settle(rec, 'task:cancel');
         break;
-      case 'retry':
+      case 'retry': {
         if (!isFiniteNumber(rec.priority)) return this.poison(rec, 'its priority is not a number');
         rec.error = outcome.error;
+        const history = (rec.history ??= []);
+        history.push(retriedAttempt(rec, outcome.error, now));
+        const max = this.ctx.config.maxAttemptHistory;
+        if (history.length > max) history.splice(0, history.length - max);
         this.storage.setStatus(rec, 'retry', now);
         if (outcome.delayMs > 0) this.pushDelayed(rec, now + outcome.delayMs);
         else this.pushReady(rec);
         this.emit('task:retry', rec);
         break;
+      }
       case 'handback':
         if (!isFiniteNumber(rec.priority)) return this.poison(rec, 'its priority is not a number');
         rec.attempt = Math.max(0, rec.attempt - 1);
@@ -244,6 +252,8 @@ export class MemoryBroker extends Broker {
     rec.startedAt = undefined;
     rec.workerId = undefined;
     rec.progress = undefined;
+    rec.logs = undefined;
+    rec.history = undefined;
     this.storage.setStatus(rec, 'new', Date.now());
     this.pushReady(rec);
     this.schedule();
@@ -313,6 +323,11 @@ export class MemoryBroker extends Broker {
   /** Tasks waiting in the ready queue (not delayed). */
   readyCount(): number {
     return this.ready.size;
+  }
+
+  private retain(rec: MemRecord, status: 'success' | 'error', now: number): void {
+    const r = retentionOf(status === 'success' ? rec.removeOnComplete : rec.removeOnFail);
+    if (r !== undefined) this.storage.retain(rec, status, r, now);
   }
 
   // ---- dispatch ----

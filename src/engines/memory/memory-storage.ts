@@ -4,9 +4,12 @@
  */
 import { ClosedError } from '../../errors';
 import type { EngineContext } from '../../engine/broker';
+import type { Retention } from '../../task/retention';
+import { attemptsOf, TaskLogLine } from '../../task/task-history';
 import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { DEFAULT_JSON_LIMITS, JsonLimits, toJson } from '../../task/json';
-import { ListQuery, Storage } from '../../engine/storage';
+import { CleanQuery, FinishedStatus, ListQuery, Storage } from '../../engine/storage';
+import { FinishedList } from './finished-list';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 import { badRecord } from '../bad-record';
 
@@ -22,9 +25,14 @@ export class MemoryStorage extends Storage {
   /** Every known task by id (the memory broker shares it). */
   readonly records = new Map<string, MemRecord>();
   private readonly countBy: Record<TaskStatus, number> = zeroCounts();
-  /** Finished records in finishing order, for expiry. */
-  private finished: MemRecord[] = [];
-  private finishedHead = 0;
+  /** Finished records per final status in finishing order, for expiry, retention and clean. */
+  private readonly finished: Record<FinishedStatus, FinishedList> = {
+    success: new FinishedList('success'),
+    error: new FinishedList('error'),
+    cancel: new FinishedList('cancel'),
+  };
+  /** Log lines kept per record (config `maxLogLines`). */
+  maxLogLines = 100;
   private readonly state = new Map<string, Map<string, unknown>>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private ttlMs = 24 * 60 * 60 * 1000;
@@ -42,6 +50,7 @@ export class MemoryStorage extends Storage {
     if (this.closed) throw new ClosedError('MemoryStorage used');
     this.ttlMs = ctx.config.resultTtlMs;
     this.limits = ctx.config;
+    this.maxLogLines = ctx.config.maxLogLines;
     if (!this.sweepTimer) {
       this.sweepTimer = setInterval(() => this.sweep(), Math.max(1_000, Math.min(this.ttlMs, 60_000)));
       this.sweepTimer.unref();
@@ -53,8 +62,7 @@ export class MemoryStorage extends Storage {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     this.records.clear();
-    this.finished = [];
-    this.finishedHead = 0;
+    for (const list of Object.values(this.finished)) list.clear();
     this.state.clear();
   }
 
@@ -74,9 +82,39 @@ export class MemoryStorage extends Storage {
     rec.status = status;
     rec.updatedAt = now;
     if (isFinal(status)) {
-      this.finished.push(rec);
-      if (this.finished.length - this.finishedHead > this.maxFinished) this.sweep();
+      const f = this.finished;
+      f[status as FinishedStatus].push(rec, rec.finishedAt ?? now);
+      if (f.success.size + f.error.size + f.cancel.size > this.maxFinished) this.sweep();
     }
+  }
+
+  /** Applies a retention after `rec` ended in `status` (see `Broker.finish`). */
+  retain(rec: MemRecord, status: FinishedStatus, r: Retention, now: number): void {
+    if (r.now) {
+      this.drop(rec);
+      return;
+    }
+    const list = this.finished[status];
+    if (r.count !== undefined) {
+      while (this.countBy[status] > r.count) {
+        const old = list.peek();
+        if (old === undefined) break;
+        list.shift();
+        this.drop(old);
+      }
+    }
+    if (r.age !== undefined) this.dropFinished(list, now - r.age - 1, Infinity);
+  }
+
+  /** Drops the records of `list` that finished at or before `before`, at most `limit`; how many. */
+  private dropFinished(list: FinishedList, before: number, limit: number): number {
+    let n = 0;
+    for (let old = list.peek(); old !== undefined && n < limit && (old.finishedAt ?? 0) <= before; old = list.peek()) {
+      list.shift();
+      this.drop(old);
+      n++;
+    }
+    return n;
   }
 
   /** Drops a record. */
@@ -149,6 +187,21 @@ export class MemoryStorage extends Storage {
     return n;
   }
 
+  async clean(query: CleanQuery): Promise<number> {
+    let n = 0;
+    const limit = query.limit ?? Infinity;
+    for (const st of query.statuses) n += this.dropFinished(this.finished[st], query.finishedBefore, limit - n);
+    return n;
+  }
+
+  appendLog(id: string, line: TaskLogLine): void {
+    const rec = this.records.get(id);
+    if (rec === undefined || this.maxLogLines <= 0) return;
+    const logs = (rec.logs ??= []);
+    logs.push(line);
+    if (logs.length > this.maxLogLines) logs.splice(0, logs.length - this.maxLogLines);
+  }
+
   async items(id: string, from = 0): Promise<unknown[]> {
     return this.records.get(id)?.items?.slice(from) ?? [];
   }
@@ -191,20 +244,22 @@ export class MemoryStorage extends Storage {
     return b;
   }
 
-  /** Drops finished records past their TTL or beyond the cap. */
+  /** Drops finished records past their TTL, then the oldest beyond the cap. */
   sweep(now = Date.now()): void {
-    const list = this.finished;
-    while (this.finishedHead < list.length) {
-      const rec = list[this.finishedHead];
-      const over = list.length - this.finishedHead > this.maxFinished;
-      const stale = !isFinal(rec.status) || !rec.live;
-      if (!stale && !over && (rec.finishedAt ?? 0) + this.ttlMs > now) break;
-      if (!stale) this.drop(rec);
-      list[this.finishedHead++] = undefined as unknown as MemRecord;
-    }
-    if (this.finishedHead > 1024 && this.finishedHead * 2 > list.length) {
-      this.finished = list.slice(this.finishedHead);
-      this.finishedHead = 0;
+    const lists = [this.finished.success, this.finished.error, this.finished.cancel];
+    for (const list of lists) this.dropFinished(list, now - this.ttlMs, Infinity);
+    let over = lists[0].size + lists[1].size + lists[2].size - this.maxFinished;
+    while (over > 0) {
+      let oldest: FinishedList | undefined;
+      for (const list of lists) {
+        const head = list.peek();
+        if (head !== undefined && (oldest === undefined || (head.finishedAt ?? 0) < (oldest.peek()!.finishedAt ?? 0))) oldest = list;
+      }
+      if (oldest === undefined) break;
+      const rec = oldest.peek()!;
+      oldest.shift();
+      this.drop(rec);
+      over = lists[0].size + lists[1].size + lists[2].size - this.maxFinished;
     }
   }
 }
@@ -218,7 +273,10 @@ function detached(rec: MemRecord): TaskRecord {
   const sound = soundRecord(rec);
   if (sound !== rec) return sound;
   try {
-    return structuredClone(publicRecord(rec));
+    const copy = structuredClone(publicRecord(rec));
+    const attempts = attemptsOf(copy, rec.history);
+    if (attempts !== undefined) copy.attempts = structuredClone(attempts);
+    return copy;
   } catch {
     return badRecord(rec.key, 'a field holds a value that cannot be copied', { id: rec.key, status: rec.status, createdAt: rec.createdAt, attempt: rec.attempt });
   }

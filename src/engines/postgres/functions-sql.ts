@@ -182,7 +182,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE ${s}.tasks t SET status = 'new', q = 1, attempt = 0, error = NULL, cancel_reason = NULL, finished_at = NULL,
     result = NULL, stalls = 0, started_at = NULL, worker_id = NULL, progress = NULL, expires_at = NULL, run_at = NULL,
-    cancel_req = NULL, updated_at = p_now
+    cancel_req = NULL, logs = NULL, attempts = NULL, updated_at = p_now
   WHERE t.queue = p_queue AND t.id = p_id AND t.status IN ('error', 'cancel') AND ${NOT_EXPIRED};
   IF NOT FOUND THEN RETURN false; END IF;
   DELETE FROM ${s}.items i WHERE i.queue = p_queue AND i.task_id = p_id;

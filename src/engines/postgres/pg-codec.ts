@@ -5,6 +5,8 @@
  * ended `error` with `QTASKS_ERR_BAD_RECORD`, so that one bad row never fails a whole query.
  */
 import { ErrorCodes, TaskErrorInfo } from '../../errors';
+import type { RetentionOption } from '../../task/retention';
+import { AttemptInfo, attemptsOf, TaskLogLine } from '../../task/task-history';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 
 /** The fields fixed at enqueue, kept as one JSON text. */
@@ -14,7 +16,8 @@ interface Fixed {
   retry?: number;
   backoff?: TaskRecord['backoff'];
   timeout?: number;
-  removeOnComplete?: boolean;
+  removeOnComplete?: RetentionOption;
+  removeOnFail?: RetentionOption;
   traceparent?: string;
 }
 
@@ -38,6 +41,10 @@ export interface TaskRow {
   error: string | null;
   cancel_reason: string | null;
   progress: string | null;
+  /** `ctx.log()` lines, a JSON array (null: none). */
+  logs?: string | null;
+  /** History of retried attempts, a JSON array (null: none). */
+  attempts?: string | null;
 }
 
 const STATUSES = new Set<string>(TASK_STATUSES);
@@ -50,6 +57,7 @@ export function fixedJson(r: TaskRecord): string {
   if (r.backoff !== undefined) f.backoff = r.backoff;
   if (r.timeout !== undefined) f.timeout = r.timeout;
   if (r.removeOnComplete !== undefined) f.removeOnComplete = r.removeOnComplete;
+  if (r.removeOnFail !== undefined) f.removeOnFail = r.removeOnFail;
   if (r.traceparent !== undefined) f.traceparent = r.traceparent;
   return JSON.stringify(f);
 }
@@ -68,6 +76,7 @@ export function applyFixed(rec: TaskRecord, f: Fixed): void {
   if (f.backoff !== undefined) rec.backoff = f.backoff;
   if (f.timeout !== undefined) rec.timeout = f.timeout;
   if (f.removeOnComplete !== undefined) rec.removeOnComplete = f.removeOnComplete;
+  if (f.removeOnFail !== undefined) rec.removeOnFail = f.removeOnFail;
   if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
 }
 
@@ -110,6 +119,9 @@ export function decodeRow(row: TaskRow): TaskRecord {
     if (row.cancel_reason !== null) rec.cancelReason = row.cancel_reason;
     if (row.progress !== null) rec.progress = json(row.progress);
     if (row.stalls > 0) rec.stalls = row.stalls;
+    if (row.logs != null) rec.logs = json(row.logs) as TaskLogLine[];
+    const attempts = attemptsOf(rec, row.attempts == null ? undefined : (json(row.attempts) as AttemptInfo[]));
+    if (attempts !== undefined) rec.attempts = attempts;
     return rec;
   } catch (err) {
     return badRecordView(row, (err as Error).message);

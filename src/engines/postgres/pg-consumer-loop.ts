@@ -13,6 +13,7 @@ import type { TaskRecord } from '../../task/task-record';
 import { applyFixed, badRecordError, decodeOpt, parseFixed } from './pg-codec';
 import type { PgNotifier } from './pg-notifier';
 import type { PostgresStorage } from './postgres-storage';
+import { historyBefore, retentionAfter } from './pg-end-extras';
 import { endOf, PendingEnd } from './task-end';
 
 interface StepRow {
@@ -202,10 +203,20 @@ export class PgConsumerLoop {
       cols[4].push(e.attempt);
       cols[5].push(e.js);
     }
-    s.q<StepRow>(
-      'step',
-      `SELECT * FROM ${s.s}.step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [s.ctx.queue, s.channel, this.workerId, now, now + cfg.leaseMs, cfg.resultTtlMs, want, ...cols],
+    const step = () =>
+      s.q<StepRow>(
+        'step',
+        `SELECT * FROM ${s.s}.step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [s.ctx.queue, s.channel, this.workerId, now, now + cfg.leaseMs, cfg.resultTtlMs, want, ...cols],
+      );
+    // retried attempts join their record's history first (a batch without retries goes straight on)
+    const history = historyBefore(s, batch, now);
+    (history === undefined
+      ? step()
+      : history.then(step, (err: Error) => {
+          s.ctx.logger.error('Recording the history of retried attempts failed', { error: err });
+          return step();
+        })
     ).then(
       (res) => {
         this.inflight--;
@@ -221,15 +232,29 @@ export class PgConsumerLoop {
           else if (row.k === 'p') paused = true;
         }
         let requeued = false;
+        const settle = () => {
+          for (const e of batch) {
+            if (applied.has(e.rec.id)) {
+              // this process learns its own ends here, not from the channel
+              if (e.stored !== undefined) this.notifier.deliver(e.stored);
+              e.resolve(e.stored ?? e.rec);
+            } else e.resolve(undefined);
+          }
+        };
         for (const e of batch) {
           this.held.delete(e.rec.id);
           if ((e.kind === 'h' || e.kind === 'r') && e.runAt === null) requeued = true;
-          if (applied.has(e.rec.id)) {
-            // this process learns its own ends here, not from the channel
-            if (e.stored !== undefined) this.notifier.deliver(e.stored);
-            e.resolve(e.stored ?? e.rec);
-          } else e.resolve(undefined);
+          // a retry after its backoff: this worker looks again when it is due (the step may not have said)
+          else if (e.kind === 'r' && e.runAt !== null && applied.has(e.rec.id)) this.armDue(e.runAt);
         }
+        // retention, when some end asks for it, before the ends settle
+        const extras = retentionAfter(s, batch, applied, now);
+        if (extras === undefined) settle();
+        else
+          extras.then(settle, (err: Error) => {
+            s.ctx.logger.error('Applying the retention of finished tasks failed', { error: err });
+            settle();
+          });
         if (want > 0) {
           this.took(claimed, now);
           // empty (or paused) until told otherwise, unless a wake-up came while this step was on its way

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { EngineContext } from '../../engine/broker';
-import { ListQuery, Storage } from '../../engine/storage';
+import { CleanQuery, ListQuery, Storage } from '../../engine/storage';
+import type { TaskLogLine } from '../../task/task-history';
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import { toJson } from '../../task/json';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
@@ -115,6 +116,30 @@ export class PostgresStorage extends Storage {
     this.onRemoved?.(undefined);
     const r = await this.q('purge', `DELETE FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.status = $3`, [this.ctx.queue, Date.now(), status]);
     return r.rowCount ?? 0;
+  }
+
+  async clean(query: CleanQuery): Promise<number> {
+    this.onRemoved?.(undefined);
+    const r = await this.q(
+      'clean',
+      `DELETE FROM ${this.s}.tasks d WHERE (d.queue, d.id) IN (SELECT t.queue, t.id FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE}
+         AND t.status = ANY($3) AND t.finished_at <= $4 ORDER BY t.finished_at LIMIT $5)`,
+      [this.ctx.queue, Date.now(), query.statuses, query.finishedBefore, query.limit ?? null],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async appendLog(id: string, line: TaskLogLine): Promise<void> {
+    const max = this.ctx.config.maxLogLines;
+    if (max <= 0) return;
+    await this.q(
+      'log',
+      `UPDATE ${this.s}.tasks t SET logs = (SELECT jsonb_agg(a.e ORDER BY a.n)::text FROM (
+         SELECT x.e, x.n FROM jsonb_array_elements(coalesce(t.logs::jsonb, '[]'::jsonb) || jsonb_build_array($3::jsonb))
+           WITH ORDINALITY AS x(e, n) ORDER BY x.n DESC LIMIT $4) a)
+       WHERE t.queue = $1 AND t.id = $2`,
+      [this.ctx.queue, id, JSON.stringify(line), max],
+    );
   }
 
   async items(id: string, from = 0): Promise<unknown[]> {

@@ -7,7 +7,7 @@
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Quotes a schema name (checked to be a plain identifier). */
 export function quoteSchema(schema: string): string {
@@ -75,5 +75,8 @@ CREATE TABLE IF NOT EXISTS ${s}.state (
 );
 CREATE TABLE IF NOT EXISTS ${s}.locks (queue text NOT NULL, key text NOT NULL, until bigint NOT NULL, PRIMARY KEY (queue, key));
 CREATE TABLE IF NOT EXISTS ${s}.rate (queue text NOT NULL, key text NOT NULL, at bigint NOT NULL, n bigserial, PRIMARY KEY (queue, key, at, n));
+-- version 2: ctx.log() lines and the history of retried attempts (JSON arrays)
+ALTER TABLE ${s}.tasks ADD COLUMN IF NOT EXISTS logs text;
+ALTER TABLE ${s}.tasks ADD COLUMN IF NOT EXISTS attempts text;
 `;
 }

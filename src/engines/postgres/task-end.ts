@@ -4,6 +4,7 @@
  * other processes with the notification (its id only when it would not fit in one).
  */
 import type { Outcome } from '../../engine/broker';
+import { retentionOf } from '../../task/retention';
 import type { TaskRecord } from '../../task/task-record';
 
 /** One end waiting to be recorded. */
@@ -48,7 +49,7 @@ export function endOf(
   let runAt: number | null = null;
   switch (o.status) {
     case 'success':
-      kind = rec.removeOnComplete ? 'S' : 's';
+      kind = retentionOf(rec.removeOnComplete)?.now ? 'S' : 's';
       val = JSON.stringify(o.returning) ?? null;
       rec.status = 'success';
       rec.returning = o.returning;

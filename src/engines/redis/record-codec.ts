@@ -4,6 +4,8 @@
  * without decoding JSON.
  */
 import type { TaskErrorInfo } from '../../errors';
+import type { RetentionOption } from '../../task/retention';
+import { AttemptInfo, attemptsOf } from '../../task/task-history';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import { badRecord, isFiniteNumber, isStatus, recordProblem } from '../bad-record';
 
@@ -18,7 +20,8 @@ export interface Fixed {
   retry?: number;
   backoff?: TaskRecord['backoff'];
   timeout?: number;
-  removeOnComplete?: boolean;
+  removeOnComplete?: RetentionOption;
+  removeOnFail?: RetentionOption;
   traceparent?: string;
   /** Enqueue sequence, added by the enqueue script. */
   seq?: number;
@@ -32,6 +35,7 @@ export function fixedJson(r: TaskRecord): string {
   if (r.backoff !== undefined) f.backoff = r.backoff;
   if (r.timeout !== undefined) f.timeout = r.timeout;
   if (r.removeOnComplete !== undefined) f.removeOnComplete = r.removeOnComplete;
+  if (r.removeOnFail !== undefined) f.removeOnFail = r.removeOnFail;
   if (r.traceparent !== undefined) f.traceparent = r.traceparent;
   return JSON.stringify(f);
 }
@@ -102,6 +106,7 @@ export function claimedRecord(id: string, d: string, attempt: number, now: numbe
     backoff: f.backoff,
     timeout: f.timeout,
     removeOnComplete: f.removeOnComplete,
+    removeOnFail: f.removeOnFail,
   };
   if (f.seq !== undefined) rec.seq = f.seq;
   if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
@@ -126,6 +131,12 @@ export function recordJson(d: string, rec: TaskRecord, extra: string): string {
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
 /** A JSON field: `{ v }`, or undefined when it does not parse. */
+/** A JSON array field (logs, attempt history); one that does not decode is left out, not fatal. */
+function list(v: string | undefined): unknown[] | undefined {
+  const parsed = json(v)?.v;
+  return Array.isArray(parsed) ? parsed : undefined;
+}
+
 function json(v: string | undefined): { v: unknown } | undefined {
   if (v === undefined || v === '') return { v: undefined };
   try {
@@ -199,10 +210,14 @@ export function decodeRecord(flat: string[] | null | undefined, id: string): Tas
     backoff: f.backoff,
     timeout: f.timeout,
     removeOnComplete: f.removeOnComplete,
+    removeOnFail: f.removeOnFail,
+    logs: list(h.lg) as TaskRecord['logs'],
     traceparent: f.traceparent,
     stalls: h.stl === undefined || h.stl === '0' ? undefined : Number(h.stl),
     seq: f.seq,
   };
   for (const [k, v] of Object.entries(opt)) if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
+  const attempts = attemptsOf(rec, list(h.ah) as AttemptInfo[] | undefined);
+  if (attempts !== undefined) rec.attempts = attempts;
   return rec;
 }

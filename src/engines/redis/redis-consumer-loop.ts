@@ -149,7 +149,7 @@ export class RedisConsumerLoop {
     return new Promise((resolve, reject) => {
       const d = this.held.get(rec.id)?.d ?? fixedJson(rec);
       // a record whose data could not be decoded is announced by id only
-      const end = endOf(rec, d, outcome, this.withItems.has(rec.id), this.remote > 0 && d !== '');
+      const end = endOf(rec, d, outcome, this.withItems.has(rec.id), this.remote > 0 && d !== '', this.storage.ctx.config.maxAttemptHistory);
       this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
       this.schedule();
     });

@@ -5,8 +5,9 @@
 import type { EngineContext } from '../../engine/broker';
 import { ClosedError } from '../../errors';
 import { toJson } from '../../task/json';
+import type { TaskLogLine } from '../../task/task-history';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
-import { ListQuery, Storage } from '../../engine/storage';
+import { CleanQuery, ListQuery, Storage } from '../../engine/storage';
 import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
 import { badRecord } from '../bad-record';
@@ -133,6 +134,23 @@ export class RedisStorage extends Storage {
     if (status === 'process') return 0;
     this.onRemoved?.(undefined);
     return this.removeScript('purge', status, []);
+  }
+
+  async clean(query: CleanQuery): Promise<number> {
+    const k = this.keys;
+    this.onRemoved?.(undefined);
+    const limit = query.limit ?? Number.MAX_SAFE_INTEGER;
+    return Number(
+      await this.call('clean', () =>
+        this.link.script('clean')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, query.finishedBefore, limit, ...query.statuses]),
+      ),
+    );
+  }
+
+  async appendLog(id: string, line: TaskLogLine): Promise<void> {
+    const max = this.ctx.config.maxLogLines;
+    if (max <= 0) return;
+    await this.call('log', () => this.link.script('log')([this.keys.task + id], [JSON.stringify(line), max]));
   }
 
   /** Stream items from index `from`; an item that cannot be decoded is skipped. */

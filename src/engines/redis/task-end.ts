@@ -3,14 +3,33 @@
  * in place to what will be stored (with its JSON for other processes, when any listens).
  */
 import type { Outcome } from '../../engine/broker';
+import { RetentionOption, retentionOf } from '../../task/retention';
+import { retriedAttempt } from '../../task/task-history';
 import type { TaskRecord } from '../../task/task-record';
 import { encodeOpt, recordJson } from './record-codec';
+
+/**
+ * The finish script's retention argument: '' keeps the task, '1' drops it at once, otherwise the
+ * JSON `[count, age]` (-1 for none) of the queue's tasks of that end to keep.
+ */
+function keepArg(opt: RetentionOption | undefined): string {
+  const r = retentionOf(opt);
+  if (r === undefined) return '';
+  return r.now ? '1' : JSON.stringify([r.count ?? -1, r.age ?? -1]);
+}
 
 /**
  * The script arguments of one end; the record is updated in place to what will be stored (the
  * worker is done with it) and its JSON is what the other processes receive.
  */
-export function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean, publish: boolean): { args: string[]; stored: TaskRecord | undefined } {
+export function endOf(
+  rec: TaskRecord,
+  d: string,
+  o: Outcome,
+  items: boolean,
+  publish: boolean,
+  maxHistory: number,
+): { args: string[]; stored: TaskRecord | undefined } {
   const now = Date.now();
   const flagItems = items ? '1' : '';
   rec.updatedAt = now;
@@ -20,15 +39,19 @@ export function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean, pu
       rec.status = 'success';
       rec.returning = o.returning;
       rec.finishedAt = now;
-      const json = publish ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
-      return { args: [rec.id, 's', ret ?? '', '', rec.removeOnComplete ? '1' : '', flagItems, json], stored: rec };
+      const keep = rec.removeOnComplete === undefined ? '' : keepArg(rec.removeOnComplete);
+      // a record dropped at once can only reach other processes' handles in the announcement
+      const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
+      return { args: [rec.id, 's', ret ?? '', '', keep, flagItems, json], stored: rec };
     }
     case 'error': {
       const err = JSON.stringify(o.error);
       rec.status = 'error';
       rec.error = o.error;
       rec.finishedAt = now;
-      return { args: [rec.id, 'e', err, '', '', flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
+      const keep = rec.removeOnFail === undefined ? '' : keepArg(rec.removeOnFail);
+      const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ',"error":' + err) : '';
+      return { args: [rec.id, 'e', err, '', keep, flagItems, json], stored: rec };
     }
     case 'cancel': {
       rec.status = 'cancel';
@@ -43,7 +66,9 @@ export function endOf(rec: TaskRecord, d: string, o: Outcome, items: boolean, pu
       rec.status = 'retry';
       rec.error = o.error;
       if (o.delayMs > 0) rec.runAt = runAt;
-      return { args: [rec.id, 'r', err, String(runAt), '', flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
+      // the attempt joins the record's history: [how many to keep, entry]
+      const history = maxHistory > 0 ? JSON.stringify([maxHistory, retriedAttempt(rec, o.error, now)]) : '';
+      return { args: [rec.id, 'r', err, String(runAt), history, flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
     }
     default:
       rec.status = 'new';

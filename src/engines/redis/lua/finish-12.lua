@@ -11,8 +11,9 @@
   PUBSUB NUMSUB counts one node's subscribers only: always publish)
   ARGV[11] how many expired ids at most to drop from the head of each finished list and of `all`
   ARGV[12] how many ends follow, then 7 per end: id, kind (s e c r h), data (result JSON / error JSON /
-  reason), retry runAt, removeOnComplete ('1'/''), has items ('1'/''), record JSON to publish ('' to
-  announce the end by id only)
+  reason), retry runAt, keep (s and e: retention, '' keep, '1' drop now, or JSON [count, age] of the
+  tasks of that end to keep, -1 for none; r: JSON [how many kept, entry] for the attempt history
+  `ah`, or ''), has items ('1'/''), record JSON to publish ('' to announce the end by id only)
   When another process listens, records of successes, errors, cancels and retries are published as
   'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
   Returns { flags ('1' per end recorded, '0' when the task was not held any more, '2' when it ended
@@ -22,7 +23,7 @@
   Nothing read from a task hash can make a write fail: a bad priority ends its task instead.
 ]]
 -- the common end alone: one success, nothing to claim or trim (same effects as the general path)
-if ARGV[12] == '1' and ARGV[14] == 's' and ARGV[9] == '0' and ARGV[11] == '0' then
+if ARGV[12] == '1' and ARGV[14] == 's' and ARGV[9] == '0' and ARGV[11] == '0' and (ARGV[17] == '' or ARGV[17] == '1') then
   local id = ARGV[13]
   local nxt
   if redis.call('SISMEMBER', KEYS[10], id) == 0 then
@@ -76,6 +77,49 @@ local function badErr(id, why)
   return cjson.encode({ name = 'BadRecordError', code = 'QTASKS_ERR_BAD_RECORD',
     message = 'The stored record of task ' .. cjson.encode(id) .. ' cannot be used (' .. why .. '), so the task ends here and never runs again: inspect or remove it, then add the task again' })
 end
+local trims = {}
+-- the history of attempts: appends one entry (spec: [how many kept, entry]), dropping the oldest
+local function remember(k, spec)
+  local x = cjson.decode(spec)
+  local cur = redis.call('HGET', k, 'ah')
+  -- a history that does not decode (written by hand or another version) starts again
+  local ok, h = pcall(cjson.decode, cur or '[]')
+  if not ok or type(h) ~= 'table' then h = {} end
+  h[#h + 1] = x[2]
+  while #h > x[1] do table.remove(h, 1) end
+  if #h > 0 then redis.call('HSET', k, 'ah', cjson.encode(h)) end
+end
+-- retention: keeps the newest `count` tasks of status `st` and those that ended within `age` ms
+local function trim(st, key, spec)
+  local r = cjson.decode(spec)
+  local n = 0
+  if r[1] >= 0 then
+    for _ = 1, math.min(1000, redis.call('LLEN', key) - r[1]) do
+      local id = redis.call('LPOP', key)
+      if redis.call('HGET', pfx .. id, 'st') == st then
+        redis.call('DEL', pfx .. id, ipfx .. id)
+        redis.call('ZREM', KEYS[12], id)
+      end
+      n = n + 1
+    end
+  end
+  if r[2] >= 0 then
+    local cut = now - r[2]
+    while n < 1000 do
+      local id = redis.call('LINDEX', key, 0)
+      if not id then break end
+      local f = redis.call('HMGET', pfx .. id, 'st', 'fa')
+      if f[1] == st and (tonumber(f[2]) or 0) >= cut then break end
+      redis.call('LPOP', key)
+      if f[1] == st then
+        redis.call('DEL', pfx .. id, ipfx .. id)
+        redis.call('ZREM', KEYS[12], id)
+      end
+      n = n + 1
+    end
+  end
+  cnt[st] = cnt[st] - n
+end
 local function many(cmd, key, list)
   local out = {}
   for s = 1, #list, 1000 do
@@ -111,19 +155,17 @@ for i = 0, nEnd - 1 do
       end
     end
     local st
-    if kind == 's' then
-      st = 'success'
-      if ARGV[b + 4] == '1' then
+    local keep = ARGV[b + 4]
+    if kind == 's' or kind == 'e' then
+      st = kind == 's' and 'success' or 'error'
+      if keep == '1' then
         redis.call('DEL', k, ipfx .. id)
         redis.call('ZREM', KEYS[12], id)
         st = nil
       else
-        redis.call('HSET', k, 'st', st, 'ret', data, 'fa', now, 'up', now)
+        redis.call('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now, 'up', now)
+        if keep ~= '' then trims[#trims + 1] = { st, keep } end
       end
-      announce(ARGV[b + 6], id)
-    elseif kind == 'e' then
-      st = 'error'
-      redis.call('HSET', k, 'st', st, 'err', data, 'fa', now, 'up', now)
       announce(ARGV[b + 6], id)
     elseif kind == 'c' then
       st = 'cancel'
@@ -141,6 +183,7 @@ for i = 0, nEnd - 1 do
       elseif kind == 'r' then
         local runAt = tonumber(ARGV[b + 3])
         cnt.retry = cnt.retry + 1
+        if keep ~= '' then remember(k, keep) end
         if runAt > now then
           redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
           redis.call('ZADD', KEYS[2], runAt, id)
@@ -177,6 +220,7 @@ end
 many('RPUSH', KEYS[7], done.success)
 many('RPUSH', KEYS[8], done.error)
 many('RPUSH', KEYS[9], done.cancel)
+for _, t in ipairs(trims) do trim(t[1], t[1] == 'success' and KEYS[7] or KEYS[8], t[2]) end
 local remote = -1
 if #pub + #pubIds > 0 then remote = ARGV[10] == 'c' and 1 or redis.call('PUBSUB', 'NUMSUB', chan)[2] - (ARGV[10] == '1' and 1 or 0) end
 if remote > 0 then
