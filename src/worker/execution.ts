@@ -17,6 +17,7 @@ import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
 import { retryDelay } from './retry-policy';
 import { RunContext } from './run-context';
+import { logFailure } from './failure-log';
 import type { PreparedTask, Runtime } from './runtime';
 import type { HookEvent } from '../plugins/hook-runner';
 import { RemoteOutcome } from '../executor/remote-run';
@@ -323,6 +324,7 @@ export class Execution {
     this.host.release(this);
     this.host.attemptEnded?.(this.rec, outcome.status);
     const runtime = this.host.runtime;
+    if (outcome.status === 'error' || outcome.status === 'retry') logFailure(runtime.logger, this.rec, outcome);
     const point = hookPoint(outcome);
     if (this.closers === undefined && (point === undefined || !runtime.hooks.has(point))) {
       const out = runtime.broker.finish(this.rec, outcome);

@@ -10,6 +10,7 @@ import { MinHeap } from '../engines/memory/min-heap';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
 import { Execution, ExecutionHost } from './execution';
+import { logFailure } from './failure-log';
 import type { Runtime } from './runtime';
 
 /** Runs tasks of one app in this process. */
@@ -53,7 +54,9 @@ export class Worker implements Consumer, ExecutionHost {
   run(record: TaskRecord): void {
     const task = this.runtime.task(record.name);
     if (task === undefined) {
-      const out = this.runtime.broker.finish(record, { status: 'error', error: toErrorInfo(new TaskNotFoundError(record.name)) });
+      const outcome: Outcome = { status: 'error', error: toErrorInfo(new TaskNotFoundError(record.name)) };
+      logFailure(this.runtime.logger, record, outcome);
+      const out = this.runtime.broker.finish(record, outcome);
       if (out instanceof Promise) this.track(out);
       return;
     }
