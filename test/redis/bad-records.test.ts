@@ -79,6 +79,8 @@ describe('Redis engine: bad records and bounded indexes', () => {
     await r.set(base() + 't:' + bad.id, 'not a hash');
     expect(await app.getTask(bad.id)).toMatchObject({ id: bad.id, status: 'error', error: BAD });
     expect((await app.manager.list()).map((t) => t.id)).toEqual([more.id, bad.id, ...hs.map((h) => h.id).reverse()]);
+    expect(await app.cancel(bad.id)).toBe(false);
+    expect(await app.manager.retry(bad.id)).toBe(false);
     await app.start();
     expect(await Promise.all([...hs, more].map((h) => h.result({ timeout: 5_000 })))).toEqual([0, 1, 2, 3]);
     await expect(bad.result({ timeout: 5_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_FAILED, cause: BAD });

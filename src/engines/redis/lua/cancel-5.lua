@@ -8,8 +8,8 @@
 ]]
 local k, id = KEYS[1], ARGV[7]
 local now = tonumber(ARGV[4])
-local f = redis.call('HMGET', k, 'st', 'wid', 'pri', 'd')
-if not f[4] then return 0 end
+local f = redis.pcall('HMGET', k, 'st', 'wid', 'pri', 'd')
+if f.err or not f[4] then return 0 end
 local st = f[1] or 'new'
 if st == 'success' or st == 'error' or st == 'cancel' then return 0 end
 if st == 'process' then

@@ -57,8 +57,9 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT',
   local held = hpfx .. dead
   for _, id in ipairs(redis.call('SMEMBERS', held)) do
     local k = pfx .. id
-    local f = redis.call('HMGET', k, 'st', 'wid', 'stl', 'pri', 'cx')
-    if f[1] == 'process' and f[2] == dead then
+    -- pcall: a key that is not a task hash is left alone (no write of this round fails on it)
+    local f = redis.pcall('HMGET', k, 'st', 'wid', 'stl', 'pri', 'cx')
+    if not f.err and f[1] == 'process' and f[2] == dead then
       cnt.process = cnt.process - 1
       local stalls = (tonumber(f[3]) or 0) + 1
       redis.call('HSET', k, 'stl', stalls)

@@ -32,8 +32,8 @@ end
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   if not mine[id] then
     local k = pfx .. id
-    local f = redis.call('HMGET', k, 'st', 'wid', 'pri', 'att', 'cx', 'sa')
-    if f[1] ~= 'process' or f[2] ~= wid then
+    local f = redis.pcall('HMGET', k, 'st', 'wid', 'pri', 'att', 'cx', 'sa')
+    if f.err or f[1] ~= 'process' or f[2] ~= wid then
       -- not this worker's running task any more (removed, or handed on): only the stale entry goes
       redis.call('SREM', KEYS[4], id)
       moved[#moved + 1] = id

@@ -6,7 +6,8 @@
   cannot be queued, and nothing is written).
 ]]
 local k, id = KEYS[1], ARGV[4]
-local f = redis.call('HMGET', k, 'st', 'pri')
+local f = redis.pcall('HMGET', k, 'st', 'pri')
+if f.err then return 0 end
 if f[1] ~= 'error' and f[1] ~= 'cancel' then return 0 end
 local pri = f[2] or '0'
 local n = tonumber(pri)
