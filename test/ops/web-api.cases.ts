@@ -93,7 +93,7 @@ export function describeWebApi(engine: OpsEngine): void {
       expect(unknown.body.error?.code).toBe('QTASKS_ERR_WEB_NOT_FOUND');
     });
 
-    it('shows a task in detail: args, result, stream items, error and stack, parent and children', async () => {
+    it('shows a task in detail: args, result, stream items, error and stack, log lines, attempts, parent and children', async () => {
       const stream = await app.addTask('ops.stream', [3]);
       const parent = await app.addTask('ops.parent', ['hi']);
       const failed = await app.addTask('ops.fail', ['always']);
@@ -117,6 +117,10 @@ export function describeWebApi(engine: OpsEngine): void {
       const error = (f.body.task as { error: { message: string; stack?: string } }).error;
       expect(error.message).toBe('ops.fail run 1');
       expect(error.stack).toContain('ops.fail run 1');
+      expect(f.body.task).toMatchObject({
+        logs: [{ attempt: 1, line: 'ops.fail run 1' }],
+        attempts: [{ attempt: 1, status: 'error', error: { message: 'ops.fail run 1' } }],
+      });
 
       const missing = await call('GET', '/api/tasks/no-such-task', null);
       expect(missing.status).toBe(404);

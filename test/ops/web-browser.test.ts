@@ -76,6 +76,9 @@ describe('web view in a browser', () => {
       await page.locator(`tr[data-task-id="${flaky.id}"]`).click();
       await page.locator('#detail-result', { hasText: 'ok on run 2' }).waitFor({ timeout: 10_000 });
       expect(await page.locator('#detail-args').textContent()).toContain('once');
+      // the record's log lines and attempt history (the retry from the view reset them: one run)
+      await page.locator('#detail-logs', { hasText: 'ops.fail run 2' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#detail-attempts li[data-status="success"]').count()).toBe(1);
 
       const blocked = await app.addTask('ops.block', []);
       await row(blocked.id, 'process').waitFor({ timeout: 10_000 });
