@@ -6,6 +6,7 @@
  * Memory stays flat whatever the clients do: at most `maxClients` streams at once (one more gets
  * 503), and a client that does not read what it is sent is dropped once more than
  * {@link MAX_BUFFERED_BYTES} wait for it (a page that reconnects gets a fresh snapshot anyway).
+ * Events of one turn of the event loop go out as one write.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppEventMap } from '../app/app-events';
@@ -18,7 +19,10 @@ const TASK_EVENTS = ['task:success', 'task:error', 'task:retry', 'task:cancel', 
 type TaskEvent = (typeof TASK_EVENTS)[number];
 
 /** Bytes that may wait in the server for one client before it is dropped as not reading. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
+export const MAX_BUFFERED_BYTES = 256 * 1024;
+
+/** Most bytes of events held for the end of a turn before they are written anyway. */
+const MAX_BATCH_BYTES = 64 * 1024;
 
 /** What the queue snapshot holds. */
 export type QueueSnapshot = (app: QTasks) => Promise<unknown>;
@@ -30,6 +34,10 @@ export class EventStream {
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** Frames of this turn of the event loop, written to every client at once when it ends. */
+  private queued: string[] = [];
+  private queuedBytes = 0;
+  private flushing: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly app: QTasks,
@@ -66,6 +74,10 @@ export class EventStream {
 
   /** Ends every stream and stops listening. */
   close(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    this.queued = [];
+    this.queuedBytes = 0;
     for (const res of [...this.clients]) {
       this.clients.delete(res);
       res.end();
@@ -119,7 +131,23 @@ export class EventStream {
   }
 
   private broadcast(event: string, data: unknown): void {
+    // one write per client per turn, however many tasks ended in it: fewer syscalls and far fewer
+    // buffered chunks (each costs more than its bytes) for a client that reads slowly
     const text = frame(event, data);
+    this.queued.push(text);
+    this.queuedBytes += text.length;
+    // a turn that never ends (tasks finishing in microtasks only) must not grow the queue either
+    if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+    else this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const text = this.queued.join('');
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (text === '') return;
     for (const res of [...this.clients]) this.send(res, text);
   }
 

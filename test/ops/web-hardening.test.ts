@@ -47,12 +47,12 @@ function silentClient(port: number): Socket {
 }
 
 class Noisy {
-  /** Reports `n` progress values of `size` characters, letting I/O run between them. */
+  /** Reports `n` progress values of `size` characters, letting I/O run between them unless `tight`. */
   @Task({ name: 'web.noisy' })
-  async run(ctx: TaskContext, n: number, size: number): Promise<number> {
+  async run(ctx: TaskContext, n: number, size: number, tight = false): Promise<number> {
     for (let i = 0; i < n; i++) {
       await ctx.progress({ i, pad: 'x'.repeat(size) });
-      await new Promise((r) => setImmediate(r));
+      if (!tight) await new Promise((r) => setImmediate(r));
     }
     return n;
   }
@@ -178,6 +178,22 @@ describe('web view hardening', () => {
     await waitFor('both late clients to be served', () => late.every((l) => l.events.length > 0), 10_000);
     for (const l of late) l.stop();
     reader.stop();
+  }, 120_000);
+
+  it('drops clients that do not read even when events come faster than the event loop turns', async () => {
+    const app = make({ web: { maxClients: 2 } });
+    app.register(Noisy);
+    await app.start();
+    // no snapshots meanwhile: only the events themselves can get the silent clients dropped
+    const { url, port } = await app.web.listen({ port: 0, refreshMs: 600_000 });
+    sockets.push(silentClient(port), silentClient(port));
+    await waitFor('the cap to be reached', async () => (await eventsStatus(port)) === 503);
+    // ~32 MB of progress events, all within microtasks: nothing may pile up waiting for the turn to end
+    const h = await app.addTask('web.noisy', [1_000, 32_000, true]);
+    expect(await h.result({ timeout: 60_000 })).toBe(1_000);
+    const late = [collectEvents(new URL('/api/events', url).href), collectEvents(new URL('/api/events', url).href)];
+    await waitFor('both late clients to be served', () => late.every((l) => l.events.length > 0), 5_000);
+    for (const l of late) l.stop();
   }, 120_000);
 
   it('serves the list and the detail when the engine could only partly read a record', async () => {
