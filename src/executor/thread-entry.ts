@@ -1,29 +1,42 @@
 /**
- * The code a worker thread of the pool runs (piscina loads it): each job comes with a port to talk
- * to the app over; the outcome is its last message on that port, so every log line before it
- * arrives first.
+ * The code a worker thread of the pool runs (piscina loads it). The thread talks to the app over
+ * one port of its own, made as it starts and handed over through piscina's `message` event (a port
+ * per job would cost more than a no-op task); every message names its job. A job's outcome is its
+ * last message, so every log line before it arrives first.
  */
 import 'reflect-metadata';
-import type { MessagePort } from 'node:worker_threads';
-import { workerData } from 'node:worker_threads';
+import { MessageChannel, parentPort, workerData } from 'node:worker_threads';
 import { childSide } from './child-runner';
 import { mapPackageToSources, preloadModules } from './module-loader';
 import { ParentLink } from './parent-link';
-import type { Job, ParentMessage } from './protocol';
+import type { ChildMessage, Job, ParentMessage } from './protocol';
+
+/** What travels on a thread's port: a message of one job. */
+export interface ThreadEnvelope<M> {
+  job: number;
+  msg: M;
+}
 
 mapPackageToSources(__filename);
+
+const links = new Map<number, ParentLink>();
+const { port1: toApp, port2 } = new MessageChannel();
+toApp.on('message', (e: ThreadEnvelope<ParentMessage>) => links.get(e.job)?.receive(e.msg));
+// piscina keeps the thread alive while it works; this port must not keep it alive when idle
+toApp.unref();
+parentPort?.postMessage({ qtasksPort: port2 }, [port2]);
+
 preloadModules((workerData as { qtasksPreload?: string[] } | undefined)?.qtasksPreload);
 
 /** Runs one job in this thread. */
-export default async function runJob({ job, port }: { job: Job; port: MessagePort }): Promise<null> {
-  const link = new ParentLink((m) => port.postMessage(m));
-  port.on('message', (m: ParentMessage) => link.receive(m));
+export default async function runJob({ job, id }: { job: Job; id: number }): Promise<null> {
+  const post = (msg: ChildMessage): void => toApp.postMessage({ job: id, msg } satisfies ThreadEnvelope<ChildMessage>);
+  const link = new ParentLink(post);
+  links.set(id, link);
   try {
-    const outcome = await childSide.run(job, link, 'thread');
-    port.postMessage({ t: 'done', outcome });
+    post({ t: 'done', outcome: await childSide.run(job, link, 'thread') });
   } finally {
-    port.close();
+    links.delete(id);
   }
   return null;
 }
-

@@ -1,10 +1,12 @@
 /**
  * Bad executor input: a module that does not exist, cannot be loaded, or does not export the
- * task's class, and a bad executor option. Typed errors, nothing left running.
+ * task's class, and a bad executor option. Typed errors, nothing left running. And a module slow to
+ * load, which is not part of the attempt.
  */
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { ErrorCodes, QTasks, Task } from 'qtasks';
+import { Quick } from './fixtures/slow-module';
 
 const fixtures = join(__dirname, 'fixtures');
 
@@ -59,6 +61,18 @@ describe('executor errors', () => {
     try {
       const h = await app.addTask('not-exported');
       await expect(h.result()).rejects.toMatchObject({ cause: { code: ErrorCodes.EXECUTOR_MODULE } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('starts the timeout once the module is loaded in the thread, not before', async () => {
+    const app = new QTasks({ name: 'exec-slow-load', discover: false, config: { threads: 1 } });
+    app.register(Quick);
+    await app.start();
+    try {
+      // loading the module takes longer than the task's timeout
+      expect(await (await app.addTask('slow-module.quick')).result()).toBe('done');
     } finally {
       await app.close();
     }
