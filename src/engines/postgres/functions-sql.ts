@@ -5,6 +5,9 @@
  * `push_item`, `rate_limit`. Notifications go out with pg_notify on the queue's channel and are
  * delivered at commit, so a listener always finds the rows it is told about.
  *
+ * `step`, `lease` and `push_item` commit without waiting for the WAL flush (a crash can make a task
+ * run again, never lose one); enqueue, cancel and retry wait for it as usual.
+ *
  * Channel messages (first character): `n` tasks queued (followed by the earliest due time of delayed
  * ones, if any); `F<worker> [..]` ends recorded by that worker (records or ids); `f[..]` ends
  * recorded elsewhere (cancel, stall: ids); `i[id,index,item?]` a streamed item; `p{..}` progress;
@@ -58,7 +61,13 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE v_ids text[]; v_parts text[]; v_paused boolean; v_n int; v_requeued int;
 BEGIN
+  -- claims and ends do not wait for the WAL flush: a database crash can at worst make a task run
+  -- again (its claim or end is lost, the lease sweep queues it again), never lose it
+  PERFORM set_config('synchronous_commit', 'off', true);
   IF cardinality(e_ids) > 0 THEN
+    -- a hash join of the ends on this worker's running rows; the row estimates of unnest() and of
+    -- the partial index make the planner pick a nested loop that compares every pair
+    PERFORM set_config('enable_nestloop', 'off', true);
     WITH e AS (SELECT * FROM unnest(e_ids, e_kinds, e_vals, e_run_at, e_attempts, e_json) AS u(id, kind, val, run_at, attempt, js)),
     upd AS (
       UPDATE ${s}.tasks t SET
@@ -78,6 +87,7 @@ BEGIN
       RETURNING t.id, e.js, t.q)
     SELECT array_agg(upd.id), array_agg(upd.js) FILTER (WHERE upd.js <> ''), count(*) FILTER (WHERE upd.q = 1)
       INTO v_ids, v_parts, v_requeued FROM upd;
+    PERFORM set_config('enable_nestloop', 'on', true);
     PERFORM ${s}.notify_list(p_channel, 'F' || p_worker || ' ', v_parts);
     IF v_requeued > 0 THEN PERFORM pg_notify(p_channel, 'n'); END IF;
     RETURN QUERY SELECT 'f'::text, f.id, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint
@@ -89,16 +99,16 @@ BEGIN
       RETURN QUERY SELECT 'p'::text, NULL::text, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint;
       RETURN;
     END IF;
+    -- rows are picked by ctid (a TID scan): a join back on the key lets the planner scan the table
     UPDATE ${s}.tasks t SET q = 1, run_at = NULL, status = CASE WHEN t.status = 'delayed' THEN 'new' ELSE t.status END
-    WHERE (t.queue, t.id) IN (SELECT d.queue, d.id FROM ${s}.tasks d WHERE d.queue = p_queue AND d.q = 2 AND d.run_at <= p_now
-      ORDER BY d.run_at LIMIT 1000 FOR UPDATE SKIP LOCKED);
+    WHERE t.ctid = ANY(ARRAY(SELECT d.ctid FROM ${s}.tasks d WHERE d.queue = p_queue AND d.q = 2 AND d.run_at <= p_now
+      ORDER BY d.run_at LIMIT 1000 FOR UPDATE SKIP LOCKED));
     RETURN QUERY
-    WITH c AS (SELECT r.queue, r.id FROM ${s}.tasks r WHERE r.queue = p_queue AND r.q = 1 ORDER BY r.priority, r.seq
-      LIMIT p_want FOR UPDATE SKIP LOCKED)
     -- p_now is when the worker sent the call: a task enqueued after that does not start before it was made
     UPDATE ${s}.tasks t SET status = 'process', q = 0, attempt = t.attempt + 1, worker_id = p_worker,
       started_at = greatest(p_now, t.created_at), updated_at = greatest(p_now, t.created_at), lease_until = p_lease, cancel_req = NULL
-    FROM c WHERE t.queue = c.queue AND t.id = c.id
+    WHERE t.ctid = ANY(ARRAY(SELECT r.ctid FROM ${s}.tasks r WHERE r.queue = p_queue AND r.q = 1 ORDER BY r.priority, r.seq
+      LIMIT p_want FOR UPDATE SKIP LOCKED))
     RETURNING 'c'::text, t.id, t.name, t.priority, t.data, t.attempt, t.created_at, t.seq, t.stalls::bigint;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n < p_want THEN
@@ -114,6 +124,7 @@ RETURNS TABLE (id text, reason text) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE v_ended text[]; v_requeued int;
 BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
   IF p_worker <> '' THEN
     -- claimed by this worker without its knowing (the reply was lost): back to the queue, not a stall
     UPDATE ${s}.tasks t SET status = 'new', q = 1, attempt = greatest(t.attempt - 1, 0), lease_until = NULL, updated_at = p_now
@@ -125,9 +136,7 @@ BEGIN
       ON CONFLICT (queue, id) DO UPDATE SET info = EXCLUDED.info, last_seen = EXCLUDED.last_seen;
   END IF;
   DELETE FROM ${s}.workers w WHERE w.queue = p_queue AND w.last_seen < p_now - p_dead_after;
-  WITH st AS (SELECT x.queue, x.id FROM ${s}.tasks x WHERE x.queue = p_queue AND x.status = 'process' AND x.lease_until < p_now
-    LIMIT 1000 FOR UPDATE SKIP LOCKED),
-  upd AS (
+  WITH upd AS (
     UPDATE ${s}.tasks t SET stalls = t.stalls + 1,
       status = CASE WHEN t.cancel_req IS NOT NULL THEN 'cancel' WHEN t.stalls + 1 > p_max_stalls THEN 'error' ELSE 'new' END,
       q = CASE WHEN t.cancel_req IS NULL AND t.stalls + 1 <= p_max_stalls THEN 1 ELSE 0 END,
@@ -138,14 +147,15 @@ BEGIN
       finished_at = CASE WHEN t.cancel_req IS NOT NULL OR t.stalls + 1 > p_max_stalls THEN p_now END,
       expires_at = CASE WHEN t.cancel_req IS NOT NULL OR t.stalls + 1 > p_max_stalls THEN p_now + p_ttl END,
       updated_at = p_now, lease_until = NULL, cancel_req = NULL
-    FROM st WHERE t.queue = st.queue AND t.id = st.id
+    WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${s}.tasks x WHERE x.queue = p_queue AND x.status = 'process'
+      AND x.lease_until < p_now LIMIT 1000 FOR UPDATE SKIP LOCKED))
     RETURNING t.id, t.status)
   SELECT array_agg(to_json(upd.id)::text) FILTER (WHERE upd.status <> 'new'), count(*) FILTER (WHERE upd.status = 'new')
     INTO v_ended, v_requeued FROM upd;
   PERFORM ${s}.notify_list(p_channel, 'f', v_ended);
   IF v_requeued > 0 THEN PERFORM pg_notify(p_channel, 'n'); END IF;
-  DELETE FROM ${s}.tasks t WHERE (t.queue, t.id) IN (SELECT x.queue, x.id FROM ${s}.tasks x
-    WHERE x.queue = p_queue AND x.expires_at < p_now LIMIT 2000);
+  DELETE FROM ${s}.tasks t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${s}.tasks x
+    WHERE x.queue = p_queue AND x.expires_at < p_now LIMIT 2000 FOR UPDATE SKIP LOCKED));
   DELETE FROM ${s}.locks l WHERE l.queue = p_queue AND l.until < p_now;
   IF p_worker <> '' THEN
     RETURN QUERY SELECT t.id, t.cancel_req FROM ${s}.tasks t
@@ -195,6 +205,7 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE v_idx int; v_msg text;
 BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
   SELECT coalesce(max(i.idx) + 1, 0) INTO v_idx FROM ${s}.items i WHERE i.queue = p_queue AND i.task_id = p_id;
   INSERT INTO ${s}.items (queue, task_id, idx, item) VALUES (p_queue, p_id, v_idx, p_item);
   v_msg := 'i[' || to_json(p_id)::text || ',' || v_idx || ',' || p_item || ']';

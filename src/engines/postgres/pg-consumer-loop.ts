@@ -52,6 +52,8 @@ export class PgConsumerLoop {
   private dueAt = Infinity;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly prefetch: number;
+  private readonly claimsInFlight: number;
+  private readonly claimMax: number;
   private readonly pumpFn = () => this.pump();
   private idleWaiters: (() => void)[] = [];
   /** When each step on the way that may claim was sent (its claims' start time is not earlier). */
@@ -63,7 +65,10 @@ export class PgConsumerLoop {
     concurrency: number,
     private readonly notifier: PgNotifier,
   ) {
-    this.prefetch = Math.min(Math.max(concurrency, 1), 200);
+    this.claimsInFlight = concurrency >= 4 ? 2 : 1;
+    // a wide worker keeps two claims of `concurrency` tasks on the way (two connections at work)
+    this.prefetch = Math.min(Math.max(concurrency, 1) * this.claimsInFlight, 500);
+    this.claimMax = this.claimsInFlight === 2 ? Math.max(concurrency, 1) : Infinity;
   }
 
   get workerId(): string {
@@ -174,8 +179,10 @@ export class PgConsumerLoop {
       if (this.retryTimer) return;
       while (this.inflight < MAX_INFLIGHT) {
         const want = this.stopped ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
-        // one claim on the way at a time: two would skip each other's locked rows and break the order
-        const claim = want > 0 && !this.queueEmpty && this.sentAt.length === 0 ? want : 0;
+        // claims on the way at once skip each other's locked rows: a worker that runs one task at a
+        // time keeps one (its tasks start in priority order); a wider one keeps two (its batches
+        // overlap anyway), so that claiming overlaps the database's work on the previous batch
+        const claim = want > 0 && !this.queueEmpty && this.sentAt.length < this.claimsInFlight ? Math.min(want, this.claimMax) : 0;
         if (this.ends.length === 0 && claim === 0) break;
         this.send(claim);
       }
