@@ -11,7 +11,8 @@
  * Channel messages (first character): `n` tasks queued (followed by the earliest due time of delayed
  * ones, if any); `F<worker> [..]` ends recorded by that worker (records or ids); `f[..]` ends
  * recorded elsewhere (cancel, stall: ids); `i[id,index,item?]` a streamed item; `p{..}` progress;
- * `c[id,worker,reason,long]` a cancel request for a running task.
+ * `c[id,worker,reason,long]` a cancel request for a running task; `w[worker,command]` an operator's
+ * command for one worker.
  */
 
 /** Every function of schema `s` (already quoted). Idempotent (CREATE OR REPLACE). */

@@ -7,7 +7,7 @@
  * expired records and gives back tasks whose claim reply was lost with a connection.
  */
 import { hostname } from 'node:os';
-import type { Consumer, Outcome } from '../../engine/broker';
+import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
 import { BrokerUnavailableError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { applyFixed, badRecordError, decodeOpt, parseFixed } from './pg-codec';
@@ -45,15 +45,17 @@ export class PgConsumerLoop {
   private scheduled = false;
   private pumping = false;
   private stopped = false;
+  /** An operator paused this worker: it claims nothing. */
+  private paused = false;
   private closed = false;
   private leaseTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt = Infinity;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly prefetch: number;
-  private readonly claimsInFlight: number;
-  private readonly claimMax: number;
+  private prefetch = 0;
+  private claimsInFlight = 1;
+  private claimMax = Infinity;
   private readonly pumpFn = () => this.pump();
   private idleWaiters: (() => void)[] = [];
   /** When each step on the way that may claim was sent (its claims' start time is not earlier). */
@@ -65,10 +67,19 @@ export class PgConsumerLoop {
     concurrency: number,
     private readonly notifier: PgNotifier,
   ) {
-    this.claimsInFlight = concurrency >= 4 ? 2 : 1;
-    // a wide worker keeps two claims of `concurrency` tasks on the way (two connections at work)
-    this.prefetch = Math.min(Math.max(concurrency, 1) * this.claimsInFlight, 500);
-    this.claimMax = this.claimsInFlight === 2 ? Math.max(concurrency, 1) : Infinity;
+    this.setWidth(concurrency);
+  }
+
+  /**
+   * How much it claims for `concurrency` slots: a worker of one slot claims one task at a time (in
+   * priority order, nothing held that it does not run); a wider one prefetches and keeps two claims
+   * of `concurrency` tasks on the way (two connections at work; their batches overlap anyway).
+   */
+  private setWidth(concurrency: number): void {
+    const n = Math.max(1, concurrency);
+    this.claimsInFlight = n >= 4 ? 2 : 1;
+    this.prefetch = n === 1 ? 0 : Math.min(n * this.claimsInFlight, 500);
+    this.claimMax = this.claimsInFlight === 2 ? n : Infinity;
   }
 
   get workerId(): string {
@@ -128,6 +139,30 @@ export class PgConsumerLoop {
     }
   }
 
+  /**
+   * An operator's command for this worker: the consumer applies it; pause and stop also hand the
+   * prefetched tasks back. The new state is written to the workers table at once.
+   */
+  control(command: WorkerCommand): void {
+    this.consumer.control?.(command);
+    if (command.op === 'pause' || command.op === 'stop') {
+      this.paused = true;
+      const back = this.buffer;
+      this.buffer = [];
+      for (const rec of back) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+    } else if (command.op === 'resume') {
+      this.paused = false;
+      this.queueEmpty = false;
+    } else if (command.op === 'concurrency') {
+      this.setWidth(command.n);
+      const back = this.buffer.splice(Math.max(0, this.consumer.capacity()));
+      for (const rec of back) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+      this.queueEmpty = false;
+    }
+    this.renew();
+    this.schedule();
+  }
+
   /** Stops claiming; prefetched tasks go back to the queue. Running ones stay held until they end. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -175,13 +210,11 @@ export class PgConsumerLoop {
     this.pumping = true;
     try {
       const consumer = this.consumer;
-      while (this.buffer.length > 0 && !this.stopped && consumer.capacity() > 0) consumer.run(this.buffer.shift()!);
+      while (this.buffer.length > 0 && !this.stopped && !this.paused && consumer.capacity() > 0) consumer.run(this.buffer.shift()!);
       if (this.retryTimer) return;
       while (this.inflight < MAX_INFLIGHT) {
-        const want = this.stopped ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
-        // claims on the way at once skip each other's locked rows: a worker that runs one task at a
-        // time keeps one (its tasks start in priority order); a wider one keeps two (its batches
-        // overlap anyway), so that claiming overlaps the database's work on the previous batch
+        const want = this.stopped || this.paused ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
+        // claims on the way at once skip each other's locked rows (see setWidth)
         const claim = want > 0 && !this.queueEmpty && this.sentAt.length < this.claimsInFlight ? Math.min(want, this.claimMax) : 0;
         if (this.ends.length === 0 && claim === 0) break;
         this.send(claim);

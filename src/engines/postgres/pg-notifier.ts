@@ -5,7 +5,7 @@
  * notification lost while disconnected is made up for by re-reading the records after the
  * listener reconnects and on a slow timer.
  */
-import type { EngineContext, EngineEventMap, StreamEndListener, StreamItemListener } from '../../engine/broker';
+import type { EngineContext, EngineEventMap, StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
 import { ClosedError, ResultTimeoutError } from '../../errors';
 import { isFinal, TaskRecord } from '../../task/task-record';
 import type { PostgresStorage } from './postgres-storage';
@@ -31,6 +31,8 @@ export interface NotifierHooks {
   queued(due: number | undefined): void;
   /** A cancel request of a running task: `long` when the reason did not fit the message. */
   cancel(id: string, workerId: string, reason: string | undefined, long: boolean): void;
+  /** An operator's command for a worker (`manager.pauseWorker` etc.). */
+  command(workerId: string, command: WorkerCommand): void;
   /** True for the id of this process's worker (whose ends are delivered locally). */
   isLocal(workerId: string): boolean;
 }
@@ -166,6 +168,9 @@ export class PgNotifier {
         if (set) for (const w of set) this.onItem(w, parts[1], parts[2], parts.length > 2);
       } else if (kind === 112 /* p */) {
         if (this.ctx.listens('task:progress')) this.ctx.emit('task:progress', JSON.parse(msg.slice(1)));
+      } else if (kind === 119 /* w */) {
+        const [wid, command] = JSON.parse(msg.slice(1)) as [string, WorkerCommand];
+        this.hooks?.command(wid, command);
       } else if (kind === 99 /* c */) {
         const [id, wid, reason, long] = JSON.parse(msg.slice(1)) as [string, string, string | null, number];
         this.hooks?.cancel(id, wid, reason ?? undefined, long === 1);

@@ -5,7 +5,7 @@
  * {@link PgConsumerLoop}; results, items and events arrive through {@link PgNotifier}.
  */
 import type { PoolClient } from 'pg';
-import { Broker, Consumer, EngineContext, Outcome, StreamEndListener, StreamItemListener, WorkerInfo } from '../../engine/broker';
+import { Broker, Consumer, EngineContext, Outcome, StreamEndListener, StreamItemListener, WorkerCommand, WorkerInfo } from '../../engine/broker';
 import type { Storage } from '../../engine/storage';
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
@@ -54,6 +54,9 @@ export class PostgresBroker extends Broker {
       queued: (due) => this.loop?.queued(due),
       cancel: (id, wid, reason, long) => this.onCancel(id, wid, reason, long),
       isLocal: (wid) => this.loop !== undefined && this.loop.workerId === wid,
+      command: (wid, command) => {
+        if (this.loop !== undefined && this.loop.workerId === wid) this.loop.control(command);
+      },
     };
     storage.onRemoved = (ids) => this.notifier.forget(ids);
     // listen before the first enqueue so that no end of this app's tasks is missed; a database that
@@ -286,6 +289,11 @@ export class PostgresBroker extends Broker {
       }
     }
     return out;
+  }
+
+  async controlWorker(workerId: string, command: WorkerCommand): Promise<void> {
+    const s = this.storage;
+    await s.q('controlWorker', 'SELECT pg_notify($1, $2)', [s.channel, 'w' + JSON.stringify([workerId, command])]);
   }
 
   async tryLock(key: string, ttlMs: number): Promise<boolean> {
