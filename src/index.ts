@@ -58,3 +58,8 @@ export type { TimerOptions, TimerHandle, ScheduleInfo } from './timer/timers';
 export type { StatsBucket, StatsQuery } from './stats/task-stats';
 
 export * from './errors';
+
+export { step, chain, group, flow } from './workflow/workflow-spec';
+export type { Workflow, StepSpec, GroupSpec, ChainSpec, FlowSpec, ChildErrorPolicy, WorkflowStepOptions } from './workflow/workflow-spec';
+export { WorkflowHandle } from './workflow/workflow-handle';
+export type { WorkflowStatus } from './workflow/workflow-handle';

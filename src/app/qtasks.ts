@@ -2,6 +2,9 @@
  * `QTasks`: the app. Registers tasks, enqueues them, runs a worker in this process, and closes
  * everything in a fixed order.
  */
+import { Workflows } from '../workflow/workflows';
+import type { WorkflowHandle } from '../workflow/workflow-handle';
+import type { Workflow } from '../workflow/workflow-spec';
 import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
 import { Broker, EngineContext, MaybePromise } from '../engine/broker';
 import { Config, ConfigValues, ResolvedConfig } from '../config';
@@ -66,6 +69,8 @@ export class QTasks {
   readonly manager: TaskManager;
   /** Cron and interval timers that enqueue tasks while the app is started. */
   readonly timer: Timers;
+  /** @internal workflows started here or moved on by this app's worker. */
+  readonly workflows: Workflows;
   /** @internal */
   readonly registry: TaskRegistry;
   /** @internal */
@@ -121,6 +126,21 @@ export class QTasks {
     this.registry.preparers.push((task) => this.timer.check([task.def]));
     this.lifecycle.start.push(() => this.timer.start());
     this.lifecycle.close.push(() => this.timer.stop());
+    this.workflows = new Workflows({
+      storage: this.storage,
+      init: () => this.init(),
+      hasTask: (name) => {
+        try {
+          this.taskFor(name);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      addTask: (name, args, opts) => this.addTask(name, args, opts),
+      handle: (id) => this.handle(id),
+      cancel: (id, reason) => this.cancel(id, reason),
+    });
     this.manager = new TaskManager(async () => {
       await this.init();
       return { broker: this.broker, storage: this.storage };
@@ -152,9 +172,29 @@ export class QTasks {
       construct: (def, resolve) => this.registry.construct(def.cls, def.ctor.map((_, i) => resolve(i))),
       dependsPlan: (cls) => this.registry.dependsPlan(cls),
       onSettled: undefined,
+      workflowAdvance: (rec, outcome) => this.workflows.advance(rec, outcome),
+      workflowGate: (rec) => this.workflows.gate(rec),
+      childResults: (id) => this.workflows.childResults(id),
       requestStop: () => void this.close().catch((err: unknown) => this.logger.error('Closing on a stop command failed', { error: err })),
     };
     Object.defineProperty(this.runtime, 'app', { get: () => app });
+  }
+
+  /**
+   * Starts a workflow (`step`, `chain`, `group`, `flow`) and returns a handle on its end. Works
+   * from a pure producer, like `addTask`: any worker of the queue moves it on.
+   * @example
+   * ```ts
+   * const h = await app.run(chain(step('fetch', [url]), step('parse'), step('store')));
+   * await h.result();
+   * ```
+   */
+  run<R = unknown>(workflow: Workflow): Promise<WorkflowHandle<R>> {
+    try {
+      return this.workflows.run(workflow) as Promise<WorkflowHandle<R>>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Registers task classes (and state, depends, plugin classes). Chainable. */

@@ -35,6 +35,9 @@ export const ErrorCodes = {
   INCOMPATIBLE_ENGINE: 'QTASKS_ERR_INCOMPATIBLE_ENGINE',
   UNSUPPORTED: 'QTASKS_ERR_UNSUPPORTED',
   INVALID_STATE: 'QTASKS_ERR_INVALID_STATE',
+  // workflows
+  /** a flow's child failed under onChildError 'fail': the parent does not run */
+  CHILD_FAILED: 'QTASKS_ERR_CHILD_FAILED',
   // managed workers
   /** no live worker has that id (unknown, or it died before the command reached it) */
   WORKER_NOT_FOUND: 'QTASKS_ERR_WORKER_NOT_FOUND',

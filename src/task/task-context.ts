@@ -41,6 +41,12 @@ export abstract class TaskContext {
    */
   abstract log(line: string): Promise<void>;
   abstract readonly addTask: AddTaskFn;
+  /**
+   * In the parent of a flow (`app.run(flow({ … }))`): its children's results, in children order
+   * (a failed child gives `undefined` under `onChildError: 'ignore'`, `{ error }` under
+   * `'continue'`). Rejects `QTASKS_ERR_INVALID_STATE` in any other task.
+   */
+  abstract childResults(): Promise<unknown[]>;
 }
 
 /** What an `echo: true` task receives as its first parameter. */

@@ -37,6 +37,11 @@ export interface ExecutionHost {
 
 type Closer = () => unknown;
 
+/** True for the id of a task of a workflow (`wf:…`). */
+function isWorkflowId(id: string): boolean {
+  return id.charCodeAt(0) === 119 /* w */ && id.startsWith('wf:');
+}
+
 /** One running attempt. */
 export class Execution {
   done = false;
@@ -57,6 +62,19 @@ export class Execution {
 
   /** Starts the attempt. Never throws. */
   start(): void {
+    const gate = this.host.runtime.workflowGate;
+    if (gate !== undefined && isWorkflowId(this.rec.id)) {
+      // a flow's parent whose child failed ends CHILD_FAILED without running
+      gate(this.rec).then(
+        (error) => (error === undefined ? this.begin() : this.complete({ status: 'error', error })),
+        (err) => this.fail(err),
+      );
+      return;
+    }
+    this.begin();
+  }
+
+  private begin(): void {
     const task = this.task;
     const hooks = this.host.runtime.hooks;
     if (
@@ -326,6 +344,12 @@ export class Execution {
     const runtime = this.host.runtime;
     if (outcome.status === 'error' || outcome.status === 'retry') logFailure(runtime.logger, this.rec, outcome);
     const point = hookPoint(outcome);
+    if (runtime.workflowAdvance !== undefined && isWorkflowId(this.rec.id)) {
+      // a workflow moves on before this end is recorded: a worker killed in between runs this step
+      // again, and starting the next stage twice enqueues nothing new (its ids are fixed)
+      this.host.track(this.finalize(outcome, point));
+      return;
+    }
     if (this.closers === undefined && (point === undefined || !runtime.hooks.has(point))) {
       const out = runtime.broker.finish(this.rec, outcome);
       if (out instanceof Promise) this.host.track(out.then((r) => r && runtime.onSettled?.(r)));
@@ -367,6 +391,13 @@ export class Execution {
       }
     }
     if (point !== undefined && runtime.hooks.has(point)) await runtime.hooks.run(point, this.endEvent(outcome));
+    if (runtime.workflowAdvance !== undefined && isWorkflowId(this.rec.id)) {
+      try {
+        await runtime.workflowAdvance(this.rec, outcome);
+      } catch (err) {
+        this.context().logger.error('Starting the next stage of a workflow failed', { error: err, id: this.rec.id, code: (err as { code?: string }).code });
+      }
+    }
     const out = await runtime.broker.finish(this.rec, outcome);
     if (out) runtime.onSettled?.(out);
   }

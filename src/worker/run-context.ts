@@ -6,6 +6,7 @@ import type { Broker } from '../engine/broker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Storage } from '../engine/storage';
+import { ErrorCodes, QTasksError } from '../errors';
 import { toJson } from '../task/json';
 import { AddTaskFn, CancelSignal, TaskContext, TaskSelf } from '../task/task-context';
 import { logLine } from '../task/task-history';
@@ -79,6 +80,12 @@ export class RunContext extends TaskContext {
 
   async log(line: string): Promise<void> {
     await this.runtime.storage.appendLog(this.record.id, logLine(line, this.record.attempt));
+  }
+
+  childResults(): Promise<unknown[]> {
+    const read = this.runtime.childResults;
+    if (read === undefined) return Promise.reject(new QTasksError(ErrorCodes.INVALID_STATE, 'ctx.childResults() is for the parent of a flow'));
+    return read(this.id);
   }
 
   /** The echo handle of this run. */

@@ -1,7 +1,8 @@
 /**
  * What the worker needs from its app, kept narrow so the worker does not depend on the facade.
  */
-import type { Broker } from '../engine/broker';
+import type { Broker, Outcome } from '../engine/broker';
+import type { TaskErrorInfo } from '../errors';
 import type { Config } from '../config';
 import type { ParamPlan, TaskDefinition } from '../discovery/task-definition';
 import type { Constructor } from '../metadata';
@@ -55,4 +56,10 @@ export interface Runtime {
   onSettled?(record: TaskRecord): void;
   /** Closes the app gracefully (an operator's `manager.stopWorker`). */
   requestStop?(): void;
+  /** Moves a workflow on after one of its tasks ended (before that end is recorded). */
+  workflowAdvance?(record: TaskRecord, outcome: Outcome): Promise<void>;
+  /** Before a workflow task runs: an error to end it with instead (a flow's failed child). */
+  workflowGate?(record: TaskRecord): Promise<TaskErrorInfo | undefined>;
+  /** Results of a flow's children, for `ctx.childResults()` of its parent. */
+  childResults?(id: string): Promise<unknown[]>;
 }

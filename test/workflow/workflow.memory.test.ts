@@ -1,0 +1,4 @@
+import { QTasks } from 'qtasks';
+import { workflowCases } from './workflow.cases';
+
+workflowCases('memory', ({ name, concurrency, config }) => new QTasks({ name, concurrency, discover: false, config }));
