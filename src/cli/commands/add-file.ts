@@ -11,6 +11,7 @@ import type { TaskHandle } from '../../task/task-handle';
 import { numberFlag, ParsedArgs } from '../args';
 import type { CliIO } from '../command';
 import { Progress } from './progress';
+import { refuseLostAdd } from './refuse-lost-add';
 
 /** Reads and checks the task file. */
 export function readTaskFile(file: string, cwd = process.cwd()): BulkTask[] {
@@ -46,6 +47,7 @@ export async function addFromFile(app: QTasks, args: ParsedArgs, io: CliIO): Pro
   const tasks = readTaskFile(file);
   const batch = numberFlag(args.flags, 'batch') ?? 500;
   if (!Number.isInteger(batch) || batch < 1) throw new QTasksError(ErrorCodes.CLI_USAGE, '--batch takes a positive integer');
+  await refuseLostAdd(app, args, tasks.map((t) => t.name));
   if (args.flags.local) await app.start();
   const handles: TaskHandle[] = [];
   const adding = new Progress(io.err, 'added', tasks.length);

@@ -7,6 +7,7 @@ import type { EnqueueOptions } from '../../task/task-record';
 import { numberFlag } from '../args';
 import type { Command } from '../command';
 import { addFromFile } from './add-file';
+import { refuseLostAdd } from './refuse-lost-add';
 
 export const addCommand: Command = {
   name: 'add',
@@ -36,6 +37,7 @@ export const addCommand: Command = {
     if (retry !== undefined) opts.retry = retry;
     if (typeof args.flags.id === 'string') opts.id = args.flags.id;
     // with the in-memory engine nothing else runs the task: --local starts a worker here
+    await refuseLostAdd(app, args, [name]);
     if (args.flags.local) await app.start();
     const handle = await app.addTask(name, taskArgs, opts);
     if (!args.flags.wait) {
