@@ -42,6 +42,11 @@ describe('samples', () => {
     expect(out.transactions).toBe(8);
   });
 
+  it('workflows: a chain, a chord and a flow', async () => {
+    const out = await runSample('workflows');
+    expect(out).toEqual({ stored: 'pages:24', total: 14, report: 'squares: 4 + 16' });
+  });
+
   it('executors: CPU-bound work in a thread, a runaway loop stopped, a task in a child process', async () => {
     const out = await runSample('executors');
     expect(typeof out.hash).toBe('string');
