@@ -76,6 +76,11 @@ class ChildSide {
     }
   }
 
+  /** Closes the worker-scoped resources opened here (a process told to stop). */
+  async close(): Promise<void> {
+    await this.registry?.closeWorkerResources();
+  }
+
   private async prepare(job: Job, kind: 'thread' | 'process'): Promise<PreparedTask> {
     const registry = this.registryFor(job);
     if (!this.modules.has(job.module)) {

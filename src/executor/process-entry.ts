@@ -30,6 +30,8 @@ process.on('message', (m: ParentMessage) => {
     send({ t: 'done', outcome });
   });
 });
-// the app closed or died: nothing more will come
-process.on('disconnect', () => process.exit(0));
+// the app closed or died: nothing more will come; worker-scoped resources are closed first
+process.on('disconnect', () => {
+  void childSide.close().finally(() => process.exit(0));
+});
 preloadModules(JSON.parse(process.env.QTASKS_EXECUTOR_PRELOAD ?? '[]') as string[]);

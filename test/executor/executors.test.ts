@@ -150,3 +150,19 @@ describe.each([
     }
   });
 });
+
+describe('executor shutdown', () => {
+  it.each(['thread', 'process'] as const)('close() hands a running %s task back and stops its pool', async (kind) => {
+    const app = new QTasks({ name: `exec-close-${kind}`, discover: false, config: { threads: 1, processes: 1, shutdownTimeoutMs: 100 } });
+    app.register(...Object.values(kind === 'thread' ? threadTasks : processTasks), Double, Runs);
+    await app.start();
+    const h = await app.addTask(`${kind}.spin`, [60_000]);
+    await until(async () => ((await app.getTask(h.id))?.progress === 'spinning' ? true : undefined));
+    const ended: string[] = [];
+    app.on('task:error', () => ended.push('error'));
+    app.on('task:cancel', () => ended.push('cancel'));
+    // a CPU-bound task that ignores its signal: close() still returns, the thread or process is stopped
+    await app.close();
+    expect(ended).toEqual([]);
+  });
+});
