@@ -5,7 +5,10 @@
  * - throughput: 20k no-op jobs enqueued first in batches of 1,000 (enqueue rate), then one worker
  *   with concurrency 50 in this process; time until the 20,000th success event;
  * - two processes: the same with the producer here and two forked worker processes;
- * - round trip: 1,000 times enqueue one job and wait for its end, worker concurrency 1 here (p50, p99).
+ * - round trips, three ways, each 100 warm-up trips then 1,000 measured: enqueue one job and wait
+ *   for its end with a worker of concurrency 1 — (a) one app that enqueues and works, (b) a producer
+ *   app and a worker app in this process, (c) the worker in another process (p50, p99);
+ * - the ceiling: the bare batched-Lua design (bench/lib/ceiling.js) in the throughput workload.
  * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
  *
  * Run: `npm run build && node --expose-gc bench/redis.js`
@@ -149,17 +152,64 @@ function stopChild(child) {
   });
 }
 
-/** Round trips with a worker of concurrency 1 here; returns p50 and p99 in ms. */
+/** p50 and p99 (ms) of the measured trips, after the warm-up ones; `dropped` when any were. */
+function tripFigures(all, suffix) {
+  const ms = all.slice(WARMUP_TRIPS);
+  const out = { [`p50${suffix}`]: percentile(ms, 50), [`p99${suffix}`]: percentile(ms, 99) };
+  if (all.dropped) out[`dropped${suffix}`] = all.dropped;
+  return out;
+}
+
+/** (a) Round trips where one app (queue object) enqueues and works, concurrency 1. */
 async function roundTrip(kind) {
   const names = fresh(kind);
   let engine;
   try {
     engine = create(kind, names);
-    const all = await within(engine.roundTrip(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips');
-    const ms = all.slice(WARMUP_TRIPS);
-    return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+    return tripFigures(await within(engine.roundTrip(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'a');
   } finally {
     await cleanUp(engine, names);
+  }
+}
+
+/** (b) Round trips from a producer to a worker of concurrency 1 that is another app, in this process. */
+async function roundTripTwoApps(kind) {
+  const names = fresh(kind);
+  let worker;
+  let producer;
+  try {
+    worker = create(kind, names);
+    const w = await within(worker.worker(1, () => undefined), PHASE_MS, 'worker ready');
+    await Promise.resolve(w.run());
+    producer = create(kind, names);
+    return tripFigures(await within(producer.trips(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'b');
+  } finally {
+    if (producer) await within(producer.close(), 15_000, 'close').catch((e) => warn(`close failed: ${e.message}`));
+    await cleanUp(worker, names);
+  }
+}
+
+/** (c) Round trips from a producer here to a worker of concurrency 1 in another process (how users deploy). */
+async function roundTripProcess(kind) {
+  const names = fresh(kind);
+  let producer;
+  let child;
+  try {
+    child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: 1 })]);
+    await within(
+      new Promise((resolve, reject) => {
+        child.on('message', (msg) => (msg.type === 'ready' ? resolve() : msg.type === 'error' ? reject(new Error(msg.message)) : undefined));
+        child.on('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
+      }),
+      PHASE_MS,
+      'worker process ready',
+    );
+    child.send('go');
+    producer = create(kind, names);
+    return tripFigures(await within(producer.trips(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'c');
+  } finally {
+    if (child) await stopChild(child);
+    await cleanUp(producer, names);
   }
 }
 
@@ -169,6 +219,8 @@ const WORKLOADS = [
   ['throughput', throughput],
   ['two processes', twoProcesses],
   ['round trip', roundTrip],
+  ['round trip two apps', roundTripTwoApps],
+  ['round trip two processes', roundTripProcess],
 ].filter(([name]) => !PICKED || PICKED.includes(name));
 
 async function main() {
@@ -180,6 +232,7 @@ async function main() {
   const runs = Object.fromEntries(kinds.map((k) => [k, { values: {}, errors: {}, failures: {}, skip: {} }]));
   // Unmeasured warm-up of each engine (first calls compile code paths and load scripts).
   for (const kind of kinds) {
+    if (kind === 'ceiling') continue;
     await throughput(kind, 2_000).catch((err) => warn(`${kind} warm-up: ${err.message.split('\n')[0]}`));
   }
   for (let r = 0; r < ROUNDS; r++) {
@@ -187,6 +240,7 @@ async function main() {
       for (const kind of kinds) {
         const slot = runs[kind];
         if (slot.skip[workload]) continue;
+        if (kind === 'ceiling' && workload !== 'throughput') continue;
         try {
           const res = await fn(kind);
           for (const [k, v] of Object.entries(res)) (slot.values[k] ??= []).push(v);
@@ -205,7 +259,7 @@ async function main() {
   const rows = kinds.map((kind) => {
     const med = {};
     for (const [k, v] of Object.entries(runs[kind].values)) med[k] = median(v);
-    return { kind, version: kind === 'qtasks' ? require('../package.json').version : pkgVersion(kind), median: med, runs: runs[kind].values, errors: runs[kind].errors, failures: runs[kind].failures };
+    return { kind, version: kind === 'qtasks' ? require('../package.json').version : kind === 'ceiling' ? '' : pkgVersion(kind), median: med, runs: runs[kind].values, errors: runs[kind].errors, failures: runs[kind].failures };
   });
   const text = renderRedis(rows, { redis, ping, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
   console.log(text);

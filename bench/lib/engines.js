@@ -7,7 +7,9 @@
  * - `enqueue(total, batch)`: enqueues `total` jobs in sequential batches;
  * - `worker(concurrency, onSuccess)`: connects a worker that does not consume yet; returns `{ run }`;
  * - `roundTrip(count)`: one worker with concurrency 1 in this process, then `count` times enqueue
- *   one job and wait for its end; returns the latencies in ms;
+ *   one job and wait for its end; returns the latencies in ms (one object produces and works);
+ * - `trips(count)`: the same with a producer only (its worker is another object: `worker(1, …)` in
+ *   this process, or in another process);
  * - `close()`: closes everything it opened (keys are deleted by the caller).
  */
 'use strict';
@@ -61,6 +63,18 @@ function qtasks({ url, name, prefix }) {
       }
       return out;
     },
+    async trips(count) {
+      // a producer app of its own, never started: the worker is another app
+      const producer = newApp(1);
+      const out = [];
+      for (let i = 0; i < count; i++) {
+        const t0 = now();
+        const h = await producer.addTask('inc', [i]);
+        await h.result();
+        out.push(now() - t0);
+      }
+      return out;
+    },
     async close() {
       await Promise.all(apps.map((a) => a.close()));
     },
@@ -101,6 +115,20 @@ function bullmq({ url, name, prefix }) {
       const w = new Worker(name, process, { connection: workerConnection, prefix, concurrency: 1 });
       opened.push(w);
       await Promise.all([events.waitUntilReady(), w.waitUntilReady(), q.waitUntilReady()]);
+      const out = [];
+      for (let i = 0; i < count; i++) {
+        const t0 = now();
+        const job = await q.add('inc', { x: i });
+        await job.waitUntilFinished(events);
+        out.push(now() - t0);
+      }
+      return out;
+    },
+    async trips(count) {
+      const q = new Queue(name, { connection, prefix });
+      const events = new QueueEvents(name, { connection: workerConnection, prefix });
+      opened.push(q, events);
+      await Promise.all([events.waitUntilReady(), q.waitUntilReady()]);
       const out = [];
       for (let i = 0; i < count; i++) {
         const t0 = now();
@@ -164,6 +192,30 @@ function beeQueue({ url, name, prefix }) {
       }
       return out;
     },
+    async trips(count) {
+      const q = open({ getEvents: true, isWorker: false });
+      await q.ready();
+      const out = [];
+      // Bee-Queue drops a few results across processes: a trip not heard within 2 s is counted
+      let dropped = 0;
+      for (let i = 0; i < count; i++) {
+        const t0 = now();
+        const job = q.createJob({ x: i });
+        let timer;
+        const done = new Promise((resolve, reject) => {
+          job.on('succeeded', resolve);
+          job.on('failed', reject);
+          timer = setTimeout(() => resolve('dropped'), 2_000);
+        });
+        await job.save();
+        const got = await done;
+        clearTimeout(timer);
+        if (got === 'dropped') dropped++;
+        else out.push(now() - t0);
+      }
+      out.dropped = dropped;
+      return out;
+    },
     async close() {
       for (const q of opened) await q.close(5_000);
     },
@@ -171,9 +223,9 @@ function beeQueue({ url, name, prefix }) {
 }
 
 /** Engine kinds in the order they run in each round (peer, ours, peer). */
-const KINDS = ['bullmq', 'qtasks', 'bee-queue'];
+const KINDS = ['bullmq', 'qtasks', 'bee-queue', 'ceiling'];
 
-const FACTORIES = { qtasks, bullmq, 'bee-queue': beeQueue };
+const FACTORIES = { qtasks, bullmq, 'bee-queue': beeQueue, ceiling: require('./ceiling').ceiling };
 
 /** The adapter of one engine for one run. */
 function create(kind, opts) {

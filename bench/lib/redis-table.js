@@ -6,19 +6,27 @@
 
 const { fmtInt, fmtMs, fmtRatio, header } = require('./report');
 
-const NAMES = { qtasks: 'qtasks', bullmq: 'BullMQ', 'bee-queue': 'Bee-Queue' };
+const NAMES = { qtasks: 'qtasks', bullmq: 'BullMQ', 'bee-queue': 'Bee-Queue', ceiling: 'bare Lua (ceiling)' };
 
 /** Columns: key, title, formatter, true when higher is better. */
 const COLUMNS = [
   ['enqueue', 'enqueue / s', fmtInt, true],
   ['process1', 'process / s (1 process)', fmtInt, true],
   ['process2', 'process / s (2 processes)', fmtInt, true],
-  ['p50', 'round trip p50 ms', fmtMs, false],
-  ['p99', 'round trip p99 ms', fmtMs, false],
+  ['p50a', 'one app p50 ms', fmtMs, false],
+  ['p99a', 'one app p99 ms', fmtMs, false],
+  ['p50b', 'two apps p50 ms', fmtMs, false],
+  ['p99b', 'two apps p99 ms', fmtMs, false],
+  ['p50c', 'worker process p50 ms', fmtMs, false],
+  ['p99c', 'worker process p99 ms', fmtMs, false],
 ];
 
 /** Which workload produces a column (for error messages). */
-const WORKLOAD_OF = { enqueue: 'throughput', process1: 'throughput', process2: 'two processes', p50: 'round trip', p99: 'round trip' };
+const WORKLOAD_OF = {
+  enqueue: 'throughput', process1: 'throughput', process2: 'two processes',
+  p50a: 'round trip', p99a: 'round trip', p50b: 'round trip two apps', p99b: 'round trip two apps',
+  p50c: 'round trip two processes', p99c: 'round trip two processes',
+};
 
 function cell(row, key, fmt) {
   const v = row.median[key];
@@ -31,7 +39,7 @@ function bestPeer(rows, key, higher) {
   let best;
   for (const r of rows) {
     const v = r.median[key];
-    if (r.kind === 'qtasks' || typeof v !== 'number' || Number.isNaN(v)) continue;
+    if (r.kind === 'qtasks' || r.kind === 'ceiling' || typeof v !== 'number' || Number.isNaN(v)) continue;
     if (!best || (higher ? v > best.value : v < best.value)) best = { name: NAMES[r.kind], value: v };
   }
   return best;
@@ -70,6 +78,17 @@ function renderRedis(rows, o) {
       const verdict = higher ? `ours / ${best.name}` : `ours / ${best.name} (lower is better)`;
       lines.push(`- ${title}: ${verdict} **${fmtRatio(ratio)}** (${fmt(mine)} vs ${fmt(best.value)})`);
     }
+  }
+  const ceiling = rows.find((r) => r.kind === 'ceiling');
+  if (ours && ceiling) {
+    for (const key of ['enqueue', 'process1']) {
+      const [m, c] = [ours.median[key], ceiling.median[key]];
+      if (typeof m === 'number' && typeof c === 'number') lines.push(`- ${key === 'enqueue' ? 'enqueue' : 'process (1 process)'}: ours / bare-Lua ceiling **${fmtRatio(m / c)}** (${fmtInt(m)} vs ${fmtInt(c)})`);
+    }
+  }
+  for (const r of rows) {
+    const dropped = ['droppedb', 'droppedc'].map((k) => (r.runs[k] ?? []).reduce((a, b) => a + b, 0));
+    if (dropped[0] + dropped[1] > 0) lines.push(`- ${NAMES[r.kind]} dropped results (counted, not timed): ${dropped[0]} with two apps, ${dropped[1]} across processes`);
   }
   for (const r of rows) {
     for (const [workload, msg] of Object.entries(r.errors)) {
