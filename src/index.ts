@@ -17,7 +17,7 @@ export type { WebOptions } from './web/web-options';
 export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
 
 export { Task, State, Depends, Inject, Arg, Middleware, Plugin, Hook, HOOK_POINTS } from './decorators';
-export type { HookPoint } from './decorators';
+export type { HookPoint, PluginOptions } from './decorators';
 export type { TaskOptions, StateOptions, DependsOptions, DependsScope, Constructor, ExecutorKind } from './metadata';
 export { ExecutorCrashedError, ExecutorModuleError } from './executor';
 
@@ -51,6 +51,7 @@ export type { MiddlewareHandler } from './middleware/compose';
 export type { HookEvent, HookReturn } from './plugins/hook-runner';
 export type { HookEvents, AppHookEvent, TaskRunHookEvent, TaskEndHookEvent } from './plugins/hook-events';
 export { TaskEndPlugin } from './plugins/task-end-plugin';
+export { PluginLoadError } from './plugins/plugin-loader';
 export { RetryError } from './middleware/retry-error';
 export type { RetryErrorOptions } from './middleware/retry-error';
 export { Timers } from './timer/timers';

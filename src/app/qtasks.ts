@@ -13,6 +13,7 @@ import { ClosedError, ErrorCodes, QTasksError, TaskNotFoundError } from '../erro
 import { ConsoleLogger, Logger } from '../logger';
 import { Constructor, Metadata } from '../metadata';
 import { HookRunner } from '../plugins/hook-runner';
+import { pluginClassesOf, pluginSpecs } from '../plugins/plugin-loader';
 import { prepareRateLimit } from '../rate-limit/rate-limiter';
 import { SCHEDULES_STATE, Timers } from '../timer/timers';
 import { prepareValidation, validationDtos } from '../validation/validate-args';
@@ -78,6 +79,8 @@ export class QTasks {
   protected readonly events: AppEvents;
   protected worker: Worker | undefined;
   private readonly discover: boolean;
+  /** Plugin classes wired so far (each once). */
+  private readonly wiredPlugins = new Set<Constructor>();
   private readonly webOptions: QTasksOptions['web'];
   private initState: 0 | 1 | 2 = 0;
   private initPromise: Promise<void> | undefined;
@@ -226,17 +229,34 @@ export class QTasks {
     return this;
   }
 
-  /** Adds a plugin: an instance or a `@Plugin()` class (built by the container). */
+  /**
+   * Adds a plugin: an instance or a `@Plugin()` class (built by the container; a class is wired
+   * once, however often it is given, registered, discovered or loaded from `config.plugins`).
+   */
   plugin(plugin: object | Constructor): this {
-    const instance = typeof plugin === 'function' ? this.registry.build(plugin as Constructor) : plugin;
+    if (typeof plugin === 'function' && this.wiredPlugins.has(plugin as Constructor)) return this;
+    const ctor = plugin as Constructor;
+    const instance =
+      typeof plugin !== 'function' ? plugin : ctor.length === 0 && Metadata.isPlugin(ctor) ? new (ctor as new () => object)() : this.registry.build(ctor);
     const cls = instance.constructor as Constructor;
     if (!Metadata.isPlugin(cls)) {
       throw new QTasksError(ErrorCodes.BAD_DECORATOR, `app.plugin(${cls.name}) takes an instance or class decorated with @Plugin()`);
     }
+    this.wiredPlugins.add(cls);
     for (const { point, method } of Metadata.hooks(cls)) {
       const fn = (instance as Record<string, (e: unknown) => unknown>)[method];
       this.hooks.add(point as HookPoint, (e) => fn.call(instance, e), `${cls.name}.${method}`);
     }
+    return this;
+  }
+
+  /**
+   * Wires the `@Plugin` classes exported by each module now (what `start()` does for
+   * `config.plugins`): package names (`'qtasks/prometheus'`) or paths resolved from `cwd`. Throws
+   * `QTASKS_ERR_PLUGIN_LOAD` naming a module that cannot be loaded or exports no plugin class.
+   */
+  loadPlugins(modules: readonly string[], cwd = process.cwd()): this {
+    for (const spec of pluginSpecs(modules)) for (const cls of pluginClassesOf(spec, cwd)) this.plugin(cls);
     return this;
   }
 
@@ -274,7 +294,12 @@ export class QTasks {
   }
 
   private async doStart(): Promise<void> {
-    if (this.discover) this.registry.discover();
+    this.loadPlugins(this.config.plugins);
+    if (this.discover) {
+      this.registry.discover();
+      // @Plugin classes imported so far are wired like tasks are registered
+      for (const cls of this.registry.registeredClasses()) if (Metadata.isDiscoverablePlugin(cls)) this.plugin(cls);
+    }
     this.registry.replan();
     this.registry.assertResolved();
     this.registry.prepareAll();

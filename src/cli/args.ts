@@ -11,7 +11,10 @@ export interface ParsedArgs {
   flags: Record<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['concurrency', 'timeout', 'priority', 'delay', 'id', 'port', 'host', 'token', 'file', 'status', 'limit', 'retry', 'batch', 'url', 'schema']);
+/** Flags that may be given more than once; their values are joined with commas. */
+const REPEATABLE = new Set(['plugin']);
+
+const VALUE_FLAGS = new Set(['plugin', 'concurrency', 'timeout', 'priority', 'delay', 'id', 'port', 'host', 'token', 'file', 'status', 'limit', 'retry', 'batch', 'url', 'schema']);
 
 /** Parses `argv` (without node and script). */
 export function parseArgs(argv: string[]): ParsedArgs {
@@ -24,13 +27,17 @@ export function parseArgs(argv: string[]): ParsedArgs {
     } else if (a.startsWith('--app=')) out.app = a.slice(6);
     else if (a.startsWith('--')) {
       const eq = a.indexOf('=');
-      if (eq > 0) out.flags[a.slice(2, eq)] = a.slice(eq + 1);
+      const set = (key: string, v: string) => {
+        const prev = out.flags[key];
+        out.flags[key] = REPEATABLE.has(key) && typeof prev === 'string' ? `${prev},${v}` : v;
+      };
+      if (eq > 0) set(a.slice(2, eq), a.slice(eq + 1));
       else {
         const key = a.slice(2);
         if (VALUE_FLAGS.has(key)) {
           const v = argv[++i];
           if (v === undefined) throw new QTasksError(ErrorCodes.CLI_USAGE, `--${key} needs a value`);
-          out.flags[key] = v;
+          set(key, v);
         } else out.flags[key] = true;
       }
     } else if (a === '-h') out.flags.help = true;

@@ -40,6 +40,12 @@ export abstract class Config {
   abstract readonly maxLogLines: number;
   /** Attempts kept in a record's `attempts` history (the newest). */
   abstract readonly maxAttemptHistory: number;
+  /**
+   * Modules whose exported `@Plugin` classes are wired at `start()`: package names resolved from
+   * the working directory (`'qtasks/prometheus'`) or file paths (`'./metrics-plugin.js'`).
+   * `QTASKS_PLUGINS` takes them comma-separated.
+   */
+  abstract readonly plugins: readonly string[];
 }
 
 /** Every setting, as plain data. */
@@ -58,6 +64,7 @@ export interface ConfigValues {
   processes: number;
   maxLogLines: number;
   maxAttemptHistory: number;
+  plugins: readonly string[];
 }
 
 /** The defaults of the contract. */
@@ -77,6 +84,7 @@ export const CONFIG_DEFAULTS: Readonly<ConfigValues> = Object.freeze({
   processes: Math.max(1, availableParallelism() - 1),
   maxLogLines: 100,
   maxAttemptHistory: 20,
+  plugins: Object.freeze([]) as readonly string[],
 });
 
 /** Above this, a value nested `maxDepth` deep could not be read back by Redis's Lua JSON (cjson stops at 1000). */
@@ -103,6 +111,7 @@ export class ResolvedConfig extends Config implements ConfigValues {
   readonly processes!: number;
   readonly maxLogLines!: number;
   readonly maxAttemptHistory!: number;
+  readonly plugins!: readonly string[];
 
   constructor(options: Partial<ConfigValues> = {}, env: NodeJS.ProcessEnv = process.env) {
     super();
@@ -147,6 +156,15 @@ function assign(values: ConfigValues, key: keyof ConfigValues, raw: unknown, sou
       throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be ${kind}, got ${JSON.stringify(raw)}`, { details: { option: source } });
     }
     (values as unknown as Record<string, unknown>)[key] = n;
+  } else if (Array.isArray(def)) {
+    // a list: an array of strings, or one comma-separated string (what an environment variable holds)
+    const list = typeof raw === 'string' ? raw.split(',') : raw;
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be a list of strings (or one comma-separated string), got ${JSON.stringify(raw)}`, {
+        details: { option: source },
+      });
+    }
+    (values as unknown as Record<string, unknown>)[key] = Object.freeze(list.map((v: string) => v.trim()).filter((v: string) => v !== ''));
   } else if (key === 'logLevel') {
     if (!LEVELS.has(String(raw))) {
       throw new QTasksError(ErrorCodes.BAD_OPTION, `${source} must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(raw)}`, {

@@ -18,11 +18,22 @@ export function Middleware(): ClassDecorator {
   }) as ClassDecorator;
 }
 
+/** Options of `@Plugin()`. */
+export interface PluginOptions {
+  /**
+   * `true` (default): an app with `discover: true` wires the class at `start()` without a
+   * `plugin()` call. `false`: wired only when asked (`app.plugin()`, `register()`, `config.plugins`),
+   * as the plugins qtasks ships are (they take options).
+   */
+  discover?: boolean;
+}
+
 /** Marks a class whose `@Hook` methods run at lifecycle points. */
-export function Plugin(): ClassDecorator {
+export function Plugin(options: PluginOptions = {}): ClassDecorator {
   return ((target: Constructor, context?: unknown) => {
     assertLegacyDecorator('@Plugin', context);
     Reflect.defineMetadata(META.plugin, true, target);
+    if (options.discover === false) Reflect.defineMetadata(META.pluginDiscover, false, target);
     noteDecorated(target);
   }) as ClassDecorator;
 }

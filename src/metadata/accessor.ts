@@ -41,6 +41,10 @@ export const Metadata = {
   isPlugin(cls: Constructor): boolean {
     return Reflect.getOwnMetadata(META.plugin, cls) === true;
   },
+  /** True unless the plugin class opted out of `discover` (`@Plugin({ discover: false })`). */
+  isDiscoverablePlugin(cls: Constructor): boolean {
+    return Reflect.getOwnMetadata(META.plugin, cls) === true && Reflect.getOwnMetadata(META.pluginDiscover, cls) !== false;
+  },
   /** Hook methods of a plugin class and of the classes it extends (nearest class first). */
   hooks(cls: Constructor): { point: string; method: string }[] {
     const out: { point: string; method: string }[] = [];

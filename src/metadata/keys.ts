@@ -10,5 +10,7 @@ export const META = {
   arg: 'qtasks:arg',
   middleware: 'qtasks:middleware',
   plugin: 'qtasks:plugin',
+  /** false when a `@Plugin` class is left out of discovery */
+  pluginDiscover: 'qtasks:plugin-discover',
   hooks: 'qtasks:hooks',
 } as const;

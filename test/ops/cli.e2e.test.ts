@@ -192,6 +192,32 @@ describe('qtasks CLI (built)', () => {
     }
   });
 
+  it('run --plugin (repeatable) wires the plugin modules; one that cannot be loaded is QTASKS_ERR_PLUGIN_LOAD', async () => {
+    const plugin = (label: string) => {
+      const file = join(tmp, `${label}.js`);
+      writeFileSync(
+        file,
+        `const { Plugin, Hook } = require(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+        class P { started() { process.stderr.write('plugin ${label} started\\n'); } }
+        Hook('app:start')(P.prototype, 'started', Object.getOwnPropertyDescriptor(P.prototype, 'started'));
+        Plugin()(P);
+        exports.P = P;`,
+      );
+      return file;
+    };
+    const run = start(['-A', APP, 'run', '--plugin', plugin('one'), `--plugin=${plugin('two')}`]);
+    running.push(run.child);
+    await waitForOutput(run.stderr, /worker started on queue "basic"/);
+    expect(run.stderr()).toContain('plugin one started');
+    expect(run.stderr()).toContain('plugin two started');
+    run.child.kill('SIGTERM');
+    expect((await run.done).code).toBe(0);
+
+    const bad = await cli(['-A', APP, 'run', '--plugin', './no-such-plugin.js']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('QTASKS_ERR_PLUGIN_LOAD');
+  });
+
   it('runs a worker until SIGTERM, then closes and exits 0', async () => {
     const run = start(['-A', APP, 'run']);
     running.push(run.child);

@@ -4,11 +4,12 @@
  */
 import type { Command } from '../command';
 import { numberFlag } from '../args';
+import { registerTypeScript } from '../ts-loader';
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run [--concurrency N] [--exit-when-idle]',
-  flags: ['concurrency', 'exit-when-idle'],
+  usage: 'run [--concurrency N] [--plugin <module>]... [--exit-when-idle]',
+  flags: ['concurrency', 'plugin', 'exit-when-idle'],
   summary: 'start a worker in this process (SIGTERM/SIGINT: finish running tasks, exit 0)',
   beforeLoad(args) {
     // the config is read when the app is built, so the flag goes in through the environment
@@ -16,6 +17,12 @@ export const runCommand: Command = {
     if (concurrency !== undefined) process.env.QTASKS_CONCURRENCY = String(concurrency);
   },
   async run(app, args, io) {
+    // --plugin <module> (repeatable): wired with those of config.plugins / QTASKS_PLUGINS
+    const plugins = args.flags.plugin;
+    if (typeof plugins === 'string') {
+      if (plugins.split(',').some((p) => /\.(c|m)?ts$/.test(p.trim()))) registerTypeScript();
+      app.loadPlugins(plugins.split(','));
+    }
     await app.start();
     io.err(`qtasks: worker started on queue "${app.name}" (concurrency ${app.config.concurrency}, tasks: ${app.taskNames().join(', ')})`);
     const keepAlive = setInterval(() => undefined, 60_000);

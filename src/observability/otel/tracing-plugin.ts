@@ -25,7 +25,7 @@ export interface TracingOptions {
  * app.plugin(new TracingPlugin());   // uses the global tracer provider
  * ```
  */
-@Plugin()
+@Plugin({ discover: false })
 export class TracingPlugin extends TaskEndPlugin {
   private readonly tracer: Tracer;
   private readonly spans = new Map<string, Span>();

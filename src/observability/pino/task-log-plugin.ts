@@ -7,7 +7,7 @@ import { Logger } from '../../logger';
 import type { TaskEndHookEvent } from '../../plugins/hook-events';
 
 /** Logs every attempt end: `info` for success, `warn` for retry and cancel, `error` for error. */
-@Plugin()
+@Plugin({ discover: false })
 export class TaskLogPlugin {
   /** Uses `logger` when given, else the logger of the app the event comes from. */
   constructor(private readonly logger?: Logger) {}

@@ -38,7 +38,7 @@ const DEPTH_STATUSES: TaskStatus[] = ['new', 'delayed', 'retry', 'process'];
  * const server = await serveMetrics(metrics.registry, { port: 9464 });
  * ```
  */
-@Plugin()
+@Plugin({ discover: false })
 export class PrometheusPlugin extends TaskEndPlugin {
   readonly registry: Registry;
   private readonly total: Counter<'queue' | 'task' | 'status'>;
