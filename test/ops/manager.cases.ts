@@ -23,6 +23,14 @@ export function describeManager(engine: OpsEngine): void {
       return app;
     };
     const status = async (app: QTasks, id: string) => (await app.manager.get(id))?.status;
+    /** The one live worker of the queue, once it is listed. */
+    const onlyWorker = async (app: QTasks) => {
+      const list = await waitFor('the worker to be listed', async () => {
+        const l = await app.manager.workers();
+        return l.length === 1 ? l : undefined;
+      });
+      return list[0];
+    };
     const final = (app: QTasks, id: string) =>
       waitFor(`${id} to end`, async () => {
         const r = await app.manager.get(id);
@@ -249,10 +257,7 @@ export function describeManager(engine: OpsEngine): void {
       const producer = make();
       const worker = engine.shared ? make() : producer;
       await worker.start();
-      const [w] = await waitFor('the worker to be listed', async () => {
-        const list = await producer.manager.workers();
-        return list.length === 1 ? list : undefined;
-      });
+      const w = await onlyWorker(producer);
       expect(w.paused).toBe(false);
       const running = await producer.addTask('ops.block', []);
       await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
@@ -272,10 +277,7 @@ export function describeManager(engine: OpsEngine): void {
       const producer = make();
       const worker = engine.shared ? make() : producer;
       await worker.start();
-      const [w] = await waitFor('the worker to be listed', async () => {
-        const list = await producer.manager.workers();
-        return list.length === 1 ? list : undefined;
-      });
+      const w = await onlyWorker(producer);
       expect(w.concurrency).toBe(4);
       await producer.manager.setConcurrency(w.id, 1);
       expect((await producer.manager.workers())[0].concurrency).toBe(1);
@@ -295,10 +297,7 @@ export function describeManager(engine: OpsEngine): void {
       const producer = make();
       const worker = engine.shared ? make() : producer;
       await worker.start();
-      const [w] = await waitFor('the worker to be listed', async () => {
-        const list = await producer.manager.workers();
-        return list.length === 1 ? list : undefined;
-      });
+      const w = await onlyWorker(producer);
       const running = await producer.addTask('ops.block', []);
       await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
       const outcome = running.result({ timeout: 5_000 });
