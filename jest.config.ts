@@ -7,7 +7,7 @@ const config: Config = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: false }] },
   moduleNameMapper: {
     '^qtasks$': '<rootDir>/src/index.ts',
-    '^qtasks/(redis|memory|postgres)$': '<rootDir>/src/engines/$1/index.ts',
+    '^qtasks/(redis|memory|postgres|rabbitmq)$': '<rootDir>/src/engines/$1/index.ts',
     '^qtasks/(.*)$': '<rootDir>/src/$1/index.ts',
   },
   testTimeout: 30_000,

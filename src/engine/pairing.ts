@@ -8,7 +8,15 @@ import type { Storage } from './storage';
 
 /** Throws `QTASKS_ERR_INCOMPATIBLE_ENGINE` when `broker` cannot keep its records in `storage`. */
 export function checkPairing(broker: Broker, storage: Storage): void {
-  if (broker.storageNeeds === 'any' || broker.engine === storage.engine) return;
+  if (broker.engine === storage.engine) return;
+  if (broker.storageNeeds === 'any') {
+    if (storage.recordWriter !== undefined) return;
+    throw new QTasksError(
+      ErrorCodes.INCOMPATIBLE_ENGINE,
+      `The ${broker.engine} broker keeps its records in a storage that offers record writes (recordWriter), and the ${storage.engine} storage does not: ` +
+        `use the Redis or PostgreSQL storage (redisStorage(url), postgresStorage(…))`,
+    );
+  }
   throw new QTasksError(
     ErrorCodes.INCOMPATIBLE_ENGINE,
     `The ${broker.engine} broker keeps its records in a ${broker.engine} storage, not in a ${storage.engine} one: ` +

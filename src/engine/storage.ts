@@ -6,6 +6,46 @@ import type { TaskLogLine } from '../task/task-history';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
 import type { EngineContext, MaybePromise } from './broker';
 
+/** Fields a {@link RecordWriter.transition} sets; a field given as `undefined` is cleared. */
+export type RecordPatch = Partial<Omit<TaskRecord, 'id' | 'name' | 'createdAt' | 'args'>>;
+
+/**
+ * Optional capability of a storage: record writes for a broker of another engine
+ * (`storageNeeds: 'any'`), e.g. a RabbitMQ broker that moves task ids through AMQP queues and keeps
+ * records, results, items and counts in a Redis or PostgreSQL storage. Each call is atomic on one
+ * record; the storage keeps its counts, listing order and retention (`resultTtlMs` after
+ * `finishedAt`) in step with every write. Records given are copied (the caller keeps its own);
+ * records returned are the caller's copies.
+ *
+ * How such a broker uses it:
+ * - enqueue: `insert(records)`, then publish only the ids that were new (an existing id returns
+ *   the stored record instead, and is not published again);
+ * - claim, when a message arrives: `transition(id, ['new', 'delayed', 'retry'], { status:
+ *   'process', attempt, startedAt, workerId })`; undefined means it was cancelled or removed
+ *   meanwhile: acknowledge the message and drop it;
+ * - end of an attempt: `transition(id, ['process'], { status: 'success', returning, finishedAt })`
+ *   (or `error` / `cancel` with `error` / `cancelReason`); a retry sets `status: 'retry'` and
+ *   `runAt`, then republishes with that delay; a hand-back sets `status: 'new'` and `attempt - 1`;
+ * - cancel of a task that is not running: `transition(id, ['new', 'delayed', 'retry'], { status:
+ *   'cancel', cancelReason, finishedAt })`; its message is dropped at claim (the claim fails);
+ * - a stall (a redelivery after a consumer was lost): `transition(id, ['process'], …)` counting
+ *   `stalls`, and `error` with `QTASKS_ERR_STALLED` after `maxStalls`;
+ * - progress and stream items: `transition(id, ['process'], { progress })`, `appendItem(id, item)`.
+ * Waking `result()` / `stream()` readers and emitting events stay the broker's job.
+ */
+export interface RecordWriter {
+  /** Adds new records (as given: status, times, options); an existing id keeps its record, returned in its place. */
+  insert(records: readonly TaskRecord[]): Promise<TaskRecord[]>;
+  /**
+   * Applies `patch` when the record's status is one of `from` (compare-and-set; `updatedAt` is set
+   * to now unless given). Returns the record as stored after the change, or undefined when the id
+   * is unknown or in another status.
+   */
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined>;
+  /** Appends one streamed item of a task; returns its index, or -1 for an unknown id. */
+  appendItem(id: string, item: unknown): Promise<number>;
+}
+
 /** Filter and page of `list`. Newest first by enqueue order. */
 export interface ListQuery {
   status?: TaskStatus | TaskStatus[];
@@ -35,6 +75,12 @@ export interface CleanQuery {
 export abstract class Storage {
   /** The engine this storage belongs to (`'memory'`, `'redis'`, …); brokers pair by it. */
   abstract readonly engine: string;
+
+  /**
+   * Optional capability: record writes for a broker of another engine (see {@link RecordWriter}).
+   * A storage without it pairs only with brokers of its own engine.
+   */
+  readonly recordWriter?: RecordWriter;
 
   abstract init(ctx: EngineContext): MaybePromise<void>;
   /** Idempotent. */

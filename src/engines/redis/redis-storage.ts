@@ -13,11 +13,14 @@ import { decodeRecord } from './record-codec';
 import { badRecord } from '../bad-record';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
+import { RedisRecordWriter } from './redis-record-writer';
 import type { RedisEngineInput } from './redis-options';
 
 /** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
 export class RedisStorage extends Storage {
   readonly engine = 'redis';
+  /** Record writes for a broker of another engine (a RabbitMQ broker keeping its records here). */
+  readonly recordWriter: RedisRecordWriter = new RedisRecordWriter(this);
   /** @internal */
   link!: RedisLink;
   /** @internal */

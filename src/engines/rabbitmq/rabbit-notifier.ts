@@ -1,0 +1,155 @@
+/**
+ * Waiting handles and stream readers of the RabbitMQ broker in one process: they are woken by the
+ * events every process receives through the queue's fanout exchange, and poll the storage about
+ * once a second as well, so that an event lost while a connection was down delays a reader, never
+ * strands it.
+ */
+import { ClosedError, ResultTimeoutError } from '../../errors';
+import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import type { Storage } from '../../engine/storage';
+import { isFinal, TaskRecord } from '../../task/task-record';
+
+/** How often a waiter reads the storage in case an event was missed (ms). */
+const POLL_MS = 1_000;
+
+interface Waiter {
+  done(record: TaskRecord | undefined): void;
+  fail(err: Error): void;
+}
+
+interface Watcher {
+  item(index: number, item: unknown): void;
+  end(record: TaskRecord | undefined): void;
+}
+
+/** Result and stream waiters of one broker. */
+export class RabbitNotifier {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private closed = false;
+
+  constructor(private readonly storage: Storage) {}
+
+  /** A task ended (its record as stored), wherever it ran. */
+  ended(record: TaskRecord): void {
+    for (const w of [...(this.waiters.get(record.id) ?? [])]) w.done(record);
+    for (const w of [...(this.watchers.get(record.id) ?? [])]) w.end(record);
+  }
+
+  /** A task streamed an item, wherever it runs. */
+  item(id: string, index: number, item: unknown): void {
+    for (const w of [...(this.watchers.get(id) ?? [])]) w.item(index, item);
+  }
+
+  waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let poll: NodeJS.Timeout | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const set = this.add(this.waiters, id);
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(poll);
+        set.delete(waiter);
+        if (set.size === 0) this.waiters.delete(id);
+        fn();
+      };
+      const waiter: Waiter = { done: (rec) => finish(() => resolve(rec)), fail: (err) => finish(() => reject(err)) };
+      set.add(waiter);
+      if (timeoutMs !== undefined) timer = setTimeout(() => finish(() => reject(new ResultTimeoutError(id, timeoutMs))), timeoutMs);
+      const check = () => {
+        if (settled || this.closed) return;
+        this.storage.get(id).then(
+          (rec) => {
+            if (rec === undefined || isFinal(rec.status)) waiter.done(rec);
+            else if (!settled) poll = setTimeout(check, POLL_MS);
+          },
+          (err: Error) => finish(() => reject(err)),
+        );
+      };
+      check();
+    });
+  }
+
+  watchItems(id: string, from: number, onItem: StreamItemListener, onEnd: StreamEndListener): () => void {
+    let next = from;
+    let stopped = false;
+    let syncing: Promise<void> = Promise.resolve();
+    let poll: NodeJS.Timeout | undefined;
+    const set = this.add(this.watchers, id);
+    const stop = () => {
+      stopped = true;
+      clearTimeout(poll);
+      set.delete(watcher);
+      if (set.size === 0) this.watchers.delete(id);
+    };
+    // reads the items not delivered yet from the storage, one read at a time
+    const sync = () =>
+      (syncing = syncing.then(async () => {
+        if (stopped) return;
+        const items = await this.storage.items(id, next);
+        for (const it of items) {
+          if (stopped) return;
+          onItem(it, next++);
+        }
+      }));
+    const end = (rec: TaskRecord | undefined, error?: Error) => {
+      if (stopped) return;
+      sync().then(
+        () => {
+          if (stopped) return;
+          stop();
+          onEnd(rec, error);
+        },
+        (err: Error) => {
+          if (stopped) return;
+          stop();
+          onEnd(undefined, err);
+        },
+      );
+    };
+    const watcher: Watcher = {
+      item: (index, item) => {
+        if (stopped || index < next) return;
+        if (index === next) {
+          syncing = syncing.then(() => {
+            if (!stopped && index === next) onItem(item, next++);
+          });
+        } else void sync().catch(() => undefined);
+      },
+      end: (rec) => end(rec),
+    };
+    set.add(watcher);
+    const check = () => {
+      if (stopped || this.closed) return;
+      this.storage.get(id).then(
+        (rec) => {
+          if (rec === undefined || isFinal(rec.status)) end(rec);
+          else if (!stopped) {
+            void sync().catch(() => undefined);
+            poll = setTimeout(check, POLL_MS);
+          }
+        },
+        (err: Error) => end(undefined, err),
+      );
+    };
+    check();
+    return stop;
+  }
+
+  /** Pending waiters reject `QTASKS_ERR_CLOSED`. */
+  close(): void {
+    this.closed = true;
+    for (const set of this.waiters.values()) for (const w of [...set]) w.fail(new ClosedError('result()'));
+    this.waiters.clear();
+    this.watchers.clear();
+  }
+
+  private add<T>(map: Map<string, Set<T>>, id: string): Set<T> {
+    let set = map.get(id);
+    if (!set) map.set(id, (set = new Set()));
+    return set;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Record writes of the Redis storage for a broker of another engine (a RabbitMQ broker keeping its
+ * records in Redis): insert, compare-and-set transitions and stream items, each one Lua script call,
+ * atomic per record, keeping counts, the listing index and finished lists as the Redis engine does.
+ */
+import type { RecordPatch, RecordWriter } from '../../engine/storage';
+import type { TaskRecord, TaskStatus } from '../../task/task-record';
+import { toJson } from '../../task/json';
+import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
+import { badRecord } from '../bad-record';
+import type { RedisStorage } from './redis-storage';
+
+/** How each changing record field is kept in the task hash. */
+const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
+  status: { f: 'st', enc: String },
+  attempt: { f: 'att', enc: String },
+  updatedAt: { f: 'up', enc: String },
+  startedAt: { f: 'sa', enc: String },
+  finishedAt: { f: 'fa', enc: String },
+  workerId: { f: 'wid', enc: String },
+  runAt: { f: 'run', enc: String },
+  stalls: { f: 'stl', enc: String },
+  priority: { f: 'pri', enc: String },
+  progress: { f: 'prog', enc: (v) => JSON.stringify(v) },
+  returning: { f: 'ret', enc: (v) => JSON.stringify(v) },
+  error: { f: 'err', enc: (v) => JSON.stringify(v) },
+  logs: { f: 'lg', enc: (v) => JSON.stringify(v) },
+  cancelReason: { f: 'cr', enc: (v) => encodeOpt(v as string) },
+};
+
+/** The {@link RecordWriter} of a {@link RedisStorage}. */
+export class RedisRecordWriter implements RecordWriter {
+  constructor(private readonly s: RedisStorage) {}
+
+  async insert(records: readonly TaskRecord[]): Promise<TaskRecord[]> {
+    if (records.length === 0) return [];
+    const s = this.s;
+    const args: (string | number)[] = [];
+    for (const r of records) {
+      args.push(r.id, fixedJson(r), String(r.priority), r.status, r.runAt === undefined ? '' : String(r.runAt));
+    }
+    const k = () => s.keys;
+    const res = (await s.call('insert', () => s.link.script('rwInsert')([k().all, k().seq, k().cnt], [k().task, ...args]))) as (0 | string[])[];
+    return records.map((r, i) => {
+      const row = res[i];
+      if (row === 0) return { ...r, args: [...r.args] };
+      if (row.length === 2 && row[0] === 'st' && row[1] === '?') return badRecord(r.id, 'it is not a task hash');
+      return decodeRecord(row, r.id) ?? badRecord(r.id, 'it vanished');
+    });
+  }
+
+  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
+    const s = this.s;
+    const k = s.keys;
+    const set: string[] = [];
+    const del: string[] = [];
+    const full: RecordPatch = { updatedAt: Date.now(), ...patch };
+    for (const [key, value] of Object.entries(full)) {
+      const m = FIELDS[key];
+      if (m === undefined) continue;
+      if (value === undefined) del.push(m.f);
+      else set.push(m.f, m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value));
+    }
+    const res = (await s.call('transition', () =>
+      s.link.script('rwTransition')(
+        [k.task + id, k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.items + id],
+        [id, ',' + from.join(',') + ',', s.ctx.config.resultTtlMs, set.length / 2, ...set, ...del],
+      ),
+    )) as string[] | null;
+    return res ? decodeRecord(res, id) : undefined;
+  }
+
+  async appendItem(id: string, item: unknown): Promise<number> {
+    const s = this.s;
+    const json = JSON.stringify(toJson(item, 'Stream items', id, s.ctx.config)) ?? 'null';
+    return Number(await s.call('item', () => s.link.script('rwItem')([s.keys.items + id, s.keys.task + id], [json])));
+  }
+}
