@@ -33,6 +33,8 @@ export class AmqpLink {
     private readonly url: string,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    /** Connection name shown by RabbitMQ (`rabbitmqctl list_connections client_properties`). */
+    private readonly name: string,
     /** Declares the topology and subscribes, on each new connection. */
     private readonly setup: (ch: LinkChannels) => Promise<void>,
   ) {}
@@ -90,7 +92,7 @@ export class AmqpLink {
   }
 
   private async openOnce(): Promise<void> {
-    const conn = await deadline(connect(this.url, { timeout: this.timeoutMs } as Options.Connect), this.timeoutMs);
+    const conn = await deadline(connect(this.url, { timeout: this.timeoutMs, clientProperties: { connection_name: this.name } } as Options.Connect), this.timeoutMs);
     if (this.closed) {
       await conn.close().catch(() => undefined);
       return;

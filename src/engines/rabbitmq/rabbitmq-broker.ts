@@ -77,7 +77,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     this.notifier = new RabbitNotifier(storage);
     this.shared = new RabbitShared(storage);
     const timeout = this.options.connectTimeoutMs ?? ctx.config.connectTimeoutMs;
-    this.link = new AmqpLink(this.options.url, timeout, ctx.logger, (ch) => this.setup(ch));
+    this.link = new AmqpLink(this.options.url, timeout, ctx.logger, `qtasks ${this.names.queue}`, (ch) => this.setup(ch));
     this.publisher = new RabbitPublisher(this.link, this.names, this.options, timeout);
     await this.link.start();
   }
