@@ -103,28 +103,28 @@ describe('web view in a browser', () => {
     await Promise.all(done.map((h) => h.result({ timeout: 5_000 })));
     await failed.result({ timeout: 5_000 }).catch(() => undefined);
     // the worker adds its figures to the engine about once a second
-    for (let i = 0; i < 100 && (await app.manager.stats()).reduce((n, b) => n + b.success + b.error, 0) < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 400 && (await app.manager.stats()).reduce((n, b) => n + b.success + b.error, 0) < 4; i++) await new Promise((r) => setTimeout(r, 50));
     const page = await browser!.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors = scriptErrors(page);
     try {
       await page.goto(`${url}#token=${TOKEN}`);
-      await page.locator('#mode', { hasText: 'actions enabled' }).waitFor({ timeout: 10_000 });
-      await page.locator('#chart-ends rect[data-bar="success"]').first().waitFor({ timeout: 10_000 });
-      await page.locator('#chart-ends rect[data-bar="error"]').first().waitFor({ timeout: 10_000 });
-      await page.locator('#chart-times polyline[data-series="runMsP50"]').waitFor({ state: 'attached', timeout: 10_000 });
+      await page.locator('#mode', { hasText: 'actions enabled' }).waitFor({ timeout: 20_000 });
+      await page.locator('#chart-ends rect[data-bar="success"]').first().waitFor({ timeout: 20_000 });
+      await page.locator('#chart-ends rect[data-bar="error"]').first().waitFor({ timeout: 20_000 });
+      await page.locator('#chart-times polyline[data-series="runMsP50"]').waitFor({ state: 'attached', timeout: 20_000 });
       expect(Number(await page.locator('#chart-ends').getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
-      await page.locator('#schedules tr[data-schedule="ops.echo"]').waitFor({ timeout: 10_000 });
+      await page.locator('#schedules tr[data-schedule="ops.echo"]').waitFor({ timeout: 20_000 });
 
       const [w] = await app.manager.workers();
       const wrow = page.locator(`tr[data-worker-id="${w.id}"]`);
       await wrow.locator('button[data-action="worker-pause"]').click();
-      await page.locator(`tr[data-worker-id="${w.id}"][data-paused="yes"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`tr[data-worker-id="${w.id}"][data-paused="yes"]`).waitFor({ timeout: 20_000 });
       expect((await app.manager.workers())[0].paused).toBe(true);
       await wrow.locator('input[data-input="concurrency"]').fill('7');
       await wrow.locator('button[data-action="worker-concurrency"]').click();
-      await page.locator(`tr[data-worker-id="${w.id}"][data-concurrency="7"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`tr[data-worker-id="${w.id}"][data-concurrency="7"]`).waitFor({ timeout: 20_000 });
       await page.locator(`tr[data-worker-id="${w.id}"] button[data-action="worker-resume"]`).click();
-      await page.locator(`tr[data-worker-id="${w.id}"][data-paused="no"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`tr[data-worker-id="${w.id}"][data-paused="no"]`).waitFor({ timeout: 20_000 });
       expect((await app.manager.workers())[0]).toMatchObject({ concurrency: 7, paused: false });
       mkdirSync(ARTIFACTS, { recursive: true });
       const shot = join(ARTIFACTS, 'web-view-charts.png');
@@ -134,7 +134,7 @@ describe('web view in a browser', () => {
     } finally {
       await page.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('survives a token fragment that is not valid percent-encoding', async () => {
     const { url } = await app.web.listen({ port: 0, token: TOKEN, refreshMs: 200 });
