@@ -9,6 +9,8 @@ import { connect } from 'amqplib';
 import { QTasks } from 'qtasks';
 import { RabbitMQBroker, rabbitmqBroker } from 'qtasks/rabbitmq';
 import { redisStorage } from 'qtasks/redis';
+import { postgresStorage } from 'qtasks/postgres';
+import type { TestDatabase } from '../postgres/pg-support';
 import type { AppFactory } from '../conformance/support';
 import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from '../redis/redis-support';
 
@@ -60,5 +62,20 @@ export function rabbitRedisEngine(label: string): { factory: AppFactory; cleanup
       await ensureRabbit();
       await ensureRedis();
     },
+  };
+}
+
+/** A factory of apps on RabbitMQ + PostgreSQL storage (in `db`), with the cleanup of their queues. */
+export function rabbitPgEngine(db: TestDatabase, label: string): { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> } {
+  const prefix = testPrefix(label);
+  const brokers: RabbitMQBroker[] = [];
+  return {
+    factory: ({ name, concurrency, config }) => {
+      const broker = rabbitmqBroker({ url: AMQP_URL, prefix });
+      brokers.push(broker);
+      return new QTasks({ name, concurrency, config, discover: false, broker, storage: postgresStorage({ connectionString: db.url, poolSize: 4 }) });
+    },
+    cleanup: () => deleteAmqp(brokers),
+    check: () => ensureRabbit(),
   };
 }

@@ -13,12 +13,15 @@ import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { decodeRow, TaskRow } from './pg-codec';
 import { PgLink } from './pg-link';
 import { isPlainIdentifier, PostgresEngineOptions } from './pg-options';
+import { PgRecordWriter } from './pg-record-writer';
 
 const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
 
 /** Keeps records and state in PostgreSQL; pairs with {@link PostgresBroker}. */
 export class PostgresStorage extends Storage {
   readonly engine = 'postgres';
+  /** Record writes for a broker of another engine (a RabbitMQ broker keeping its records here). */
+  readonly recordWriter: PgRecordWriter = new PgRecordWriter(this);
   /** @internal */
   link!: PgLink;
   /** @internal */
