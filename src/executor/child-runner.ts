@@ -129,6 +129,7 @@ class ChildSide {
       value: (token) => registry.value(token),
       construct: (def, resolve) => registry.construct(def.cls, def.ctor.map((_, i) => resolve(i))),
       dependsPlan: (cls) => registry.dependsPlan(cls),
+      childResults: () => link.call('childResults', []) as Promise<unknown[]>,
     };
   }
 }

@@ -33,7 +33,9 @@ export type CallOp =
   /** [taskId, 'result' | 'status' | 'cancel', arg] on a task this run added */
   | 'handle'
   /** [op, state, key?, …] on the app's storage (see RemoteStorage) */
-  | 'state';
+  | 'state'
+  /** [] → the children's results of a flow's parent */
+  | 'childResults';
 
 /** From the child to the app. */
 export type ChildMessage =

@@ -75,6 +75,8 @@ export class RunBridge {
         return this.onHandle(args[0] as string, args[1] as string, args[2]);
       case 'state':
         return stateOp(ctx.storage, args);
+      case 'childResults':
+        return ctx.childResults();
       default:
         throw new QTasksError(ErrorCodes.UNSUPPORTED, `Unknown executor call ${String(op)}`);
     }

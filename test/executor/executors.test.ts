@@ -3,7 +3,7 @@
  * and crashes stop and replace the thread or process, and the app's event loop stays free.
  */
 import 'reflect-metadata';
-import { ErrorCodes, Logger, LogFields, QTasks, TaskRecord } from 'qtasks';
+import { ErrorCodes, flow, Logger, LogFields, QTasks, TaskRecord } from 'qtasks';
 import { Double, here, Runs, processTasks, threadTasks } from './fixtures/executor-tasks';
 
 /** Keeps every line with its fields. */
@@ -89,6 +89,11 @@ describe.each([
     expect(children.some((c) => c.parentId === h.id)).toBe(true);
     expect(await app.state(Runs).get('count')).toBeGreaterThanOrEqual(1);
     expect(out.last).toEqual(expect.stringContaining(kind[0]));
+  });
+
+  it('reads a flow’s child results in the parent running there', async () => {
+    const h = await app.run(flow({ name: `${kind}.gather`, children: [{ name: 'inline.double', args: [2] }, { name: 'inline.double', args: [3] }] }));
+    expect(await h.result()).toEqual([4, 6]);
   });
 
   it('streams the items of a generator task', async () => {
