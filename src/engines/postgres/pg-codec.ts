@@ -97,6 +97,7 @@ export function badRecordError(why: string): TaskErrorInfo {
 export function decodeRow(row: TaskRow): TaskRecord {
   try {
     if (!STATUSES.has(row.status)) throw new TypeError(`unknown status ${JSON.stringify(row.status)}`);
+    if (!Number.isFinite(row.priority)) throw new TypeError(`priority ${String(row.priority)} is not a number`);
     const f = parseFixed(row.data);
     const rec: TaskRecord = {
       id: row.id,

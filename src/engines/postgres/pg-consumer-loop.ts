@@ -343,6 +343,7 @@ export class PgConsumerLoop {
       if (Number(row.x) > 0) rec.stalls = Number(row.x);
       this.held.set(rec.id, rec);
       try {
+        if (!Number.isFinite(rec.priority)) throw new TypeError(`priority ${String(rec.priority)} is not a number`);
         const f = parseFixed(row.data ?? '');
         rec.args = f.args;
         applyFixed(rec, f);

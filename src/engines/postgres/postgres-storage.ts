@@ -89,7 +89,11 @@ export class PostgresStorage extends Storage {
     }
     params.push(query.limit === undefined ? null : Math.max(0, query.limit), Math.max(0, query.offset ?? 0));
     const sql = `SELECT * FROM ${this.s}.tasks t WHERE ${where} ORDER BY t.seq DESC LIMIT $${params.length - 1} OFFSET $${params.length}`;
-    return (await this.q<TaskRow>('list', sql, params)).rows.map(decodeRow);
+    const records = (await this.q<TaskRow>('list', sql, params)).rows.map(decodeRow);
+    // a row that reads as a bad record has the status it reads with (error), not the stored one
+    if (query.status === undefined) return records;
+    const wanted = new Set(Array.isArray(query.status) ? query.status : [query.status]);
+    return records.filter((r) => wanted.has(r.status));
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
@@ -151,7 +155,16 @@ export class PostgresStorage extends Storage {
       `SELECT i.item FROM ${this.s}.items i WHERE i.queue = $1 AND i.task_id = $2 AND i.idx >= $3 ORDER BY i.idx`,
       [this.ctx.queue, id, from],
     );
-    return r.rows.map((row) => JSON.parse(row.item));
+    // an item that cannot be decoded is skipped; the others stream
+    const out: unknown[] = [];
+    for (const row of r.rows) {
+      try {
+        out.push(JSON.parse(row.item));
+      } catch {
+        this.ctx.logger.warn('A stored stream item cannot be decoded; it was skipped', { id, code: ErrorCodes.BAD_RECORD });
+      }
+    }
+    return out;
   }
 
   async stateGet(state: string, key: string): Promise<unknown> {
