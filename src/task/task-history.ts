@@ -54,15 +54,24 @@ export function retriedAttempt(rec: TaskRecord, error: TaskErrorInfo, now: numbe
  * (their worker stalled), then the latest one from the record's fields.
  */
 export function attemptsOf(rec: TaskRecord, earlier: readonly AttemptInfo[] | undefined): AttemptInfo[] | undefined {
-  if (rec.attempt < 1 && !earlier?.length) return undefined;
-  const out: AttemptInfo[] = earlier ? [...earlier] : [];
+  if (!(rec.attempt >= 1) && !earlier?.length) return undefined;
+  // entries of a stored history that is not what this version writes are left out
+  const out: AttemptInfo[] = Array.isArray(earlier) ? earlier.filter(isAttemptInfo) : [];
   let last = out.length > 0 ? out[out.length - 1].attempt : 0;
   const current = latest(rec);
   const upTo = current ? rec.attempt - 1 : rec.attempt;
-  for (let n = last + 1; n <= upTo; n++) out.push({ attempt: n, status: 'stalled' });
+  // a corrupt attempt count must not make a read build millions of entries: the newest stalls only
+  for (let n = Math.max(last + 1, upTo - MAX_STALLED_SHOWN + 1); n <= upTo; n++) out.push({ attempt: n, status: 'stalled' });
   last = Math.max(last, upTo);
   if (current && rec.attempt > last) out.push(current);
   return out;
+}
+
+/** Stalled attempts (that left no entry) shown at most, the newest. */
+const MAX_STALLED_SHOWN = 100;
+
+function isAttemptInfo(a: unknown): a is AttemptInfo {
+  return a !== null && typeof a === 'object' && Number.isSafeInteger((a as AttemptInfo).attempt) && typeof (a as AttemptInfo).status === 'string';
 }
 
 /** The latest attempt as its record shows it, undefined when it left the record (stalled, retried). */

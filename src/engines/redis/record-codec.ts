@@ -172,8 +172,8 @@ export function decodeRecord(flat: string[] | null | undefined, id: string): Tas
   const ret = json(h.ret);
   const problem = !isStatus(st)
     ? 'its status is unknown'
-    : !isFiniteNumber(att)
-      ? 'its attempt is not a number'
+    : !Number.isSafeInteger(att) || (att as number) < 0
+      ? 'its attempt is not a count'
       : prog === undefined
         ? 'its progress is not JSON'
         : ret === undefined
