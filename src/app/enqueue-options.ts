@@ -3,16 +3,20 @@
  */
 import { ErrorCodes, QTasksError } from '../errors';
 import { checkRetention } from '../task/retention';
+import { MAX_ID_LENGTH } from './check-input';
 import type { EnqueueOptions } from '../task/task-record';
 
 /** Throws `QTASKS_ERR_BAD_OPTION` for an option of the wrong kind. */
 export function checkEnqueueOptions(o: EnqueueOptions): void {
   const fail = (msg: string) => new QTasksError(ErrorCodes.BAD_OPTION, `addTask options: ${msg}`);
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw fail(`take an object ({ priority, delay, retry, … }), got ${o === null ? 'null' : typeof o}`);
   if (o.priority !== undefined && !Number.isFinite(o.priority)) throw fail('priority must be a finite number (lower runs first)');
-  if (o.delay !== undefined && !(o.delay >= 0)) throw fail('delay must be a non-negative number of ms');
+  if (o.delay !== undefined && !(typeof o.delay === 'number' && o.delay >= 0 && o.delay < Infinity)) throw fail('delay must be a non-negative number of ms');
   if (o.retry !== undefined && (!Number.isInteger(o.retry) || o.retry < 0)) throw fail('retry must be a non-negative integer');
-  if (o.timeout !== undefined && !(o.timeout > 0)) throw fail('timeout must be a positive number of ms');
-  if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0)) throw fail('id must be a non-empty string');
+  if (o.timeout !== undefined && !(typeof o.timeout === 'number' && o.timeout > 0)) throw fail('timeout must be a positive number of ms');
+  if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID_LENGTH)) {
+    throw fail(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
   if (typeof o.backoff === 'function') {
     throw fail('backoff as a function runs in the worker: give it in @Task({ backoff }); addTask takes { type, delay, jitter? }');
   }
@@ -26,7 +30,7 @@ export function checkEnqueueOptions(o: EnqueueOptions): void {
 export function backoffProblem(b: unknown): string | undefined {
   if (b === undefined) return undefined;
   const o = b as { type?: unknown; delay?: unknown; jitter?: unknown };
-  if (b === null || typeof b !== 'object' || !['fixed', 'exponential'].includes(o.type as string) || !((o.delay as number) >= 0)) {
+  if (b === null || typeof b !== 'object' || !['fixed', 'exponential'].includes(o.type as string) || !(typeof o.delay === 'number' && o.delay >= 0 && o.delay < Infinity)) {
     return "backoff must be { type: 'fixed' | 'exponential', delay: ms, jitter?: 0..1 }";
   }
   if (o.jitter !== undefined && !(typeof o.jitter === 'number' && o.jitter >= 0 && o.jitter <= 1)) {

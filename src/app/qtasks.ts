@@ -35,6 +35,7 @@ import { createTaskClient, TaskClient } from './task-client';
 import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } from '../task/task-map';
 import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
 import { checkOptions } from './check-options';
+import { checkId, checkReason } from './check-input';
 import { chooseEngine } from './engine-choice';
 import { Executors, runsElsewhere } from '../executor';
 
@@ -394,6 +395,9 @@ export class QTasks {
 
   /** Enqueues many tasks in one call (one round trip with Redis). */
   async addTasks(tasks: BulkTask[]): Promise<TaskHandle[]> {
+    if (!Array.isArray(tasks) || !Array.from(tasks).every((t) => t !== null && typeof t === 'object')) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, 'addTasks() takes an array of { name, args?, opts? }');
+    }
     if (tasks.length === 0) return [];
     const records: TaskRecord[] = [];
     const prepared: PreparedTask[] = [];
@@ -443,6 +447,7 @@ export class QTasks {
 
   private taskFor(name: string): PreparedTask {
     if (this.closed) throw new ClosedError('addTask');
+    if (typeof name !== 'string') throw new QTasksError(ErrorCodes.BAD_OPTION, `addTask(name, …): the task name is a string, got ${name === null ? 'null' : typeof name}`);
     let task = this.registry.task(name);
     if (task === undefined && this.discover) {
       this.registry.discover();
@@ -479,6 +484,7 @@ export class QTasks {
 
   /** The record of a task, undefined for an unknown id. */
   async getTask(id: string): Promise<TaskRecord | undefined> {
+    checkId(id, 'getTask()');
     await this.init();
     return this.storage.get(id);
   }
@@ -488,6 +494,7 @@ export class QTasks {
    * until it is used; it works as the very first call of a producer (the engine connects on use).
    */
   handle<R = unknown>(id: string): TaskHandle<R> {
+    checkId(id, 'handle()');
     return new QTaskHandle<R>(id, this.broker, this.storage, undefined, this.ready);
   }
 
@@ -496,6 +503,8 @@ export class QTasks {
 
   /** Cancels a task; false when unknown or already finished. */
   async cancel(id: string, reason?: string): Promise<boolean> {
+    checkId(id, 'cancel()');
+    checkReason(reason, 'cancel()');
     await this.init();
     return this.broker.cancel(id, reason);
   }

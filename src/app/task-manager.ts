@@ -4,6 +4,7 @@
  */
 import type { Broker, WorkerInfo } from '../engine/broker';
 import { ErrorCodes, QTasksError } from '../errors';
+import { checkId, checkListQuery, checkReason, checkStatus } from './check-input';
 import { commandWorker } from './worker-commands';
 import { readStats, StatsBucket, StatsQuery } from '../stats/task-stats';
 import type { ScheduleInfo } from '../timer/timers';
@@ -62,6 +63,7 @@ export class TaskManager {
 
   /** Records, newest first (by enqueue order), filtered and paged. */
   async list(query: ListQuery = {}): Promise<TaskRecord[]> {
+    checkListQuery(query);
     return (await this.engine()).storage.list(query);
   }
 
@@ -72,26 +74,32 @@ export class TaskManager {
 
   /** One record, undefined when unknown. */
   async get(id: string): Promise<TaskRecord | undefined> {
+    checkId(id, 'manager.get()');
     return (await this.engine()).storage.get(id);
   }
 
   /** Queues an `error` or `cancel` task again (same id, attempt reset); false otherwise. */
   async retry(id: string): Promise<boolean> {
+    checkId(id, 'manager.retry()');
     return (await this.engine()).broker.retry(id);
   }
 
   /** Cancels a task; false when unknown or already finished. */
   async cancel(id: string, reason?: string): Promise<boolean> {
+    checkId(id, 'manager.cancel()');
+    checkReason(reason, 'manager.cancel()');
     return (await this.engine()).broker.cancel(id, reason);
   }
 
   /** Removes a task that is not running; false when unknown or running. */
   async remove(id: string): Promise<boolean> {
+    checkId(id, 'manager.remove()');
     return (await this.engine()).storage.remove(id);
   }
 
   /** Removes every task in `status` (never running ones); returns how many. */
   async purge(status: TaskStatus): Promise<number> {
+    checkStatus(status, 'manager.purge()');
     return (await this.engine()).storage.purge(status);
   }
 

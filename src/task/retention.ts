@@ -49,7 +49,16 @@ export function checkRetention(opt: unknown, where: string): void {
   if (!ok) {
     throw new QTasksError(
       ErrorCodes.BAD_OPTION,
-      `${where} must be true, false, a count of tasks to keep (integer >= 0) or { age: ms, count }, got ${JSON.stringify(opt)}`,
+      `${where} must be true, false, a count of tasks to keep (integer >= 0) or { age: ms, count }, got ${shown(opt)}`,
     );
+  }
+}
+
+/** A value for an error message (any value: JSON.stringify throws on BigInt). */
+function shown(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return typeof v;
   }
 }
