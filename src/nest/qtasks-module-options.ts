@@ -3,6 +3,7 @@
  */
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import type { QTasksOptions } from '../app/options';
+import type { Constructor } from '../metadata';
 
 /** The app's options, plus whether this Nest app runs a worker. */
 export interface QTasksModuleOptions extends QTasksOptions {
@@ -11,6 +12,11 @@ export interface QTasksModuleOptions extends QTasksOptions {
    * enqueues and reads (with Redis, workers run elsewhere).
    */
   worker?: boolean;
+  /**
+   * Task classes that are not Nest providers, registered in the app(s); what their constructors
+   * or methods need is resolved through Nest (a dependency Nest cannot give fails the bootstrap).
+   */
+  tasks?: Constructor[];
 }
 
 /** Options made by a factory that Nest injects (configuration services and the like). */

@@ -8,13 +8,17 @@ import { QTasks } from '../app/qtasks';
 import { QTasksExplorer } from './qtasks.explorer';
 import { QTASKS_MODULE_OPTIONS, QTasksModuleAsyncOptions, QTasksModuleOptions } from './qtasks-module-options';
 import { QTasksService } from './qtasks.service';
+import { QTasksHealthIndicator } from './qtasks.health';
+import { getQueueToken, QTasksQueues, QueueRegistration } from './queues';
 
 const appProvider: Provider = {
   provide: QTasks,
   useFactory: (options: QTasksModuleOptions) => {
     // `worker` is the module's own option, not the app's
-    const { worker: _worker, ...appOptions } = options;
-    return new QTasks(appOptions);
+    const { worker: _worker, tasks, ...appOptions } = options;
+    const app = new QTasks(appOptions);
+    if (tasks) app.register(...tasks);
+    return app;
   },
   inject: [QTASKS_MODULE_OPTIONS],
 };
@@ -43,13 +47,39 @@ export class QTasksModule {
     );
   }
 
+  /**
+   * Registers queues: each gets its own app (the root module's engine and config, changed by the
+   * queue's options), injectable with `@InjectQueue(name)`, given every `@Task` provider, started
+   * at bootstrap unless `worker: false`. Import `forRoot` (or `forRootAsync`) once as well.
+   * @example
+   * ```ts
+   * @Module({ imports: [QTasksModule.registerQueue('emails', { name: 'images', concurrency: 2 })] })
+   * export class MediaModule {}
+   * ```
+   */
+  static registerQueue(...queues: (string | QueueRegistration)[]): DynamicModule {
+    const providers: Provider[] = queues.map((q) => {
+      const queue = typeof q === 'string' ? { name: q } : q;
+      return {
+        provide: getQueueToken(queue.name),
+        useFactory: (root: QTasksModuleOptions, all: QTasksQueues) => all.create(root, queue),
+        inject: [QTASKS_MODULE_OPTIONS, QTasksQueues],
+      };
+    });
+    return { module: QTasksQueueModule, providers, exports: providers.map((p) => (p as { provide: string }).provide) };
+  }
+
   private static build(optionProviders: Provider[], imports: NonNullable<QTasksModuleAsyncOptions['imports']>): DynamicModule {
     return {
       module: QTasksModule,
       global: true,
       imports: [DiscoveryModule, ...imports],
-      providers: [...optionProviders, appProvider, QTasksService, QTasksExplorer],
-      exports: [QTasks, QTasksService],
+      providers: [...optionProviders, appProvider, QTasksService, QTasksQueues, QTasksHealthIndicator, QTasksExplorer],
+      exports: [QTasks, QTasksService, QTasksQueues, QTasksHealthIndicator, QTASKS_MODULE_OPTIONS],
     };
   }
 }
+
+/** The module `registerQueue` returns (its providers are the queues' apps). */
+@Module({})
+export class QTasksQueueModule {}
