@@ -92,7 +92,7 @@ export class AmqpLink {
   }
 
   private async openOnce(): Promise<void> {
-    const conn = await deadline(connect(this.url, { timeout: this.timeoutMs, clientProperties: { connection_name: this.name } } as Options.Connect), this.timeoutMs);
+    const conn = await deadline(connect(this.url, { timeout: this.timeoutMs, noDelay: true, clientProperties: { connection_name: this.name } } as Options.Connect), this.timeoutMs);
     if (this.closed) {
       await conn.close().catch(() => undefined);
       return;
