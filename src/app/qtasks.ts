@@ -20,6 +20,7 @@ import { prepareValidation, validationDtos } from '../validation/validate-args';
 import { Storage, Storage as StorageToken } from '../engine/storage';
 import { toJsonArgs } from '../task/json';
 import { recordCopy } from '../task/record-copy';
+import { newTaskId } from '../task/task-id';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { PreparedTask, Runtime } from '../worker/runtime';
@@ -89,6 +90,8 @@ export class QTasks {
   private closePromise: Promise<void> | undefined;
   private closed = false;
   private readonly runtime: Runtime;
+  /** Ids of new tasks: the engine's when it makes its own, else the core's. */
+  private readonly newId: () => string;
   private readonly engineCtx: EngineContext;
   private readonly executors: Executors;
   /** Extra work run at start and close (timers, web view), registered by extensions. */
@@ -111,7 +114,9 @@ export class QTasks {
     this.engineName = engine.name;
     this.broker = engine.broker;
     this.storage = engine.storage;
-    this.events = new AppEvents(this.logger, () => this.broker.listenersChanged());
+    const broker = this.broker;
+    this.newId = broker.newId === undefined ? newTaskId : () => broker.newId!();
+    this.events = new AppEvents(this.logger, () => this.broker.listenersChanged?.());
     this.hooks = new HookRunner(this.logger);
     this.registry = new TaskRegistry(this, runsElsewhere);
     this.executors = new Executors({ name: this.name, config: this.config, logger: this.logger, definitions: () => this.registry.definitions() });
@@ -153,6 +158,7 @@ export class QTasks {
       queue: this.name,
       config: this.config,
       logger: this.logger,
+      storage: this.storage,
       emit: (event, payload) => this.events.emit(event, payload as never),
       listens: (event) => this.events.listens(event),
     };
@@ -283,7 +289,7 @@ export class QTasks {
     if (this.closed) return Promise.reject(new ClosedError('The app was used'));
     return (this.initPromise ??= (async () => {
       await this.storage.init(this.engineCtx);
-      await this.broker.init(this.engineCtx, this.storage);
+      await this.broker.init(this.engineCtx);
       this.initState = 2;
     })());
   }
@@ -369,8 +375,9 @@ export class QTasks {
       if (this.initState !== 2 || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
         return this.addSlow<R>(task, [record]).then((h) => h[0]);
       }
-      const out = this.broker.enqueue([record]);
-      if (out instanceof Promise) return out.then((r) => new QTaskHandle<R>(r[0].id, this.broker, this.storage, r[0]));
+      const now = this.broker.immediate;
+      if (now === undefined) return this.broker.enqueue([record]).then((r) => new QTaskHandle<R>(r[0].id, this.broker, this.storage, r[0]));
+      const out = now.enqueueNow([record]);
       return Promise.resolve(new QTaskHandle<R>(out[0].id, this.broker, this.storage, out[0]));
     } catch (err) {
       return Promise.reject(err);
@@ -463,7 +470,7 @@ export class QTasks {
     if (opts !== undefined) checkEnqueueOptions(opts);
     const delay = opts?.delay;
     return {
-      id: opts?.id ?? this.broker.newId(),
+      id: opts?.id ?? this.newId(),
       name,
       status: delay !== undefined && delay > 0 ? 'delayed' : 'new',
       priority: opts?.priority ?? o.priority ?? 0,

@@ -1,94 +1,53 @@
 /**
  * The Broker contract: it owns every state transition of a task (enqueue, claim, finish, retry,
  * cancel) and tells waiting handles and listeners when something happened. The core depends on
- * this class only; `memory-broker.ts` and `redis/` implement it.
+ * this contract only and never learns which engine it has.
+ *
+ * **Who owns a record.** Records cross the contract in four ways, each with one rule:
+ * - *given* to the broker (`enqueue`): the broker takes them; the caller never touches them again.
+ * - *lent* to a consumer (`Consumer.run`): the consumer reads it for the attempt and hands the very
+ *   same object back (`finish`, `progress`, `pushItem`); `finish` takes it back, after which the
+ *   consumer drops it. The broker may change it meanwhile (e.g. `progress`).
+ * - *handed out* as a view (what `enqueue`, `finish` and `whenFinal`/`waitFinal` return): read-only
+ *   for the caller, and it may be the engine's own stored object (the memory engine's is), so it
+ *   may change later: read what you need at once, copy to keep.
+ * - *given* to the app (event payloads, `watchItems`' end record, everything a `Storage` read
+ *   returns): the receiver's own copy.
+ *
+ * **Optional capabilities** (`immediate`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`) are fast paths
+ * or hints an engine may offer; the core checks for them and works without them.
  */
-import { randomBytes } from 'node:crypto';
 import { ErrorCodes, QTasksError } from '../errors';
-import type { TaskErrorInfo } from '../errors';
-import type { Config } from '../config';
-import type { Logger } from '../logger';
 import type { TaskRecord } from '../task/task-record';
-import type { Storage } from './storage';
+import type { Consumer, Outcome, WorkerCommand, WorkerInfo } from './consumer';
+import type { EngineContext } from './engine-context';
 
-/** A value or a promise of it; internal fast paths return plain values where they can. */
+export type { Consumer, Outcome, WorkerCommand, WorkerInfo } from './consumer';
+export type { EngineContext, EngineEventMap } from './engine-context';
+
+/** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
-
-/** Events a broker reports to the app (and, with Redis, to every process of the queue). */
-export interface EngineEventMap {
-  'task:success': { record: TaskRecord };
-  'task:error': { record: TaskRecord };
-  'task:retry': { record: TaskRecord };
-  'task:cancel': { record: TaskRecord };
-  'task:progress': { id: string; name: string; progress: unknown };
-}
-
-/** What an app hands its broker and storage at start. */
-export interface EngineContext {
-  /** Queue (app) name. */
-  queue: string;
-  config: Config;
-  logger: Logger;
-  /** Fires an event in this process; the broker calls it once per event per process. */
-  emit<K extends keyof EngineEventMap>(event: K, payload: EngineEventMap[K]): void;
-  /** True when someone in this process listens to `event` (lets a broker skip work). */
-  listens(event: keyof EngineEventMap): boolean;
-}
-
-/** How one attempt ended, as the worker reports it. */
-export type Outcome =
-  | { status: 'success'; returning: unknown }
-  | { status: 'error'; error: TaskErrorInfo }
-  | { status: 'cancel'; reason?: string }
-  /** Failed with retries left: queue it again after `delayMs` (same id). */
-  | { status: 'retry'; error: TaskErrorInfo; delayMs: number }
-  /** Shutdown: give it back to the queue for another worker; the attempt does not count. */
-  | { status: 'handback' };
 
 /** Receives one streamed item of a task (see `watchItems`). */
 export type StreamItemListener = (item: unknown, index: number) => void;
 /** Receives the end of a watched stream: the final record, undefined for an unknown id, or an error. */
 export type StreamEndListener = (record: TaskRecord | undefined, error?: Error) => void;
 
-/** The worker side of `consume`: the broker hands it claimed tasks while it has free slots. */
-export interface Consumer {
-  readonly workerId: string;
-  /** Free slots now. */
-  capacity(): number;
-  /** Runs a claimed task (status `process`, `attempt` already counted). */
-  run(record: TaskRecord): void;
-  /** Stops a running task of this consumer (a cancel from anywhere). */
-  abort(id: string, reason?: string): void;
-  /** What the manager shows of this worker. */
-  info(): WorkerInfo;
-  /** Applies an operator's command (pause, resume, stop, concurrency); optional. */
-  control?(command: WorkerCommand): void;
+/**
+ * Optional capability of a broker that works inside this process: the hot operations done at once,
+ * without a promise. When a broker offers it, the core calls these instead of their async twins
+ * (same effects, same ownership rules, errors thrown instead of rejected).
+ */
+export interface ImmediateBroker {
+  /** `enqueue`, done now. */
+  enqueueNow(records: TaskRecord[]): TaskRecord[];
+  /** `finish`, done now. */
+  finishNow(record: TaskRecord, outcome: Outcome): TaskRecord | undefined;
+  /** `pushItem`, done now. */
+  pushItemNow(record: TaskRecord, item: unknown): void;
 }
 
-/** An operator's command to one worker (`manager.pauseWorker` etc.), delivered by the broker. */
-export type WorkerCommand =
-  | { op: 'pause' }
-  | { op: 'resume' }
-  /** Graceful close of that worker's app (running tasks finish first). */
-  | { op: 'stop' }
-  | { op: 'concurrency'; n: number };
-
-/** A live worker, as listed by the manager. */
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  startedAt: number;
-  concurrency: number;
-  running: number;
-  lastSeenAt: number;
-  /** True while the worker claims nothing new (`manager.pauseWorker`, or stopping). */
-  paused?: boolean;
-  /** Queues it consumes. */
-  queues?: string[];
-}
-
-/** Moves tasks through their life. Implementations: {@link MemoryBroker}, `RedisBroker`. */
+/** Moves tasks through their life. Implementations: `MemoryBroker`, `RedisBroker`. */
 export abstract class Broker {
   /** The engine this broker belongs to (`'memory'`, `'redis'`, …). */
   abstract readonly engine: string;
@@ -96,20 +55,25 @@ export abstract class Broker {
    * Which storages this broker works with, checked when an app is made (see `checkPairing`):
    * `'own'` (the default): only a storage of its own engine (`storage.engine === broker.engine`),
    * whose internals it shares, so that a record and its queue change together; `'any'`: any
-   * storage, through the Storage contract alone.
+   * storage that offers record writes (`storage.records`), through the Storage contract alone —
+   * e.g. a RabbitMQ broker keeping its records in a Redis or PostgreSQL storage.
    */
   readonly storageNeeds: 'own' | 'any' = 'own';
 
-  /** Connects; called once by the app before first use, with the storage it pairs with. */
-  abstract init(ctx: EngineContext, storage: Storage): MaybePromise<void>;
+  /** Optional capability: the hot operations without promises (see {@link ImmediateBroker}). */
+  readonly immediate?: ImmediateBroker;
+
+  /** Connects; called once by the app before first use, after `ctx.storage.init(ctx)`. */
+  abstract init(ctx: EngineContext): Promise<void>;
   /** Disconnects; idempotent. Leaves queued tasks queued. */
   abstract close(): Promise<void>;
 
   /**
-   * Stores and queues new tasks (status `new`, or `delayed` when `runAt` is in the future).
-   * A record whose id exists already is not added again: the existing record is returned in its place.
+   * Stores and queues new tasks (status `new`, or `delayed` when `runAt` is in the future). Takes
+   * the records. A record whose id exists already is not added again: the existing record is
+   * returned in its place. Returns views (see the header), in the order given.
    */
-  abstract enqueue(records: TaskRecord[]): MaybePromise<TaskRecord[]>;
+  abstract enqueue(records: TaskRecord[]): Promise<TaskRecord[]>;
 
   /**
    * Enqueues inside the caller's open database transaction (`addTask(…, { transaction })`): the
@@ -118,12 +82,12 @@ export abstract class Broker {
    */
   enqueueWith(_transaction: unknown, _records: TaskRecord[]): Promise<TaskRecord[]> {
     return Promise.reject(
-      new QTasksError(ErrorCodes.UNSUPPORTED, `addTask option transaction: the ${this.constructor.name} engine has no transactions; use the PostgreSQL engine, or enqueue after your commit`),
+      new QTasksError(ErrorCodes.UNSUPPORTED, `addTask option transaction: the ${this.engine} engine has no transactions; use the PostgreSQL engine, or enqueue after your commit`),
     );
   }
 
   /** Starts handing claimed tasks to `consumer` while it has capacity. */
-  abstract consume(consumer: Consumer): MaybePromise<void>;
+  abstract consume(consumer: Consumer): Promise<void>;
   /** The consumer has free slots again (after a task ended outside `finish`). */
   abstract wake(): void;
   /** Stops claiming for `consumer`; tasks it runs stay claimed until finished. */
@@ -131,7 +95,8 @@ export abstract class Broker {
 
   /**
    * Records how an attempt of a claimed task ended, then notifies waiting handles and listeners.
-   * Returns the record as stored (undefined when it vanished, e.g. removed meanwhile).
+   * Takes back the record lent to the consumer. Returns a view of the record as stored (undefined
+   * when it vanished, e.g. removed meanwhile).
    *
    * Besides the status, an engine keeps in the same write:
    * - a `retry` outcome's attempt in the record's history (`retriedAttempt(record, error, now)`
@@ -142,7 +107,7 @@ export abstract class Broker {
    *   `count` keeps the queue's newest `count` tasks of that status; `age` drops those of that
    *   status that finished more than `age` ms ago.
    */
-  abstract finish(record: TaskRecord, outcome: Outcome): MaybePromise<TaskRecord | undefined>;
+  abstract finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined>;
 
   /**
    * Cancels a task: a queued or delayed one ends `cancel` and never runs; a running one has its
@@ -150,28 +115,30 @@ export abstract class Broker {
    */
   abstract cancel(id: string, reason?: string): Promise<boolean>;
 
-  /** Keeps `progress` on the record and emits `task:progress`. */
-  abstract progress(record: TaskRecord, value: unknown): MaybePromise<void>;
+  /** Keeps `progress` on the (lent) record and in the store, and emits `task:progress`. */
+  abstract progress(record: TaskRecord, value: unknown): Promise<void>;
 
   /** Appends one streamed item of a running task and notifies stream readers. */
-  abstract pushItem(record: TaskRecord, item: unknown): MaybePromise<void>;
+  abstract pushItem(record: TaskRecord, item: unknown): Promise<void>;
 
   /**
-   * Resolves with the final record once the task ends (at once when it has ended), undefined when
-   * the id is unknown. Rejects `QTASKS_ERR_RESULT_TIMEOUT` after `timeoutMs` when given.
+   * Resolves with a view of the final record once the task ends (at once when it has ended),
+   * undefined when the id is unknown. Rejects `QTASKS_ERR_RESULT_TIMEOUT` after `timeoutMs`.
    */
   abstract waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined>;
+
+  /**
+   * Optional capability: `waitFinal` as a callback, which an engine may call synchronously when the
+   * task has ended already. `hint` is the view `enqueue` returned for this id (an engine may use it
+   * to skip a lookup). Without it the core goes through `waitFinal`.
+   */
+  whenFinal?(id: string, timeoutMs: number | undefined, done: (record: TaskRecord | undefined, error?: Error) => void, hint?: TaskRecord): void;
 
   /**
    * Calls `onItem` for every streamed item from index `from` (those stored already first, then live)
    * and `onEnd` with the final record (undefined for an unknown id). Returns an unsubscribe function.
    */
-  abstract watchItems(
-    id: string,
-    from: number,
-    onItem: StreamItemListener,
-    onEnd: StreamEndListener,
-  ): () => void;
+  abstract watchItems(id: string, from: number, onItem: StreamItemListener, onEnd: StreamEndListener): () => void;
 
   /** Queues an `error` or `cancel` task again (same id, attempt reset). False otherwise. */
   abstract retry(id: string): Promise<boolean>;
@@ -185,8 +152,8 @@ export abstract class Broker {
   abstract workers(): Promise<WorkerInfo[]>;
 
   /**
-   * Delivers `command` to worker `workerId` wherever it runs (promptly: well under a second), which
-   * applies it and reports its new state in `workers()`. Optional: an engine without it makes the
+   * Optional capability: delivers `command` to worker `workerId` wherever it runs (promptly: well
+   * under a second), which applies it and reports its new state in `workers()`. Without it the
    * manager's worker commands reject `QTASKS_ERR_UNSUPPORTED`.
    */
   controlWorker?(workerId: string, command: WorkerCommand): Promise<void>;
@@ -205,39 +172,15 @@ export abstract class Broker {
   abstract rateLimit(key: string, max: number, perMs: number): Promise<number>;
 
   /**
-   * Someone in this process started listening to an engine event. A broker that only subscribes
-   * to cross-process events while somebody listens subscribes now. Default: nothing to do.
+   * Optional capability: a new task id. Without it the core makes ids unique across processes (a
+   * random prefix per process, then a counter); an engine whose tasks never leave the process may
+   * use shorter ones.
    */
-  /**
-   * Calls `done` once with the final record (undefined for an unknown id) or the error `waitFinal`
-   * would reject with. Engines may call it synchronously when the task has ended already; the
-   * default goes through `waitFinal`. `hint` is the record `enqueue` returned for this id, which an
-   * engine may use to skip a lookup.
-   */
-  whenFinal(
-    id: string,
-    timeoutMs: number | undefined,
-    done: (record: TaskRecord | undefined, error?: Error) => void,
-    _hint?: TaskRecord,
-  ): void {
-    this.waitFinal(id, timeoutMs).then(
-      (rec) => done(rec),
-      (err: Error) => done(undefined, err),
-    );
-  }
+  newId?(): string;
 
   /**
-   * A new task id. The default is unique across processes (random per broker, then a counter);
-   * an engine whose tasks never leave the process may use shorter ones.
+   * Optional capability: someone in this process started listening to an engine event. A broker
+   * that subscribes to cross-process events only while somebody listens subscribes now.
    */
-  newId(): string {
-    return this.idPrefix + (++this.idSeq).toString(36);
-  }
-
-  private idSeq = 0;
-  private readonly idPrefix = randomBytes(9).toString('base64url') + '-';
-
-  listenersChanged(): void {
-    // engines that deliver events in-process need no subscription
-  }
+  listenersChanged?(): void;
 }

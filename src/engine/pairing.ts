@@ -1,6 +1,6 @@
 /**
  * Whether a broker and a storage can work together, decided by what each says of itself (their
- * `engine` and the broker's `storageNeeds`), never by their classes.
+ * `engine`, the broker's `storageNeeds` and the storage's `recordWriter`), never by their classes.
  */
 import { ErrorCodes, QTasksError } from '../errors';
 import type { Broker } from './broker';

@@ -1,10 +1,36 @@
 /**
- * The Storage contract: records, stream items, shared state and queries. The broker writes records
- * through the same storage it was paired with at `init`, so that a record and its queue agree.
+ * The Storage contract: records, stream items, shared state and queries. Every read returns the
+ * caller's own copy. A broker of the same engine writes records through that engine's internals;
+ * a broker of another engine writes them through the optional {@link RecordWriter}.
  */
 import type { TaskLogLine } from '../task/task-history';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
-import type { EngineContext, MaybePromise } from './broker';
+import type { EngineContext } from './engine-context';
+
+/** Filter and page of `list`. Newest first by enqueue order. */
+export interface ListQuery {
+  status?: TaskStatus | TaskStatus[];
+  name?: string;
+  /** Only tasks created at or after this time (ms since epoch). */
+  since?: number;
+  /** Only tasks created before this time (ms since epoch). */
+  until?: number;
+  limit?: number;
+  offset?: number;
+}
+
+/** A final status: what `clean` and retention act on. */
+export type FinishedStatus = 'success' | 'error' | 'cancel';
+
+/** What `clean` removes. */
+export interface CleanQuery {
+  /** Statuses to clean (final ones only). */
+  statuses: FinishedStatus[];
+  /** Only tasks that finished at or before this time (ms since epoch). */
+  finishedBefore: number;
+  /** Removes at most this many (default: every match). */
+  limit?: number;
+}
 
 /** Fields a {@link RecordWriter.transition} sets; a field given as `undefined` is cleared. */
 export type RecordPatch = Partial<Omit<TaskRecord, 'id' | 'name' | 'createdAt' | 'args'>>;
@@ -13,9 +39,9 @@ export type RecordPatch = Partial<Omit<TaskRecord, 'id' | 'name' | 'createdAt' |
  * Optional capability of a storage: record writes for a broker of another engine
  * (`storageNeeds: 'any'`), e.g. a RabbitMQ broker that moves task ids through AMQP queues and keeps
  * records, results, items and counts in a Redis or PostgreSQL storage. Each call is atomic on one
- * record; the storage keeps its counts, listing order and retention (`resultTtlMs` after
- * `finishedAt`) in step with every write. Records given are copied (the caller keeps its own);
- * records returned are the caller's copies.
+ * record; the storage keeps its counts, listing order, retention (`resultTtlMs` after
+ * `finishedAt`) and `removeOnComplete` in step with every write. Records given are copied (the
+ * caller keeps its own); records returned are the caller's copies.
  *
  * How such a broker uses it:
  * - enqueue: `insert(records)`, then publish only the ids that were new (an existing id returns
@@ -46,32 +72,7 @@ export interface RecordWriter {
   appendItem(id: string, item: unknown): Promise<number>;
 }
 
-/** Filter and page of `list`. Newest first by enqueue order. */
-export interface ListQuery {
-  status?: TaskStatus | TaskStatus[];
-  name?: string;
-  /** Only tasks created at or after this time (ms since epoch). */
-  since?: number;
-  /** Only tasks created before this time (ms since epoch). */
-  until?: number;
-  limit?: number;
-  offset?: number;
-}
-
-/** A final status: what `clean` and retention act on. */
-export type FinishedStatus = 'success' | 'error' | 'cancel';
-
-/** What `clean` removes. */
-export interface CleanQuery {
-  /** Statuses to clean (final ones only). */
-  statuses: FinishedStatus[];
-  /** Only tasks that finished at or before this time (ms since epoch). */
-  finishedBefore: number;
-  /** Removes at most this many (default: every match). */
-  limit?: number;
-}
-
-/** Keeps task records and shared state. Implementations: {@link MemoryStorage}, `RedisStorage`. */
+/** Keeps task records and shared state. Implementations: `MemoryStorage`, `RedisStorage`. */
 export abstract class Storage {
   /** The engine this storage belongs to (`'memory'`, `'redis'`, …); brokers pair by it. */
   abstract readonly engine: string;
@@ -82,12 +83,14 @@ export abstract class Storage {
    */
   readonly recordWriter?: RecordWriter;
 
-  abstract init(ctx: EngineContext): MaybePromise<void>;
+  /** Connects (idempotent); called by the app before first use, before the broker's `init`. */
+  abstract init(ctx: EngineContext): Promise<void>;
   /** Idempotent. */
   abstract close(): Promise<void>;
 
   /** A copy of the record, undefined when unknown or expired. */
   abstract get(id: string): Promise<TaskRecord | undefined>;
+  /** Copies of the matching records, newest first. */
   abstract list(query?: ListQuery): Promise<TaskRecord[]>;
   abstract counts(): Promise<Record<TaskStatus, number>>;
   /** Removes a task that is not running. False when unknown or running. */
@@ -104,7 +107,7 @@ export abstract class Storage {
    * newest `config.maxLogLines` (none when 0). Nothing happens for an unknown id. The lines are
    * returned in `logs` by `get` and `list`, and stay, expire and go with the record.
    */
-  abstract appendLog(id: string, line: TaskLogLine): MaybePromise<void>;
+  abstract appendLog(id: string, line: TaskLogLine): Promise<void>;
   /** Streamed items of a task from index `from`. */
   abstract items(id: string, from?: number): Promise<unknown[]>;
 

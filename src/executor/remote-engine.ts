@@ -30,6 +30,7 @@ export function remoteStorage(link: () => ParentLink | undefined): Storage {
     return l.call('state', args);
   };
   return partial(Storage, 'ctx.storage', {
+    recordWriter: undefined,
     stateGet: (state: string, key: string) => call(['get', state, key]),
     stateSet: async (state: string, key: string, value: unknown) => {
       await call(['set', state, key, value]);
@@ -55,14 +56,18 @@ export function remoteStorage(link: () => ParentLink | undefined): Storage {
   });
 }
 
+/** The broker's optional capabilities, absent here (so that the core takes its plain paths). */
+const NO_CAPABILITIES = { immediate: undefined, whenFinal: undefined, newId: undefined, listenersChanged: undefined, controlWorker: undefined };
+
 /** The broker of one job: items and progress go to the app, `finish` ends the job with its outcome. */
 export function jobBroker(link: ParentLink, finish: (outcome: Outcome) => void): Broker {
   return partial(Broker, 'ctx.broker', {
+    ...NO_CAPABILITIES,
     pushItem: (_rec: TaskRecord, item: unknown) => link.call('item', [item]),
     progress: async (_rec: TaskRecord, value: unknown) => {
       await link.call('progress', [value]);
     },
-    finish: (_rec: TaskRecord, outcome: Outcome) => {
+    finish: async (_rec: TaskRecord, outcome: Outcome) => {
       finish(outcome);
       return undefined;
     },
@@ -71,5 +76,5 @@ export function jobBroker(link: ParentLink, finish: (outcome: Outcome) => void):
 
 /** The broker token inside a thread or process: nothing of it is there. */
 export function absentBroker(): Broker {
-  return partial(Broker, 'ctx.broker', {});
+  return partial(Broker, 'ctx.broker', { ...NO_CAPABILITIES });
 }

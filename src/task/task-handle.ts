@@ -66,8 +66,8 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
     const id = this.id;
     // beyond what a Node timer holds (~24.8 days), a timeout would fire at once: wait without one
     const timeout = options?.timeout !== undefined && options.timeout > 2_147_483_647 ? undefined : options?.timeout;
-    return new Promise<R>((resolve, reject) =>
-      this.broker.whenFinal(id, timeout, (rec, err) => {
+    return new Promise<R>((resolve, reject) => {
+      const done = (rec: TaskRecord | undefined, err?: Error) => {
         if (err !== undefined) reject(err);
         else if (rec === undefined) reject(new TaskNotFoundError(id, 'id'));
         else {
@@ -77,8 +77,11 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
             reject(e);
           }
         }
-      }, this.hint),
-    );
+      };
+      const broker = this.broker;
+      if (broker.whenFinal !== undefined) broker.whenFinal(id, timeout, done, this.hint);
+      else broker.waitFinal(id, timeout).then((rec) => done(rec), (err: Error) => done(undefined, err));
+    });
   }
 
   stream<T = unknown>(): AsyncIterable<T> {

@@ -221,8 +221,8 @@ export class Execution {
         item = toJson(item, 'Yielded items', `item[${list.length}]`, this.host.runtime.config);
         if (this.done) return list;
         list.push(item);
-        const pushed = broker.pushItem(this.rec, item);
-        if (pushed instanceof Promise) await pushed;
+        if (broker.immediate !== undefined) broker.immediate.pushItemNow(this.rec, item);
+        else await broker.pushItem(this.rec, item);
       }
     } finally {
       if (this.done) await gen.return?.(undefined);
@@ -351,9 +351,7 @@ export class Execution {
       return;
     }
     if (this.closers === undefined && (point === undefined || !runtime.hooks.has(point))) {
-      const out = runtime.broker.finish(this.rec, outcome);
-      if (out instanceof Promise) this.host.track(out.then((r) => r && runtime.onSettled?.(r)));
-      else if (out !== undefined) runtime.onSettled?.(out);
+      this.record(outcome);
       return;
     }
     if (this.closers === undefined) {
@@ -363,12 +361,22 @@ export class Execution {
         this.host.track(ran.then(() => runtime.broker.finish(this.rec, outcome)).then((r) => r && runtime.onSettled?.(r)));
         return;
       }
-      const out = runtime.broker.finish(this.rec, outcome);
-      if (out instanceof Promise) this.host.track(out.then((r) => r && runtime.onSettled?.(r)));
-      else if (out !== undefined) runtime.onSettled?.(out);
+      this.record(outcome);
       return;
     }
     this.host.track(this.finalize(outcome, point));
+  }
+
+  /** Hands the record back with its outcome: at once when the broker can, else tracked until written. */
+  private record(outcome: Outcome): void {
+    const runtime = this.host.runtime;
+    const broker = runtime.broker;
+    if (broker.immediate === undefined) {
+      this.host.track(broker.finish(this.rec, outcome).then((r) => r && runtime.onSettled?.(r)));
+      return;
+    }
+    const out = broker.immediate.finishNow(this.rec, outcome);
+    if (out !== undefined) runtime.onSettled?.(out);
   }
 
   /** The event of an end point. */

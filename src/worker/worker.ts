@@ -56,8 +56,9 @@ export class Worker implements Consumer, ExecutionHost {
     if (task === undefined) {
       const outcome: Outcome = { status: 'error', error: toErrorInfo(new TaskNotFoundError(record.name)) };
       logFailure(this.runtime.logger, record, outcome);
-      const out = this.runtime.broker.finish(record, outcome);
-      if (out instanceof Promise) this.track(out);
+      const broker = this.runtime.broker;
+      if (broker.immediate !== undefined) broker.immediate.finishNow(record, outcome);
+      else this.track(broker.finish(record, outcome));
       return;
     }
     const ex = new Execution(this, record, task);

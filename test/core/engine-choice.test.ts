@@ -16,8 +16,9 @@ class Inc {
   }
 }
 
-/** A broker that says it works with any storage (as a foreign broker keeping records through the Storage contract would). */
-class AnyStorageBroker extends MemoryBroker {
+/** A broker of another engine that works with any storage offering record writes (as a RabbitMQ broker would). */
+class ForeignBroker extends MemoryBroker {
+  readonly engine: string = 'foreign';
   readonly storageNeeds = 'any' as const;
 }
 
@@ -106,11 +107,17 @@ describe('choosing an engine', () => {
     expect(code(() => make({ broker: new MemoryBroker(), storage: new MemoryStorage() }))).toBeUndefined();
   });
 
-  it('pairs a broker that works with any storage with a storage of another engine', () => {
-    const broker: Broker = new AnyStorageBroker();
-    const app = make({ broker, storage: new RedisStorage('redis://127.0.0.1:6379') });
+  it('pairs a broker that works with any storage with a storage of another engine that offers record writes', () => {
+    const broker: Broker = new ForeignBroker();
+    const storage = new MemoryStorage();
+    expect(storage.recordWriter).toBeDefined();
+    const app = make({ broker, storage });
     expect(app.broker).toBe(broker);
+    expect(app.storage).toBe(storage);
     expect(app.engineName).toBe('custom');
+    // a storage without record writes cannot take a foreign broker's records
+    expect(new RedisStorage('redis://127.0.0.1:6379').recordWriter).toBeUndefined();
+    expect(code(() => make({ broker: new ForeignBroker(), storage: new RedisStorage('redis://127.0.0.1:6379') }))).toBe(ErrorCodes.INCOMPATIBLE_ENGINE);
   });
 
   it('loads no engine driver the app does not use (the registry requires engine folders lazily)', () => {

@@ -87,9 +87,9 @@ class Tasks {
 /** A memory broker that notes how each attempt ended. */
 class SpyBroker extends MemoryBroker {
   readonly outcomes: [string, Outcome['status']][] = [];
-  finish(record: TaskRecord, outcome: Outcome) {
+  finishNow(record: TaskRecord, outcome: Outcome) {
     this.outcomes.push([record.id, outcome.status]);
-    return super.finish(record, outcome);
+    return super.finishNow(record, outcome);
   }
 }
 

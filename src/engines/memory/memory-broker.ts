@@ -3,24 +3,28 @@
  * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
  */
 import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
-import { ClosedError, ErrorCodes, QTasksError, ResultTimeoutError } from '../../errors';
-import { MemoryStorage } from './memory-storage';
+import { ClosedError, ErrorCodes, ResultTimeoutError } from '../../errors';
+import type { MemoryStorage } from './memory-storage';
 import { MemRecord, memProblem, publicRecord, soundRecord } from './mem-record';
 import { badRecordError, isFiniteNumber } from '../bad-record';
-import type { Storage } from '../../engine/storage';
 import { retentionOf } from '../../task/retention';
 import { retriedAttempt } from '../../task/task-history';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
-import { Broker, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo } from '../../engine/broker';
+import { Broker, Consumer, EngineContext, EngineEventMap, ImmediateBroker, Outcome, WorkerInfo } from '../../engine/broker';
 import { MinHeap } from './min-heap';
 import { PriorityFifo } from './priority-fifo';
 
 /** Longest delay a Node timer takes. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** Keeps the queue in this process; the default broker. */
-export class MemoryBroker extends Broker {
-  readonly engine = 'memory';
+/**
+ * Keeps the queue in this process; the default broker. It shares its {@link MemoryStorage}'s
+ * records (`storageNeeds: 'own'`) and offers the immediate fast path: every operation is done at
+ * once, the async methods only wrap it.
+ */
+export class MemoryBroker extends Broker implements ImmediateBroker {
+  readonly engine: string = 'memory';
+  readonly immediate: ImmediateBroker = this;
   private storage!: MemoryStorage;
   private ctx!: EngineContext;
   private readonly ready = new PriorityFifo<MemRecord>();
@@ -40,16 +44,11 @@ export class MemoryBroker extends Broker {
   private readonly locks = new Map<string, number>();
   private readonly windows = new Map<string, number[]>();
 
-  init(ctx: EngineContext, storage: Storage): void {
+  async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('MemoryBroker used');
-    if (!(storage instanceof MemoryStorage)) {
-      throw new QTasksError(
-        ErrorCodes.INCOMPATIBLE_ENGINE,
-        'MemoryBroker keeps its records in a MemoryStorage: pass storage: new MemoryStorage() (or use redis for both)',
-      );
-    }
     this.ctx = ctx;
-    this.storage = storage;
+    // paired at construction: a broker that needs its own engine's storage gets a memory storage
+    this.storage = ctx.storage as MemoryStorage;
   }
 
   async close(): Promise<void> {
@@ -65,7 +64,11 @@ export class MemoryBroker extends Broker {
     this.delayed.clear();
   }
 
-  enqueue(records: TaskRecord[]): TaskRecord[] {
+  enqueue(records: TaskRecord[]): Promise<TaskRecord[]> {
+    return settle(() => this.enqueueNow(records));
+  }
+
+  enqueueNow(records: TaskRecord[]): TaskRecord[] {
     if (this.closed) throw new ClosedError('addTask');
     const out = new Array<TaskRecord>(records.length);
     const now = Date.now();
@@ -90,7 +93,7 @@ export class MemoryBroker extends Broker {
     return 'm' + (++this.seq).toString(36);
   }
 
-  consume(consumer: Consumer): void {
+  async consume(consumer: Consumer): Promise<void> {
     if (this.closed) throw new ClosedError('Worker started');
     this.consumer = consumer;
     this.runners.set(consumer.workerId, consumer);
@@ -105,7 +108,12 @@ export class MemoryBroker extends Broker {
     this.consumer = undefined;
   }
 
-  finish(record: TaskRecord, outcome: Outcome): TaskRecord | undefined {
+  finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+    return settle(() => this.finishNow(record, outcome));
+  }
+
+  /** Ends the attempt in place: the record is the stored one, lent to the consumer at claim. */
+  finishNow(record: TaskRecord, outcome: Outcome): TaskRecord | undefined {
     const rec = record as MemRecord;
     if (!rec.live || rec.status !== 'process') return undefined;
     const now = Date.now();
@@ -173,14 +181,18 @@ export class MemoryBroker extends Broker {
     return true;
   }
 
-  progress(record: TaskRecord, value: unknown): void {
+  async progress(record: TaskRecord, value: unknown): Promise<void> {
     const rec = record as MemRecord;
     rec.progress = value;
     rec.updatedAt = Date.now();
     if (this.ctx.listens('task:progress')) this.ctx.emit('task:progress', { id: rec.id, name: rec.name, progress: value });
   }
 
-  pushItem(record: TaskRecord, item: unknown): void {
+  pushItem(record: TaskRecord, item: unknown): Promise<void> {
+    return settle(() => this.pushItemNow(record, item));
+  }
+
+  pushItemNow(record: TaskRecord, item: unknown): void {
     const rec = record as MemRecord;
     (rec.items ??= []).push(item);
     const index = rec.items.length - 1;
@@ -461,5 +473,14 @@ export class MemoryBroker extends Broker {
   /** Status counts (for tests and the manager). */
   statusOf(id: string): TaskStatus | undefined {
     return this.storage.records.get(id)?.status;
+  }
+}
+
+/** The result of `fn` as a promise, its throw as a rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
   }
 }

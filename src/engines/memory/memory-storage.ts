@@ -8,8 +8,9 @@ import type { Retention } from '../../task/retention';
 import { attemptsOf, TaskLogLine } from '../../task/task-history';
 import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { DEFAULT_JSON_LIMITS, JsonLimits, toJson } from '../../task/json';
-import { CleanQuery, FinishedStatus, ListQuery, Storage } from '../../engine/storage';
+import { CleanQuery, FinishedStatus, ListQuery, RecordWriter, Storage } from '../../engine/storage';
 import { FinishedList } from './finished-list';
+import { MemoryRecordWriter } from './memory-record-writer';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 import { badRecord } from '../bad-record';
 
@@ -21,7 +22,9 @@ export interface MemoryStorageOptions {
 
 /** Keeps everything in this process; the default storage. */
 export class MemoryStorage extends Storage {
-  readonly engine = 'memory';
+  readonly engine: string = 'memory';
+  /** Record writes for a broker of another engine (the memory broker changes records in place). */
+  readonly recordWriter: RecordWriter = new MemoryRecordWriter(this);
   /** Every known task by id (the memory broker shares it). */
   readonly records = new Map<string, MemRecord>();
   private readonly countBy: Record<TaskStatus, number> = zeroCounts();
@@ -46,7 +49,7 @@ export class MemoryStorage extends Storage {
     this.maxFinished = options.maxFinished ?? 100_000;
   }
 
-  init(ctx: EngineContext): void {
+  async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('MemoryStorage used');
     this.ttlMs = ctx.config.resultTtlMs;
     this.limits = ctx.config;
@@ -194,7 +197,7 @@ export class MemoryStorage extends Storage {
     return n;
   }
 
-  appendLog(id: string, line: TaskLogLine): void {
+  async appendLog(id: string, line: TaskLogLine): Promise<void> {
     const rec = this.records.get(id);
     if (rec === undefined || this.maxLogLines <= 0) return;
     const logs = (rec.logs ??= []);

@@ -6,7 +6,6 @@
  */
 import type { PoolClient } from 'pg';
 import { Broker, Consumer, EngineContext, Outcome, StreamEndListener, StreamItemListener, WorkerCommand, WorkerInfo } from '../../engine/broker';
-import type { Storage } from '../../engine/storage';
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { decodeRow, fixedJson, TaskRow } from './pg-codec';
@@ -40,13 +39,12 @@ export class PostgresBroker extends Broker {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  async init(ctx: EngineContext, storage: Storage): Promise<void> {
+  async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('PostgresBroker used');
-    if (!(storage instanceof PostgresStorage)) {
-      throw new QTasksError(ErrorCodes.INCOMPATIBLE_ENGINE, 'PostgresBroker keeps its records in a PostgresStorage: use postgresEngine() for both');
-    }
     if (this.notifier) return;
-    storage.init(ctx);
+    // paired at construction: a broker that needs its own engine's storage gets a PostgreSQL one
+    const storage = ctx.storage as PostgresStorage;
+    await storage.init(ctx);
     this.ctx = ctx;
     this.storage = storage;
     this.notifier = new PgNotifier(storage, ctx);

@@ -49,7 +49,7 @@ export class PostgresStorage extends Storage {
     }
   }
 
-  init(ctx: EngineContext): void {
+  async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('PostgresStorage used');
     if (this.link) return;
     this.ctx = ctx;

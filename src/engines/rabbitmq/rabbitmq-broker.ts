@@ -66,7 +66,8 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     return { queues: [n.queue, n.dead, ...this.publisher.delayQueues()], exchanges: [n.bus, n.dlx] };
   }
 
-  async init(ctx: EngineContext, storage: Storage): Promise<void> {
+  async init(ctx: EngineContext): Promise<void> {
+    const storage = ctx.storage;
     if (!storage.recordWriter) {
       throw new QTasksError(ErrorCodes.INCOMPATIBLE_ENGINE, `The RabbitMQ broker keeps its records through a storage's recordWriter; the ${storage.engine} storage has none`);
     }

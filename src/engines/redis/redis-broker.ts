@@ -6,14 +6,13 @@
  */
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import { Broker, Consumer, EngineContext, Outcome, WorkerCommand, WorkerInfo } from '../../engine/broker';
-import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
-import type { Storage } from '../../engine/storage';
+import { ClosedError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
 import { RedisConsumerLoop } from './redis-consumer-loop';
 import { RedisNotifier } from './redis-notifier';
 import { isConnectionError } from './redis-link';
-import { RedisStorage } from './redis-storage';
+import type { RedisStorage } from './redis-storage';
 
 interface PendingEnqueue {
   records: TaskRecord[];
@@ -39,7 +38,7 @@ const ENQUEUE_CHUNK = 2_000;
 
 /** Moves tasks through their life in Redis; pairs with {@link RedisStorage}. */
 export class RedisBroker extends Broker {
-  readonly engine = 'redis';
+  readonly engine: string = 'redis';
   private storage!: RedisStorage;
   private ctx!: EngineContext;
   private notifier!: RedisNotifier;
@@ -52,13 +51,13 @@ export class RedisBroker extends Broker {
   private closing: Promise<void> | undefined;
   private listenTimer: NodeJS.Timeout | undefined;
 
-  async init(ctx: EngineContext, storage: Storage): Promise<void> {
+  async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('RedisBroker used');
-    if (!(storage instanceof RedisStorage)) {
-      throw new QTasksError(ErrorCodes.INCOMPATIBLE_ENGINE, 'RedisBroker keeps its records in a RedisStorage: use createRedisEngine() (or the redis option) for both');
-    }
     if (this.notifier) return;
-    storage.init(ctx);
+    // paired at construction: a broker that needs its own engine's storage gets a Redis storage,
+    // whose connections and keys it shares
+    const storage = ctx.storage as RedisStorage;
+    await storage.init(ctx);
     this.ctx = ctx;
     this.storage = storage;
     this.notifier = new RedisNotifier(storage, ctx);

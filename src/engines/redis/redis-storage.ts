@@ -18,7 +18,7 @@ import type { RedisEngineInput } from './redis-options';
 
 /** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
 export class RedisStorage extends Storage {
-  readonly engine = 'redis';
+  readonly engine: string = 'redis';
   /** Record writes for a broker of another engine (a RabbitMQ broker keeping its records here). */
   readonly recordWriter: RedisRecordWriter = new RedisRecordWriter(this);
   /** @internal */
@@ -50,7 +50,7 @@ export class RedisStorage extends Storage {
     checkRedisConnection(this.connection);
   }
 
-  init(ctx: EngineContext): void {
+  async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('RedisStorage used');
     if (this.link) return;
     this.ctx = ctx;

@@ -1,0 +1,59 @@
+/**
+ * Record writes of the memory storage (the `RecordWriter` capability), for a broker of another
+ * engine that keeps its records in memory. The memory broker does not use it: it changes its
+ * records in place.
+ */
+import type { RecordPatch, RecordWriter } from '../../engine/storage';
+import type { TaskRecord, TaskStatus } from '../../task/task-record';
+import { MemRecord, publicRecord } from './mem-record';
+import type { MemoryStorage } from './memory-storage';
+
+/** Fields a patch may set on a stored record (the others are fixed at insert). */
+const PATCHABLE = ['attempt', 'progress', 'startedAt', 'finishedAt', 'returning', 'error', 'cancelReason', 'workerId', 'runAt', 'stalls', 'priority'] as const;
+
+/** `RecordWriter` over a {@link MemoryStorage}: copies in, copies out. */
+export class MemoryRecordWriter implements RecordWriter {
+  constructor(private readonly storage: MemoryStorage) {}
+
+  async insert(records: readonly TaskRecord[]): Promise<TaskRecord[]> {
+    return records.map((src) => {
+      const existing = this.storage.records.get(src.id);
+      if (existing !== undefined) return copy(existing);
+      const given = structuredClone(src);
+      const rec = new MemRecord(given.id, given.name, given.priority, given.args, given.createdAt, given);
+      apply(rec, given);
+      this.storage.add(rec);
+      return copy(rec);
+    });
+  }
+
+  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
+    const rec = this.storage.records.get(id);
+    if (rec === undefined || !from.includes(rec.status)) return undefined;
+    const given = structuredClone(patch);
+    apply(rec, given);
+    const now = given.updatedAt ?? Date.now();
+    if (given.status !== undefined && given.status !== rec.status) this.storage.setStatus(rec, given.status, now);
+    else rec.updatedAt = now;
+    const out = copy(rec);
+    if (rec.status === 'success' && rec.removeOnComplete) this.storage.drop(rec);
+    return out;
+  }
+
+  async appendItem(id: string, item: unknown): Promise<number> {
+    const rec = this.storage.records.get(id);
+    if (rec === undefined) return -1;
+    (rec.items ??= []).push(structuredClone(item));
+    return rec.items.length - 1;
+  }
+}
+
+function apply(rec: MemRecord, patch: RecordPatch): void {
+  const target = rec as unknown as Record<string, unknown>;
+  for (const key of PATCHABLE) if (key in patch) target[key] = (patch as Record<string, unknown>)[key];
+  if (patch.updatedAt !== undefined) rec.updatedAt = patch.updatedAt;
+}
+
+function copy(rec: MemRecord): TaskRecord {
+  return structuredClone(publicRecord(rec));
+}
