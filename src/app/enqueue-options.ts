@@ -17,6 +17,9 @@ export function checkEnqueueOptions(o: EnqueueOptions): void {
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID_LENGTH)) {
     throw fail(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
+  if (o.headers !== undefined && (o.headers === null || typeof o.headers !== 'object' || Array.isArray(o.headers) || Object.values(o.headers).some((v) => typeof v !== 'string'))) {
+    throw fail('headers must be an object of strings: { traceparent: "00-…", tenant: "acme" }');
+  }
   if (typeof o.backoff === 'function') {
     throw fail('backoff as a function runs in the worker: give it in @Task({ backoff }); addTask takes { type, delay, jitter? }');
   }

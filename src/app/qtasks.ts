@@ -440,11 +440,11 @@ export class QTasks {
       const rec = records[i];
       if (task.prepareArgs) await task.prepareArgs(rec.args);
       if (this.hooks.has('task:enqueue')) {
-        // hooks get a copy; what is stored is the event's args (returned or changed) and record.traceparent
+        // hooks get a copy; what is stored is the event's args (returned or changed) and record.headers
         const view = recordCopy(rec);
         const ev = await this.hooks.run('task:enqueue', { app: this, record: view, args: view.args });
         if (Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args, this.config);
-        if (typeof view.traceparent === 'string') rec.traceparent = view.traceparent;
+        if (isHeaders(view.headers)) rec.headers = { ...view.headers };
       }
     }
     if (this.closed) throw new ClosedError('addTask');
@@ -486,6 +486,7 @@ export class QTasks {
       timeout: opts?.timeout ?? o.timeout,
       removeOnComplete: opts?.removeOnComplete ?? o.removeOnComplete,
       removeOnFail: opts?.removeOnFail ?? o.removeOnFail,
+      headers: opts?.headers === undefined ? undefined : { ...opts.headers },
     };
   }
 
@@ -556,3 +557,8 @@ export class QTasks {
 
 /** Every lifecycle point a plugin hook can use. */
 export const hookPoints: readonly HookPoint[] = HOOK_POINTS;
+
+/** True for a string map (what a plugin may leave in `record.headers`). */
+function isHeaders(v: unknown): v is Record<string, string> {
+  return v !== null && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'string');
+}

@@ -62,6 +62,11 @@ export interface EnqueueOptions {
    * the task exists once it commits, never if it rolls back. Other engines reject `QTASKS_ERR_UNSUPPORTED`.
    */
   transaction?: unknown;
+  /**
+   * String headers carried with the task to every attempt, unchanged by every engine (e.g. a W3C
+   * `traceparent`, a tenant or request id). Plugins may add to them at `task:enqueue`.
+   */
+  headers?: Record<string, string>;
 }
 
 /** A task as kept by the storage. Arguments and results are JSON. */
@@ -102,8 +107,8 @@ export interface TaskRecord {
   stalls?: number;
   /** Enqueue sequence, for stable newest-first listing. */
   seq?: number;
-  /** W3C trace context of the producer (set by the tracing plugin), so a run joins its trace. */
-  traceparent?: string;
+  /** String headers given at enqueue (`EnqueueOptions.headers`, plugins), as carried by the engine. */
+  headers?: Record<string, string>;
 }
 
 /** True for `success`, `error` and `cancel`. */

@@ -8,8 +8,8 @@ import type { QTasksOptions } from '../app/options';
 import { MemoryBroker } from '../engines/memory/memory-broker';
 import { ErrorCodes, QTasksError, TaskNotFoundError } from '../errors';
 import { MemoryStorage } from '../engines/memory/memory-storage';
-import { publicRecord } from '../engines/memory/mem-record';
 import { isFinal, TaskRecord } from '../task/task-record';
+import { copyRecord } from '../task/record-copy';
 import { Worker } from '../worker/worker';
 
 /** An in-memory app with `runTask` and `drain`. */
@@ -28,7 +28,7 @@ export class TestApp extends QTasks {
     const worker = (this.direct ??= new Worker(this.internals, Number.MAX_SAFE_INTEGER, 'test-runner'));
     // the final record, also when `removeOnComplete` drops it from the storage
     const ended = broker.waitFinal(handle.id).then(
-      (r) => (r && isFinal(r.status) ? (structuredClone(publicRecord(r)) as TaskRecord) : undefined),
+      (r) => (r && isFinal(r.status) ? (structuredClone(copyRecord(r)) as TaskRecord) : undefined),
       () => undefined,
     );
     for (;;) {
@@ -53,7 +53,7 @@ export class TestApp extends QTasks {
       await new Promise((r) => setTimeout(r, Math.max(1, (rec.runAt ?? Date.now()) - Date.now())));
       const final = await this.getTask(handle.id);
       if (final && final.status === 'retry' && (final.runAt ?? 0) <= Date.now()) continue;
-      if (final && isFinal(final.status)) return publicRecord(final);
+      if (final && isFinal(final.status)) return copyRecord(final);
     }
   }
 

@@ -12,8 +12,8 @@ import { RetryError } from '../middleware/retry-error';
 import { cloneJson, runArgs, toJson } from '../task/json';
 import { recordCopy } from '../task/record-copy';
 import { CancelSignal } from '../task/task-context';
-import { publicRecord } from '../engines/memory/mem-record';
 import { toErrorInfo } from '../task/task-error-info';
+import { copyRecord } from '../task/record-copy';
 import type { TaskRecord } from '../task/task-record';
 import { retryDelay } from './retry-policy';
 import { RunContext } from './run-context';
@@ -433,7 +433,7 @@ class EndEvent {
   }
 
   get record(): TaskRecord {
-    return (this.#view ??= recordCopy({ ...publicRecord(this.#rec), ...recordView(this.#outcome) }));
+    return (this.#view ??= recordCopy({ ...copyRecord(this.#rec), ...recordView(this.#outcome) }));
   }
 
   get result(): unknown {

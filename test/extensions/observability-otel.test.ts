@@ -79,7 +79,7 @@ describe('TracingPlugin', () => {
     expect(run.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
     expect(run.attributes['messaging.message.id']).toBe(id);
     expect(run.status.code).toBe(SpanStatusCode.OK);
-    expect((await app.getTask(id))?.traceparent).toBe(formatTraceparent(send.spanContext()));
+    expect((await app.getTask(id))?.headers?.traceparent).toBe(formatTraceparent(send.spanContext()));
   });
 
   it('puts a nested task in the trace of the task that added it', async () => {

@@ -10,6 +10,7 @@ import type { RetentionOption } from '../../task/retention';
 import type { AttemptInfo, TaskLogLine } from '../../task/task-history';
 import type { BackoffOptions, TaskRecord, TaskStatus } from '../../task/task-record';
 import { badRecord, isStatus, recordProblem } from '../bad-record';
+import { copyRecord } from '../../task/record-copy';
 
 /** A stream reader of one task. */
 export interface ItemWatcher {
@@ -37,7 +38,7 @@ interface Extras {
   /** Attempts that ended without ending the task (retries), bounded. */
   history?: AttemptInfo[];
   stalls?: number;
-  traceparent?: string;
+  headers?: Record<string, string>;
   /** Items yielded by a generator task (every attempt). */
   items?: unknown[];
   watchers?: ItemWatcher[];
@@ -80,7 +81,7 @@ export class MemRecord implements TaskRecord {
     if (
       src.parentId !== undefined || src.runAt !== undefined || src.retry !== undefined || src.backoff !== undefined ||
       src.timeout !== undefined || src.removeOnComplete !== undefined || src.removeOnFail !== undefined ||
-      src.traceparent !== undefined
+      src.headers !== undefined
     ) {
       this.x = {
         parentId: src.parentId,
@@ -90,7 +91,7 @@ export class MemRecord implements TaskRecord {
         timeout: src.timeout,
         removeOnComplete: src.removeOnComplete,
         removeOnFail: src.removeOnFail,
-        traceparent: src.traceparent,
+        headers: src.headers,
       };
     }
   }
@@ -117,7 +118,7 @@ export class MemRecord implements TaskRecord {
   set logs(v: TaskLogLine[] | undefined) { if (v !== undefined || this.x) this.ext.logs = v; }
   get history(): AttemptInfo[] | undefined { return this.x?.history; }
   set history(v: AttemptInfo[] | undefined) { if (v !== undefined || this.x) this.ext.history = v; }
-  get traceparent(): string | undefined { return this.x?.traceparent; }
+  get headers(): Record<string, string> | undefined { return this.x?.headers; }
   get stalls(): number { return this.x?.stalls ?? 0; }
   set stalls(v: number) { if (v !== 0 || this.x) this.ext.stalls = v; }
   get items(): unknown[] | undefined { return this.x?.items; }
@@ -156,12 +157,6 @@ export class MemRecord implements TaskRecord {
   }
 }
 
-const PUBLIC_KEYS = [
-  'id', 'name', 'status', 'priority', 'args', 'attempt', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'finishedAt',
-  'returning', 'error', 'cancelReason', 'parentId', 'workerId', 'runAt', 'retry', 'backoff', 'timeout', 'removeOnComplete',
-  'removeOnFail', 'logs', 'stalls', 'seq', 'traceparent',
-] as const;
-
 /**
  * What makes a stored record unusable (fields of the wrong type, written by a plugin or a bug), or
  * undefined when it is sound; `key` is the id it is stored under.
@@ -186,12 +181,4 @@ export function soundRecord(rec: MemRecord): TaskRecord {
 }
 
 /** A plain copy of the public fields, leaving out those that are unset. */
-export function publicRecord(rec: TaskRecord): TaskRecord {
-  const out: Record<string, unknown> = {};
-  for (const key of PUBLIC_KEYS) {
-    const v = (rec as unknown as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = v;
-  }
-  if (out.stalls === 0) delete out.stalls;
-  return out as unknown as TaskRecord;
-}
+export const publicRecord = copyRecord;

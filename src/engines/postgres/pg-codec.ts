@@ -18,7 +18,7 @@ interface Fixed {
   timeout?: number;
   removeOnComplete?: RetentionOption;
   removeOnFail?: RetentionOption;
-  traceparent?: string;
+  headers?: Record<string, string>;
 }
 
 /** A `tasks` row as the driver returns it (bigints come as strings). */
@@ -58,7 +58,7 @@ export function fixedJson(r: TaskRecord): string {
   if (r.timeout !== undefined) f.timeout = r.timeout;
   if (r.removeOnComplete !== undefined) f.removeOnComplete = r.removeOnComplete;
   if (r.removeOnFail !== undefined) f.removeOnFail = r.removeOnFail;
-  if (r.traceparent !== undefined) f.traceparent = r.traceparent;
+  if (r.headers !== undefined) f.headers = r.headers;
   return JSON.stringify(f);
 }
 
@@ -77,7 +77,7 @@ export function applyFixed(rec: TaskRecord, f: Fixed): void {
   if (f.timeout !== undefined) rec.timeout = f.timeout;
   if (f.removeOnComplete !== undefined) rec.removeOnComplete = f.removeOnComplete;
   if (f.removeOnFail !== undefined) rec.removeOnFail = f.removeOnFail;
-  if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
+  if (f.headers !== undefined) rec.headers = f.headers;
 }
 
 function num(v: string | null): number | undefined {

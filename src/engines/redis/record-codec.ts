@@ -22,7 +22,7 @@ export interface Fixed {
   timeout?: number;
   removeOnComplete?: RetentionOption;
   removeOnFail?: RetentionOption;
-  traceparent?: string;
+  headers?: Record<string, string>;
   /** Enqueue sequence, added by the enqueue script. */
   seq?: number;
 }
@@ -36,7 +36,7 @@ export function fixedJson(r: TaskRecord): string {
   if (r.timeout !== undefined) f.timeout = r.timeout;
   if (r.removeOnComplete !== undefined) f.removeOnComplete = r.removeOnComplete;
   if (r.removeOnFail !== undefined) f.removeOnFail = r.removeOnFail;
-  if (r.traceparent !== undefined) f.traceparent = r.traceparent;
+  if (r.headers !== undefined) f.headers = r.headers;
   return JSON.stringify(f);
 }
 
@@ -109,7 +109,7 @@ export function claimedRecord(id: string, d: string, attempt: number, now: numbe
     removeOnFail: f.removeOnFail,
   };
   if (f.seq !== undefined) rec.seq = f.seq;
-  if (f.traceparent !== undefined) rec.traceparent = f.traceparent;
+  if (f.headers !== undefined) rec.headers = f.headers;
   return { rec };
 }
 
@@ -212,7 +212,7 @@ export function decodeRecord(flat: string[] | null | undefined, id: string): Tas
     removeOnComplete: f.removeOnComplete,
     removeOnFail: f.removeOnFail,
     logs: list(h.lg) as TaskRecord['logs'],
-    traceparent: f.traceparent,
+    headers: f.headers,
     stalls: h.stl === undefined || h.stl === '0' ? undefined : Number(h.stl),
     seq: f.seq,
   };

@@ -1,6 +1,6 @@
 /**
  * `TracingPlugin`: OpenTelemetry spans for tasks. `addTask` makes a producer span (child of the
- * active span, or of the running parent task) and keeps its context in the record as `traceparent`;
+ * active span, or of the running parent task) and keeps its context in the record's headers as `traceparent`;
  * each attempt gets a consumer span that is a child of it, in whatever process runs the task.
  */
 import { context, Context, Span, SpanKind, SpanStatusCode, trace, Tracer, TracerProvider } from '@opentelemetry/api';
@@ -49,7 +49,7 @@ export class TracingPlugin extends TaskEndPlugin {
       parent,
     );
     const tp = formatTraceparent(span.spanContext());
-    if (tp !== undefined) rec.traceparent = tp;
+    if (tp !== undefined) rec.headers = { ...rec.headers, traceparent: tp };
     span.end();
   }
 
@@ -75,10 +75,10 @@ export class TracingPlugin extends TaskEndPlugin {
     return this.spans.get(id);
   }
 
-  private start(app: object, rec: { id: string; name: string; attempt: number; traceparent?: string }): Span {
+  private start(app: object, rec: { id: string; name: string; attempt: number; headers?: Record<string, string> }): Span {
     const old = this.spans.get(rec.id);
     if (old) return old;
-    const remote = parseTraceparent(rec.traceparent);
+    const remote = parseTraceparent(rec.headers?.traceparent);
     const parent: Context = remote ? trace.setSpanContext(context.active(), remote) : trace.deleteSpan(context.active());
     const span = this.tracer.startSpan(
       `${rec.name} process`,
