@@ -24,7 +24,7 @@ export interface MemoryStorageOptions {
 export class MemoryStorage extends Storage {
   readonly engine: string = 'memory';
   /** Record writes for a broker of another engine (the memory broker changes records in place). */
-  readonly recordWriter: RecordWriter = new MemoryRecordWriter(this);
+  readonly recordWriter: RecordWriter | undefined = new MemoryRecordWriter(this);
   /** Every known task by id (the memory broker shares it). */
   readonly records = new Map<string, MemRecord>();
   private readonly countBy: Record<TaskStatus, number> = zeroCounts();
