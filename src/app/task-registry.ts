@@ -8,7 +8,7 @@ import { Config } from '../config';
 import { closeFactory, DependsToken } from '../depends';
 import { Explorer } from '../discovery/explorer';
 import { ParamPlan, TaskDefinition, where } from '../discovery/task-definition';
-import { paramNames } from '../discovery/param-names';
+import { unresolvedParam } from '../discovery/unresolved-param';
 import { ErrorCodes, QTasksError } from '../errors';
 import { Logger } from '../logger';
 import { compose, MiddlewareHandler } from '../middleware/compose';
@@ -313,21 +313,6 @@ export class TaskRegistry {
     for (const t of this.opening.keys()) this.values.delete(t);
     this.opening.clear();
   }
-}
-
-/** The error for a class-typed parameter that is neither a service the app knows nor an argument. */
-function unresolvedParam(def: TaskDefinition, index: number, type: unknown): QTasksError {
-  const fn = (def.cls.prototype as Record<string, unknown>)[def.method] as (...a: never[]) => unknown;
-  const name = paramNames(fn)[index];
-  const param = name === undefined ? `parameter #${index}` : `parameter "${name}" (#${index})`;
-  const t = describe(type);
-  return new QTasksError(
-    ErrorCodes.UNRESOLVED_PARAM,
-    `Task "${def.name}" (${where(def)}): ${param} is typed ${t}, a class this app cannot inject, so it would silently receive a task argument. ` +
-      `If it is a service, register it (app.container.register(${t}, { useClass: ${t} })) or decorate ${t} with @injectable(); ` +
-      `if it is a task argument, mark the parameter @Arg() (or validate it as a DTO: @Task({ validate: true }))`,
-    { details: { task: def.name, parameter: name ?? index, type: t } },
-  );
 }
 
 function describe(token: unknown): string {
