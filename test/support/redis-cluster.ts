@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import IORedis from 'ioredis';
 
 /** One node of the test cluster. */
 export interface ClusterNodeProcess {
@@ -121,22 +120,23 @@ export async function startTestCluster(): Promise<TestCluster> {
     nodes,
     startNodes: ports.slice(0, 3).map((port) => ({ host: '127.0.0.1', port })),
     async masterOf(key: string) {
-      const r = new IORedis.Cluster([{ host: '127.0.0.1', port: ports[0] }]);
-      r.on('error', () => undefined);
-      try {
-        const slot = (await r.cluster('KEYSLOT', key)) as number;
-        const info = await clusterNodes(ports[0]);
-        for (const n of info) {
-          if (!n.master || n.fail) continue;
-          for (const range of n.slots) {
-            const [a, b] = range.split('-').map(Number);
-            if (slot >= a && slot <= (b ?? a)) return n.port;
+      // asked of a live node with redis-cli (a client whose start node died would wait forever)
+      for (const n of nodes) {
+        if (n.proc.exitCode !== null || n.proc.signalCode !== null) continue;
+        try {
+          const slot = Number((await run('redis-cli', ['-p', String(n.port), 'cluster', 'keyslot', key])).trim());
+          for (const m of await clusterNodes(n.port)) {
+            if (!m.master || m.fail) continue;
+            for (const range of m.slots) {
+              const [a, b] = range.split('-').map(Number);
+              if (slot >= a && slot <= (b ?? a)) return m.port;
+            }
           }
+        } catch {
+          // this node does not answer: ask the next one
         }
-        throw new Error(`No master serves slot ${slot}`);
-      } finally {
-        r.disconnect();
       }
+      throw new Error(`No live node of the test cluster knows the master of ${key}`);
     },
     async replicasOf(port: number) {
       const info = await clusterNodes(port);
