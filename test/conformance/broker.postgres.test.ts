@@ -1,4 +1,4 @@
-import { brokerConformance } from './broker.cases';
+import { brokerConformance } from 'qtasks/conformance';
 import { pgApp, TestDatabase } from '../postgres/pg-support';
 
 const db = new TestDatabase('cb').hooks();

@@ -1,4 +1,4 @@
-import { brokerConformance } from './broker.cases';
+import { brokerConformance } from 'qtasks/conformance';
 import { TestDatabase } from '../postgres/pg-support';
 import { rabbitPgEngine } from '../rabbitmq/rabbit-support';
 

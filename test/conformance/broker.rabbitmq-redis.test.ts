@@ -1,4 +1,4 @@
-import { brokerConformance } from './broker.cases';
+import { brokerConformance } from 'qtasks/conformance';
 import { rabbitRedisEngine } from '../rabbitmq/rabbit-support';
 
 const engine = rabbitRedisEngine('cbr');

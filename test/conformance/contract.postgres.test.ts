@@ -1,5 +1,5 @@
 /** The contract conformance suite on the PostgreSQL engine. */
-import { contractConformance } from './contract.cases';
+import { contractConformance } from 'qtasks/conformance';
 import { pgApp, TestDatabase } from '../postgres/pg-support';
 
 const db = new TestDatabase('cc').hooks();

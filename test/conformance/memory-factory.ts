@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { MemoryBroker, MemoryStorage, QTasks } from 'qtasks';
-import type { AppFactory } from './support';
+import type { AppFactory } from 'qtasks/conformance';
 
 const engines = new Map<string, { broker: MemoryBroker; storage: MemoryStorage }>();
 

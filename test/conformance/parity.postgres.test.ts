@@ -1,5 +1,5 @@
 /** The parity conformance suite on the PostgreSQL engine. */
-import { parityConformance } from './parity.cases';
+import { parityConformance } from 'qtasks/conformance';
 import { pgApp, TestDatabase } from '../postgres/pg-support';
 
 const db = new TestDatabase('cp').hooks();

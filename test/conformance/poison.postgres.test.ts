@@ -3,7 +3,7 @@
  * engine's tables, as an operator, a bug or another version could leave them.
  */
 import type { QTasks } from 'qtasks';
-import { Corruption, poisonConformance } from './poison.cases';
+import { Corruption, poisonConformance } from 'qtasks/conformance';
 import { pgApp, TestDatabase } from '../postgres/pg-support';
 
 const db = new TestDatabase('cp').hooks();

@@ -1,4 +1,4 @@
-import { storageConformance } from './storage.cases';
+import { storageConformance } from 'qtasks/conformance';
 import { pgApp, TestDatabase } from '../postgres/pg-support';
 
 const db = new TestDatabase('cs').hooks();

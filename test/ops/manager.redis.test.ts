@@ -1,17 +1,15 @@
 /**
- * The TaskManager suite on the Redis engine (REDIS_URL, default redis://127.0.0.1:6379).
+ * The TaskManager on Redis beyond the shared suite (which runs in the conformance suites): a
+ * killed worker process drops out of workers() (REDIS_URL, default redis://127.0.0.1:6379).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QTasks } from 'qtasks';
 import { uniqueQueue, waitFor } from './helpers';
-import { describeManager } from './manager.cases';
 import { assertRedisReachable, prefix, REDIS_URL, redisEngine } from './redis-engine';
 
 beforeAll(assertRedisReachable);
-
-describeManager(redisEngine);
 
 describe('TaskManager on Redis: a killed worker', () => {
   const queue = uniqueQueue('killed');

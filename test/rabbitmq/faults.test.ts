@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { ErrorCodes, QTasks, Storage } from 'qtasks';
 import { rabbitmqBroker } from 'qtasks/rabbitmq';
 import { redisStorage } from 'qtasks/redis';
-import { BrokerTasks, probe } from '../conformance/broker-tasks';
-import { AppTracker, waitFor } from '../conformance/support';
+import { BrokerTasks, probe } from 'qtasks/conformance';
+import { AppTracker, waitFor } from 'qtasks/conformance';
 import { REDIS_URL } from '../redis/redis-support';
 import { rabbitRedisEngine } from './rabbit-support';
 

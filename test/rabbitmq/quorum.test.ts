@@ -6,8 +6,8 @@ import 'reflect-metadata';
 import { ErrorCodes, QTasks } from 'qtasks';
 import { RabbitMQBroker, rabbitmqBroker } from 'qtasks/rabbitmq';
 import { redisStorage } from 'qtasks/redis';
-import { BrokerTasks, probe } from '../conformance/broker-tasks';
-import { uniqueName } from '../conformance/support';
+import { BrokerTasks, probe } from 'qtasks/conformance';
+import { uniqueName } from 'qtasks/conformance';
 import { deleteKeys, REDIS_URL, testPrefix } from '../redis/redis-support';
 import { AMQP_URL, deleteAmqp, ensureRabbit } from './rabbit-support';
 

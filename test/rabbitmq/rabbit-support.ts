@@ -11,7 +11,7 @@ import { RabbitMQBroker, rabbitmqBroker } from 'qtasks/rabbitmq';
 import { redisStorage } from 'qtasks/redis';
 import { postgresStorage } from 'qtasks/postgres';
 import type { TestDatabase } from '../postgres/pg-support';
-import type { AppFactory } from '../conformance/support';
+import type { AppFactory } from 'qtasks/conformance';
 import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from '../redis/redis-support';
 
 /** The server the tests use. */

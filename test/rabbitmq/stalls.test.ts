@@ -7,8 +7,8 @@ import 'reflect-metadata';
 import { connect } from 'amqplib';
 import { ErrorCodes, QTasks } from 'qtasks';
 import type { RabbitMQBroker } from 'qtasks/rabbitmq';
-import { BrokerTasks, probe } from '../conformance/broker-tasks';
-import { AppTracker, waitFor } from '../conformance/support';
+import { BrokerTasks, probe } from 'qtasks/conformance';
+import { AppTracker, waitFor } from 'qtasks/conformance';
 import { AMQP_URL, rabbitRedisEngine } from './rabbit-support';
 
 const engine = rabbitRedisEngine('rs');

@@ -7,8 +7,8 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { ErrorCodes, QTasks, Task } from 'qtasks';
-import { brokerConformance } from '../conformance/broker.cases';
-import { storageConformance } from '../conformance/storage.cases';
+import { brokerConformance } from 'qtasks/conformance';
+import { storageConformance } from 'qtasks/conformance';
 import { startTestCluster, TestCluster, waitClusterOk } from '../support/redis-cluster';
 import { waitFor } from './redis-support';
 

@@ -2,7 +2,7 @@
  * The Redis engine's factory for the conformance suites: every app of a run shares one key prefix
  * (queue names are unique per test), and the prefix's keys are deleted after each test.
  */
-import type { AppFactory } from '../conformance/support';
+import type { AppFactory } from 'qtasks/conformance';
 import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
 
 /** A factory and its cleanup, on a fresh key prefix. */

@@ -5,8 +5,8 @@
  */
 import 'reflect-metadata';
 import { chain, ErrorCodes, flow, group, QTasks, step, Task, TaskContext } from 'qtasks';
-import type { AppFactory } from '../conformance/support';
-import { AppTracker } from '../conformance/support';
+import type { AppFactory } from 'qtasks/conformance';
+import { AppTracker } from 'qtasks/conformance';
 
 /** Tasks of the workflow cases. */
 export class WfTasks {

@@ -3,7 +3,7 @@
  * that closes every app after each test, unique queue names, and small polling helpers.
  */
 import 'reflect-metadata';
-import type { ConfigValues, QTasks } from 'qtasks';
+import type { ConfigValues, QTasks } from '..';
 
 /** What a conformance suite asks its factory for. */
 export interface AppSpec {

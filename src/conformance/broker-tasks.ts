@@ -3,7 +3,7 @@
  * because the suite runs its worker in the test process.
  */
 import 'reflect-metadata';
-import { Task, TaskContext } from 'qtasks';
+import { Task, TaskContext } from '..';
 import { Probe, sleep, untilAborted } from './support';
 
 /** What the broker tasks saw; reset before each case. */

@@ -3,7 +3,8 @@
  * shared `@State` stores, exercised through the public API of an app built by the engine's factory.
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, State, StateStore, Task, TASK_STATUSES, TaskContext } from 'qtasks';
+import { describe, it, expect, afterEach } from './jest-globals';
+import { ErrorCodes, QTasks, State, StateStore, Task, TASK_STATUSES, TaskContext } from '..';
 import { AppFactory, AppSpec, AppTracker, ConformanceFeatures } from './support';
 
 export type { AppFactory, AppSpec, ConformanceFeatures } from './support';

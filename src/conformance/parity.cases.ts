@@ -4,7 +4,8 @@
  * finished tasks by count or age (`removeOnComplete` / `removeOnFail`).
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, TaskFailedError, UnrecoverableError } from 'qtasks';
+import { describe, it, expect, beforeEach, afterEach } from './jest-globals';
+import { ErrorCodes, QTasks, TaskFailedError, UnrecoverableError } from '..';
 import { backoffCalls, parityProbe, ParityTasks } from './parity-tasks';
 import { AppFactory, AppSpec, AppTracker, sleep, waitFor } from './support';
 

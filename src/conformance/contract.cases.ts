@@ -4,7 +4,8 @@
  * input behaves the same on every engine.
  */
 import 'reflect-metadata';
-import { ErrorCodes, Hook, HookEvents, Plugin, QTasks, QTasksError, Task } from 'qtasks';
+import { describe, it, expect, afterEach } from './jest-globals';
+import { ErrorCodes, Hook, HookEvents, Plugin, QTasks, QTasksError, Task } from '..';
 import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, waitFor } from './support';
 
 /** Tasks of the contract suite (method form). */

@@ -3,7 +3,8 @@
  * outside and inside, and tasks that throw. Called by `brokerConformance`.
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, TaskCancelledError, TaskFailedError } from 'qtasks';
+import { it, expect } from './jest-globals';
+import { ErrorCodes, QTasks, TaskCancelledError, TaskFailedError } from '..';
 import { probe } from './broker-tasks';
 import type { AppSpec } from './support';
 import { sleep, waitFor } from './support';

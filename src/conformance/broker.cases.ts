@@ -3,7 +3,8 @@
  * by its factory. A runner file calls `brokerConformance('memory', factory)`.
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, ResultTimeoutError, TaskRecord } from 'qtasks';
+import { describe, it, expect, beforeEach, afterEach } from './jest-globals';
+import { ErrorCodes, QTasks, ResultTimeoutError, TaskRecord } from '..';
 import { BrokerTasks, probe } from './broker-tasks';
 import { brokerFailureCases } from './broker-failure.cases';
 import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, sleep, waitFor } from './support';

@@ -1,9 +1,11 @@
 /**
- * The poison conformance suite on the in-memory engine: the stored record object is changed in
- * place (fields of the wrong type, values that cannot be copied), as a plugin or a bug could.
+ * Every published suite (qtasks/conformance) on the in-memory engine: apps made with one queue
+ * name share one engine, as apps of one queue share Redis. The poison cases change the stored
+ * record object in place (fields of the wrong type, values that cannot be copied), as a plugin or
+ * a bug could.
  */
 import { MemoryStorage, QTasks } from 'qtasks';
-import { Corruption, poisonConformance } from './poison.cases';
+import { Corruption, describeEngineConformance } from 'qtasks/conformance';
 import { forgetMemoryEngines, memoryApp } from './memory-factory';
 
 /** A value no copy can be made of. */
@@ -42,4 +44,9 @@ async function corrupt(app: QTasks, id: string, how: Corruption): Promise<void> 
   }
 }
 
-poisonConformance('memory', memoryApp, { corrupt }, forgetMemoryEngines, { sharedQueue: true });
+describeEngineConformance('memory', {
+  app: memoryApp,
+  cleanup: forgetMemoryEngines,
+  features: { sharedQueue: true },
+  poison: { corrupt },
+});

@@ -3,7 +3,7 @@
  * UnrecoverableError, backoff functions and retention. They report to `parityProbe`.
  */
 import 'reflect-metadata';
-import { Task, TaskContext, UnrecoverableError } from 'qtasks';
+import { Task, TaskContext, UnrecoverableError } from '..';
 import { Probe } from './support';
 
 /** What the parity tasks saw; reset before each case. */

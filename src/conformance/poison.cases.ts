@@ -6,7 +6,8 @@
  * that corrupts one stored record in its own way (see {@link Corruption}).
  */
 import 'reflect-metadata';
-import { ErrorCodes, QTasks, Task, TaskContext } from 'qtasks';
+import { describe, it, expect, beforeAll, beforeEach, afterAll, afterEach } from './jest-globals';
+import { ErrorCodes, QTasks, Task, TaskContext } from '..';
 import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, Probe, sleep } from './support';
 
 export type { AppFactory, AppSpec, ConformanceFeatures } from './support';
@@ -82,8 +83,12 @@ export function poisonConformance(name: string, makeApp: AppFactory, hooks: Pois
     const make = async (spec: Partial<AppSpec> = {}): Promise<QTasks> => (await tracker.make({ suite: 'p', ...spec })).register(PoisonTasks);
     const unhandled: unknown[] = [];
     const onUnhandled = (err: unknown) => unhandled.push(err);
-    beforeAll(() => process.on('unhandledRejection', onUnhandled));
-    afterAll(() => process.off('unhandledRejection', onUnhandled));
+    beforeAll(() => {
+      process.on('unhandledRejection', onUnhandled);
+    });
+    afterAll(() => {
+      process.off('unhandledRejection', onUnhandled);
+    });
     beforeEach(() => {
       poisonProbe.reset();
       unhandled.length = 0;

@@ -1,14 +1,15 @@
 /**
- * The poison conformance suite on the Redis engine: records are corrupted with plain Redis commands
- * on the queue's keys, as an operator, a bug or another version could leave them.
+ * Every published suite (qtasks/conformance) on the Redis engine, on a fresh key prefix deleted
+ * after each test. The poison cases corrupt records with plain Redis commands on the queue's keys,
+ * as an operator, a bug or another version could leave them.
  */
 import IORedis from 'ioredis';
 import type { QTasks } from 'qtasks';
-import { Corruption, poisonConformance } from './poison.cases';
+import { Corruption, describeEngineConformance } from 'qtasks/conformance';
 import { redisConformanceEngine } from '../redis/redis-factory';
 import { REDIS_URL } from '../redis/redis-support';
 
-const engine = redisConformanceEngine('cp');
+const engine = redisConformanceEngine('ce');
 let r: IORedis;
 beforeAll(async () => {
   await engine.check();
@@ -56,9 +57,14 @@ async function corrupt(app: QTasks, id: string, how: Corruption): Promise<void> 
   }
 }
 
-poisonConformance('redis', engine.factory, {
-  corrupt,
-  corruptWorker: async (app, workerId) => {
-    await r.hset(base(app) + 'workers', workerId, '{"id":');
+describeEngineConformance('redis', {
+  app: engine.factory,
+  cleanup: engine.cleanup,
+  features: { sharedQueue: true, sharedEvents: true },
+  poison: {
+    corrupt,
+    corruptWorker: async (app, workerId) => {
+      await r.hset(base(app) + 'workers', workerId, '{"id":');
+    },
   },
-}, engine.cleanup, { sharedQueue: true });
+});

@@ -4,12 +4,14 @@
  * pause/resume and workers.
  */
 import 'reflect-metadata';
-import type { QTasks, TaskRecord } from 'qtasks';
-import { gate, OpsTasks, runs } from './fixtures/ops-tasks';
-import { OpsEngine, sleep, uniqueQueue, waitFor } from './helpers';
+import { describe, it, expect, beforeEach, afterEach } from './jest-globals';
+import type { QTasks, TaskRecord } from '..';
+import { gate, ManagerTasks, runs } from './manager-tasks';
+import { ManagerEngine, waitForValue } from './manager-support';
+import { sleep, uniqueName } from './support';
 
 /** Declares the TaskManager cases on `engine`. */
-export function describeManager(engine: OpsEngine): void {
+export function describeManager(engine: ManagerEngine): void {
   describe(`TaskManager on ${engine.label}`, () => {
     let apps: QTasks[] = [];
     let queue: string;
@@ -17,7 +19,7 @@ export function describeManager(engine: OpsEngine): void {
     const make = (start = false, leaseMs?: number): QTasks => {
       const config = { logLevel: 'silent' as const, shutdownTimeoutMs: 200, ...(leaseMs === undefined ? {} : { leaseMs }) };
       const app = engine.make(queue, { discover: false, concurrency: 4, config });
-      app.register(OpsTasks);
+      app.register(ManagerTasks);
       apps.push(app);
       if (start) void app.start();
       return app;
@@ -25,20 +27,20 @@ export function describeManager(engine: OpsEngine): void {
     const status = async (app: QTasks, id: string) => (await app.manager.get(id))?.status;
     /** The one live worker of the queue, once it is listed. */
     const onlyWorker = async (app: QTasks) => {
-      const list = await waitFor('the worker to be listed', async () => {
+      const list = await waitForValue('the worker to be listed', async () => {
         const l = await app.manager.workers();
         return l.length === 1 ? l : undefined;
       });
       return list[0];
     };
     const final = (app: QTasks, id: string) =>
-      waitFor(`${id} to end`, async () => {
+      waitForValue(`${id} to end`, async () => {
         const r = await app.manager.get(id);
         return r && ['success', 'error', 'cancel'].includes(r.status) ? r : undefined;
       });
 
     beforeEach(() => {
-      queue = uniqueQueue('mgr');
+      queue = uniqueName('mgr');
       gate.reset();
       runs.clear();
       apps = [];
@@ -53,16 +55,16 @@ export function describeManager(engine: OpsEngine): void {
     it('lists newest first, filtered by status and name, and pages without overlap', async () => {
       const app = make();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await app.addTask('ops.echo', [i])).id);
-      for (let i = 0; i < 2; i++) ids.push((await app.addTask('ops.fail', [])).id);
-      const delayed = (await app.addTask('ops.echo', ['later'], { delay: 60_000 })).id;
+      for (let i = 0; i < 5; i++) ids.push((await app.addTask('cm.echo', [i])).id);
+      for (let i = 0; i < 2; i++) ids.push((await app.addTask('cm.fail', [])).id);
+      const delayed = (await app.addTask('cm.echo', ['later'], { delay: 60_000 })).id;
       ids.push(delayed);
 
       const all = await app.manager.list();
       expect(all.map((r) => r.id)).toEqual([...ids].reverse());
-      expect((await app.manager.list({ name: 'ops.fail' })).map((r) => r.id)).toEqual([ids[6], ids[5]]);
+      expect((await app.manager.list({ name: 'cm.fail' })).map((r) => r.id)).toEqual([ids[6], ids[5]]);
       expect((await app.manager.list({ status: 'delayed' })).map((r) => r.id)).toEqual([delayed]);
-      expect(await app.manager.list({ status: 'new', name: 'ops.echo' })).toHaveLength(5);
+      expect(await app.manager.list({ status: 'new', name: 'cm.echo' })).toHaveLength(5);
       expect(await app.manager.list({ status: ['new', 'delayed'] })).toHaveLength(8);
       expect(await app.manager.list({ status: 'success' })).toEqual([]);
 
@@ -75,11 +77,11 @@ export function describeManager(engine: OpsEngine): void {
 
     it('lists by creation time (since inclusive, until exclusive)', async () => {
       const app = make();
-      const early = [(await app.addTask('ops.echo', [1])).id, (await app.addTask('ops.echo', [2])).id];
+      const early = [(await app.addTask('cm.echo', [1])).id, (await app.addTask('cm.echo', [2])).id];
       await sleep(5);
       const cut = Date.now();
       await sleep(5);
-      const late = [(await app.addTask('ops.echo', [3])).id];
+      const late = [(await app.addTask('cm.echo', [3])).id];
       expect((await app.manager.list({ since: cut })).map((r) => r.id)).toEqual(late);
       expect((await app.manager.list({ until: cut })).map((r) => r.id)).toEqual([...early].reverse());
       expect(await app.manager.list({ since: Date.now() + 60_000 })).toEqual([]);
@@ -90,23 +92,23 @@ export function describeManager(engine: OpsEngine): void {
       const before = await app.manager.counts();
       expect(Object.keys(before).sort()).toEqual(['cancel', 'delayed', 'error', 'new', 'process', 'retry', 'success']);
       expect(Object.values(before).every((n) => n === 0)).toBe(true);
-      const h = await app.addTask('ops.echo', ['x']);
-      await app.addTask('ops.echo', ['y'], { delay: 60_000 });
-      const failing = await app.addTask('ops.fail', ['always']);
+      const h = await app.addTask('cm.echo', ['x']);
+      await app.addTask('cm.echo', ['y'], { delay: 60_000 });
+      const failing = await app.addTask('cm.fail', ['always']);
       expect(await app.manager.counts()).toMatchObject({ new: 2, delayed: 1, success: 0, error: 0 });
       await app.start();
       await final(app, h.id);
       await final(app, failing.id);
       expect(await app.manager.counts()).toMatchObject({ new: 0, delayed: 1, success: 1, error: 1, process: 0 });
       const rec = await app.manager.get(h.id);
-      expect(rec).toMatchObject({ id: h.id, name: 'ops.echo', status: 'success', args: ['x'], returning: 'x', attempt: 1 });
-      expect((await app.manager.get(failing.id))?.error).toMatchObject({ message: 'ops.fail run 1' });
+      expect(rec).toMatchObject({ id: h.id, name: 'cm.echo', status: 'success', args: ['x'], returning: 'x', attempt: 1 });
+      expect((await app.manager.get(failing.id))?.error).toMatchObject({ message: 'cm.fail run 1' });
       expect(await app.manager.get('no-such-task')).toBeUndefined();
     });
 
     it('retries an error or cancel task with the same id and its attempt reset, and nothing else', async () => {
       const app = make(true);
-      const h = await app.addTask('ops.fail', ['once']);
+      const h = await app.addTask('cm.fail', ['once']);
       expect((await final(app, h.id)).status).toBe('error');
       expect(runs.get(h.id)).toBe(1);
 
@@ -124,7 +126,7 @@ export function describeManager(engine: OpsEngine): void {
       expect(await app.manager.retry('no-such-task')).toBe(false);
 
       await app.manager.pause();
-      const c = await app.addTask('ops.echo', ['c']);
+      const c = await app.addTask('cm.echo', ['c']);
       expect(await app.manager.cancel(c.id, 'not now')).toBe(true);
       expect(await app.manager.get(c.id)).toMatchObject({ status: 'cancel', cancelReason: 'not now' });
       expect(await app.manager.retry(c.id)).toBe(true);
@@ -134,26 +136,26 @@ export function describeManager(engine: OpsEngine): void {
 
     it('cancels queued and running tasks, and refuses finished or unknown ones', async () => {
       const producer = make();
-      const queued = await producer.addTask('ops.echo', [1]);
+      const queued = await producer.addTask('cm.echo', [1]);
       expect(await producer.manager.cancel(queued.id, 'operator')).toBe(true);
       expect(await producer.manager.get(queued.id)).toMatchObject({ status: 'cancel', cancelReason: 'operator' });
       expect(await producer.manager.cancel(queued.id)).toBe(false);
       expect(await producer.manager.cancel('no-such-task')).toBe(false);
 
       await producer.start();
-      const running = await producer.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      const running = await producer.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(producer, running.id)) === 'process');
       expect(await producer.manager.cancel(running.id, 'stop it')).toBe(true);
       expect((await final(producer, running.id)).status).toBe('cancel');
     });
 
     it('removes and purges tasks, never running ones', async () => {
       const app = make(true);
-      const running = await app.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(app, running.id)) === 'process');
-      const failed = [await app.addTask('ops.fail', []), await app.addTask('ops.fail', [])];
+      const running = await app.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(app, running.id)) === 'process');
+      const failed = [await app.addTask('cm.fail', []), await app.addTask('cm.fail', [])];
       for (const f of failed) await final(app, f.id);
-      const done = await app.addTask('ops.echo', [1]);
+      const done = await app.addTask('cm.echo', [1]);
       await final(app, done.id);
 
       expect(await app.manager.remove(running.id)).toBe(false);
@@ -174,24 +176,24 @@ export function describeManager(engine: OpsEngine): void {
       expect(await running.result({ timeout: 5_000 })).toBe('released');
 
       await app.manager.pause();
-      const waiting = await app.addTask('ops.echo', ['never']);
+      const waiting = await app.addTask('cm.echo', ['never']);
       expect(await app.manager.remove(waiting.id)).toBe(true);
       await app.manager.resume();
-      const after = await app.addTask('ops.echo', ['after']);
+      const after = await app.addTask('cm.echo', ['after']);
       expect(await after.result({ timeout: 5_000 })).toBe('after');
       expect(await app.manager.get(waiting.id)).toBeUndefined();
     });
 
     it('cleans finished tasks by status and age, never queued or running ones', async () => {
       const app = make(true);
-      const running = await app.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(app, running.id)) === 'process');
-      const ok = [await app.addTask('ops.echo', [1]), await app.addTask('ops.echo', [2]), await app.addTask('ops.echo', [3])];
-      const failed = await app.addTask('ops.fail', []);
+      const running = await app.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(app, running.id)) === 'process');
+      const ok = [await app.addTask('cm.echo', [1]), await app.addTask('cm.echo', [2]), await app.addTask('cm.echo', [3])];
+      const failed = await app.addTask('cm.fail', []);
       for (const h of [...ok, failed]) await final(app, h.id);
       await app.manager.pause();
-      const queued = await app.addTask('ops.echo', ['queued']);
-      const cancelled = await app.addTask('ops.echo', ['cancelled']);
+      const queued = await app.addTask('cm.echo', ['queued']);
+      const cancelled = await app.addTask('cm.echo', ['cancelled']);
       await app.manager.cancel(cancelled.id);
 
       expect(await app.manager.clean({ status: 'success', olderThanMs: 60_000 })).toBe(0);
@@ -212,12 +214,12 @@ export function describeManager(engine: OpsEngine): void {
 
     it('pauses claiming while running work finishes, and resumes', async () => {
       const app = make(true);
-      const running = await app.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(app, running.id)) === 'process');
+      const running = await app.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(app, running.id)) === 'process');
       expect(await app.manager.isPaused()).toBe(false);
       await app.manager.pause();
       expect(await app.manager.isPaused()).toBe(true);
-      const held = await app.addTask('ops.echo', ['held']);
+      const held = await app.addTask('cm.echo', ['held']);
       gate.open();
       expect(await running.result({ timeout: 5_000 })).toBe('released');
       await sleep(150);
@@ -233,9 +235,9 @@ export function describeManager(engine: OpsEngine): void {
       expect(await producer.manager.workers()).toEqual([]);
       const worker = engine.shared ? make(false, 1_000) : producer;
       await worker.start();
-      const running = await producer.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
-      const list = await waitFor('one worker running one task', async () => {
+      const running = await producer.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(producer, running.id)) === 'process');
+      const list = await waitForValue('one worker running one task', async () => {
         const w = await producer.manager.workers();
         return w.length === 1 && w[0].running === 1 ? w : undefined;
       });
@@ -250,7 +252,7 @@ export function describeManager(engine: OpsEngine): void {
       await running.result({ timeout: 5_000 });
       if (engine.shared) {
         await worker.close();
-        await waitFor('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
+        await waitForValue('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
       }
     });
     it('pauses and resumes one worker by id: paused, it claims nothing new; its running task finishes', async () => {
@@ -259,11 +261,11 @@ export function describeManager(engine: OpsEngine): void {
       await worker.start();
       const w = await onlyWorker(producer);
       expect(w.paused).toBe(false);
-      const running = await producer.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      const running = await producer.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(producer, running.id)) === 'process');
       await producer.manager.pauseWorker(w.id);
       expect((await producer.manager.workers())[0]).toMatchObject({ id: w.id, paused: true });
-      const held = await producer.addTask('ops.echo', ['held']);
+      const held = await producer.addTask('cm.echo', ['held']);
       gate.open();
       expect(await running.result({ timeout: 5_000 })).toBe('released');
       await sleep(150);
@@ -281,13 +283,13 @@ export function describeManager(engine: OpsEngine): void {
       expect(w.concurrency).toBe(4);
       await producer.manager.setConcurrency(w.id, 1);
       expect((await producer.manager.workers())[0].concurrency).toBe(1);
-      const a = await producer.addTask('ops.block', []);
-      const b = await producer.addTask('ops.block', []);
-      await waitFor('one block to run', async () => (await status(producer, a.id)) === 'process');
+      const a = await producer.addTask('cm.block', []);
+      const b = await producer.addTask('cm.block', []);
+      await waitForValue('one block to run', async () => (await status(producer, a.id)) === 'process');
       await sleep(150);
       expect(await status(producer, b.id)).toBe('new');
       await producer.manager.setConcurrency(w.id, 2);
-      await waitFor('the second block to run', async () => (await status(producer, b.id)) === 'process');
+      await waitForValue('the second block to run', async () => (await status(producer, b.id)) === 'process');
       gate.open();
       await Promise.all([a.result({ timeout: 5_000 }), b.result({ timeout: 5_000 })]);
       await expect(producer.manager.setConcurrency(w.id, 0)).rejects.toMatchObject({ code: 'QTASKS_ERR_BAD_OPTION' });
@@ -298,25 +300,25 @@ export function describeManager(engine: OpsEngine): void {
       const worker = engine.shared ? make() : producer;
       await worker.start();
       const w = await onlyWorker(producer);
-      const running = await producer.addTask('ops.block', []);
-      await waitFor('block to run', async () => (await status(producer, running.id)) === 'process');
+      const running = await producer.addTask('cm.block', []);
+      await waitForValue('block to run', async () => (await status(producer, running.id)) === 'process');
       const outcome = running.result({ timeout: 5_000 });
       await producer.manager.stopWorker(w.id);
       expect(worker.isClosed).toBe(true);
       gate.open();
       expect(await outcome).toBe('released');
-      if (engine.shared) await waitFor('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
+      if (engine.shared) await waitForValue('the stopped worker to drop out', async () => (await producer.manager.workers()).length === 0);
     });
 
     it('keeps per-minute stats for every worker: ends by status and wait/run percentiles', async () => {
       const producer = make();
       const worker = engine.shared ? make() : producer;
       await worker.start();
-      const ok = await Promise.all([1, 2, 3].map((i) => producer.addTask('ops.echo', [i])));
-      const bad = await producer.addTask('ops.fail', []);
+      const ok = await Promise.all([1, 2, 3].map((i) => producer.addTask('cm.echo', [i])));
+      const bad = await producer.addTask('cm.fail', []);
       await Promise.all(ok.map((h) => h.result({ timeout: 5_000 })));
       await final(producer, bad.id);
-      const stats = await waitFor('the stats to be recorded', async () => {
+      const stats = await waitForValue('the stats to be recorded', async () => {
         const s = await producer.manager.stats({ sinceMs: 120_000 });
         const total = s.reduce((n, b) => n + b.success, 0);
         return total === 3 && s.reduce((n, b) => n + b.error, 0) === 1 ? s : undefined;
@@ -332,17 +334,17 @@ export function describeManager(engine: OpsEngine): void {
 
     it('lists schedules (timers and @Task cron) with next and last run', async () => {
       const app = make();
-      app.timer.every(100, 'ops.echo', ['tick']);
-      app.timer.cron('0 0 1 1 *', 'ops.echo', ['new year']);
+      app.timer.every(100, 'cm.echo', ['tick']);
+      app.timer.cron('0 0 1 1 *', 'cm.echo', ['new year']);
       const before = await app.manager.schedules();
       expect(before).toEqual(expect.arrayContaining([
-        expect.objectContaining({ name: 'ops.echo', everyMs: 100, source: 'timer' }),
-        expect.objectContaining({ name: 'ops.echo', pattern: '0 0 1 1 *', source: 'timer' }),
+        expect.objectContaining({ name: 'cm.echo', everyMs: 100, source: 'timer' }),
+        expect.objectContaining({ name: 'cm.echo', pattern: '0 0 1 1 *', source: 'timer' }),
       ]));
       const yearly = before.find((x) => x.pattern === '0 0 1 1 *')!;
       expect(new Date(yearly.nextRunAt!).getUTCMonth() === 0 || new Date(yearly.nextRunAt!).getMonth() === 0).toBe(true);
       await app.start();
-      const ticked = await waitFor('a tick to be enqueued and noted', async () => {
+      const ticked = await waitForValue('a tick to be enqueued and noted', async () => {
         const s = (await app.manager.schedules()).find((x) => x.everyMs === 100);
         return s?.lastRunAt !== undefined ? s : undefined;
       });
