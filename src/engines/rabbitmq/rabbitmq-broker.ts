@@ -175,10 +175,11 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         break;
     }
     const stored = await this.writer.transition(record.id, ['process'], patch);
+    // the event first: a retry's next attempt may end before its message is even confirmed
+    if (stored && ev) this.bus({ t: 'end', ev, rec: stored });
     if (stored && outcome.status === 'retry') await this.publisher.publish([message(stored)]);
     this.worker?.done(record.id, outcome.status === 'handback' && stored ? 'requeue' : 'ack');
     if (stored && ev) {
-      this.bus({ t: 'end', ev, rec: stored });
       const keep = ev === 'task:success' ? stored.removeOnComplete : ev === 'task:error' ? stored.removeOnFail : undefined;
       if (retentionOf(keep)?.now) await this.storage.remove(stored.id).catch(() => undefined);
     }

@@ -28,6 +28,14 @@ const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
   cancelReason: { f: 'cr', enc: (v) => encodeOpt(v as string) },
 };
 
+/** A change waiting for the next batched script call. */
+interface PendingChange {
+  args: (string | number)[];
+  id: string;
+  resolve: (rec: TaskRecord | undefined) => void;
+  reject: (err: Error) => void;
+}
+
 /** The {@link RecordWriter} of a {@link RedisStorage}. */
 export class RedisRecordWriter implements RecordWriter {
   constructor(private readonly s: RedisStorage) {}
@@ -49,9 +57,12 @@ export class RedisRecordWriter implements RecordWriter {
     });
   }
 
-  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
+  /**
+   * Changes asked in the same turn of the event loop go to Redis together, in one script call
+   * (each still a compare-and-set of its own record, applied in the order asked).
+   */
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
     const s = this.s;
-    const k = s.keys;
     const set: string[] = [];
     const del: string[] = [];
     const full: RecordPatch = { updatedAt: Date.now(), ...patch };
@@ -61,13 +72,33 @@ export class RedisRecordWriter implements RecordWriter {
       if (value === undefined) del.push(m.f);
       else set.push(m.f, m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value));
     }
-    const res = (await s.call('transition', () =>
-      s.link.script('rwTransition')(
-        [k.task + id, k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.items + id],
-        [id, ',' + from.join(',') + ',', s.ctx.config.resultTtlMs, set.length / 2, ...set, ...del],
-      ),
-    )) as string[] | null;
-    return res ? decodeRecord(res, id) : undefined;
+    return new Promise((resolve, reject) => {
+      this.batch.push({ args: [id, ',' + from.join(',') + ',', set.length / 2, ...set, del.length, ...del], id, resolve, reject });
+      if (this.batch.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private batch: PendingChange[] = [];
+
+  private flush(): void {
+    const s = this.s;
+    const k = s.keys;
+    const batch = this.batch;
+    this.batch = [];
+    const args: (string | number)[] = [k.task, k.items, s.ctx.config.resultTtlMs];
+    for (const c of batch) for (const a of c.args) args.push(a);
+    s.call('transition', () => s.link.script('rwTransitions')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel], args)).then(
+      (res) => {
+        const rows = res as (string[] | null)[];
+        batch.forEach((c, i) => {
+          const row = rows[i];
+          c.resolve(row ? decodeRecord(row, c.id) : undefined);
+        });
+      },
+      (err: Error) => {
+        for (const c of batch) c.reject(err);
+      },
+    );
   }
 
   async appendItem(id: string, item: unknown): Promise<number> {
