@@ -4,9 +4,9 @@
  * that is unreachable, and connections killed by the server (pg_terminate_backend).
  */
 import 'reflect-metadata';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { ErrorCodes, QTasks, Task, TaskContext } from 'qtasks';
-import { migratePostgres } from 'qtasks/postgres';
+import { migratePostgres, postgresEngine } from 'qtasks/postgres';
 import { main as cli } from '../../src/cli/main';
 import { pgApp, TestDatabase } from './pg-support';
 
@@ -135,6 +135,20 @@ describe('PostgreSQL engine', () => {
     const waits = await Promise.all([a, b, a, b].map((app) => app.broker.rateLimit('rl', 3, 60_000)));
     expect(waits.filter((w) => w === 0)).toHaveLength(3);
     expect(waits.filter((w) => w > 0)).toHaveLength(1);
+  });
+
+  it('works on a pg Pool of the caller, left open by close(); a pool of one connection is refused', async () => {
+    const pool = new Pool({ connectionString: db.url, max: 3 });
+    try {
+      const app = new QTasks({ name: queue('pool'), discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(PgTasks);
+      await app.start();
+      expect(await (await app.addTask('pg.add', [20, 22])).result({ timeout: 5_000 })).toBe(42);
+      await app.close();
+      expect((await pool.query<{ n: number }>('SELECT 1 AS n')).rows[0].n).toBe(1);
+      expect(() => postgresEngine({ pool: new Pool({ connectionString: db.url, max: 1 }) })).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_OPTION }));
+    } finally {
+      await pool.end();
+    }
   });
 
   it('rejects QTASKS_ERR_BROKER_UNAVAILABLE within connectTimeoutMs when the database is unreachable', async () => {

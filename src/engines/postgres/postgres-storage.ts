@@ -47,6 +47,11 @@ export class PostgresStorage extends Storage {
     if (!options.connectionString && !options.pool) {
       throw new QTasksError(ErrorCodes.BAD_OPTION, 'postgresEngine() needs a connectionString (postgres://…) or a pg Pool');
     }
+    // one client of the pool is held for LISTEN: a pool of one would leave none for statements
+    const max = (options.pool as { options?: { max?: number } } | undefined)?.options?.max;
+    if (max !== undefined && max < 2) {
+      throw new QTasksError(ErrorCodes.BAD_OPTION, `postgresEngine({ pool }): the pool allows ${max} connection(s); it needs at least 2 (one is held for LISTEN)`);
+    }
   }
 
   async init(ctx: EngineContext): Promise<void> {
