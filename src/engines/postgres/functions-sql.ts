@@ -95,6 +95,9 @@ BEGIN
       FROM unnest(v_ids) AS f(id);
   END IF;
   IF p_want > 0 THEN
+    -- shared with other claims, exclusive with set_paused: a pause waits for the claims under way,
+    -- and no claim that read "not paused" runs its claim after the pause returned
+    PERFORM pg_advisory_xact_lock_shared(hashtext('qtasks.queue'), hashtext(p_queue));
     SELECT qu.paused INTO v_paused FROM ${s}.queues qu WHERE qu.queue = p_queue;
     IF v_paused IS TRUE THEN
       RETURN QUERY SELECT 'p'::text, NULL::text, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint;
@@ -162,6 +165,14 @@ BEGIN
     RETURN QUERY SELECT t.id, t.cancel_req FROM ${s}.tasks t
       WHERE t.queue = p_queue AND t.status = 'process' AND t.worker_id = p_worker AND t.cancel_req IS NOT NULL;
   END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.set_paused(p_queue text, p_channel text, p_paused boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('qtasks.queue'), hashtext(p_queue));
+  INSERT INTO ${s}.queues (queue, paused) VALUES (p_queue, p_paused) ON CONFLICT (queue) DO UPDATE SET paused = EXCLUDED.paused;
+  IF NOT p_paused THEN PERFORM pg_notify(p_channel, 'n'); END IF;
 END $$;
 
 CREATE OR REPLACE FUNCTION ${s}.cancel(p_queue text, p_channel text, p_id text, p_reason text, p_now bigint, p_ttl bigint)

@@ -248,7 +248,10 @@ export class PgNotifier {
     w.loading = true;
     try {
       const start = w.next;
-      const [items, rec] = await Promise.all([this.storage.items(w.id, start), final ?? this.storage.get(w.id)]);
+      // the record first, then the items: statements run on different connections, and items read
+      // after a final record are all of them (read together, the items could be the older view)
+      const rec = final ?? (await this.storage.get(w.id));
+      const items = await this.storage.items(w.id, start);
       if (w.ended) return;
       for (let j = 0; j < items.length; j++) {
         if (start + j !== w.next) continue;

@@ -262,9 +262,8 @@ export class PostgresBroker extends Broker {
     const s = this.storage;
     await s.q(
       paused ? 'pause' : 'resume',
-      `WITH u AS (INSERT INTO ${s.s}.queues (queue, paused) VALUES ($1, $2) ON CONFLICT (queue) DO UPDATE SET paused = EXCLUDED.paused RETURNING 1)
-       SELECT pg_notify($3, 'n') FROM u WHERE NOT $2`,
-      [this.ctx.queue, paused, s.channel],
+      `SELECT ${s.s}.set_paused($1, $2, $3)`,
+      [this.ctx.queue, s.channel, paused],
     );
   }
 

@@ -7,7 +7,7 @@
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Quotes a schema name (checked to be a plain identifier). */
 export function quoteSchema(schema: string): string {
