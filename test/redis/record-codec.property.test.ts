@@ -37,7 +37,7 @@ const record: fc.Arbitrary<TaskRecord> = fc
       removeOnComplete: fc.boolean(),
       stalls: fc.integer({ min: 1, max: 5 }),
       seq: fc.integer({ min: 1, max: 2 ** 40 }),
-      traceparent: fc.string({ maxLength: 55 }),
+      headers: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 55 }), { maxKeys: 3 }),
     },
     { requiredKeys: ['id', 'name', 'status', 'priority', 'args', 'attempt', 'createdAt', 'updatedAt', 'seq'] },
   )
