@@ -1,26 +1,27 @@
 /**
- * One attempt of one task: injection, middleware, generators, timeout and cancel, and the
- * retry decision. A plain task (no injection, middleware, hooks or timeout) takes a fast path with
- * no context, no AbortController and no extra promise.
+ * One attempt of one task, from start to its recorded end: the fast path, the full run (rate limit,
+ * validation, hooks, middleware, the body inline or in an executor), timeout, cancel and hand-back,
+ * and the outcome (the retry decision). Injection is in run-injection, generators in
+ * generator-drain, recording the end in attempt-end (its hooks' event in end-event). A plain task (no
+ * injection, middleware, hooks or timeout) takes a fast path with no context, no AbortController and
+ * no extra promise.
  */
 import type { Outcome } from '../engine/broker';
-import { closeFactory, DependsToken } from '../depends';
-import type { ParamPlan } from '../discovery/task-definition';
-import { ErrorCodes, QTasksError, TaskErrorInfo, TaskTimeoutError } from '../errors';
-import type { Constructor } from '../metadata';
+import { ErrorCodes, QTasksError, TaskTimeoutError } from '../errors';
+import { RemoteOutcome } from '../executor/remote-run';
 import { RetryError } from '../middleware/retry-error';
-import { cloneJson, runArgs, toJson } from '../task/json';
+import { runArgs, toJson } from '../task/json';
 import { recordCopy } from '../task/record-copy';
 import { CancelSignal } from '../task/task-context';
 import { toErrorInfo } from '../task/task-error-info';
-import { copyRecord } from '../task/record-copy';
 import type { TaskRecord } from '../task/task-record';
+import { EndedRun, isWorkflowId, recordEnd } from './attempt-end';
+import { logFailure } from './failure-log';
+import { drainGenerator, isGenerator } from './generator-drain';
 import { retryDelay } from './retry-policy';
 import { RunContext } from './run-context';
-import { logFailure } from './failure-log';
+import { RunInjection } from './run-injection';
 import type { PreparedTask, Runtime } from './runtime';
-import type { HookEvent } from '../plugins/hook-runner';
-import { RemoteOutcome } from '../executor/remote-run';
 
 /** What the execution needs from its worker. */
 export interface ExecutionHost {
@@ -35,15 +36,8 @@ export interface ExecutionHost {
   attemptEnded?(rec: TaskRecord, status: Outcome['status']): void;
 }
 
-type Closer = () => unknown;
-
-/** True for the id of a task of a workflow (`wf:…`). */
-function isWorkflowId(id: string): boolean {
-  return id.charCodeAt(0) === 119 /* w */ && id.startsWith('wf:');
-}
-
 /** One running attempt. */
-export class Execution {
+export class Execution implements EndedRun {
   done = false;
   deadline = 0;
   timeoutMs = 0;
@@ -52,7 +46,8 @@ export class Execution {
   private controller: AbortController | undefined;
   private abortReason: unknown = undefined;
   private ctx: RunContext | undefined;
-  private closers: Closer[] | undefined;
+  /** Made for a run that injects anything (never on the fast path). */
+  private injection: RunInjection | undefined;
 
   constructor(
     private readonly host: ExecutionHost,
@@ -161,16 +156,15 @@ export class Execution {
 
   private async localBody(args: unknown[]): Promise<() => Promise<unknown>> {
     const task = this.task;
-    const instance = task.instance ?? (await this.buildInstance());
-    const params = task.def.params;
-    let callArgs: unknown[];
-    if (params.length === 0) callArgs = args;
-    else {
-      callArgs = [];
-      let next = 0;
-      for (const p of params) callArgs.push(p.kind === 'arg' ? args[next++] : await this.resolve(p));
-      for (; next < args.length; next++) callArgs.push(args[next]);
-    }
+    const injection = (this.injection ??= new RunInjection({
+      rec: this.rec,
+      runtime: this.host.runtime,
+      task,
+      context: () => this.context(),
+      ended: () => this.done,
+    }));
+    const instance = await injection.instance();
+    const callArgs = await injection.callArgs(args);
     return async () => this.unwrap(await task.fn.apply(instance, callArgs));
   }
 
@@ -206,92 +200,20 @@ export class Execution {
     return value !== null && typeof value === 'object' && isGenerator(value) ? this.iterate(value) : value;
   }
 
-  /** Drains a generator: each item (after generateHandler) is stored, streamed and collected. */
-  private async iterate(gen: AsyncIterator<unknown> | Iterator<unknown>): Promise<unknown[]> {
-    const handler = this.task.def.options.generateHandler;
-    const broker = this.host.runtime.broker;
-    const list: unknown[] = [];
-    try {
-      for (;;) {
-        if (this.done) return list;
-        const step = await gen.next();
-        if (step.done) break;
-        let item = step.value;
-        if (handler) item = await handler(item);
-        item = toJson(item, 'Yielded items', `item[${list.length}]`, this.host.runtime.config);
-        if (this.done) return list;
-        list.push(item);
-        if (broker.immediate !== undefined) broker.immediate.pushItemNow(this.rec, item);
-        else await broker.pushItem(this.rec, item);
-      }
-    } finally {
-      if (this.done) await gen.return?.(undefined);
-    }
-    return list;
-  }
-
-  private context(): RunContext {
-    return (this.ctx ??= new RunContext(this.host.runtime, this.rec, this));
-  }
-
-  private async resolve(p: ParamPlan): Promise<unknown> {
-    switch (p.kind) {
-      case 'ctx':
-        return this.context();
-      case 'logger':
-        return this.context().logger;
-      case 'self':
-        return this.context().self();
-      case 'value':
-        return this.host.runtime.value(p.token);
-      case 'depends':
-        return this.openClass(p.cls);
-      case 'factory':
-        return this.openFactory(p.token);
-      case 'unresolved':
-        // never planned for a started app (start() refuses it); the test kit's runTask checks first
-        throw new QTasksError(ErrorCodes.UNRESOLVED_PARAM, `Parameter #${p.index} of task ${this.rec.name} cannot be injected`);
-      default:
-        return undefined;
-    }
-  }
-
-  private async buildInstance(): Promise<object> {
-    const plan = this.task.def.ctor;
-    const values: unknown[] = [];
-    for (const p of plan) values.push(await this.resolve(p));
-    return this.host.runtime.construct(this.task.def, (i) => values[i]);
-  }
-
-  private async openClass(cls: Constructor): Promise<unknown> {
+  private iterate(gen: AsyncIterator<unknown> | Iterator<unknown>): Promise<unknown[]> {
     const runtime = this.host.runtime;
-    const plan: ParamPlan[] = runtime.dependsPlan(cls);
-    const values: unknown[] = [];
-    for (const p of plan) values.push(await this.resolve(p));
-    const instance = new (cls as new (...a: unknown[]) => { open?: () => unknown; close?: () => unknown })(...values);
-    if (typeof instance.open === 'function') await instance.open();
-    this.addCloser(() => instance.close?.());
-    return instance;
+    return drainGenerator(gen, {
+      rec: this.rec,
+      broker: runtime.broker,
+      config: runtime.config,
+      handler: this.task.def.options.generateHandler,
+      ended: () => this.done,
+    });
   }
 
-  private async openFactory(token: DependsToken): Promise<unknown> {
-    const made = token.factory(this.context());
-    if (made !== null && typeof made === 'object' && isGenerator(made)) {
-      const gen = made as AsyncGenerator<unknown>;
-      const first = await gen.next();
-      this.addCloser(() => closeFactory(gen));
-      return first.value;
-    }
-    return made;
-  }
-
-  /** Keeps a closer for the end of the run; once the run has ended (timeout, cancel), closes at once. */
-  private addCloser(close: Closer): void {
-    if (!this.done) {
-      (this.closers ??= []).push(close);
-      return;
-    }
-    void (async () => close())().catch((err) => this.context().logger.error('A @Depends resource failed to close', { error: err }));
+  /** The run's context, made on first use. */
+  context(): RunContext {
+    return (this.ctx ??= new RunContext(this.host.runtime, this.rec, this));
   }
 
   // ---- ending ----
@@ -343,142 +265,13 @@ export class Execution {
     this.host.attemptEnded?.(this.rec, outcome.status);
     const runtime = this.host.runtime;
     if (outcome.status === 'error' || outcome.status === 'retry') logFailure(runtime.logger, this.rec, outcome);
-    const point = hookPoint(outcome);
-    if (runtime.workflowAdvance !== undefined && isWorkflowId(this.rec.id)) {
-      // a workflow moves on before this end is recorded: a worker killed in between runs this step
-      // again, and starting the next stage twice enqueues nothing new (its ids are fixed)
-      this.host.track(this.finalize(outcome, point));
-      return;
-    }
-    if (this.closers === undefined && (point === undefined || !runtime.hooks.has(point))) {
-      this.record(outcome);
-      return;
-    }
-    if (this.closers === undefined) {
-      // hooks only: when they are all synchronous, finish at once as on the plain path
-      const ran = runtime.hooks.run(point!, this.endEvent(outcome));
-      if (ran instanceof Promise) {
-        this.host.track(ran.then(() => runtime.broker.finish(this.rec, outcome)).then((r) => r && runtime.onSettled?.(r)));
-        return;
-      }
-      this.record(outcome);
-      return;
-    }
-    this.host.track(this.finalize(outcome, point));
+    const closers = this.injection?.closers;
+    if (closers !== undefined) this.injection!.closers = undefined;
+    recordEnd(this.host, this, outcome, closers);
   }
 
-  /** Hands the record back with its outcome: at once when the broker can, else tracked until written. */
-  private record(outcome: Outcome): void {
-    const runtime = this.host.runtime;
-    const broker = runtime.broker;
-    if (broker.immediate === undefined) {
-      this.host.track(broker.finish(this.rec, outcome).then((r) => r && runtime.onSettled?.(r)));
-      return;
-    }
-    const out = broker.immediate.finishNow(this.rec, outcome);
-    if (out !== undefined) runtime.onSettled?.(out);
+  /** The run's context if one was made. */
+  get madeContext(): RunContext | undefined {
+    return this.ctx;
   }
-
-  /** The event of an end point. */
-  private endEvent(outcome: Outcome): HookEvent {
-    const runtime = this.host.runtime;
-    return new EndEvent(runtime.app ?? runtime, this.rec, outcome, this.ctx) as unknown as HookEvent;
-  }
-
-  private async finalize(outcome: Outcome, point: ReturnType<typeof hookPoint>): Promise<void> {
-    const runtime = this.host.runtime;
-    const closers = this.closers;
-    this.closers = undefined;
-    if (closers) {
-      for (let i = closers.length - 1; i >= 0; i--) {
-        try {
-          await closers[i]();
-        } catch (err) {
-          this.context().logger.error('A @Depends resource failed to close', { error: err });
-        }
-      }
-    }
-    if (point !== undefined && runtime.hooks.has(point)) await runtime.hooks.run(point, this.endEvent(outcome));
-    if (runtime.workflowAdvance !== undefined && isWorkflowId(this.rec.id)) {
-      try {
-        await runtime.workflowAdvance(this.rec, outcome);
-      } catch (err) {
-        this.context().logger.error('Starting the next stage of a workflow failed', { error: err, id: this.rec.id, code: (err as { code?: string }).code });
-      }
-    }
-    const out = await runtime.broker.finish(this.rec, outcome);
-    if (out) runtime.onSettled?.(out);
-  }
-}
-
-/**
- * What an end-point hook receives: the record as it will be stored, its error and result — copies,
- * made when first read, so that a hook that changes them never changes what is stored.
- */
-class EndEvent {
-  #view: TaskRecord | undefined = undefined;
-  #result: { value: unknown } | undefined = undefined;
-  #error: { value: TaskErrorInfo | undefined } | undefined = undefined;
-  readonly #rec: TaskRecord;
-  readonly #outcome: Outcome;
-
-  constructor(
-    readonly app: object,
-    rec: TaskRecord,
-    outcome: Outcome,
-    readonly ctx: RunContext | undefined,
-  ) {
-    this.#rec = rec;
-    this.#outcome = outcome;
-  }
-
-  get record(): TaskRecord {
-    return (this.#view ??= recordCopy({ ...copyRecord(this.#rec), ...recordView(this.#outcome) }));
-  }
-
-  get result(): unknown {
-    return (this.#result ??= { value: cloneJson((this.#outcome as { returning?: unknown }).returning) }).value;
-  }
-
-  get error(): TaskErrorInfo | undefined {
-    return (this.#error ??= { value: cloneJson((this.#outcome as { error?: TaskErrorInfo }).error) }).value;
-  }
-}
-
-function hookPoint(o: Outcome): 'task:success' | 'task:error' | 'task:retry' | 'task:cancel' | undefined {
-  switch (o.status) {
-    case 'success':
-      return 'task:success';
-    case 'error':
-      return 'task:error';
-    case 'retry':
-      return 'task:retry';
-    case 'cancel':
-      return 'task:cancel';
-    default:
-      return undefined;
-  }
-}
-
-function recordView(o: Outcome): Partial<TaskRecord> {
-  const now = Date.now();
-  switch (o.status) {
-    case 'success':
-      return { status: 'success', returning: o.returning, finishedAt: now, updatedAt: now };
-    case 'error':
-      return { status: 'error', error: o.error, finishedAt: now, updatedAt: now };
-    case 'cancel':
-      return { status: 'cancel', cancelReason: o.reason, finishedAt: now, updatedAt: now };
-    case 'retry':
-      return { status: 'retry', error: o.error, updatedAt: now };
-    default:
-      return {};
-  }
-}
-
-/** Errors that another attempt with the same input would meet again. */
-const GEN_TAGS = new Set(['[object AsyncGenerator]', '[object Generator]']);
-
-function isGenerator(value: object): value is AsyncIterator<unknown> | Iterator<unknown> {
-  return GEN_TAGS.has(Object.prototype.toString.call(value));
 }
