@@ -3,7 +3,7 @@
  * actions a task's status does not allow answer 409, and nothing changes in either case.
  */
 import type { IncomingMessage } from 'node:http';
-import type { QTasks } from '../app/qtasks';
+import type { WebHost } from './web-host';
 import { ErrorCodes } from '../errors';
 import type { TaskRecord } from '../task/task-record';
 import { hasToken, requireToken } from './auth';
@@ -12,7 +12,7 @@ import { parseListQuery, parseStatus } from './list-query';
 
 /** What a handler gets. */
 export interface ApiRequest {
-  app: QTasks;
+  app: WebHost;
   req: IncomingMessage;
   url: URL;
   params: string[];
@@ -55,7 +55,7 @@ async function settle<T, F>(part: string, read: () => Promise<T>, fallback: F, p
  * cannot be read (an engine down, an entry it cannot decode) is listed in `problems`; the others
  * are still served, and when every part failed the first failure is thrown.
  */
-export async function queueSnapshot(app: QTasks): Promise<Record<string, unknown>> {
+export async function queueSnapshot(app: WebHost): Promise<Record<string, unknown>> {
   const problems: ViewProblem[] = [];
   const [counts, workers, paused] = await Promise.all([
     settle('counts', () => app.manager.counts(), {}, problems),
@@ -181,7 +181,7 @@ const ROUTES: Route[] = [
 ];
 
 /** Finds and runs the route of a request; throws 404/405 HttpErrors for unknown ones. */
-export async function handleApi(app: QTasks, req: IncomingMessage, url: URL, token: string): Promise<{ status?: number; body: unknown }> {
+export async function handleApi(app: WebHost, req: IncomingMessage, url: URL, token: string): Promise<{ status?: number; body: unknown }> {
   let pathMatched = false;
   for (const route of ROUTES) {
     const m = route.pattern.exec(url.pathname);
@@ -208,7 +208,7 @@ function decodeParam(p: string): string {
  * A task with its stream items, parent and children. The record is served as stored, however
  * incomplete; items, parent or children that cannot be read are listed in `problems` instead.
  */
-async function taskDetail(app: QTasks, id: string): Promise<Record<string, unknown>> {
+async function taskDetail(app: WebHost, id: string): Promise<Record<string, unknown>> {
   const task = await app.manager.get(id);
   if (task === undefined || task === null) throw notFound(id);
   const problems: ViewProblem[] = [];
@@ -243,7 +243,7 @@ function brief(r: TaskRecord): Record<string, unknown> {
 }
 
 /** After an action the manager refused: 404 for an unknown id, 409 otherwise. */
-async function refuse(app: QTasks, id: string, what: string): Promise<never> {
+async function refuse(app: WebHost, id: string, what: string): Promise<never> {
   const rec = await app.manager.get(id);
   if (rec === undefined) throw notFound(id);
   throw new HttpError(409, ErrorCodes.WEB_CONFLICT, `Task ${id} is ${rec.status} and cannot be ${what}`);

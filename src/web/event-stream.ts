@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppEventMap } from '../app/app-events';
-import type { QTasks } from '../app/qtasks';
+import type { WebHost } from './web-host';
 import { ErrorCodes } from '../errors';
 import { HttpError } from './http-error';
 
@@ -25,7 +25,7 @@ export const MAX_BUFFERED_BYTES = 256 * 1024;
 const MAX_BATCH_BYTES = 64 * 1024;
 
 /** What the queue snapshot holds. */
-export type QueueSnapshot = (app: QTasks) => Promise<unknown>;
+export type QueueSnapshot = (app: WebHost) => Promise<unknown>;
 
 /** Fans events out to every connected client. */
 export class EventStream {
@@ -40,7 +40,7 @@ export class EventStream {
   private flushing: NodeJS.Immediate | undefined;
 
   constructor(
-    private readonly app: QTasks,
+    private readonly app: WebHost,
     private readonly snapshot: QueueSnapshot,
     private readonly refreshMs: number,
     private readonly maxClients: number,

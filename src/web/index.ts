@@ -7,3 +7,4 @@ export type { WebListenOptions, WebAddress } from './web-server';
 export { DEFAULT_WEB_MAX_CLIENTS } from './web-options';
 export type { WebOptions } from './web-options';
 export { HttpError } from './http-error';
+export type { WebHost } from './web-host';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { QTasks } from '../app/qtasks';
+import type { WebHost } from './web-host';
 import { unknownOption } from '../config/unknown-option';
 import { ErrorCodes, QTasksError } from '../errors';
 import { handleApi, queueSnapshot } from './api-routes';
@@ -68,7 +68,7 @@ export class WebServer {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly app: QTasks,
+    private readonly app: WebHost,
     private readonly options: WebOptions = {},
   ) {}
 
@@ -201,6 +201,6 @@ function requestUrl(target: string | undefined): URL {
 }
 
 /** A web view for `app` (not listening yet). `app.web` is the same, made once per app with its `web` options. */
-export function createWebServer(app: QTasks, options?: WebOptions): WebServer {
+export function createWebServer(app: WebHost, options?: WebOptions): WebServer {
   return new WebServer(app, options);
 }

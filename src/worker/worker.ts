@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { Consumer, Outcome, WorkerCommand, WorkerInfo } from '../engine/broker';
 import { StatsRecorder } from '../stats/task-stats';
 import { ErrorCodes, TaskNotFoundError } from '../errors';
-import { MinHeap } from '../engines/memory/min-heap';
+import { MinHeap } from '../collections/min-heap';
 import { toErrorInfo } from '../task/task-error-info';
 import type { TaskRecord } from '../task/task-record';
 import { Execution, ExecutionHost } from './execution';

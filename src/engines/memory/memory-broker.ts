@@ -11,7 +11,7 @@ import { retentionOf } from '../../task/retention';
 import { retriedAttempt } from '../../task/task-history';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { Broker, Consumer, EngineContext, EngineEventMap, ImmediateBroker, Outcome, WorkerInfo } from '../../engine/broker';
-import { MinHeap } from './min-heap';
+import { MinHeap } from '../../collections/min-heap';
 import { PriorityFifo } from './priority-fifo';
 
 /** Longest delay a Node timer takes. */
