@@ -1,61 +1,38 @@
 /**
  * The worker side of the Redis broker. Ends of attempts are batched per tick: one script call
  * records a batch of ends and claims the next batch (prefetched into a small local buffer, leases
- * already running). When the queue is empty it blocks on the queue's marker (BZPOPMIN) on its own
- * connection, never polling. Leases of held tasks are renewed together every leaseMs/2 by a script
- * that also sweeps expired leases of every worker. A claim whose reply was lost with the connection
- * is found by {@link RedisConsumerLoop.reconcile} (after a reconnect and at each lease round).
+ * already running; see {@link finishCall}). When the queue is empty it waits on the queue's marker
+ * ({@link QueueWakeups}), never polling. Leases are renewed, and claims whose reply was lost are
+ * found, by {@link LeaseRounds}. What the worker holds is kept by {@link ClaimedTasks}.
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
-import { BrokerUnavailableError, ErrorCodes } from '../../errors';
+import { BrokerUnavailableError } from '../../errors';
 import { badRecordError } from '../bad-record';
 import type { TaskRecord } from '../../task/task-record';
-import { claimedRecord, fixedJson } from './record-codec';
+import { ClaimedTasks, ClaimSinks } from './claimed-tasks';
+import { applyFinish, End, finishCall, finishReply } from './finish-batch';
+import { fixedJson } from './record-codec';
 import { endOf } from './task-end';
-import { renewLeases } from './lease-renewal';
-import { reconcileHeld } from './held-reconcile';
+import { LeaseRounds } from './lease-rounds';
+import { QueueWakeups } from './queue-wakeups';
 import { isConnectionError } from './redis-link';
 import type { RedisNotifier } from './redis-notifier';
 import type { RedisStorage } from './redis-storage';
 
-/** A task this worker claimed, with its fixed fields' JSON as stored. */
-interface Held {
-  rec: TaskRecord;
-  d: string;
-}
-
-interface End {
-  rec: TaskRecord;
-  args: string[];
-  /** The record as stored once recorded; undefined for a handback. */
-  stored: TaskRecord | undefined;
-  resolve: (r: TaskRecord | undefined) => void;
-  reject: (e: Error) => void;
-}
-
 const MAX_INFLIGHT = 2;
-const SAFETY_BLOCK_S = 5;
 
 /** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
 export class RedisConsumerLoop {
-  private readonly held = new Map<string, Held>();
-  private buffer: TaskRecord[] = [];
+  private readonly tasks: ClaimedTasks;
   private ends: End[] = [];
-  private readonly withItems = new Set<string>();
-  /** Cancel requests seen before the claim that they are about arrived. */
-  private readonly earlyCancels = new Map<string, string | undefined>();
   private inflight = 0;
   private requested = 0;
   private queueEmpty = false;
   private scheduled = false;
   private pumping = false;
   private stopped = false;
-  private closed = false;
-  private blocking = false;
-  private blocker: Redis | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private dueTimer: NodeJS.Timeout | undefined;
+  private closedFlag = false;
   private waitingReady = false;
   private readonly prefetch: number;
   /** An operator paused this worker: it claims nothing. */
@@ -67,8 +44,14 @@ export class RedisConsumerLoop {
   /** Other processes listening on the event channel, as of the last finish call. */
   private remote = 1;
   private calls = 0;
-  /** When each call on the way that may claim was sent (its claims' start time is not earlier). */
-  private readonly sentAt: number[] = [];
+  private readonly wakeups: QueueWakeups;
+  private readonly leases: LeaseRounds;
+  /** Where claimed tasks go that do not wait in the buffer. */
+  private readonly sinks: ClaimSinks = {
+    onBad: (rec, reason) => void this.finish(rec, { status: 'error', error: badRecordError(rec.id, reason) }).catch(() => undefined),
+    onHandback: (rec) => void this.finish(rec, { status: 'handback' }).catch(() => undefined),
+    onCancelled: (rec, reason) => void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined),
+  };
 
   constructor(
     private readonly storage: RedisStorage,
@@ -77,6 +60,27 @@ export class RedisConsumerLoop {
     private readonly notifier: RedisNotifier,
   ) {
     this.prefetch = Math.min(Math.max(concurrency, 1), 200);
+    this.tasks = new ClaimedTasks(consumer.workerId, (message, fields) => storage.ctx.logger.warn(message, fields));
+    this.wakeups = new QueueWakeups(storage, () => {
+      this.queueEmpty = false;
+      this.schedule();
+    });
+    const loop = this;
+    this.leases = new LeaseRounds(storage, {
+      workerId: consumer.workerId,
+      get closed() {
+        return loop.closedFlag;
+      },
+      info: () => consumer.info(),
+      heldIds: () => this.tasks.ids(),
+      heldCount: () => this.tasks.size,
+      onCancel: (id, reason) => this.onCancel(id, this.workerId, reason),
+      onMoved: () => {
+        if (this.stopped) return;
+        this.queueEmpty = false;
+        this.schedule();
+      },
+    });
   }
 
   get workerId(): string {
@@ -84,13 +88,11 @@ export class RedisConsumerLoop {
   }
 
   start(): void {
-    this.blocker = this.storage.link.blocker();
-    const every = Math.max(20, Math.floor(this.storage.ctx.config.leaseMs / 2));
-    this.leaseTimer = setInterval(() => this.renew(), every);
-    void this.storage.link.whenReady().then(() => this.renew());
+    this.wakeups.start();
+    this.leases.start();
     this.storage.link.cmd.on('ready', () => {
       // claims answered on the lost connection may have run: before claiming again, look
-      this.reconcile();
+      this.leases.reconcile();
       this.queueEmpty = false;
       this.schedule();
     });
@@ -115,10 +117,10 @@ export class RedisConsumerLoop {
    */
   reserveDirect(now: number): number {
     if (!this.canKick()) return 0;
-    const want = this.consumer.capacity() + this.prefetch - this.buffer.length - this.requested;
+    const want = this.consumer.capacity() + this.prefetch - this.tasks.buffer.length - this.requested;
     if (want <= 0) return 0;
     this.inflight++;
-    this.sentAt.push(now);
+    this.leases.claimSent(now);
     this.requested += want;
     return want;
   }
@@ -126,9 +128,9 @@ export class RedisConsumerLoop {
   /** The enqueue reserved by {@link reserveDirect} answered (`all`: it claimed every task it added). */
   directClaimed(claimed: string[] | undefined, now: number, want: number, all: boolean): void {
     this.inflight--;
-    this.answered(now);
+    this.leases.answered(now);
     this.requested -= want;
-    if (claimed !== undefined) this.took(claimed, now, 0);
+    if (claimed !== undefined) this.tasks.take(claimed, now, this.stopped, this.sinks);
     if (!all) this.queueEmpty = false;
     this.notifyIdle();
     this.schedule();
@@ -136,7 +138,7 @@ export class RedisConsumerLoop {
 
   /** True when {@link kick} would claim now. */
   canKick(): boolean {
-    return this.queueEmpty && !this.stopped && !this.paused && !this.closed && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
+    return this.queueEmpty && !this.stopped && !this.paused && !this.closedFlag && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
   }
 
   /** A consumer slot came free outside `finish`. */
@@ -147,9 +149,9 @@ export class RedisConsumerLoop {
   /** Records how an attempt ended; batched with the other ends of this tick. */
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => {
-      const d = this.held.get(rec.id)?.d ?? fixedJson(rec);
+      const d = this.tasks.data(rec.id) ?? fixedJson(rec);
       // a record whose data could not be decoded is announced by id only
-      const end = endOf(rec, d, outcome, this.withItems.has(rec.id), this.remote > 0 && d !== '', this.storage.ctx.config.maxAttemptHistory);
+      const end = endOf(rec, d, outcome, this.tasks.hasItems(rec.id), this.remote > 0 && d !== '', this.storage.ctx.config.maxAttemptHistory);
       this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
       this.schedule();
     });
@@ -157,25 +159,16 @@ export class RedisConsumerLoop {
 
   /** A running task of this worker streamed an item (its items then expire with it). */
   itemPushed(id: string): void {
-    this.withItems.add(id);
+    this.tasks.itemPushed(id);
   }
 
   /** A cancel request for a running task (from the queue channel or a lease renewal). */
   onCancel(id: string, workerId: string, reason: string | undefined): void {
-    if (workerId !== this.workerId || this.closed) return;
-    const rec = this.held.get(id)?.rec;
-    if (rec === undefined) {
-      this.earlyCancels.set(id, reason);
-      setTimeout(() => this.earlyCancels.delete(id), 5_000).unref();
-      return;
-    }
-    const at = this.buffer.indexOf(rec);
-    if (at >= 0) {
-      this.buffer.splice(at, 1);
-      void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
-    } else {
-      this.consumer.abort(id, reason);
-    }
+    if (workerId !== this.workerId || this.closedFlag) return;
+    const rec = this.tasks.record(id);
+    if (rec === undefined) return this.tasks.cancelEarly(id, reason);
+    if (this.tasks.unbuffer(rec)) void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
+    else this.consumer.abort(id, reason);
   }
 
   /**
@@ -187,9 +180,7 @@ export class RedisConsumerLoop {
     this.consumer.control?.(command);
     if (command.op === 'pause' || command.op === 'stop') {
       this.paused = true;
-      const back = this.buffer;
-      this.buffer = [];
-      for (const rec of back) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+      for (const rec of this.tasks.drainBuffer()) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
     } else if (command.op === 'resume') {
       this.paused = false;
     }
@@ -204,14 +195,9 @@ export class RedisConsumerLoop {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.dueTimer) clearTimeout(this.dueTimer);
-    this.dueTimer = undefined;
-    if (this.blocker) this.storage.link.release(this.blocker);
-    this.blocker = undefined;
+    this.wakeups.stop();
     while (this.inflight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
-    const back = this.buffer;
-    this.buffer = [];
-    await Promise.all(back.map((rec) => this.finish(rec, { status: 'handback' }).catch(() => undefined)));
+    await Promise.all(this.tasks.drainBuffer().map((rec) => this.finish(rec, { status: 'handback' }).catch(() => undefined)));
   }
 
   /** Stops everything; ends not recorded by now reject `QTASKS_ERR_BROKER_UNAVAILABLE`. */
@@ -222,9 +208,8 @@ export class RedisConsumerLoop {
       this.schedule();
       await new Promise((r) => setTimeout(r, 10));
     }
-    this.closed = true;
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.leaseTimer = undefined;
+    this.closedFlag = true;
+    this.leases.stop();
     const k = this.storage.keys;
     if (this.storage.link.isReady) {
       await this.storage.link.cmd.multi().hdel(k.workers, this.workerId).zrem(k.seen, this.workerId).exec().catch(() => undefined);
@@ -237,167 +222,82 @@ export class RedisConsumerLoop {
   // ---- the loop ----
 
   private schedule(): void {
-    if (this.scheduled || this.closed) return;
+    if (this.scheduled || this.closedFlag) return;
     this.scheduled = true;
     queueMicrotask(this.pumpFn);
   }
 
   private pump(): void {
     this.scheduled = false;
-    if (this.pumping || this.closed) return;
+    if (this.pumping || this.closedFlag) return;
     this.pumping = true;
     try {
       const consumer = this.consumer;
-      while (this.buffer.length > 0 && !this.stopped && consumer.capacity() > 0) consumer.run(this.buffer.shift()!);
+      const buffer = this.tasks.buffer;
+      while (buffer.length > 0 && !this.stopped && consumer.capacity() > 0) consumer.run(buffer.shift()!);
       if (!this.storage.link.isReady) {
         this.afterReady();
         return;
       }
       while (this.inflight < MAX_INFLIGHT) {
-        const want = this.stopped || this.paused ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.buffer.length - this.requested);
+        const want = this.stopped || this.paused ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.tasks.buffer.length - this.requested);
         // an empty queue is claimed from again with the next ends, unless the blocking pop waits:
         // the marker then reports new tasks
-        const claim = want > 0 && (!this.queueEmpty || (this.ends.length > 0 && !this.blocking)) ? want : 0;
+        const claim = want > 0 && (!this.queueEmpty || (this.ends.length > 0 && !this.wakeups.blocking)) ? want : 0;
         if (this.ends.length === 0 && claim === 0) break;
         this.send(claim);
       }
-      const want = this.stopped || this.paused ? 0 : consumer.capacity() - this.buffer.length - this.requested;
-      if (want > 0 && this.queueEmpty && this.inflight === 0) this.block();
+      const want = this.stopped || this.paused ? 0 : consumer.capacity() - this.tasks.buffer.length - this.requested;
+      if (want > 0 && this.queueEmpty && this.inflight === 0 && !this.stopped) this.wakeups.block();
     } finally {
       this.pumping = false;
     }
   }
 
+  /** Sends the ends of this tick and claims up to `want` more in one finish call. */
   private send(want: number): void {
     const s = this.storage;
-    const k = s.keys;
-    const cfg = s.ctx.config;
     const batch = this.ends;
     this.ends = [];
     const now = Date.now();
     // expired ids leave the finished lists at the pace tasks end (small batches: every 8th call)
     const trim = batch.length >= 8 ? batch.length * 2 : (++this.calls & 7) === 0 ? 64 : 0;
-    const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, this.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, s.link.isCluster ? 'c' : this.notifier.hasEvents ? '1' : '', trim, batch.length];
-    for (const e of batch) for (const a of e.args) args.push(a);
+    const listening = s.link.isCluster ? 'c' : this.notifier.hasEvents ? '1' : '';
+    const { keys, args } = finishCall(s, { workerId: this.workerId, listening }, batch, want, trim, now);
     this.inflight++;
-    if (want > 0) this.sentAt.push(now);
+    if (want > 0) this.leases.claimSent(now);
     this.requested += want;
-    (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))([k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + this.workerId, k.cancels, k.all], args)
-      .then(
-        (res) => {
-          this.inflight--;
-          if (want > 0) this.answered(now);
-          this.requested -= want;
-          const [flags, claimed, next, remote] = res as [string, string[], string, number];
-          if (remote >= 0) this.remote = remote;
-          for (let i = 0; i < batch.length; i++) {
-            const e = batch[i];
-            const flag = flags.charCodeAt(i);
-            if (flag === 50 /* 2 */) {
-              // its stored priority was not a number: it ended QTASKS_ERR_BAD_RECORD instead
-              this.release(e.rec.id);
-              const rec = e.rec;
-              rec.status = 'error';
-              rec.error = badRecordError(rec.id, 'its priority is not a number');
-              rec.finishedAt = rec.updatedAt;
-              delete rec.runAt;
-              this.notifier.deliver(rec);
-              e.resolve(rec);
-            } else if (flag === 49 /* 1 */) {
-              this.release(e.rec.id);
-              // this process learns its own ends here, not from the channel
-              if (e.stored !== undefined) this.notifier.deliver(e.stored);
-              e.resolve(e.stored ?? e.rec);
-            } else {
-              this.release(e.rec.id);
-              e.resolve(undefined);
-            }
-          }
-          this.took(claimed, now, want);
-          this.armDue(next);
-          this.notifyIdle();
-          this.schedule();
-        },
-        (err: Error) => {
-          this.inflight--;
-          if (want > 0) this.answered(now);
-          this.requested -= want;
-          if (isConnectionError(err) && !this.closed) this.ends = batch.concat(this.ends);
-          else {
-            s.ctx.logger.error('Recording task ends failed', { error: err });
-            for (const e of batch) e.reject(err);
-          }
-          this.notifyIdle();
-          this.afterReady();
-        },
-      );
-  }
-
-  /** Tasks claimed by a script call (flat: id, data, attempt per task). */
-  private took(claimed: string[], now: number, want: number): void {
-    if (want > 0) this.queueEmpty = claimed.length / 3 < want;
-    for (let i = 0; i < claimed.length; i += 3) {
-      const id = claimed[i];
-      const d = claimed[i + 1];
-      const { rec, bad } = claimedRecord(id, d, Number(claimed[i + 2]), now, this.workerId);
-      // a record that cannot be decoded never runs: it ends at once, its batch goes on
-      this.held.set(id, { rec, d: bad === undefined ? d : '' });
-      if (bad !== undefined) {
-        this.storage.ctx.logger.warn('A claimed task record cannot be decoded: the task ends error', { id, code: ErrorCodes.BAD_RECORD, reason: bad });
-        void this.finish(rec, { status: 'error', error: badRecordError(id, bad) }).catch(() => undefined);
-      } else if (this.stopped) {
-        void this.finish(rec, { status: 'handback' }).catch(() => undefined);
-      } else if (this.earlyCancels.has(rec.id)) {
-        const reason = this.earlyCancels.get(rec.id);
-        this.earlyCancels.delete(rec.id);
-        void this.finish(rec, { status: 'cancel', reason }).catch(() => undefined);
-      } else {
-        this.buffer.push(rec);
-      }
-    }
-  }
-
-  private release(id: string): void {
-    this.held.delete(id);
-    this.withItems.delete(id);
-  }
-
-  private block(): void {
-    if (this.blocking || !this.blocker || this.stopped) return;
-    this.blocking = true;
-    const blocker = this.blocker;
-    blocker.bzpopmin(this.storage.keys.marker, SAFETY_BLOCK_S).then(
-      () => {
-        this.blocking = false;
-        this.queueEmpty = false;
+    (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))(keys, args).then(
+      (res) => {
+        this.inflight--;
+        if (want > 0) this.leases.answered(now);
+        this.requested -= want;
+        const { flags, claimed, next, remote } = finishReply(res);
+        if (remote >= 0) this.remote = remote;
+        applyFinish(batch, flags, (id) => this.tasks.release(id), (rec) => this.notifier.deliver(rec));
+        if (want > 0) this.queueEmpty = claimed.length / 3 < want;
+        this.tasks.take(claimed, now, this.stopped, this.sinks);
+        this.wakeups.armDue(next);
+        this.notifyIdle();
         this.schedule();
       },
-      () => {
-        this.blocking = false;
-        if (this.stopped) return;
-        const retry = () => {
-          this.queueEmpty = false;
-          this.schedule();
-        };
-        if (blocker.status === 'ready') setTimeout(retry, 50);
-        else blocker.once('ready', retry);
+      (err: Error) => {
+        this.inflight--;
+        if (want > 0) this.leases.answered(now);
+        this.requested -= want;
+        if (isConnectionError(err) && !this.closedFlag) this.ends = batch.concat(this.ends);
+        else {
+          s.ctx.logger.error('Recording task ends failed', { error: err });
+          for (const e of batch) e.reject(err);
+        }
+        this.notifyIdle();
+        this.afterReady();
       },
     );
   }
 
-  private armDue(next: string): void {
-    if (next === '' || this.stopped) return;
-    const at = Number(next);
-    if (this.dueTimer) clearTimeout(this.dueTimer);
-    this.dueTimer = setTimeout(() => {
-      this.dueTimer = undefined;
-      this.queueEmpty = false;
-      this.schedule();
-    }, Math.max(0, at - Date.now()));
-  }
-
   private afterReady(): void {
-    if (this.waitingReady || this.closed) return;
+    if (this.waitingReady || this.closedFlag) return;
     this.waitingReady = true;
     const again = () => {
       this.waitingReady = false;
@@ -415,44 +315,5 @@ export class RedisConsumerLoop {
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
-  }
-
-  // ---- leases ----
-
-  private renew(): void {
-    if (this.closed || !this.storage.link.isReady) return;
-    this.reconcile();
-    renewLeases(this.storage, { ...this.consumer.info(), id: this.workerId }, (id, reason) => this.onCancel(id, this.workerId, reason));
-  }
-
-  /**
-   * Moves back to the queue the tasks of this worker's held set that it does not know: their claim
-   * ran in Redis but its reply was lost with the connection. Every id whose claim answered is in
-   * {@link held}; tasks of the claims still on the way started at or after the earliest of their
-   * send times and are left alone, and the claims sent later run after this call on the same
-   * connection.
-   */
-  private reconcile(): void {
-    // without a connection it runs on 'ready'
-    if (this.closed || !this.storage.link.isReady) return;
-    const now = Date.now();
-    let before = now;
-    for (const t of this.sentAt) if (t < before) before = t;
-    void reconcileHeld(this.storage, this.workerId, this.held.keys(), this.held.size, now, before).then(
-      (moved) => {
-        if (moved.length === 0 || this.stopped) return;
-        this.queueEmpty = false;
-        this.schedule();
-      },
-      (err: Error) => {
-        if (!isConnectionError(err)) this.storage.ctx.logger.error('Reconciling held tasks failed', { error: err });
-      },
-    );
-  }
-
-  /** A call that could claim, sent at `at`, answered (or failed). */
-  private answered(at: number): void {
-    const i = this.sentAt.indexOf(at);
-    if (i >= 0) this.sentAt.splice(i, 1);
   }
 }

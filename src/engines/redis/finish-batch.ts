@@ -1,0 +1,80 @@
+/**
+ * One call of the finish script: the ends of attempts batched in one tick and how many tasks to
+ * claim next. Builds its keys and arguments, and applies its reply to the ends (each resolved
+ * with the record as stored, and told to this process's waiters and listeners).
+ */
+import type { TaskRecord } from '../../task/task-record';
+import { badRecordError } from '../bad-record';
+import type { RedisStorage } from './redis-storage';
+
+/** An end waiting to be recorded. */
+export interface End {
+  rec: TaskRecord;
+  args: string[];
+  /** The record as stored once recorded; undefined for a handback. */
+  stored: TaskRecord | undefined;
+  resolve: (r: TaskRecord | undefined) => void;
+  reject: (e: Error) => void;
+}
+
+/** The reply of the finish script. */
+export interface FinishReply {
+  /** '1' per end recorded, '0' when not held any more, '2' when it ended QTASKS_ERR_BAD_RECORD instead. */
+  flags: string;
+  /** Claimed tasks (flat: id, data, attempt per task). */
+  claimed: string[];
+  /** The next delayed runAt, or ''. */
+  next: string;
+  /** Other processes listening (-1: not asked). */
+  remote: number;
+}
+
+/** The reply of a finish call, named. */
+export function finishReply(res: unknown): FinishReply {
+  const [flags, claimed, next, remote] = res as [string, string[], string, number];
+  return { flags, claimed, next, remote };
+}
+
+/** What the call needs to know of its worker. */
+export interface FinishCaller {
+  workerId: string;
+  /** '1' when this process listens on the event channel itself, 'c' on a cluster, else ''. */
+  listening: string;
+}
+
+/** The keys and arguments of one finish call (`trim`: expired ids to drop at most). */
+export function finishCall(s: RedisStorage, who: FinishCaller, batch: End[], want: number, trim: number, now: number): { keys: string[]; args: (string | number)[] } {
+  const k = s.keys;
+  const cfg = s.ctx.config;
+  const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, who.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, who.listening, trim, batch.length];
+  for (const e of batch) for (const a of e.args) args.push(a);
+  const keys = [k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + who.workerId, k.cancels, k.all];
+  return { keys, args };
+}
+
+/**
+ * Settles each end of `batch` from the reply's flags: `release` forgets the task, `deliver` tells
+ * this process of a recorded end (it learns its own ends here, not from the channel).
+ */
+export function applyFinish(batch: End[], flags: string, release: (id: string) => void, deliver: (rec: TaskRecord) => void): void {
+  for (let i = 0; i < batch.length; i++) {
+    const e = batch[i];
+    const flag = flags.charCodeAt(i);
+    release(e.rec.id);
+    if (flag === 50 /* 2 */) {
+      // its stored priority was not a number: it ended QTASKS_ERR_BAD_RECORD instead
+      const rec = e.rec;
+      rec.status = 'error';
+      rec.error = badRecordError(rec.id, 'its priority is not a number');
+      rec.finishedAt = rec.updatedAt;
+      delete rec.runAt;
+      deliver(rec);
+      e.resolve(rec);
+    } else if (flag === 49 /* 1 */) {
+      if (e.stored !== undefined) deliver(e.stored);
+      e.resolve(e.stored ?? e.rec);
+    } else {
+      e.resolve(undefined);
+    }
+  }
+}
