@@ -1,32 +1,19 @@
 /**
  * The subscriber side of a Redis engine: one subscriber connection per engine receives the queue's
- * channel (ends of tasks by batch, streamed items, progress, cancel requests) and settles waiting
- * `result()` calls, feeds `stream()` readers and fires events in this process. A notification lost
- * while disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
+ * channels (see {@link decodeChannelMessage}) and routes them: ends settle waiting `result()` calls
+ * ({@link ResultWaiters}) and `stream()` readers ({@link ItemWatchers}) and fire events in this
+ * process; cancel requests and operators' commands go to the worker. A notification lost while
+ * disconnected is made up for by re-reading the records after a reconnect and on a slow timer.
  */
 import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
 import type { Redis } from 'ioredis';
 import type { EngineContext, EngineEventMap } from '../../engine/broker';
-import { BrokerUnavailableError, ClosedError, ResultTimeoutError } from '../../errors';
+import { BrokerUnavailableError, ClosedError } from '../../errors';
 import { isFinal, TaskRecord } from '../../task/task-record';
 import type { RedisStorage } from './redis-storage';
-import { decodeOpt } from './record-codec';
-
-interface Waiter {
-  resolve: (r: TaskRecord | undefined) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface Watcher {
-  id: string;
-  next: number;
-  onItem: StreamItemListener;
-  onEnd: StreamEndListener;
-  /** A read of stored items is under way: live items wait for it. */
-  loading: boolean;
-  ended: boolean;
-}
+import { decodeChannelMessage } from './channel-message';
+import { ItemWatchers } from './item-watchers';
+import { ResultWaiters } from './result-waiters';
 
 /** Called for a cancel request of a running task: (id, workerId, reason). */
 export type CancelHandler = (id: string, workerId: string, reason: string | undefined) => void;
@@ -38,8 +25,8 @@ const ENGINE_EVENTS: (keyof EngineEventMap)[] = ['task:success', 'task:error', '
 
 /** Dispatches the queue's channel in this process. */
 export class RedisNotifier {
-  private readonly waiters = new Map<string, Set<Waiter>>();
-  private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly waiters = new ResultWaiters();
+  private readonly watchers: ItemWatchers;
   private events: Promise<void> | undefined;
   /** True while the event subscription is known to have been up without a break. */
   private eventsLive = false;
@@ -61,7 +48,9 @@ export class RedisNotifier {
   constructor(
     private readonly storage: RedisStorage,
     private readonly ctx: EngineContext,
-  ) {}
+  ) {
+    this.watchers = new ItemWatchers(storage);
+  }
 
   private sub(): Redis {
     const sub = this.storage.link.sub;
@@ -168,26 +157,17 @@ export class RedisNotifier {
       sure = noted.epoch === this.epoch && this.eventsLive;
     }
     return new Promise((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
-      let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
-      set.add(w);
-      if (timeoutMs !== undefined) {
-        w.timer = setTimeout(() => {
-          this.dropWaiter(id, w);
-          reject(new ResultTimeoutError(id, timeoutMs));
-        }, timeoutMs);
-      }
+      const w = this.waiters.add(id, timeoutMs, resolve, reject);
       this.armRecheck();
       if (sure) return;
       this.ready('result()')
         .then(() => this.storage.get(id))
         .then(
           (rec) => {
-            if (rec === undefined || isFinal(rec.status)) this.settleWaiters(id, rec);
+            if (rec === undefined || isFinal(rec.status)) this.waiters.settle(id, rec);
           },
           (err: Error) => {
-            if (this.dropWaiter(id, w)) reject(err);
+            if (this.waiters.drop(id, w)) reject(err);
           },
         );
     });
@@ -199,22 +179,19 @@ export class RedisNotifier {
     onItem: StreamItemListener,
     onEnd: StreamEndListener,
   ): () => void {
-    const w: Watcher = { id, next: from, onItem, onEnd, loading: true, ended: false };
     if (this.closed) {
       queueMicrotask(() => onEnd(undefined, new ClosedError('stream()')));
       return () => undefined;
     }
-    let set = this.watchers.get(id);
-    if (!set) this.watchers.set(id, (set = new Set()));
-    set.add(w);
+    const w = this.watchers.add(id, from, onItem, onEnd);
     this.armRecheck();
     this.ready('stream()').then(
-      () => this.catchUp(w, true),
-      (err: Error) => this.endWatcher(w, undefined, err),
+      () => this.watchers.catchUp(w, true),
+      (err: Error) => this.watchers.end(w, undefined, err),
     );
     return () => {
       w.ended = true;
-      this.dropWatcher(w);
+      this.watchers.drop(w);
     };
   }
 
@@ -223,38 +200,38 @@ export class RedisNotifier {
     this.closed = true;
     if (this.recheckTimer) clearInterval(this.recheckTimer);
     this.recheckTimer = undefined;
-    const err = new ClosedError('Waiting for a task');
-    for (const [id, set] of this.waiters) for (const w of set) this.dropWaiter(id, w) && w.reject(err);
-    for (const set of [...this.watchers.values()]) for (const w of set) this.endWatcher(w, undefined, new ClosedError('stream()'));
+    this.waiters.rejectAll(new ClosedError('Waiting for a task'));
+    this.watchers.endAll(() => new ClosedError('stream()'));
   }
 
   // ---- messages ----
 
   private dispatch(msg: string): void {
     try {
-      const kind = msg.charCodeAt(0);
-      if (kind === 70 /* F */) {
-        const sp = msg.indexOf(' ');
-        if (this.isLocal(msg.slice(1, sp))) return;
-        for (const rec of JSON.parse(msg.slice(sp + 1)) as TaskRecord[]) this.onRecord(rec);
-      } else if (kind === 102 /* f */) {
-        const list = JSON.parse(msg.slice(1)) as (TaskRecord | string)[];
-        for (const entry of list) {
-          if (typeof entry === 'string') this.fetchAndSettle(entry);
-          else this.onRecord(entry);
-        }
-      } else if (kind === 105 /* i */) {
-        const [id, index, item] = JSON.parse(msg.slice(1)) as [string, number, unknown];
-        const set = this.watchers.get(id);
-        if (set) for (const w of set) this.onItem(w, index, item);
-      } else if (kind === 112 /* p */) {
-        if (this.ctx.listens('task:progress')) this.ctx.emit('task:progress', JSON.parse(msg.slice(1)));
-      } else if (kind === 99 /* c */) {
-        const [id, wid, reason] = JSON.parse(msg.slice(1)) as [string, string, string];
-        this.onCancel?.(id, wid, decodeOpt(reason));
-      } else if (kind === 119 /* w */) {
-        const [wid, command] = JSON.parse(msg.slice(1)) as [string, WorkerCommand];
-        this.onWorkerCommand?.(wid, command);
+      const m = decodeChannelMessage(msg, this.isLocal);
+      if (m === undefined) return;
+      switch (m.kind) {
+        case 'records':
+          for (const rec of m.records) this.onRecord(rec);
+          break;
+        case 'ends':
+          for (const entry of m.entries) {
+            if (typeof entry === 'string') this.fetchAndSettle(entry);
+            else this.onRecord(entry);
+          }
+          break;
+        case 'item':
+          this.watchers.onItem(m.id, m.index, m.item);
+          break;
+        case 'progress':
+          if (this.ctx.listens('task:progress')) this.ctx.emit('task:progress', m.event());
+          break;
+        case 'cancel':
+          this.onCancel?.(m.id, m.workerId, m.reason);
+          break;
+        case 'worker':
+          this.onWorkerCommand?.(m.workerId, m.command);
+          break;
       }
     } catch (err) {
       this.ctx.logger.error('A malformed message on the queue channel was skipped', { error: err });
@@ -270,9 +247,8 @@ export class RedisNotifier {
     if (isFinal(rec.status)) {
       const noted = this.recent.get(rec.id);
       if (noted !== undefined) noted.rec = rec;
-      this.settleWaiters(rec.id, rec);
-      const set = this.watchers.get(rec.id);
-      if (set) for (const w of set) void this.catchUp(w, false, rec);
+      this.waiters.settle(rec.id, rec);
+      this.watchers.onFinal(rec);
     }
     const event = EVENT_OF[rec.status];
     if (event !== undefined && this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: rec });
@@ -285,74 +261,10 @@ export class RedisNotifier {
     this.storage.get(id).then(
       (rec) => {
         if (rec) this.onRecord(rec);
-        else this.settleWaiters(id, undefined);
+        else this.waiters.settle(id, undefined);
       },
       (err) => this.ctx.logger.warn('Reading a finished task failed', { id, error: err }),
     );
-  }
-
-  private settleWaiters(id: string, rec: TaskRecord | undefined): void {
-    const set = this.waiters.get(id);
-    if (!set) return;
-    this.waiters.delete(id);
-    for (const w of set) {
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(rec);
-    }
-  }
-
-  private dropWaiter(id: string, w: Waiter): boolean {
-    const set = this.waiters.get(id);
-    if (!set || !set.delete(w)) return false;
-    if (w.timer) clearTimeout(w.timer);
-    if (set.size === 0) this.waiters.delete(id);
-    return true;
-  }
-
-  // ---- streams ----
-
-  private onItem(w: Watcher, index: number, item: unknown): void {
-    if (w.ended || w.loading || index < w.next) return;
-    if (index > w.next) {
-      void this.catchUp(w, false);
-      return;
-    }
-    w.next++;
-    w.onItem(item, index);
-  }
-
-  /** Reads stored items from `w.next` (and the record), delivers them, ends the watcher if final. */
-  private async catchUp(w: Watcher, first: boolean, final?: TaskRecord): Promise<void> {
-    if (w.ended || (!first && w.loading && final === undefined)) return;
-    w.loading = true;
-    try {
-      const start = w.next;
-      const [items, rec] = await Promise.all([this.storage.itemsAt(w.id, start), final ?? this.storage.get(w.id)]);
-      if (w.ended) return;
-      // an item that cannot be decoded is skipped: the next one keeps its index
-      for (const { index, value } of items) {
-        if (index < w.next) continue; // delivered meanwhile by another read
-        w.next = index + 1;
-        w.onItem(value, index);
-      }
-      w.loading = false;
-      if (rec === undefined || isFinal(rec.status)) this.endWatcher(w, rec);
-    } catch (err) {
-      if (first) this.endWatcher(w, undefined, err as Error);
-      else w.loading = false;
-    }
-  }
-
-  private endWatcher(w: Watcher, rec: TaskRecord | undefined, err?: Error): void {
-    if (w.ended) return;
-    w.ended = true;
-    this.dropWatcher(w);
-    w.onEnd(rec, err);
-  }
-
-  private dropWatcher(w: Watcher): void {
-    const set = this.watchers.get(w.id);
-    if (set && set.delete(w) && set.size === 0) this.watchers.delete(w.id);
   }
 
   // ---- lost notifications ----
@@ -373,14 +285,14 @@ export class RedisNotifier {
   /** Re-reads every awaited record (after a reconnect, and now and then). */
   private recheckAll(): void {
     if (this.closed) return;
-    for (const id of this.waiters.keys()) {
+    for (const id of this.waiters.ids()) {
       this.storage.get(id).then(
         (rec) => {
-          if (rec === undefined || isFinal(rec.status)) this.settleWaiters(id, rec);
+          if (rec === undefined || isFinal(rec.status)) this.waiters.settle(id, rec);
         },
         () => undefined,
       );
     }
-    for (const set of this.watchers.values()) for (const w of set) if (!w.loading) void this.catchUp(w, false);
+    this.watchers.recheck();
   }
 }
