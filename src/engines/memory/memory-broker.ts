@@ -3,9 +3,9 @@
  * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
  */
 import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
-import { ClosedError, ErrorCodes, ResultTimeoutError } from '../../errors';
+import { ClosedError, ErrorCodes } from '../../errors';
 import type { MemoryStorage } from './memory-storage';
-import { MemRecord, memProblem, publicRecord, soundRecord } from './mem-record';
+import { MemRecord, memProblem } from './mem-record';
 import { badRecordError, isFiniteNumber } from '../bad-record';
 import { retentionOf } from '../../task/retention';
 import { retriedAttempt } from '../../task/task-history';
@@ -13,6 +13,8 @@ import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { Broker, Consumer, EngineContext, EngineEventMap, ImmediateBroker, Outcome, WorkerInfo } from '../../engine/broker';
 import { MinHeap } from '../../collections/min-heap';
 import { PriorityFifo } from './priority-fifo';
+import { MemoryLocks } from './memory-locks';
+import { closeWatchers, endWatchers, waitForEnd, watchRecordItems } from './memory-waiters';
 
 /** Longest delay a Node timer takes. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -41,8 +43,8 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
   private closed = false;
   private readonly drainFn = () => this.drain();
   private seq = 0;
-  private readonly locks = new Map<string, number>();
-  private readonly windows = new Map<string, number[]>();
+  /** Timer locks and rate-limit windows of this process. */
+  private readonly locks = new MemoryLocks();
 
   async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('MemoryBroker used');
@@ -58,7 +60,7 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     for (const rec of this.storage?.records.values() ?? []) {
-      if (rec.hasWaiters || rec.watchers) this.notifyClosed(rec);
+      if (rec.hasWaiters || rec.watchers) closeWatchers(rec);
     }
     this.ready.clear();
     this.delayed.clear();
@@ -199,57 +201,16 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     if (rec.watchers) for (const w of rec.watchers) w.onItem(item, index);
   }
 
-  whenFinal(
-    id: string,
-    timeoutMs: number | undefined,
-    done: (record: TaskRecord | undefined, error?: Error) => void,
-    hint?: TaskRecord,
-  ): void {
-    // the record enqueue returned saves a map lookup while it is still the stored one
-    const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : this.storage.records.get(id);
-    if (rec === undefined) return done(rec);
-    if (isFinal(rec.status)) return done(soundRecord(rec));
-    if (this.closed) return done(undefined, new ClosedError('result()'));
-    if (timeoutMs === undefined) return rec.addWaiter(done);
-    const waiter = (r: MemRecord | undefined) => {
-      clearTimeout(timer);
-      done(r);
-    };
-    const timer = setTimeout(() => {
-      rec.removeWaiter(waiter);
-      done(undefined, new ResultTimeoutError(id, timeoutMs));
-    }, timeoutMs);
-    rec.addWaiter(waiter);
+  whenFinal(id: string, timeoutMs: number | undefined, done: (record: TaskRecord | undefined, error?: Error) => void, hint?: TaskRecord): void {
+    waitForEnd(this.storage.records, this.closed, id, timeoutMs, done, hint);
   }
 
   waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => this.whenFinal(id, timeoutMs, (rec, err) => (err ? reject(err) : resolve(rec))));
   }
 
-  watchItems(
-    id: string,
-    from: number,
-    onItem: StreamItemListener,
-    onEnd: StreamEndListener,
-  ): () => void {
-    const rec = this.storage.records.get(id);
-    let active = true;
-    const watcher = { onItem, onEnd };
-    queueMicrotask(() => {
-      if (!active) return;
-      // unknown, or removed before this microtask (a finished record dropped meanwhile still streams)
-      if (rec === undefined || (this.storage.records.get(id) !== rec && !isFinal(rec.status))) return onEnd(undefined);
-      const items = rec.items ?? [];
-      for (let i = from; i < items.length; i++) onItem(items[i], i);
-      if (isFinal(rec.status)) return onEnd(publicRecord(rec));
-      if (this.closed) return onEnd(undefined, new ClosedError('stream()'));
-      (rec.watchers ??= []).push(watcher);
-    });
-    return () => {
-      active = false;
-      const at = rec?.watchers?.indexOf(watcher) ?? -1;
-      if (at >= 0) rec!.watchers!.splice(at, 1);
-    };
+  watchItems(id: string, from: number, onItem: StreamItemListener, onEnd: StreamEndListener): () => void {
+    return watchRecordItems(this.storage.records, () => this.closed, id, from, onItem, onEnd);
   }
 
   async retry(id: string): Promise<boolean> {
@@ -296,25 +257,12 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     this.schedule();
   }
 
-  async tryLock(key: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    const until = this.locks.get(key);
-    if (until !== undefined && until > now) return false;
-    this.locks.set(key, now + ttlMs);
-    if (this.locks.size > 1024) for (const [k, t] of this.locks) if (t <= now) this.locks.delete(k);
-    return true;
+  tryLock(key: string, ttlMs: number): Promise<boolean> {
+    return this.locks.tryLock(key, ttlMs);
   }
 
-  async rateLimit(key: string, max: number, perMs: number): Promise<number> {
-    const now = Date.now();
-    let starts = this.windows.get(key);
-    if (!starts) this.windows.set(key, (starts = []));
-    while (starts.length > 0 && starts[0] <= now - perMs) starts.shift();
-    if (starts.length < max) {
-      starts.push(now);
-      return 0;
-    }
-    return Math.max(1, starts[0] + perMs - now);
+  rateLimit(key: string, max: number, perMs: number): Promise<number> {
+    return this.locks.rateLimit(key, max, perMs);
   }
 
   /** Claims one queued task directly (the test kit's `runTask`); undefined unless it is due. */
@@ -446,28 +394,13 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
   // ---- notification ----
 
   private settle(rec: MemRecord, event: keyof EngineEventMap): void {
-    if (rec.waiter !== undefined || rec.hasWaiters) rec.releaseWaiters();
-    const watchers = rec.watchers;
-    if (watchers !== undefined) {
-      rec.watchers = undefined;
-      const copy = publicRecord(rec);
-      for (const w of watchers) w.onEnd(copy);
-    }
+    endWatchers(rec);
     this.emit(event, rec);
   }
 
   private emit(event: keyof EngineEventMap, rec: MemRecord): void {
     // the app's event hub hands listeners a copy
     if (this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: rec });
-  }
-
-  private notifyClosed(rec: MemRecord): void {
-    const err = new ClosedError('Waiting for a task');
-    const watchers = rec.watchers;
-    rec.watchers = undefined;
-    if (watchers) for (const w of watchers) w.onEnd(undefined, err);
-    // a waiter handed a record that is not final reports the app as closed
-    rec.releaseWaiters();
   }
 
   /** Status counts (for tests and the manager). */

@@ -1,0 +1,87 @@
+/**
+ * The waiting side of the in-memory engine: `result()` waiters and `stream()` watchers kept on each
+ * record, called when the task ends, is removed, or the engine closes.
+ */
+import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
+import { ClosedError, ResultTimeoutError } from '../../errors';
+import { isFinal, TaskRecord } from '../../task/task-record';
+import { MemRecord, publicRecord, soundRecord } from './mem-record';
+
+/**
+ * Calls `done` once with the final record (at once when it has ended), undefined for an unknown
+ * id, or a `ResultTimeoutError` after `timeoutMs`. `hint` is the record `enqueue` returned.
+ */
+export function waitForEnd(
+  records: ReadonlyMap<string, MemRecord>,
+  closed: boolean,
+  id: string,
+  timeoutMs: number | undefined,
+  done: (record: TaskRecord | undefined, error?: Error) => void,
+  hint?: TaskRecord,
+): void {
+  // the record enqueue returned saves a map lookup while it is still the stored one
+  const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : records.get(id);
+  if (rec === undefined) return done(rec);
+  if (isFinal(rec.status)) return done(soundRecord(rec));
+  if (closed) return done(undefined, new ClosedError('result()'));
+  if (timeoutMs === undefined) return rec.addWaiter(done);
+  const waiter = (r: MemRecord | undefined) => {
+    clearTimeout(timer);
+    done(r);
+  };
+  const timer = setTimeout(() => {
+    rec.removeWaiter(waiter);
+    done(undefined, new ResultTimeoutError(id, timeoutMs));
+  }, timeoutMs);
+  rec.addWaiter(waiter);
+}
+
+/** Streams the items of `id` from `from` (stored first, then live) and its end; returns an unsubscribe function. */
+export function watchRecordItems(
+  records: ReadonlyMap<string, MemRecord>,
+  isClosed: () => boolean,
+  id: string,
+  from: number,
+  onItem: StreamItemListener,
+  onEnd: StreamEndListener,
+): () => void {
+  const rec = records.get(id);
+  let active = true;
+  const watcher = { onItem, onEnd };
+  queueMicrotask(() => {
+    if (!active) return;
+    // unknown, or removed before this microtask (a finished record dropped meanwhile still streams)
+    if (rec === undefined || (records.get(id) !== rec && !isFinal(rec.status))) return onEnd(undefined);
+    const items = rec.items ?? [];
+    for (let i = from; i < items.length; i++) onItem(items[i], i);
+    if (isFinal(rec.status)) return onEnd(publicRecord(rec));
+    if (isClosed()) return onEnd(undefined, new ClosedError('stream()'));
+    (rec.watchers ??= []).push(watcher);
+  });
+  return () => {
+    active = false;
+    const at = rec?.watchers?.indexOf(watcher) ?? -1;
+    if (at >= 0) rec!.watchers!.splice(at, 1);
+  };
+}
+
+/** The task ended: every waiter and watcher gets its final record. */
+export function endWatchers(rec: MemRecord): void {
+  if (rec.waiter !== undefined || rec.hasWaiters) rec.releaseWaiters();
+  const watchers = rec.watchers;
+  if (watchers !== undefined) {
+    rec.watchers = undefined;
+    const copy = publicRecord(rec);
+    for (const w of watchers) w.onEnd(copy);
+  }
+}
+
+/** The engine closed before the task ended: watchers get `QTASKS_ERR_CLOSED`, waiters a record that is not final. */
+export function closeWatchers(rec: MemRecord): void {
+  const err = new ClosedError('Waiting for a task');
+  const watchers = rec.watchers;
+  rec.watchers = undefined;
+  if (watchers) for (const w of watchers) w.onEnd(undefined, err);
+  // a waiter handed a record that is not final reports the app as closed
+  rec.releaseWaiters();
+}
