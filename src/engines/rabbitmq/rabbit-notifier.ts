@@ -11,6 +11,10 @@ import { isFinal, TaskRecord } from '../../task/task-record';
 
 /** How often a waiter reads the storage in case an event was missed (ms). */
 const POLL_MS = 1_000;
+/** How many ended records are kept for `result()` calls that come just after a drop. */
+const RECENT = 1_000;
+/** How long a waiter that found no record waits for an end event in flight before saying unknown (ms). */
+const GRACE_MS = 250;
 
 interface Waiter {
   done(record: TaskRecord | undefined): void;
@@ -30,8 +34,17 @@ export class RabbitNotifier {
 
   constructor(private readonly storage: Storage) {}
 
+  /**
+   * Ends heard lately (newest {@link RECENT} kept): a record dropped at its end (`removeOnComplete`)
+   * still settles a `result()` called just after.
+   */
+  private readonly recent = new Map<string, TaskRecord>();
+
   /** A task ended (its record as stored), wherever it ran. */
   ended(record: TaskRecord): void {
+    this.recent.delete(record.id);
+    this.recent.set(record.id, record);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
     for (const w of [...(this.waiters.get(record.id) ?? [])]) w.done(record);
     for (const w of [...(this.watchers.get(record.id) ?? [])]) w.end(record);
   }
@@ -63,7 +76,11 @@ export class RabbitNotifier {
         if (settled || this.closed) return;
         this.storage.get(id).then(
           (rec) => {
-            if (rec === undefined || isFinal(rec.status)) waiter.done(rec);
+            const heard = this.recent.get(id);
+            if (rec !== undefined && isFinal(rec.status)) waiter.done(rec);
+            // unknown: dropped at its end (its event heard, or on its way), or never known
+            else if (rec === undefined && heard) waiter.done(heard);
+            else if (rec === undefined) poll = setTimeout(() => waiter.done(this.recent.get(id)), GRACE_MS);
             else if (!settled) poll = setTimeout(check, POLL_MS);
           },
           (err: Error) => finish(() => reject(err)),
@@ -126,7 +143,8 @@ export class RabbitNotifier {
       if (stopped || this.closed) return;
       this.storage.get(id).then(
         (rec) => {
-          if (rec === undefined || isFinal(rec.status)) end(rec);
+          if (rec === undefined) end(this.recent.get(id));
+          else if (isFinal(rec.status)) end(rec);
           else if (!stopped) {
             void sync().catch(() => undefined);
             poll = setTimeout(check, POLL_MS);
@@ -145,6 +163,7 @@ export class RabbitNotifier {
     for (const set of this.waiters.values()) for (const w of [...set]) w.fail(new ClosedError('result()'));
     this.waiters.clear();
     this.watchers.clear();
+    this.recent.clear();
   }
 
   private add<T>(map: Map<string, Set<T>>, id: string): Set<T> {

@@ -70,6 +70,14 @@ export class RabbitWorker {
     for (const d of this.pending.splice(0)) this.settle(d, 'requeue');
   }
 
+  /** Consumes again with a prefetch of the consumer's concurrency now (after it changed). */
+  async resubscribe(): Promise<void> {
+    if (this.stopped || this.paused) return;
+    await this.unsubscribe();
+    const ch = this.host.link.channelsNow();
+    if (ch) await this.subscribe(ch);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);

@@ -175,14 +175,15 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         break;
     }
     const stored = await this.writer.transition(record.id, ['process'], patch);
-    // the event first: a retry's next attempt may end before its message is even confirmed
-    if (stored && ev) this.bus({ t: 'end', ev, rec: stored });
-    if (stored && outcome.status === 'retry') await this.publisher.publish([message(stored)]);
-    this.worker?.done(record.id, outcome.status === 'handback' && stored ? 'requeue' : 'ack');
     if (stored && ev) {
+      // the event before a retry's next message: that attempt may end before its message is confirmed
+      this.bus({ t: 'end', ev, rec: stored });
+      // a record dropped at its end: the event carries it to every waiting handle
       const keep = ev === 'task:success' ? stored.removeOnComplete : ev === 'task:error' ? stored.removeOnFail : undefined;
       if (retentionOf(keep)?.now) await this.storage.remove(stored.id).catch(() => undefined);
     }
+    if (stored && outcome.status === 'retry') await this.publisher.publish([message(stored)]);
+    this.worker?.done(record.id, outcome.status === 'handback' && stored ? 'requeue' : 'ack');
     return stored;
   }
 
@@ -332,6 +333,8 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         if (w && msg.workerId === w.consumer.workerId) {
           w.consumer.control?.(msg.command);
           this.shared.beat(w.consumer.info()).catch(() => undefined);
+          if (msg.command.op === 'concurrency') void w.resubscribe().catch(() => undefined); // prefetch = the new concurrency
+          w.drain();
         }
         break;
     }
