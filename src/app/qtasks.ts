@@ -31,13 +31,13 @@ import type { QTasksOptions } from './options';
 import { Router } from './router';
 import { TaskManager } from './task-manager';
 import { TaskRegistry } from './task-registry';
-import { checkEnqueueOptions } from './enqueue-options';
 import { createTaskClient, TaskClient } from './task-client';
 import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } from '../task/task-map';
 import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
 import { checkOptions } from './check-options';
 import { checkId, checkReason } from './check-input';
 import { chooseEngine } from './engine-choice';
+import { isHeaders, newRecord } from './new-record';
 import { Executors, runsElsewhere } from '../executor';
 
 /** One entry of `addTasks`. */
@@ -465,29 +465,7 @@ export class QTasks {
   }
 
   private newRecord(task: PreparedTask, name: string, args: unknown[] | undefined, opts: EnqueueOptions | undefined): TaskRecord {
-    const o = task.def.options;
-    const now = Date.now();
-    if (opts !== undefined) checkEnqueueOptions(opts);
-    const delay = opts?.delay;
-    return {
-      id: opts?.id ?? this.newId(),
-      name,
-      status: delay !== undefined && delay > 0 ? 'delayed' : 'new',
-      priority: opts?.priority ?? o.priority ?? 0,
-      args: toJsonArgs(args, this.config),
-      attempt: 0,
-      createdAt: now,
-      updatedAt: now,
-      parentId: opts?.parentId,
-      runAt: delay !== undefined && delay > 0 ? now + delay : undefined,
-      retry: opts?.retry ?? o.retry,
-      // a backoff function stays in the task's definition (the worker calls it), never on the record
-      backoff: opts?.backoff ?? (typeof o.backoff === 'function' ? undefined : o.backoff),
-      timeout: opts?.timeout ?? o.timeout,
-      removeOnComplete: opts?.removeOnComplete ?? o.removeOnComplete,
-      removeOnFail: opts?.removeOnFail ?? o.removeOnFail,
-      headers: opts?.headers === undefined ? undefined : { ...opts.headers },
-    };
+    return newRecord(task, name, args, opts, this.newId, this.config);
   }
 
   /** The record of a task, undefined for an unknown id. */
@@ -557,8 +535,3 @@ export class QTasks {
 
 /** Every lifecycle point a plugin hook can use. */
 export const hookPoints: readonly HookPoint[] = HOOK_POINTS;
-
-/** True for a string map (what a plugin may leave in `record.headers`). */
-function isHeaders(v: unknown): v is Record<string, string> {
-  return v !== null && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'string');
-}
