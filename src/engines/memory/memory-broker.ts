@@ -11,13 +11,11 @@ import { retentionOf } from '../../task/retention';
 import { retriedAttempt } from '../../task/task-history';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { Broker, Consumer, EngineContext, EngineEventMap, ImmediateBroker, Outcome, WorkerInfo } from '../../engine/broker';
-import { MinHeap } from '../../collections/min-heap';
+import { DelayTimer } from './delay-timer';
 import { PriorityFifo } from './priority-fifo';
 import { MemoryLocks } from './memory-locks';
 import { closeWatchers, endWatchers, waitForEnd, watchRecordItems } from './memory-waiters';
 
-/** Longest delay a Node timer takes. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Keeps the queue in this process; the default broker. It shares its {@link MemoryStorage}'s
@@ -30,9 +28,11 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
   private storage!: MemoryStorage;
   private ctx!: EngineContext;
   private readonly ready = new PriorityFifo<MemRecord>();
-  private readonly delayed = new MinHeap<MemRecord>();
-  private delayTimer: NodeJS.Timeout | undefined;
-  private delayDue = Infinity;
+  /** Delayed tasks and tasks waiting for a retry, released into `ready` when due. */
+  private readonly delayed = new DelayTimer<MemRecord>(
+    (rec, now) => this.promote(rec, now),
+    () => this.schedule(),
+  );
   private consumer: Consumer | undefined;
   /** Every consumer that ran tasks here, by worker id: a cancel reaches it even while it stops. */
   private readonly runners = new Map<string, Consumer>();
@@ -57,13 +57,11 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     this.closed = true;
     this.consumer = undefined;
     this.runners.clear();
-    if (this.delayTimer) clearTimeout(this.delayTimer);
-    this.delayTimer = undefined;
+    this.delayed.stop();
     for (const rec of this.storage?.records.values() ?? []) {
       if (rec.hasWaiters || rec.watchers) closeWatchers(rec);
     }
     this.ready.clear();
-    this.delayed.clear();
   }
 
   enqueue(records: TaskRecord[]): Promise<TaskRecord[]> {
@@ -302,34 +300,18 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     rec.queued = true;
     rec.runAt = runAt;
     this.delayed.push(rec, runAt);
-    if (runAt < this.delayDue) this.armDelayTimer();
   }
 
-  private armDelayTimer(): void {
-    if (this.delayTimer) clearTimeout(this.delayTimer);
-    this.delayTimer = undefined;
-    this.delayDue = this.delayed.peekKey();
-    if (this.delayDue === Infinity || this.closed) return;
-    // clamped: Node fires a longer timeout at once (delays of weeks would spin)
-    this.delayTimer = setTimeout(() => this.promoteDue(), Math.min(MAX_TIMER_MS, Math.max(0, this.delayDue - Date.now())));
-  }
-
-  private promoteDue(): void {
-    this.delayTimer = undefined;
-    const now = Date.now();
-    while (this.delayed.peekKey() <= now) {
-      const rec = this.delayed.pop()!;
-      if (!rec.queued || (rec.status !== 'delayed' && rec.status !== 'retry')) continue;
-      if (!isFiniteNumber(rec.priority)) {
-        rec.queued = false;
-        this.poison(rec, 'its priority is not a number');
-        continue;
-      }
-      if (rec.status === 'delayed') this.storage.setStatus(rec, 'new', now);
-      this.ready.push(rec, rec.priority);
+  /** A delayed or retrying task is due: into the ready queue (unless cancelled or removed meanwhile). */
+  private promote(rec: MemRecord, now: number): void {
+    if (!rec.queued || (rec.status !== 'delayed' && rec.status !== 'retry')) return;
+    if (!isFiniteNumber(rec.priority)) {
+      rec.queued = false;
+      this.poison(rec, 'its priority is not a number');
+      return;
     }
-    this.armDelayTimer();
-    this.schedule();
+    if (rec.status === 'delayed') this.storage.setStatus(rec, 'new', now);
+    this.ready.push(rec, rec.priority);
   }
 
   private schedule(): void {
