@@ -1,8 +1,8 @@
 /**
  * The published suites (qtasks/conformance) on a RabbitMQ broker paired with the Redis storage:
- * broker, storage, contract and TaskManager. The parity suite is left out: this pairing keeps no
- * history of retried attempts and applies `removeOnComplete`/`removeOnFail` only "at once" (see
- * README, Mixing engines). AMQP queues and keys are deleted after each test.
+ * broker, storage, contract and TaskManager. The parity suite is left out: this pairing applies
+ * `removeOnComplete`/`removeOnFail` only "at once", not by count or age (see README, Mixing
+ * engines). AMQP queues and keys are deleted after each test.
  */
 import type { QTasks } from 'qtasks';
 import { brokerConformance, contractConformance, describeManager, storageConformance } from 'qtasks/conformance';

@@ -27,6 +27,8 @@ const COLUMNS: Record<string, { c: string; enc: (v: unknown) => unknown; none?: 
   returning: { c: 'result', enc: (v) => JSON.stringify(v) },
   error: { c: 'error', enc: (v) => JSON.stringify(v) },
   logs: { c: 'logs', enc: (v) => JSON.stringify(v) },
+  /** The history of earlier attempts. */
+  attempts: { c: 'attempts', enc: (v) => JSON.stringify(v) },
   cancelReason: { c: 'cancel_reason', enc: String },
 };
 

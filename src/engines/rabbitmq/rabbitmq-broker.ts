@@ -12,6 +12,8 @@ import type { Consumer, EngineContext, EngineEventMap, Outcome, StreamEndListene
 import type { RecordPatch, RecordWriter, Storage } from '../../engine/storage';
 import { ErrorCodes, QTasksError } from '../../errors';
 import { retentionOf } from '../../task/retention';
+import { AttemptInfo, retriedAttempt } from '../../task/task-history';
+import type { TaskErrorInfo } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { AmqpLink, LinkChannels } from './amqp-link';
 import { RabbitNames, RabbitMQBrokerOptions } from './rabbitmq-options';
@@ -167,7 +169,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         ev = 'task:cancel';
         break;
       case 'retry':
-        patch = { status: 'retry', error: outcome.error, runAt: outcome.delayMs > 0 ? now + outcome.delayMs : undefined };
+        patch = { status: 'retry', error: outcome.error, runAt: outcome.delayMs > 0 ? now + outcome.delayMs : undefined, attempts: this.history(record, outcome.error, now) };
         ev = 'task:retry';
         break;
       case 'handback':
@@ -220,7 +222,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
   async retry(id: string): Promise<boolean> {
     const rec = await this.writer.transition(id, ['error', 'cancel'], {
       status: 'new', attempt: 0, error: undefined, returning: undefined, finishedAt: undefined, cancelReason: undefined,
-      startedAt: undefined, workerId: undefined, progress: undefined, runAt: undefined, stalls: undefined,
+      startedAt: undefined, workerId: undefined, progress: undefined, runAt: undefined, stalls: undefined, attempts: undefined,
     });
     if (!rec) return false;
     await this.publisher.publish([message(rec)]);
@@ -256,6 +258,14 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
 
   rateLimit(key: string, max: number, perMs: number): Promise<number> {
     return this.shared.rateLimit(key, max, perMs);
+  }
+
+  /** The stored history of earlier attempts plus the one that ends in a retry now (the newest `maxAttemptHistory`). */
+  private history(record: TaskRecord, error: TaskErrorInfo, now: number): AttemptInfo[] | undefined {
+    const max = this.ctx.config.maxAttemptHistory;
+    if (!(max > 0)) return undefined;
+    const earlier = (record.attempts ?? []).filter((a) => a.attempt < record.attempt && a.status !== 'stalled');
+    return [...earlier, retriedAttempt(record, error, now)].slice(-max);
   }
 
   /** @internal announces a task's end found by a worker (a stall past `maxStalls`). */

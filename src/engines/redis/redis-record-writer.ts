@@ -25,6 +25,8 @@ const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
   returning: { f: 'ret', enc: (v) => JSON.stringify(v) },
   error: { f: 'err', enc: (v) => JSON.stringify(v) },
   logs: { f: 'lg', enc: (v) => JSON.stringify(v) },
+  /** The history of earlier attempts (what the engine keeps in `ah`). */
+  attempts: { f: 'ah', enc: (v) => JSON.stringify(v) },
   cancelReason: { f: 'cr', enc: (v) => encodeOpt(v as string) },
 };
 
