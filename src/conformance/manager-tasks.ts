@@ -33,6 +33,8 @@ export class Gate {
 export const gate = new Gate();
 /** Runs seen per task id (for "fails on its first run only"). */
 export const runs = new Map<string, number>();
+/** Ids of the `cm.block` runs that started (a claimed task a worker only holds is not in it). */
+export const started = new Set<string>();
 
 /** Method-form tasks for the manager, web and CLI tests. */
 export class ManagerTasks {
@@ -52,6 +54,7 @@ export class ManagerTasks {
 
   @Task({ name: 'cm.block' })
   async block(ctx: TaskContext): Promise<string> {
+    started.add(ctx.id);
     await gate.wait(ctx.signal);
     return 'released';
   }

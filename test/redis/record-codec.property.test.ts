@@ -44,6 +44,8 @@ const record: fc.Arbitrary<TaskRecord> = fc
   .map((r) => {
     const out = { ...r } as TaskRecord;
     if (out.status !== 'cancel') delete out.cancelReason;
+    // a start is never shown before the creation (the codec reads an earlier one as the creation)
+    if (out.startedAt !== undefined && out.startedAt < out.createdAt) out.startedAt = out.createdAt;
     return JSON.parse(JSON.stringify(out)) as TaskRecord;
   });
 

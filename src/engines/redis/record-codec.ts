@@ -99,7 +99,7 @@ export function claimedRecord(id: string, d: string, attempt: number, now: numbe
     attempt,
     createdAt: f.createdAt,
     updatedAt: now,
-    startedAt: now,
+    startedAt: notBefore(now, f.createdAt),
     parentId: f.parentId,
     workerId,
     retry: f.retry,
@@ -144,6 +144,15 @@ function json(v: string | undefined): { v: unknown } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A start time never shown before the task's creation: a claim sent just before the task was
+ * enqueued (it takes it as it arrives) carries the earlier time of its call, and the producer's
+ * and the worker's clocks may differ by a few ms.
+ */
+function notBefore(t: number | undefined, createdAt: number): number | undefined {
+  return t === undefined || t >= createdAt ? t : createdAt;
 }
 
 /**
@@ -198,7 +207,7 @@ export function decodeRecord(flat: string[] | null | undefined, id: string): Tas
   };
   const opt: Partial<TaskRecord> = {
     progress: prog.v,
-    startedAt: num(h.sa),
+    startedAt: notBefore(num(h.sa), f.createdAt),
     finishedAt: num(h.fa),
     returning: ret.v,
     error: err.v as TaskErrorInfo | undefined,
