@@ -9,11 +9,10 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
 import { Broker } from '../../engine/broker';
 import type { Consumer, EngineContext, EngineEventMap, Outcome, StreamEndListener, StreamItemListener, WorkerCommand, WorkerInfo } from '../../engine/broker';
-import type { RecordPatch, RecordWriter, Storage } from '../../engine/storage';
+import type { RecordWriter, Storage } from '../../engine/storage';
 import { ErrorCodes, QTasksError } from '../../errors';
 import { retentionOf } from '../../task/retention';
-import { AttemptInfo, retriedAttempt } from '../../task/task-history';
-import type { TaskErrorInfo } from '../../errors';
+import { declareTopology, EndEvent, message, outcomePatch } from './rabbit-outcome';
 import type { TaskRecord } from '../../task/task-record';
 import { AmqpLink, LinkChannels } from './amqp-link';
 import { RabbitNames, RabbitMQBrokerOptions } from './rabbitmq-options';
@@ -21,8 +20,6 @@ import { RabbitNotifier } from './rabbit-notifier';
 import { HEARTBEAT_MS, RabbitShared } from './rabbit-shared';
 import { RabbitWorker, WorkerHost } from './rabbit-worker';
 import { RabbitPublisher, TaskMessage } from './rabbit-publisher';
-
-type EndEvent = 'task:success' | 'task:error' | 'task:cancel' | 'task:retry';
 
 /** Messages of the fanout exchange (events to every process, commands to workers). */
 type BusMessage =
@@ -88,15 +85,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
   /** Declares the topology and subscribes to the bus (and the work queue when consuming), on each connection. */
   private async setup(ch: LinkChannels): Promise<void> {
     const n = this.names;
-    const quorum = this.options.queueType === 'quorum';
-    await ch.pub.assertExchange(n.dlx, 'fanout', { durable: true });
-    await ch.pub.assertQueue(n.dead, { durable: true, arguments: quorum ? { 'x-queue-type': 'quorum' } : {} });
-    await ch.pub.bindQueue(n.dead, n.dlx, '');
-    const args: Record<string, unknown> = { 'x-dead-letter-exchange': n.dlx };
-    if (quorum) args['x-queue-type'] = 'quorum';
-    else args['x-max-priority'] = this.publisher.maxPriority;
-    await ch.pub.assertQueue(n.queue, { durable: true, arguments: args });
-    await ch.pub.assertExchange(n.bus, 'fanout', { durable: true });
+    await declareTopology(ch, n, this.options.queueType === 'quorum', this.publisher.maxPriority);
     const q = await ch.sub.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
     await ch.sub.bindQueue(q.queue, n.bus, '');
     await ch.sub.consume(q.queue, (m) => m && this.onBus(m), { noAck: true });
@@ -152,30 +141,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
   }
 
   async finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
-    const now = Date.now();
-    let patch: RecordPatch;
-    let ev: EndEvent | undefined;
-    switch (outcome.status) {
-      case 'success':
-        patch = { status: 'success', returning: outcome.returning, finishedAt: now };
-        ev = 'task:success';
-        break;
-      case 'error':
-        patch = { status: 'error', error: outcome.error, finishedAt: now };
-        ev = 'task:error';
-        break;
-      case 'cancel':
-        patch = { status: 'cancel', cancelReason: outcome.reason, finishedAt: now };
-        ev = 'task:cancel';
-        break;
-      case 'retry':
-        patch = { status: 'retry', error: outcome.error, runAt: outcome.delayMs > 0 ? now + outcome.delayMs : undefined, attempts: this.history(record, outcome.error, now) };
-        ev = 'task:retry';
-        break;
-      case 'handback':
-        patch = { status: 'new', attempt: Math.max(0, record.attempt - 1), startedAt: undefined, workerId: undefined };
-        break;
-    }
+    const { patch, ev } = outcomePatch(record, outcome, Date.now(), this.ctx.config.maxAttemptHistory);
     const stored = await this.writer.transition(record.id, ['process'], patch);
     if (stored && ev) {
       // the event before a retry's next message: that attempt may end before its message is confirmed
@@ -258,14 +224,6 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
 
   rateLimit(key: string, max: number, perMs: number): Promise<number> {
     return this.shared.rateLimit(key, max, perMs);
-  }
-
-  /** The stored history of earlier attempts plus the one that ends in a retry now (the newest `maxAttemptHistory`). */
-  private history(record: TaskRecord, error: TaskErrorInfo, now: number): AttemptInfo[] | undefined {
-    const max = this.ctx.config.maxAttemptHistory;
-    if (!(max > 0)) return undefined;
-    const earlier = (record.attempts ?? []).filter((a) => a.attempt < record.attempt && a.status !== 'stalled');
-    return [...earlier, retriedAttempt(record, error, now)].slice(-max);
   }
 
   /** @internal announces a task's end found by a worker (a stall past `maxStalls`). */
@@ -354,10 +312,3 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     if (this.ctx.listens(event)) this.ctx.emit(event, payload);
   }
 }
-
-/** The message of a stored record. */
-function message(r: TaskRecord): TaskMessage {
-  return { id: r.id, priority: r.priority, attempt: r.attempt, runAt: r.runAt };
-}
-
-
