@@ -36,9 +36,11 @@ describe('soak: worker processes under SIGKILL, connection kills and a Redis res
       tasks: 2_000,
       workers: 2,
       concurrency: 8,
-      taskMs: 2,
-      killEveryMs: 1_500,
-      connKillEveryMs: 2_000,
+      // at least 2.5 s of work (2,000 × 20 ms over 16 slots), so that the faults land on a fast
+      // machine too: several worker kills and connection-kill rounds before the last task ends
+      taskMs: 20,
+      killEveryMs: 600,
+      connKillEveryMs: 700,
       redisRestarts: 1,
       leaseMs: 1_500,
       timeoutMs: 120_000,
