@@ -48,12 +48,27 @@ function valueOf(bucket: number): number {
   return bucket === 0 ? 0 : Math.round(2 ** ((bucket - 0.5) / PER_OCTAVE) * 10) / 10;
 }
 
-/** Counts attempt ends of one worker and adds them to the storage's counters. */
+/** Ends by status, in the order of {@link STATUS_FIELDS}. */
+const STATUS_FIELDS = ['success', 'error', 'cancel', 'retry'] as const;
+/** Histogram buckets kept per minute (4 per doubling: up to about 2^31 ms). */
+const BUCKETS = 128;
+
+/**
+ * Counts attempt ends of one worker and adds them to the storage's counters. The current minute
+ * is counted in plain arrays (nothing allocated per task, this runs at every end); a minute is
+ * turned into counter keys when it is over or at a flush.
+ */
 export class StatsRecorder {
   private pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private prunedMinute = 0;
+  private minute = -1;
+  private minuteEnd = 0;
+  private readonly ends = [0, 0, 0, 0];
+  private readonly wait = new Uint32Array(BUCKETS);
+  private readonly run = new Uint32Array(BUCKETS);
+  private counted = false;
 
   constructor(
     private readonly storage: Storage,
@@ -62,19 +77,44 @@ export class StatsRecorder {
 
   /** Notes how an attempt of `rec` ended (`status`: success, error, cancel, retry). */
   record(rec: TaskRecord, status: string, now: number): void {
-    if (status !== 'success' && status !== 'error' && status !== 'cancel' && status !== 'retry') return;
-    const m = Math.floor(now / MINUTE);
-    this.add(`${m}:${status}`, 1);
+    const i = status === 'success' ? 0 : status === 'error' ? 1 : status === 'cancel' ? 2 : status === 'retry' ? 3 : -1;
+    if (i < 0) return;
+    if (now >= this.minuteEnd || now < this.minuteEnd - MINUTE) this.turnMinute(now);
+    this.ends[i]++;
     const started = rec.startedAt;
     if (started !== undefined) {
-      this.add(`${m}:r${bucketOf(now - started)}`, 1);
-      const due = Math.max(rec.createdAt, rec.runAt ?? 0);
-      this.add(`${m}:w${bucketOf(Math.max(0, started - due))}`, 1);
+      this.run[Math.min(BUCKETS - 1, bucketOf(now - started))]++;
+      const due = rec.runAt !== undefined && rec.runAt > rec.createdAt ? rec.runAt : rec.createdAt;
+      this.wait[Math.min(BUCKETS - 1, bucketOf(started > due ? started - due : 0))]++;
     }
+    this.counted = true;
     if (this.timer === undefined) {
       this.timer = setTimeout(() => void this.flush(), 1_000);
       this.timer.unref();
     }
+  }
+
+  /** Moves the current minute's counts into the counters to send, and starts minute `now`'s. */
+  private turnMinute(now: number): void {
+    this.stash();
+    this.minute = Math.floor(now / MINUTE);
+    this.minuteEnd = (this.minute + 1) * MINUTE;
+  }
+
+  private stash(): void {
+    if (!this.counted) return;
+    const m = this.minute;
+    for (let i = 0; i < STATUS_FIELDS.length; i++) {
+      if (this.ends[i] > 0) this.add(`${m}:${STATUS_FIELDS[i]}`, this.ends[i]);
+      this.ends[i] = 0;
+    }
+    for (let b = 0; b < BUCKETS; b++) {
+      if (this.run[b] > 0) this.add(`${m}:r${b}`, this.run[b]);
+      if (this.wait[b] > 0) this.add(`${m}:w${b}`, this.wait[b]);
+    }
+    this.run.fill(0);
+    this.wait.fill(0);
+    this.counted = false;
   }
 
   private add(key: string, by: number): void {
@@ -86,6 +126,7 @@ export class StatsRecorder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.flushing) return this.flushing.then(() => this.flush());
+    this.stash();
     const batch = this.pending;
     if (batch.size === 0) return Promise.resolve();
     this.pending = new Map();
