@@ -43,8 +43,10 @@ export const runCommand: Command = {
       };
       // an operator's manager.stopWorker closes the app from elsewhere: exit as after SIGTERM
       app.once('worker:stop', () => stop('stop command'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      // kept until the process exits: a second signal during the graceful close is ignored
+      // instead of killing the process half-way
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
       if (args.flags['exit-when-idle']) {
         const poll = setInterval(async () => {
           const c = await app.manager.counts();
