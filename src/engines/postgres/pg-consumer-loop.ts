@@ -86,13 +86,15 @@ export class PgConsumerLoop {
     return this.consumer.workerId;
   }
 
-  start(): void {
+  /** Starts claiming; resolves once the first lease round (the worker's heartbeat) is written. */
+  start(): Promise<void> {
     const every = Math.max(20, Math.floor(this.storage.ctx.config.leaseMs / 2));
-    this.leaseTimer = setInterval(() => this.renew(), every);
+    this.leaseTimer = setInterval(() => void this.renew(), every);
     this.pollTimer = setInterval(() => this.queued(undefined), SAFETY_POLL_MS);
     this.pollTimer.unref();
-    this.renew();
+    const first = this.renew();
     this.schedule();
+    return first;
   }
 
   /** Tasks were queued (by a notification or by this process); `due`: a delayed task's time. */
@@ -159,7 +161,7 @@ export class PgConsumerLoop {
       for (const rec of back) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
       this.queueEmpty = false;
     }
-    this.renew();
+    void this.renew();
     this.schedule();
   }
 
@@ -315,7 +317,7 @@ export class PgConsumerLoop {
         if (!this.retryTimer && !this.closed) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
-            this.renew();
+            void this.renew();
             this.queueEmpty = false;
             this.schedule();
           }, 100);
@@ -400,15 +402,15 @@ export class PgConsumerLoop {
    * back the tasks held in the database by this worker that it does not know of (their claim's
    * reply was lost); tasks of steps still on the way started at or after the earliest send time.
    */
-  private renew(): void {
-    if (this.closed) return;
+  private renew(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const s = this.storage;
     const cfg = s.ctx.config;
     const now = Date.now();
     let before = now;
     for (const t of this.sentAt) if (t < before) before = t;
     const info = JSON.stringify({ ...this.consumer.info(), id: this.workerId, host: hostname(), lastSeenAt: now });
-    s.q<{ id: string; reason: string | null }>(
+    return s.q<{ id: string; reason: string | null }>(
       'lease',
       `SELECT * FROM ${s.s}.lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [s.ctx.queue, s.channel, this.workerId, info, now, now + cfg.leaseMs, cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5), [...this.held.keys()], before],

@@ -176,7 +176,8 @@ export class PostgresBroker extends Broker {
     // cancel requests arrive on the channel: fail here rather than run deaf
     await this.storage.link.ready();
     this.loop = new PgConsumerLoop(this.storage, consumer, this.ctx.config.concurrency, this.notifier);
-    this.loop.start();
+    // listed in workers() once start() returns
+    await this.loop.start();
   }
 
   wake(): void {
