@@ -132,7 +132,11 @@ export class StatsRecorder {
     this.pending = new Map();
     this.flushing = (async () => {
       try {
-        await Promise.all([...batch].map(([key, by]) => this.storage.stateIncr(STATS_STATE, key, by)));
+        // histograms first, then the end counts: a reader that sees an end sees its times too
+        const entries = [...batch];
+        const isCount = (key: string): boolean => STATUS_FIELDS.some((f) => key.endsWith(`:${f}`));
+        await Promise.all(entries.filter(([k]) => !isCount(k)).map(([key, by]) => this.storage.stateIncr(STATS_STATE, key, by)));
+        await Promise.all(entries.filter(([k]) => isCount(k)).map(([key, by]) => this.storage.stateIncr(STATS_STATE, key, by)));
         await this.prune();
       } catch (err) {
         this.logger.debug('Task statistics not recorded this time', { error: err });
