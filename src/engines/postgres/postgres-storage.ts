@@ -135,7 +135,7 @@ export class PostgresStorage extends Storage {
     const r = await this.q(
       'clean',
       `DELETE FROM ${this.s}.tasks d WHERE (d.queue, d.id) IN (SELECT t.queue, t.id FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE}
-         AND t.status = ANY($3) AND t.finished_at <= $4 ORDER BY t.finished_at LIMIT $5)`,
+         AND t.status = ANY($3) AND t.finished_at <= $4 ORDER BY t.finished_at, t.seq LIMIT $5)`,
       [this.ctx.queue, Date.now(), query.statuses, query.finishedBefore, query.limit ?? null],
     );
     return r.rowCount ?? 0;
