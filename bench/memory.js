@@ -9,6 +9,7 @@
  */
 'use strict';
 
+const os = require('node:os');
 const { PerformanceObserver, performance } = require('node:perf_hooks');
 const { incTask } = require('./lib/inc-task');
 const { median, fmtInt, fmtRatio, header, writeSection, pkgVersion } = require('./lib/report');
@@ -103,6 +104,7 @@ async function main() {
   const meter = gcMeter();
   gc();
   const heapStart = heapMb();
+  const loadStart = os.loadavg()[0];
   const engines = [
     ['fastq', benchFastq],
     ['p-queue', benchPQueue],
@@ -142,6 +144,7 @@ async function main() {
   const ours = runs.qtasks ?? [];
   const open = ours.map((x) => x.heapOpenMb.toFixed(1)).join(', ');
   const closed = ours.map((x) => x.heapClosedMb.toFixed(1)).join(', ');
+  lines.push(`- load average (1 min, ${os.cpus().length} cores): ${loadStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end (a loaded machine slows the peers more than qtasks: compare ratios of runs at similar load)`);
   lines.push(`- heap used (MB): start ${heapStart.toFixed(1)}; qtasks before close ${open}; after close() + GC ${closed}; end ${heapEnd.toFixed(1)}`);
   const text = lines.join('\n');
   console.log(text);

@@ -10,7 +10,8 @@
  *
  * Run: `npm run build && node bench/postgres.js`
  * (env: QTASKS_PG_URL (server, default postgres://postgres@127.0.0.1:5432), BENCH_ROUNDS,
- * BENCH_PG_TASKS, BENCH_PG_TRIPS, BENCH_ONLY=qtasks,graphile-lq, BENCH_WORKLOADS).
+ * BENCH_PG_TASKS, BENCH_PG_TRIPS, BENCH_ONLY=qtasks,graphile-lq, BENCH_WORKLOADS; BENCH_BASELINE=<another
+ * built copy of the package> adds it as 'qtasks-base' in the same rounds, BENCH_BASELINE_LABEL names it).
  */
 'use strict';
 
@@ -30,7 +31,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PHASE_MS = 120_000;
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const PICKED = process.env.BENCH_WORKLOADS ? process.env.BENCH_WORKLOADS.split(',') : undefined;
-const NAMES = { qtasks: 'qtasks', graphile: 'graphile-worker (default)', 'graphile-lq': 'graphile-worker (localQueue 500)', pgboss: 'pg-boss (batch 50, notify)' };
+const NAMES = { qtasks: 'qtasks', 'qtasks-base': `qtasks (${process.env.BENCH_BASELINE_LABEL ?? 'baseline build'})`, graphile: 'graphile-worker (default)', 'graphile-lq': 'graphile-worker (localQueue 500)', pgboss: 'pg-boss (batch 50, notify)' };
 const VERSIONS = { graphile: 'graphile-worker', 'graphile-lq': 'graphile-worker', pgboss: 'pg-boss' };
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -154,19 +155,18 @@ function render(rows, version) {
   lines.push('', `| engine | ${COLUMNS.map((c) => c[1]).join(' | ')} |`, `|---|${COLUMNS.map(() => '---').join('|')}|`);
   for (const r of rows) lines.push(`| ${NAMES[r.kind]} ${r.version} | ${COLUMNS.map(([k, , f]) => f(r.median[k])).join(' | ')} |`);
   lines.push('');
-  const ours = rows.find((r) => r.kind === 'qtasks');
-  if (ours) {
+  for (const ours of rows.filter((r) => r.kind.startsWith('qtasks'))) {
     for (const [key, title, , higher] of COLUMNS) {
       let best;
       for (const r of rows) {
         const v = r.median[key];
-        if (r.kind === 'qtasks' || typeof v !== 'number' || Number.isNaN(v)) continue;
+        if (r.kind.startsWith('qtasks') || typeof v !== 'number' || Number.isNaN(v)) continue;
         if (!best || (higher ? v > best.v : v < best.v)) best = { v, name: NAMES[r.kind] };
       }
       const mine = ours.median[key];
       if (!best || typeof mine !== 'number' || Number.isNaN(mine)) continue;
       const ratio = higher ? mine / best.v : best.v / mine;
-      lines.push(`- ${title}: qtasks / best peer (${best.name}) **${fmtRatio(ratio)}**${higher ? '' : ' (best peer ms / ours: above 1 means faster)'}`);
+      lines.push(`- ${title}: ${NAMES[ours.kind]} / best peer (${best.name}) **${fmtRatio(ratio)}**${higher ? '' : ' (best peer ms / ours: above 1 means faster)'}`);
     }
   }
   for (const r of rows) for (const [w, e] of Object.entries(r.errors)) lines.push(`- ${NAMES[r.kind]} ${w}: failed (${e})`);
@@ -195,7 +195,8 @@ async function main() {
   const rows = kinds.map((kind) => {
     const med = {};
     for (const [k, v] of Object.entries(runs[kind].values)) med[k] = median(v);
-    return { kind, version: kind === 'qtasks' ? require('../package.json').version : pkgVersion(VERSIONS[kind]), median: med, errors: runs[kind].errors };
+    const version = kind === 'qtasks' ? require('../package.json').version : kind === 'qtasks-base' ? require(path.resolve(process.env.BENCH_BASELINE, 'package.json')).version : pkgVersion(VERSIONS[kind]);
+    return { kind, version, median: med, errors: runs[kind].errors };
   });
   const text = render(rows, version);
   console.log(text);

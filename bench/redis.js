@@ -20,35 +20,11 @@ const path = require('node:path');
 const { fork } = require('node:child_process');
 const { create, KINDS } = require('./lib/engines');
 const { REDIS_URL, redisVersion, pingMs, deleteKeys, deleteStale } = require('./lib/redis-util');
-const { median, percentile, pkgVersion } = require('./lib/report');
+const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
+const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
 
-const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
-const BATCH = 1_000;
-const CONCURRENCY = 50;
-const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1_000);
-const WARMUP_TRIPS = 100;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PHASE_MS = 60_000;
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
-
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-let seq = 0;
-
-/** A queue name and key prefix used by one run only. */
-function fresh(kind) {
-  const id = `${process.pid}-${Date.now().toString(36)}-${++seq}`;
-  return { url: REDIS_URL, name: `bench-${id}`, prefix: `qtb-${kind}-${id}` };
-}
-
-/** Rejects with `what()` when `p` takes longer than `ms`. */
-function within(p, ms, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'function' ? what() : what}`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
 
 /** Closes the engine (bounded) and deletes the run's keys. */
 async function cleanUp(engine, names) {
@@ -66,17 +42,8 @@ async function throughput(kind, total = TOTAL) {
   let engine;
   try {
     engine = create(kind, names);
-    const t0 = now();
-    await within(engine.enqueue(total, BATCH), PHASE_MS, 'enqueue');
-    const enqueueMs = now() - t0;
-    let done = 0;
-    let finish;
-    const all = new Promise((resolve) => (finish = resolve));
-    const worker = await within(engine.worker(CONCURRENCY, () => ++done === total && finish(now())), PHASE_MS, 'worker ready');
-    const t1 = now();
-    await within(Promise.resolve(worker.run()), PHASE_MS, 'worker start');
-    const end = await within(all, PHASE_MS, () => `${done} of ${total} succeeded`);
-    return { enqueue: (total / enqueueMs) * 1000, process1: (total / (end - t1)) * 1000 };
+    const t = await throughputOf(engine, total);
+    return { enqueue: t.enqueue, process1: t.process };
   } finally {
     await cleanUp(engine, names);
   }
@@ -154,8 +121,7 @@ function stopChild(child) {
 
 /** p50 and p99 (ms) of the measured trips, after the warm-up ones; `dropped` when any were. */
 function tripFigures(all, suffix) {
-  const ms = all.slice(WARMUP_TRIPS);
-  const out = { [`p50${suffix}`]: percentile(ms, 50), [`p99${suffix}`]: percentile(ms, 99) };
+  const out = figures(all, suffix);
   if (all.dropped) out[`dropped${suffix}`] = all.dropped;
   return out;
 }

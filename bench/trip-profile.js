@@ -1,35 +1,26 @@
 /**
  * Where a round trip's Redis work goes: runs N trips of qtasks in each of the three ways
- * (one app; producer and worker apps in one process; worker in another process) and prints the
- * Redis commands per trip, by command, read from INFO commandstats before and after.
+ * (one app; producer and worker apps in one process; worker in another process) and prints
+ * - the mean time per trip and the Redis commands per trip by command, read from INFO commandstats
+ *   before and after (every client of the server is counted: use a Redis of its own);
+ * - from a second run of N trips watched with MONITOR, only this run's keys counted (so other
+ *   clients of the server do not count): the commands sent per trip by connection (the round
+ *   trips, with the connection's name and port), the commands run inside scripts per trip, and the
+ *   timers (setTimeout, setInterval, setImmediate) this process made per trip.
  *
  * Run: `npm run build && node bench/trip-profile.js` (env: REDIS_URL, TRIPS=500).
  */
 'use strict';
 
+const { runMain } = require('./lib/run-main');
+
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const IORedis = require('ioredis');
 const { create } = require('./lib/engines');
-const { REDIS_URL, deleteKeys } = require('./lib/redis-util');
+const { REDIS_URL, deleteKeys, commandStats, commandDelta } = require('./lib/redis-util');
 
 const TRIPS = Number(process.env.TRIPS ?? 500);
-
-async function commandStats(r) {
-  const text = await r.info('commandstats');
-  const out = {};
-  for (const line of text.split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (m) out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
-
-function diff(a, b) {
-  const out = {};
-  for (const [k, v] of Object.entries(b)) if (v - (a[k] ?? 0) > 0) out[k] = v - (a[k] ?? 0);
-  return out;
-}
 
 async function measure(way, r) {
   const names = { url: REDIS_URL, name: `prof-${way.replace(" ", "-")}-${process.pid}`, prefix: `qtb-prof-${process.pid}-${way.replace(" ", "-")}` };
@@ -62,11 +53,12 @@ async function measure(way, r) {
     await trips(TRIPS);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const after = await commandStats(r);
-    const d = diff(before, after);
-    delete d.info;
-    const per = Object.fromEntries(Object.entries(d).map(([k, v]) => [k, +(v / TRIPS).toFixed(2)]));
-    const total = Object.values(d).reduce((a, b) => a + b, 0) / TRIPS;
+    const d = commandDelta(before, after);
+    const per = Object.fromEntries(Object.entries(d).map(([k, v]) => [k, +(v.calls / TRIPS).toFixed(2)]));
+    const total = Object.values(d).reduce((a, b) => a + b.calls, 0) / TRIPS;
     console.log(`${way}: ${(ms / TRIPS).toFixed(3)} ms per trip (mean), ${total.toFixed(2)} Redis commands per trip (of every process): ${JSON.stringify(per)}`);
+    const w = await watched(names.prefix, () => trips(TRIPS));
+    console.log(`  watched: ${w.sent} commands sent per trip ${JSON.stringify(w.byConnection)}, ${w.inScripts} run inside scripts, ${w.timers} timers made here per trip`);
   } finally {
     if (child) {
       child.send('stop');
@@ -75,6 +67,50 @@ async function measure(way, r) {
     for (const e of engines) await e.close();
     await deleteKeys(`${names.prefix}:`);
   }
+}
+
+/**
+ * Runs `run` (TRIPS trips) under MONITOR, counting only commands that name a key under `prefix`,
+ * and the timers this process makes meanwhile.
+ */
+async function watched(prefix, run) {
+  const names = new Map();
+  const admin = new IORedis(REDIS_URL);
+  const mon = await new IORedis(REDIS_URL).monitor();
+  let inScripts = 0;
+  const sent = new Map();
+  mon.on('monitor', (_time, args, source) => {
+    if (!args.some((a) => String(a).includes(prefix))) return;
+    if (source === 'lua') inScripts++;
+    else sent.set(source, (sent.get(source) ?? 0) + 1);
+  });
+  // MONITOR starts reporting once its reply is in: a command to our keys marks that point
+  await new Promise((r) => setTimeout(r, 100));
+  inScripts = 0;
+  sent.clear();
+  const timers = { setTimeout: global.setTimeout, setInterval: global.setInterval, setImmediate: global.setImmediate };
+  let made = 0;
+  for (const [k, f] of Object.entries(timers)) global[k] = (...a) => (made++, f(...a));
+  try {
+    await run();
+  } finally {
+    Object.assign(global, timers);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  for (const line of (await admin.client('LIST')).split('\n')) {
+    const addr = /addr=(\S+)/.exec(line)?.[1];
+    if (addr) names.set(addr, /name=(\S*)/.exec(line)?.[1] || '?');
+  }
+  mon.disconnect();
+  admin.disconnect();
+  const per = (n) => +(n / TRIPS).toFixed(2);
+  const byConnection = {};
+  let total = 0;
+  for (const [src, n] of sent) {
+    total += n;
+    if (n / TRIPS >= 0.005) byConnection[`${names.get(src) ?? 'closed'}@${src.split(':').pop()}`] = per(n);
+  }
+  return { sent: per(total), byConnection, inScripts: per(inScripts), timers: per(made) };
 }
 
 async function main() {
@@ -86,10 +122,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => setTimeout(() => process.exit(0), 100).unref(),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

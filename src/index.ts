@@ -11,7 +11,7 @@ export type { QTasksOptions } from './app/options';
 export type { RedisConnectionOptions } from './engines/redis/redis-options';
 export { Router } from './app/router';
 export { TaskManager } from './app/task-manager';
-export type { CleanOptions } from './app/task-manager';
+export type { CleanOptions, ManagerListQuery, QueueInfo } from './app/task-manager';
 export type { WebServer, WebListenOptions, WebAddress } from './web/web-server';
 export type { WebOptions } from './web/web-options';
 export type { AppEvent, AppEventMap, AppListener } from './app/app-events';
@@ -39,6 +39,7 @@ export type { ConfigValues } from './config';
 
 export { Broker, Storage } from './engine';
 export { checkPairing, engineFromUrl, engineSchemes } from './engine';
+export type { QueueOptions, ResolvedQueueOptions } from './engine';
 export type { Engine, EngineTarget, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, WorkerCommand, MaybePromise, StreamItemListener, StreamEndListener, ListQuery, CleanQuery, FinishedStatus } from './engine';
 export { MemoryBroker, MemoryStorage, memoryEngine } from './engines/memory';
 export type { MemoryStorageOptions } from './engines/memory';

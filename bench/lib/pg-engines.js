@@ -19,7 +19,9 @@
 const { EventEmitter } = require('node:events');
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-const KINDS = ['graphile', 'graphile-lq', 'pgboss', 'qtasks'];
+// BENCH_BASELINE=<path of another built copy of the package> adds that build as 'qtasks-base', run
+// in the same rounds as this one (an A/B of two builds beside the peers)
+const KINDS = ['graphile', 'graphile-lq', 'pgboss', 'qtasks', ...(process.env.BENCH_BASELINE ? ['qtasks-base'] : [])];
 
 function range(from, to) {
   const out = [];
@@ -209,6 +211,8 @@ function create(kind, names) {
   switch (kind) {
     case 'qtasks':
       return qtasks(names);
+    case 'qtasks-base':
+      return require(require('node:path').resolve(process.env.BENCH_BASELINE, 'bench/lib/pg-engines')).create('qtasks', names);
     case 'graphile':
       return graphile(names, false);
     case 'graphile-lq':

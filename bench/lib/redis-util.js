@@ -109,4 +109,25 @@ function alive(pid) {
   }
 }
 
-module.exports = { REDIS_URL, redisOptions, redisVersion, pingMs, deleteKeys, deleteStale };
+/** `{ command: { calls, usec } }` from INFO commandstats of connection `r` (Lua's own commands included). */
+async function commandStats(r) {
+  const text = await r.info('commandstats');
+  const out = {};
+  for (const line of text.split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
+    if (m) out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  }
+  return out;
+}
+
+/** What `after` counts beyond `before` (both from {@link commandStats}), without INFO itself. */
+function commandDelta(before, after) {
+  const out = {};
+  for (const [k, v] of Object.entries(after)) {
+    const calls = v.calls - (before[k]?.calls ?? 0);
+    if (calls > 0 && k !== 'info') out[k] = { calls, usec: v.usec - (before[k]?.usec ?? 0) };
+  }
+  return out;
+}
+
+module.exports = { REDIS_URL, redisOptions, redisVersion, pingMs, deleteKeys, deleteStale, commandStats, commandDelta };

@@ -1,9 +1,11 @@
 /**
  * Workflow sample: a chain that passes each result on, a chord (a group, then a step over the list
- * of its results), and a flow whose parent runs after its children and reads their results.
+ * of its results), a flow whose parent runs after its children and reads their results, and a
+ * task that adds children and waits for them with `self.waitChildren()` on a worker of concurrency 1
+ * (it gives its slot back while it waits, so its children run).
  */
 import 'reflect-metadata';
-import { chain, flow, group, QTasks, step, Task, TaskContext } from 'qtasks';
+import { chain, flow, group, QTasks, step, Task, TaskContext, TaskSelf } from 'qtasks';
 
 class Pipeline {
   @Task({ name: 'fetch' })
@@ -31,6 +33,14 @@ class Pipeline {
     return list.reduce((a, b) => a + b, 0);
   }
 
+  @Task({ name: 'sumOfSquares', echo: true })
+  async sumOfSquares(self: TaskSelf, ns: number[]): Promise<number> {
+    for (const n of ns) await self.addTask('square', [n]);
+    // status 'waiting', no worker slot held, until the children ended; then their results in order
+    const squares = await self.waitChildren<number>();
+    return squares.reduce((a, b) => a + b, 0);
+  }
+
   @Task({ name: 'report' })
   async report(ctx: TaskContext, title: string): Promise<string> {
     const parts = (await ctx.childResults()) as number[];
@@ -39,7 +49,7 @@ class Pipeline {
 }
 
 export async function main(log: (line: string) => void = console.log): Promise<Record<string, unknown>> {
-  const app = new QTasks({ name: 'sample-workflows', discover: false, config: { logLevel: 'warn' } });
+  const app = new QTasks({ name: 'sample-workflows', concurrency: 1, discover: false, config: { logLevel: 'warn' } });
   app.register(Pipeline);
   await app.start();
 
@@ -55,8 +65,12 @@ export async function main(log: (line: string) => void = console.log): Promise<R
   const report = await (await app.run(flow({ name: 'report', args: ['squares'], children: [2, 4].map((n) => ({ name: 'square', args: [n] })) }))).result();
   log(`flow: ${report}`);
 
+  // a task that waits for the children it added: one slot is enough for the parent and its children
+  const waited = await (await app.addTask('sumOfSquares', [[1, 2, 3]])).result({ timeout: 10_000 });
+  log(`waitChildren: ${waited}`);
+
   await app.close();
-  return { stored, total, report };
+  return { stored, total, report, waited };
 }
 
 if (require.main === module) void main();

@@ -4,6 +4,7 @@
 import { ErrorCodes, QTasksError } from '../errors';
 import { checkRetention } from '../task/retention';
 import { MAX_ID_LENGTH } from './check-input';
+import { isQueueName } from '../engine/queue-options';
 import type { EnqueueOptions } from '../task/task-record';
 
 /** Throws `QTASKS_ERR_BAD_OPTION` for an option of the wrong kind. */
@@ -13,6 +14,7 @@ export function checkEnqueueOptions(o: EnqueueOptions): void {
   if (o.priority !== undefined && !Number.isFinite(o.priority)) throw fail('priority must be a finite number (lower runs first)');
   if (o.delay !== undefined && !(typeof o.delay === 'number' && o.delay >= 0 && o.delay < Infinity)) throw fail('delay must be a non-negative number of ms');
   if (o.retry !== undefined && (!Number.isInteger(o.retry) || o.retry < 0)) throw fail('retry must be a non-negative integer');
+  if (o.queue !== undefined && !isQueueName(o.queue)) throw fail('queue must be a queue name (non-empty, without spaces or braces)');
   if (o.timeout !== undefined && !(typeof o.timeout === 'number' && o.timeout > 0)) throw fail('timeout must be a positive number of ms');
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0 || o.id.length > MAX_ID_LENGTH)) {
     throw fail(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);

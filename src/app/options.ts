@@ -5,6 +5,7 @@ import type { Broker } from '../engine/broker';
 import type { ConfigValues } from '../config';
 import type { Engine } from '../engine/engine';
 import type { Logger } from '../logger';
+import type { QueueOptions } from '../engine/queue-options';
 import type { Storage } from '../engine/storage';
 import type { WebOptions } from '../web/web-options';
 
@@ -37,6 +38,13 @@ export interface QTasksOptions {
   logger?: Logger;
   /** Tasks run at once by this process's worker (default 10). */
   concurrency?: number;
+  /**
+   * Named queues this app consumes when started, each with its own settings:
+   * `{ emails: { concurrency: 5 }, images: { concurrency: 1 } }`. The app's `name` is consumed too
+   * (once: with its settings here when listed, else with `concurrency`). `partitions` splits a
+   * queue over several Redis Cluster hash tags (the same on producers and workers).
+   */
+  queues?: Record<string, QueueOptions>;
   /** `true` (default): every @Task class imported so far is included; `false`: only registered ones. */
   discover?: boolean;
   config?: Partial<ConfigValues>;
@@ -57,6 +65,7 @@ export const QTASKS_OPTION_KEYS: readonly (keyof QTasksOptions)[] = [
   'storage',
   'logger',
   'concurrency',
+  'queues',
   'discover',
   'config',
   'web',
@@ -64,3 +73,6 @@ export const QTASKS_OPTION_KEYS: readonly (keyof QTasksOptions)[] = [
 
 /** Every key of the `web` option (checked at construction, like the others). */
 export const WEB_OPTION_KEYS: readonly string[] = ['allowedHosts', 'maxClients'];
+
+/** Every setting of one queue in the `queues` option. */
+export const QUEUE_OPTION_KEYS: readonly string[] = ['concurrency', 'partitions'];

@@ -1,31 +1,30 @@
 /**
  * `QTasks`: the app. Registers tasks, enqueues them, runs a worker in this process, and closes
- * everything in a fixed order.
+ * everything in a fixed order. The parts live in their own files: the enqueue path
+ * (`enqueue.ts`), plugins and middleware (`plugin-wiring.ts`), the workers' runtime
+ * (`app-runtime.ts`), connect/start/close (`app-lifecycle.ts`).
  */
 import { Workflows } from '../workflow/workflows';
 import type { WorkflowHandle } from '../workflow/workflow-handle';
 import type { Workflow } from '../workflow/workflow-spec';
 import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
-import { Broker, EngineContext, MaybePromise } from '../engine/broker';
+import { Broker } from '../engine/broker';
 import { Config, ConfigValues, ResolvedConfig } from '../config';
 import { HOOK_POINTS, HookPoint } from '../decorators/middleware.decorator';
-import { ClosedError, ErrorCodes, QTasksError, TaskNotFoundError } from '../errors';
+import { ErrorCodes, QTasksError } from '../errors';
 import { ConsoleLogger, Logger } from '../logger';
 import { Constructor, Metadata } from '../metadata';
 import { HookRunner } from '../plugins/hook-runner';
-import { pluginClassesOf, pluginSpecs } from '../plugins/plugin-loader';
-import { prepareRateLimit } from '../rate-limit/rate-limiter';
 import { SCHEDULES_STATE, Timers } from '../timer/timers';
 import { prepareValidation, validationDtos } from '../validation/validate-args';
 import { Storage, Storage as StorageToken } from '../engine/storage';
-import { toJsonArgs } from '../task/json';
-import { recordCopy } from '../task/record-copy';
 import { newTaskId } from '../task/task-id';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
+import { toJsonArgs } from '../task/json';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { PreparedTask, Runtime } from '../worker/runtime';
 import type { WebServer } from '../web/web-server';
-import { Worker } from '../worker/worker';
+import type { Worker } from '../worker/worker';
 import { AppEvent, AppEvents, AppListener } from './app-events';
 import type { QTasksOptions } from './options';
 import { Router } from './router';
@@ -37,15 +36,17 @@ import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf
 import { checkOptions } from './check-options';
 import { checkId, checkReason } from './check-input';
 import { chooseEngine } from './engine-choice';
-import { isHeaders, newRecord } from './new-record';
 import { Executors, runsElsewhere } from '../executor';
+import { BulkTask, Enqueuer } from './enqueue';
+import { PluginWiring } from './plugin-wiring';
+import { createRuntime } from './app-runtime';
+import { AppLifecycle, Extensions } from './app-lifecycle';
+import { defaultQueueOptions, queuesOfTasks, resolveQueues } from './queue-settings';
+import { AppQueue, AppQueues, checkQueueName } from './app-queues';
+import { RoutedHandle } from './routed-handle';
+import { prepareRateLimit, RateLimiter } from '../rate-limit/rate-limiter';
 
-/** One entry of `addTasks`. */
-export interface BulkTask {
-  name: string;
-  args?: unknown[];
-  opts?: EnqueueOptions;
-}
+export type { BulkTask } from './enqueue';
 
 /**
  * A task queue app.
@@ -79,23 +80,15 @@ export class QTasks {
   /** @internal */
   readonly hooks: HookRunner;
   protected readonly events: AppEvents;
-  protected worker: Worker | undefined;
-  private readonly discover: boolean;
-  /** Plugin classes wired so far (each once). */
-  private readonly wiredPlugins = new Set<Constructor>();
-  private readonly webOptions: QTasksOptions['web'];
-  private initState: 0 | 1 | 2 = 0;
-  private initPromise: Promise<void> | undefined;
-  private startPromise: Promise<void> | undefined;
-  private closePromise: Promise<void> | undefined;
-  private closed = false;
   private readonly runtime: Runtime;
-  /** Ids of new tasks: the engine's when it makes its own, else the core's. */
-  private readonly newId: () => string;
-  private readonly engineCtx: EngineContext;
-  private readonly executors: Executors;
+  private readonly plugins: PluginWiring;
+  private readonly enqueuer: Enqueuer;
+  private readonly life: AppLifecycle;
+  private readonly webOptions: QTasksOptions['web'];
+  /** @internal every queue this app uses: its own, those it consumes, those its tasks are pinned to. */
+  readonly queues: AppQueues;
   /** Extra work run at start and close (timers, web view), registered by extensions. */
-  protected readonly lifecycle: { start: (() => MaybePromise<void>)[]; close: (() => MaybePromise<void>)[] } = { start: [], close: [] };
+  protected readonly lifecycle: Extensions = { start: [], close: [] };
 
   constructor(options: QTasksOptions = {}) {
     checkOptions(options);
@@ -107,7 +100,8 @@ export class QTasks {
     if (options.concurrency !== undefined) cfg.concurrency = options.concurrency;
     this.config = new ResolvedConfig(cfg);
     this.logger = options.logger ?? new ConsoleLogger(this.config.logLevel, { queue: this.name });
-    this.discover = options.discover ?? true;
+    const discover = options.discover ?? true;
+    const consumed = resolveQueues(this.name, options.queues, this.config.concurrency);
     this.webOptions = options.web;
     this.container = rootContainer.createChildContainer();
     const engine = chooseEngine(options);
@@ -115,12 +109,32 @@ export class QTasks {
     this.broker = engine.broker;
     this.storage = engine.storage;
     const broker = this.broker;
-    this.newId = broker.newId === undefined ? newTaskId : () => broker.newId!();
-    this.events = new AppEvents(this.logger, () => this.broker.listenersChanged?.());
+    const newId = broker.newId === undefined ? newTaskId : () => broker.newId!();
+    this.events = new AppEvents(this.logger, () => {
+      for (const q of this.queues.opened()) q.broker.listenersChanged?.();
+    });
     this.hooks = new HookRunner(this.logger);
-    this.registry = new TaskRegistry(this, runsElsewhere);
-    this.executors = new Executors({ name: this.name, config: this.config, logger: this.logger, definitions: () => this.registry.definitions() });
-    this.registry.preparers.push(prepareValidation, prepareRateLimit(this.broker), this.executors.prepare);
+    // discover never takes a task of a queue this app does not consume
+    this.registry = new TaskRegistry(this, runsElsewhere, (def) => def.options.queue === undefined || consumed.has(def.options.queue));
+    this.queues = new AppQueues({
+      main: { name: this.name, broker: this.broker, storage: this.storage },
+      consumed,
+      others: defaultQueueOptions(this.config.concurrency),
+      context: (queue, storage, queueOptions) => ({
+        queue,
+        queueOptions,
+        config: this.config,
+        logger: this.logger,
+        storage,
+        emit: (event, payload) => this.events.emit(event, payload as never),
+        listens: (event) => this.events.listens(event),
+      }),
+      taskQueues: () => queuesOfTasks(this.registry.definitions()),
+      isClosed: () => this.isClosed,
+    });
+    this.plugins = new PluginWiring(this.registry, this.hooks);
+    const executors = new Executors({ name: this.name, config: this.config, logger: this.logger, definitions: () => this.registry.definitions() });
+    this.registry.preparers.push(prepareValidation, prepareRateLimit((task) => this.rateLimiterOf(task)), executors.prepare);
     this.timer = new Timers({
       broker: this.broker,
       logger: this.logger,
@@ -135,59 +149,76 @@ export class QTasks {
     this.registry.preparers.push((task) => this.timer.check([task.def]));
     this.lifecycle.start.push(() => this.timer.start());
     this.lifecycle.close.push(() => this.timer.stop());
+    const app = this;
+    this.enqueuer = new Enqueuer({
+      app,
+      config: this.config,
+      hooks: this.hooks,
+      registry: this.registry,
+      queues: this.queues,
+      discover,
+      newId,
+      isClosed: () => this.isClosed,
+    });
     this.workflows = new Workflows({
       storage: this.storage,
       init: () => this.init(),
-      hasTask: (name) => {
-        try {
-          this.taskFor(name);
-          return true;
-        } catch {
-          return false;
-        }
-      },
+      hasTask: (name) => this.enqueuer.has(name),
       addTask: (name, args, opts) => this.addTask(name, args, opts),
+      holdTask: (name, args, opts) => this.enqueuer.hold(name, args, opts),
+      releaseTask: (name, id, opts) => this.enqueuer.release(name, id, opts),
       handle: (id) => this.handle(id),
       cancel: (id, reason) => this.cancel(id, reason),
     });
-    this.manager = new TaskManager(async () => {
-      await this.init();
-      return { broker: this.broker, storage: this.storage };
-    }, { commandTimeoutMs: () => this.config.connectTimeoutMs, schedules: () => this.timer.schedules(), queueName: () => this.name });
-    this.engineCtx = {
-      queue: this.name,
-      config: this.config,
-      logger: this.logger,
-      storage: this.storage,
-      emit: (event, payload) => this.events.emit(event, payload as never),
-      listens: (event) => this.events.listens(event),
-    };
+    this.manager = new TaskManager(this.queues, { commandTimeoutMs: () => this.config.connectTimeoutMs, schedules: () => this.timer.schedules() });
     const token = (t: Constructor) => t as unknown as InjectionToken<unknown>;
     this.container.register(token(QTasks), { useValue: this });
     this.container.register(token(Config), { useValue: this.config });
     this.container.register(token(Logger), { useValue: this.logger });
     this.container.register(token(Broker), { useValue: this.broker });
     this.container.register(token(StorageToken), { useValue: this.storage });
-    const app = this;
-    this.runtime = {
-      name: this.name,
-      broker: this.broker,
-      storage: this.storage,
+    const runtimeOf = (q: AppQueue): Runtime =>
+      createRuntime({
+        app,
+        name: q.name,
+        broker: q.broker,
+        storage: q.storage,
+        config: this.config,
+        logger: this.logger,
+        hooks: this.hooks,
+        registry: this.registry,
+        workflows: this.workflows,
+        addTask: (name, args, opts) => this.addTask(name, args, opts),
+        close: () => this.close(),
+      });
+    this.runtime = runtimeOf(this.queues.main);
+    this.life = new AppLifecycle({
+      app,
       config: this.config,
       logger: this.logger,
+      queues: this.queues,
+      runtimeOf: (q) => (q === this.queues.main ? this.runtime : runtimeOf(q)),
+      registry: this.registry,
       hooks: this.hooks,
-      addTask: ((name: string, args?: unknown[], opts?: EnqueueOptions) => this.addTask(name, args, opts)) as Runtime['addTask'],
-      task: (name) => this.registry.task(name),
-      value: (token) => this.registry.value(token),
-      construct: (def, resolve) => this.registry.construct(def.cls, def.ctor.map((_, i) => resolve(i))),
-      dependsPlan: (cls) => this.registry.dependsPlan(cls),
-      onSettled: undefined,
-      workflowAdvance: (rec, outcome) => this.workflows.advance(rec, outcome),
-      workflowGate: (rec) => this.workflows.gate(rec),
-      childResults: (id) => this.workflows.childResults(id),
-      requestStop: () => void this.close().catch((err: unknown) => this.logger.error('Closing on a stop command failed', { error: err })),
+      events: this.events,
+      plugins: this.plugins,
+      executors,
+      discover,
+      extensions: this.lifecycle,
+    });
+  }
+
+  /** The rate-limit windows of a task: kept by the broker of the task's queue. */
+  private rateLimiterOf(task: PreparedTask): RateLimiter {
+    const name = task.def.options.queue;
+    if (name === undefined || name === this.name) return this.broker;
+    return {
+      rateLimit: async (key, max, perMs) => {
+        const q = this.queues.get(name);
+        await q.init();
+        return q.broker.rateLimit(key, max, perMs);
+      },
     };
-    Object.defineProperty(this.runtime, 'app', { get: () => app });
   }
 
   /**
@@ -226,13 +257,7 @@ export class QTasks {
 
   /** Adds global middleware (outermost first). */
   use(...middleware: Constructor[]): this {
-    for (const cls of middleware) {
-      if (!Metadata.isMiddleware(cls)) {
-        throw new QTasksError(ErrorCodes.BAD_DECORATOR, `app.use(${cls?.name}) takes a class decorated with @Middleware()`);
-      }
-      this.registry.globalMiddleware.push(cls);
-    }
-    this.registry.invalidate();
+    this.plugins.use(middleware);
     return this;
   }
 
@@ -241,19 +266,7 @@ export class QTasks {
    * once, however often it is given, registered, discovered or loaded from `config.plugins`).
    */
   plugin(plugin: object | Constructor): this {
-    if (typeof plugin === 'function' && this.wiredPlugins.has(plugin as Constructor)) return this;
-    const ctor = plugin as Constructor;
-    const instance =
-      typeof plugin !== 'function' ? plugin : ctor.length === 0 && Metadata.isPlugin(ctor) ? new (ctor as new () => object)() : this.registry.build(ctor);
-    const cls = instance.constructor as Constructor;
-    if (!Metadata.isPlugin(cls)) {
-      throw new QTasksError(ErrorCodes.BAD_DECORATOR, `app.plugin(${cls.name}) takes an instance or class decorated with @Plugin()`);
-    }
-    this.wiredPlugins.add(cls);
-    for (const { point, method } of Metadata.hooks(cls)) {
-      const fn = (instance as Record<string, (e: unknown) => unknown>)[method];
-      this.hooks.add(point as HookPoint, (e) => fn.call(instance, e), `${cls.name}.${method}`);
-    }
+    this.plugins.plugin(plugin);
     return this;
   }
 
@@ -263,7 +276,7 @@ export class QTasks {
    * `QTASKS_ERR_PLUGIN_LOAD` naming a module that cannot be loaded or exports no plugin class.
    */
   loadPlugins(modules: readonly string[], cwd = process.cwd()): this {
-    for (const spec of pluginSpecs(modules)) for (const cls of pluginClassesOf(spec, cwd)) this.plugin(cls);
+    this.plugins.load(modules, cwd);
     return this;
   }
 
@@ -285,41 +298,12 @@ export class QTasks {
 
   /** Connects the broker and storage (done by the first call that needs them). */
   init(): Promise<void> {
-    if (this.initState === 2) return Promise.resolve();
-    if (this.closed) return Promise.reject(new ClosedError('The app was used'));
-    return (this.initPromise ??= (async () => {
-      await this.storage.init(this.engineCtx);
-      await this.broker.init(this.engineCtx);
-      this.initState = 2;
-    })());
+    return this.life.init();
   }
 
   /** Starts a worker in this process. Idempotent. */
   start(): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError('start()'));
-    return (this.startPromise ??= this.doStart());
-  }
-
-  private async doStart(): Promise<void> {
-    this.loadPlugins(this.config.plugins);
-    if (this.discover) {
-      this.registry.discover();
-      // @Plugin classes imported so far are wired like tasks are registered
-      for (const cls of this.registry.registeredClasses()) if (Metadata.isDiscoverablePlugin(cls)) this.plugin(cls);
-    }
-    this.registry.replan();
-    this.registry.assertResolved();
-    this.registry.prepareAll();
-    await this.init();
-    await this.registry.openWorkerResources();
-    this.registry.prepareAll(); // classes that take worker resources in their constructor
-    if (this.hooks.has('app:start')) await this.hooks.run('app:start', { app: this });
-    const worker = new Worker(this.runtime, this.config.concurrency);
-    this.worker = worker;
-    await this.broker.consume(worker);
-    this.events.emit('worker:start', { workerId: worker.workerId });
-    if (this.hooks.has('worker:start')) await this.hooks.run('worker:start', { app: this, workerId: worker.workerId });
-    for (const fn of this.lifecycle.start) await fn();
+    return this.life.start();
   }
 
   /**
@@ -327,38 +311,17 @@ export class QTasks {
    * hands them back), closes worker resources, the broker and the storage. Idempotent.
    */
   close(): Promise<void> {
-    return (this.closePromise ??= this.doClose());
-  }
-
-  private async doClose(): Promise<void> {
-    this.closed = true;
-    if (this.startPromise) await this.startPromise.catch(() => undefined);
-    for (const fn of this.lifecycle.close) {
-      try {
-        await fn();
-      } catch (err) {
-        this.logger.error('Closing an extension failed', { error: err });
-      }
-    }
-    const worker = this.worker;
-    if (worker) {
-      await worker.stop(this.config.shutdownTimeoutMs);
-      this.events.emit('worker:stop', { workerId: worker.workerId });
-      if (this.hooks.has('worker:stop')) await this.hooks.run('worker:stop', { app: this, workerId: worker.workerId });
-    }
-    if (this.hooks.has('app:close')) await this.hooks.run('app:close', { app: this });
-    await this.registry.closeWorkerResources();
-    // after the worker: its aborted runs have stopped their threads and processes
-    await this.executors.close();
-    if (this.initPromise) await this.initPromise.catch(() => undefined);
-    await this.broker.close();
-    await this.storage.close();
-    this.events.clear();
+    return this.life.close();
   }
 
   /** True once `close()` was called. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.life.isClosed;
+  }
+
+  /** The worker of this process, once started. */
+  protected get worker(): Worker | undefined {
+    return this.life.worker;
   }
 
   /**
@@ -369,19 +332,48 @@ export class QTasks {
   addTask<R = unknown, N extends string = string>(name: N & UnknownTaskName<N>, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>>;
   addTask<R>(name: string, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>> {
     try {
-      const task = this.taskFor(name);
-      const record = this.newRecord(task, name, args, opts);
-      if (opts?.transaction !== undefined) return this.addInTransaction<R>(task, record, opts.transaction);
-      if (this.initState !== 2 || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
-        return this.addSlow<R>(task, [record]).then((h) => h[0]);
+      const enqueuer = this.enqueuer;
+      const task = enqueuer.taskFor(name);
+      if (opts === undefined) {
+        const plain = this.plainAdd<R>(task, name, args);
+        if (plain !== undefined) return plain;
       }
-      const now = this.broker.immediate;
-      if (now === undefined) return this.broker.enqueue([record]).then((r) => new QTaskHandle<R>(r[0].id, this.broker, this.storage, r[0]));
-      const out = now.enqueueNow([record]);
-      return Promise.resolve(new QTaskHandle<R>(out[0].id, this.broker, this.storage, out[0]));
+      const record = enqueuer.record(task, name, args, opts);
+      const queue = opts?.queue === undefined && task.def.options.queue === undefined ? this.queues.main : enqueuer.queueFor(task, opts);
+      if (opts?.transaction !== undefined) return enqueuer.addInTransaction<R>(task, record, opts.transaction, queue);
+      if (queue !== this.queues.main || !this.life.isConnected || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
+        return enqueuer.addMany([task], [record], queue).then((h) => h[0] as TaskHandle<R>);
+      }
+      const now = queue.broker.immediate;
+      if (now === undefined) return queue.broker.enqueue([record]).then((r) => new QTaskHandle<R>(r[0].id, queue, r[0]));
+      const stored = now.enqueueOneNow(record);
+      return Promise.resolve(new QTaskHandle<R>(stored.id, queue, stored));
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * `addTask` without options of a task with no record defaults but its priority, on an engine
+   * that enqueues at once: the broker builds the stored record itself (no record is built to be
+   * copied); undefined when the general path is needed.
+   */
+  private plainAdd<R>(task: PreparedTask, name: string, args: unknown[] | undefined): Promise<TaskHandle<R>> | undefined {
+    const o = task.def.options;
+    const queue = this.queues.main;
+    const now = queue.broker.immediate;
+    if (
+      now === undefined || now.enqueueNewNow === undefined || o.queue !== undefined || !this.life.isConnected ||
+      task.prepareArgs !== undefined || this.hooks.has('task:enqueue') ||
+      o.retry !== undefined || (o.backoff !== undefined && typeof o.backoff !== 'function') || o.timeout !== undefined ||
+      o.removeOnComplete !== undefined || o.removeOnFail !== undefined
+    ) {
+      return undefined;
+    }
+    const priority = o.priority ?? 0;
+    if (typeof priority !== 'number' || !Number.isFinite(priority)) return undefined;
+    const stored = now.enqueueNewNow(name, toJsonArgs(args, this.config), priority, Date.now());
+    return Promise.resolve(new QTaskHandle<R>(stored.id, queue, stored));
   }
 
   /**
@@ -402,110 +394,60 @@ export class QTasks {
 
   /** Enqueues many tasks in one call (one round trip with Redis). */
   async addTasks(tasks: BulkTask[]): Promise<TaskHandle[]> {
-    if (!Array.isArray(tasks) || !Array.from(tasks).every((t) => t !== null && typeof t === 'object')) {
-      throw new QTasksError(ErrorCodes.BAD_OPTION, 'addTasks() takes an array of { name, args?, opts? }');
-    }
-    if (tasks.length === 0) return [];
-    const records: TaskRecord[] = [];
-    const prepared: PreparedTask[] = [];
-    for (const t of tasks) {
-      const task = this.taskFor(t.name);
-      prepared.push(task);
-      records.push(this.newRecord(task, t.name, t.args, t.opts));
-    }
-    return this.addSlowMany(prepared, records);
+    return this.enqueuer.addTasks(tasks);
   }
 
-  /** `addTask` with `{ transaction }`: the broker enqueues on the caller's open transaction. */
-  private async addInTransaction<R>(task: PreparedTask, record: TaskRecord, transaction: unknown): Promise<TaskHandle<R>> {
-    await this.init();
-    if (task.prepareArgs) await task.prepareArgs(record.args);
-    if (this.hooks.has('task:enqueue')) {
-      const ev = await this.hooks.run('task:enqueue', { app: this, record, args: record.args });
-      if (ev.args !== record.args && Array.isArray(ev.args)) record.args = toJsonArgs(ev.args);
-    }
-    if (this.closed) throw new ClosedError('addTask');
-    const [stored] = await this.broker.enqueueWith(transaction, [record]);
-    return new QTaskHandle<R>(stored.id, this.broker, this.storage);
-  }
-
-  private async addSlow<R>(task: PreparedTask, records: TaskRecord[]): Promise<TaskHandle<R>[]> {
-    return this.addSlowMany([task], records) as Promise<TaskHandle<R>[]>;
-  }
-
-  private async addSlowMany(tasks: PreparedTask[], records: TaskRecord[]): Promise<TaskHandle[]> {
-    await this.init();
-    for (let i = 0; i < records.length; i++) {
-      const task = tasks[i] ?? tasks[0];
-      const rec = records[i];
-      if (task.prepareArgs) await task.prepareArgs(rec.args);
-      if (this.hooks.has('task:enqueue')) {
-        // hooks get a copy; what is stored is the event's args (returned or changed) and record.headers
-        const view = recordCopy(rec);
-        const ev = await this.hooks.run('task:enqueue', { app: this, record: view, args: view.args });
-        if (Array.isArray(ev.args)) rec.args = toJsonArgs(ev.args, this.config);
-        if (isHeaders(view.headers)) rec.headers = { ...view.headers };
-      }
-    }
-    if (this.closed) throw new ClosedError('addTask');
-    const stored = await this.broker.enqueue(records);
-    return stored.map((r) => new QTaskHandle(r.id, this.broker, this.storage, r));
-  }
-
-  private taskFor(name: string): PreparedTask {
-    if (this.closed) throw new ClosedError('addTask');
-    if (typeof name !== 'string') throw new QTasksError(ErrorCodes.BAD_OPTION, `addTask(name, …): the task name is a string, got ${name === null ? 'null' : typeof name}`);
-    let task = this.registry.task(name);
-    if (task === undefined && this.discover) {
-      this.registry.discover();
-      task = this.registry.task(name);
-    }
-    if (task === undefined) throw new TaskNotFoundError(String(name));
-    return task;
-  }
-
-  private newRecord(task: PreparedTask, name: string, args: unknown[] | undefined, opts: EnqueueOptions | undefined): TaskRecord {
-    return newRecord(task, name, args, opts, this.newId, this.config);
-  }
-
-  /** The record of a task, undefined for an unknown id. */
+  /** The record of a task (looked up in every queue this app knows), undefined for an unknown id. */
   async getTask(id: string): Promise<TaskRecord | undefined> {
     checkId(id, 'getTask()');
     await this.init();
-    return this.storage.get(id);
+    const rec = await this.storage.get(id);
+    if (rec !== undefined || this.queues.single) return rec;
+    return (await this.queues.locate(id))?.record;
   }
 
   /**
    * A handle on a task enqueued anywhere (for `result()` / `stream()` from another process). No I/O
    * until it is used; it works as the very first call of a producer (the engine connects on use).
+   * In an app of several queues, `queue` says where the task is; without it the handle finds it on
+   * first use (the app's own queue when none holds it yet).
    */
-  handle<R = unknown>(id: string): TaskHandle<R> {
+  handle<R = unknown>(id: string, options?: { queue?: string }): TaskHandle<R> {
     checkId(id, 'handle()');
-    return new QTaskHandle<R>(id, this.broker, this.storage, undefined, this.ready);
+    const name = options?.queue;
+    if (name !== undefined && name !== this.name) {
+      const queue = this.queues.get(checkQueueName(name, 'handle()'));
+      const ready = (): Promise<void> | undefined => (queue.isConnected ? undefined : this.queues.resolve(name, 'handle()').then(() => undefined));
+      return new QTaskHandle<R>(id, { broker: queue.broker, storage: queue.storage, ready });
+    }
+    if (name !== undefined || this.queues.single) return new QTaskHandle<R>(id, { broker: this.broker, storage: this.storage, ready: this.ready });
+    return new RoutedHandle<R>(id, async () => (await this.queues.locate(id))?.queue ?? (await this.queues.resolve(undefined, 'handle()')));
   }
 
   /** Undefined once connected; else the connection under way (the handles' gate). */
-  private readonly ready = (): Promise<void> | undefined => (this.initState === 2 ? undefined : this.init());
+  private readonly ready = (): Promise<void> | undefined => (this.life.isConnected ? undefined : this.init());
 
-  /** Cancels a task; false when unknown or already finished. */
+  /** Cancels a task (in whichever queue of this app holds it); false when unknown or already finished. */
   async cancel(id: string, reason?: string): Promise<boolean> {
     checkId(id, 'cancel()');
     checkReason(reason, 'cancel()');
     await this.init();
-    return this.broker.cancel(id, reason);
+    if (this.queues.single) return this.broker.cancel(id, reason);
+    const queue = (await this.queues.locate(id))?.queue ?? this.queues.main;
+    return queue.broker.cancel(id, reason);
   }
 
   /** The state store of a `@State()` class, bound to this app's storage. */
   state<T extends object>(cls: new () => T): T {
     if (!Metadata.state(cls)) throw new QTasksError(ErrorCodes.BAD_DECORATOR, `${cls.name} is not decorated with @State()`);
     // a remote storage (Redis) learns its queue and connects at init
-    if (this.initState !== 2 && !this.closed) this.init().catch(() => undefined);
+    if (!this.life.isConnected && !this.isClosed) this.init().catch(() => undefined);
     return this.registry.value(cls) as T;
   }
 
   /** Names of every registered task. */
   taskNames(): string[] {
-    if (this.discover) this.registry.discover();
+    this.enqueuer.discoverAll();
     return this.registry.definitions().map((d) => d.name);
   }
 

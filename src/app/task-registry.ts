@@ -51,6 +51,8 @@ export class TaskRegistry {
   constructor(
     private readonly host: RegistryHost,
     private readonly runsElsewhere: (def: TaskDefinition) => boolean = () => false,
+    /** Which discovered tasks this app takes (explicitly registered ones are always taken). */
+    private readonly discoverable: (def: TaskDefinition) => boolean = () => true,
   ) {
     this.explorer = new Explorer(host.container, (m) => host.logger.warn(m));
   }
@@ -62,7 +64,9 @@ export class TaskRegistry {
         throw new QTasksError(ErrorCodes.BAD_DECORATOR, `register() takes classes, got ${cls === null ? 'null' : typeof cls}`);
       }
       if (this.classes.has(cls)) continue;
-      const defs = this.explorer.explore(cls, this.instances.has(cls));
+      const all = this.explorer.explore(cls, this.instances.has(cls));
+      // discovered: tasks pinned to a queue this app does not consume stay out (a later register() takes them)
+      const defs = explicit ? all : all.filter(this.discoverable);
       const known = defs.length > 0 || Metadata.state(cls) || Metadata.depends(cls) || Metadata.isPlugin(cls) || Metadata.isMiddleware(cls);
       if (!known && explicit) {
         throw new QTasksError(
@@ -72,6 +76,7 @@ export class TaskRegistry {
       }
       for (const def of defs) {
         const other = this.defs.get(def.name);
+        if (other !== undefined && other.cls === def.cls && other.method === def.method) continue;
         if (other) {
           // discovered or registered, two classes must not share a task name
           throw new QTasksError(
@@ -81,7 +86,7 @@ export class TaskRegistry {
         }
       }
       for (const def of defs) this.defs.set(def.name, def);
-      this.classes.add(cls);
+      if (defs.length === all.length) this.classes.add(cls);
       this.prepared.clear();
     }
   }

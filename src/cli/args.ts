@@ -14,7 +14,7 @@ export interface ParsedArgs {
 /** Flags that may be given more than once; their values are joined with commas. */
 const REPEATABLE = new Set(['plugin']);
 
-const VALUE_FLAGS = new Set(['plugin', 'concurrency', 'timeout', 'priority', 'delay', 'id', 'port', 'host', 'token', 'file', 'status', 'limit', 'retry', 'batch', 'url', 'schema']);
+const VALUE_FLAGS = new Set(['queue', 'plugin', 'concurrency', 'timeout', 'priority', 'delay', 'id', 'port', 'host', 'token', 'file', 'status', 'limit', 'retry', 'batch', 'url', 'schema']);
 
 /** Parses `argv` (without node and script). */
 export function parseArgs(argv: string[]): ParsedArgs {

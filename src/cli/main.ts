@@ -11,7 +11,8 @@ import { ErrorCodes, QTasksError } from '../errors';
 import { parseArgs, ParsedArgs } from './args';
 import type { Command, CliIO } from './command';
 import { commands } from './commands';
-import { checkFlags, closest } from './flags';
+import { nearName } from '../config/closest-name';
+import { checkFlags } from './flags';
 import { loadApp } from './load-app';
 
 const io: CliIO = {
@@ -46,7 +47,7 @@ function commandLine(argv: string[]): { args: ParsedArgs; command?: Command } {
   }
   const command = commands.find((c) => c.name === args.command);
   if (!command) {
-    const near = closest(args.command, commands.map((c) => c.name));
+    const near = nearName(args.command, commands.map((c) => c.name));
     throw new QTasksError(ErrorCodes.CLI_USAGE, `unknown command "${args.command}"${near ? ` (did you mean ${near}?)` : ''}`);
   }
   checkFlags(args, command.flags, command.name);

@@ -18,6 +18,17 @@ export function closestName(input: string, known: readonly string[]): string | u
   return best;
 }
 
+/**
+ * The known name nearest to `input` when it is near enough to be a typo of it (at most two edits,
+ * or a third of the name's length for long names); undefined otherwise.
+ */
+export function nearName(input: string, known: readonly string[]): string | undefined {
+  const best = closestName(input, known);
+  if (best === undefined) return undefined;
+  const d = editDistance(input.toLowerCase(), best.toLowerCase());
+  return d <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
 /** Levenshtein distance with one row (names are short). */
 function editDistance(a: string, b: string): number {
   if (a === b) return 0;

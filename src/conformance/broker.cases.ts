@@ -7,7 +7,7 @@ import { describe, it, expect, beforeEach, afterEach } from './jest-globals';
 import { ErrorCodes, QTasks, ResultTimeoutError, TaskRecord } from '..';
 import { BrokerTasks, probe } from './broker-tasks';
 import { brokerFailureCases } from './broker-failure.cases';
-import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, sleep, waitFor } from './support';
+import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, onePartition, sleep, waitFor } from './support';
 
 export type { AppFactory, AppSpec, ConformanceFeatures } from './support';
 
@@ -69,7 +69,8 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
       const app = await make({ concurrency: 1 });
       const plan: [string, number][] = [['a5', 5], ['b1', 1], ['c3', 3], ['d1', 1], ['e0', 0], ['f3', 3], ['g1', 1]];
       const handles = [];
-      for (const [label, priority] of plan) handles.push(await app.addTask('cb.order', [label], { priority }));
+      const ids = onePartition(features, plan.length);
+      for (const [i, [label, priority]] of plan.entries()) handles.push(await app.addTask('cb.order', [label], { priority, ...ids[i] }));
       await app.start();
       for (const h of handles) await h.result({ timeout: 2_000 });
       expect(probe.marks.get('order')).toEqual(['e0', 'b1', 'd1', 'g1', 'c3', 'f3', 'a5']);

@@ -18,8 +18,10 @@
 import type { QTasks, QTasksOptions } from '..';
 import { brokerConformance } from './broker.cases';
 import { contractConformance } from './contract.cases';
+import { coordinationConformance } from './coordination.cases';
 import { describeManager } from './manager.cases';
 import { parityConformance } from './parity.cases';
+import { queuesConformance } from './queues.cases';
 import { PoisonHooks, poisonConformance } from './poison.cases';
 import { storageConformance } from './storage.cases';
 import type { AppFactory, ConformanceFeatures } from './support';
@@ -27,7 +29,9 @@ import type { AppFactory, ConformanceFeatures } from './support';
 export { brokerConformance } from './broker.cases';
 export { storageConformance } from './storage.cases';
 export { contractConformance } from './contract.cases';
+export { coordinationConformance } from './coordination.cases';
 export { parityConformance } from './parity.cases';
+export { queuesConformance } from './queues.cases';
 export { poisonConformance } from './poison.cases';
 export type { Corruption, PoisonHooks } from './poison.cases';
 export { describeManager } from './manager.cases';
@@ -63,15 +67,18 @@ export interface EngineConformanceFactory {
 
 /**
  * Describes every shared suite on one engine: broker (state, events, cancel, delays, priorities,
- * retries, timeouts), storage (records, state, queries), TaskManager, contract (payload limits,
- * bad input), parity options, and the poison cases when `factory.poison` is given.
+ * retries, timeouts), storage (records, state, queries), TaskManager, named queues, contract (payload
+ * limits, bad input), parity options, coordination (rate limit, timer lock), and the poison cases
+ * when `factory.poison` is given.
  */
 export function describeEngineConformance(title: string, factory: EngineConformanceFactory): void {
   const { app, cleanup, features = {} } = factory;
   brokerConformance(title, app, cleanup, features);
   storageConformance(title, app, cleanup, features);
   contractConformance(title, app, cleanup, features);
-  parityConformance(title, app, cleanup);
+  parityConformance(title, app, cleanup, features);
+  coordinationConformance(title, app, cleanup, features);
+  queuesConformance(title, app, cleanup, features);
   if (factory.poison !== undefined) poisonConformance(title, app, factory.poison, cleanup, features);
   describeManager({
     label: title,

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { describe, it, expect, beforeEach, afterEach } from './jest-globals';
 import { ErrorCodes, QTasks, TaskFailedError, UnrecoverableError } from '..';
 import { backoffCalls, parityProbe, ParityTasks } from './parity-tasks';
-import { AppFactory, AppSpec, AppTracker, sleep, waitFor } from './support';
+import { AppFactory, AppSpec, AppTracker, ConformanceFeatures, onePartition, sleep, waitFor } from './support';
 
 /**
  * Defines the parity cases for an engine.
@@ -15,7 +15,7 @@ import { AppFactory, AppSpec, AppTracker, sleep, waitFor } from './support';
  * @param makeApp builds an app on the engine
  * @param cleanup run after each case, once its apps are closed
  */
-export function parityConformance(name: string, makeApp: AppFactory, cleanup?: () => Promise<void>): void {
+export function parityConformance(name: string, makeApp: AppFactory, cleanup?: () => Promise<void>, features: ConformanceFeatures = {}): void {
   describe(`Parity conformance: ${name}`, () => {
     const tracker = new AppTracker(makeApp, cleanup);
     const make = async (spec: Partial<AppSpec> = {}): Promise<QTasks> => (await tracker.make({ suite: 'pa', ...spec })).register(ParityTasks);
@@ -153,20 +153,21 @@ export function parityConformance(name: string, makeApp: AppFactory, cleanup?: (
       const app = await make({ concurrency: 1 });
       await app.start();
       const ids: string[] = [];
+      const opt = onePartition(features, 7);
       for (let i = 0; i < 3; i++) {
-        const h = await app.addTask('pa.ok', [i]);
+        const h = await app.addTask('pa.ok', [i], opt[i]);
         await h.result({ timeout: 5_000 });
         ids.push(h.id);
       }
-      const failed = await app.addTask('pa.fail', ['stays']);
+      const failed = await app.addTask('pa.fail', ['stays'], opt[3]);
       await ended(app, failed.id);
-      const last = await app.addTask('pa.ok', ['last'], { removeOnComplete: 2 });
+      const last = await app.addTask('pa.ok', ['last'], { removeOnComplete: 2, ...opt[4] });
       await last.result({ timeout: 5_000 });
       expect((await app.manager.list({ status: 'success' })).map((r) => r.id)).toEqual([last.id, ids[2]]);
       expect(await app.manager.counts()).toMatchObject({ success: 2, error: 1 });
 
       // from @Task({ removeOnFail: 1 })
-      for (const m of ['a', 'b']) await expect((await app.addTask('pa.keepOneFailure', [m])).result({ timeout: 5_000 })).rejects.toBeInstanceOf(TaskFailedError);
+      for (const [i, m] of ['a', 'b'].entries()) await expect((await app.addTask('pa.keepOneFailure', [m], opt[5 + i])).result({ timeout: 5_000 })).rejects.toBeInstanceOf(TaskFailedError);
       const errors = await app.manager.list({ status: 'error' });
       expect(errors.map((r) => r.error?.message)).toEqual(['b']);
       expect(await app.manager.counts()).toMatchObject({ error: 1 });
@@ -175,10 +176,11 @@ export function parityConformance(name: string, makeApp: AppFactory, cleanup?: (
     it('an age keeps the tasks of that end that finished within it', async () => {
       const app = await make({ concurrency: 1 });
       await app.start();
-      const old = await app.addTask('pa.ok', ['old']);
+      const opt = onePartition(features, 2);
+      const old = await app.addTask('pa.ok', ['old'], opt[0]);
       await old.result({ timeout: 5_000 });
       await sleep(80);
-      const recent = await app.addTask('pa.ok', ['recent'], { removeOnComplete: { age: 30, count: 10 } });
+      const recent = await app.addTask('pa.ok', ['recent'], { removeOnComplete: { age: 30, count: 10 }, ...opt[1] });
       await recent.result({ timeout: 5_000 });
       expect(await app.getTask(old.id)).toBeUndefined();
       expect(await app.getTask(recent.id)).toMatchObject({ status: 'success' });
@@ -189,14 +191,15 @@ export function parityConformance(name: string, makeApp: AppFactory, cleanup?: (
       const app = await make({ concurrency: 1 });
       await app.start();
       const ok: string[] = [];
+      const opt = onePartition(features, 5);
       for (let i = 0; i < 3; i++) {
-        const h = await app.addTask('pa.ok', [i]);
+        const h = await app.addTask('pa.ok', [i], opt[i]);
         await h.result({ timeout: 5_000 });
         ok.push(h.id);
       }
-      const failed = await app.addTask('pa.fail', ['x']);
+      const failed = await app.addTask('pa.fail', ['x'], opt[3]);
       await expect(failed.result({ timeout: 5_000 })).rejects.toBeInstanceOf(TaskFailedError);
-      const queued = await app.addTask('pa.ok', ['later'], { delay: 60_000 });
+      const queued = await app.addTask('pa.ok', ['later'], { delay: 60_000, ...opt[4] });
       expect(await app.manager.clean({ olderThanMs: 60_000 })).toBe(0);
       expect(await app.manager.clean({ status: 'success', limit: 2 })).toBe(2);
       expect((await app.manager.list({ status: 'success' })).map((r) => r.id)).toEqual([ok[2]]);

@@ -3,7 +3,7 @@
  * that closes every app after each test, unique queue names, and small polling helpers.
  */
 import 'reflect-metadata';
-import type { ConfigValues, QTasks } from '..';
+import type { ConfigValues, QTasks, QueueOptions } from '..';
 
 /** What a conformance suite asks its factory for. */
 export interface AppSpec {
@@ -11,6 +11,8 @@ export interface AppSpec {
   name: string;
   concurrency?: number;
   config?: Partial<ConfigValues>;
+  /** Named queues the app consumes (`new QTasks({ queues })`); pass it through. */
+  queues?: Record<string, QueueOptions>;
 }
 
 /**
@@ -26,6 +28,12 @@ export interface ConformanceFeatures {
   sharedQueue?: boolean;
   /** With `sharedQueue`: each app of the queue sees every event once (not the memory engine). */
   sharedEvents?: boolean;
+  /**
+   * For an engine that splits a queue over partitions (priorities, FIFO and retention then hold
+   * within a partition): the partition of a task id. The cases of order and retention then give
+   * their tasks ids of one partition.
+   */
+  partitionOf?: (id: string) => number;
 }
 
 let seq = 0;
@@ -33,6 +41,20 @@ let seq = 0;
 /** A queue name unique to this process and test. */
 export function uniqueName(suite: string): string {
   return `conf-${suite}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+}
+
+/**
+ * `n` task ids of one partition (see {@link ConformanceFeatures.partitionOf}), as enqueue options;
+ * with no partitions, options without an id (the engine makes its own).
+ */
+export function onePartition(features: ConformanceFeatures, n: number): { id?: string }[] {
+  const of = features.partitionOf;
+  if (of === undefined) return Array.from({ length: n }, () => ({}));
+  const base = `op-${process.pid}-${Date.now().toString(36)}-${++seq}`;
+  const out: { id?: string }[] = [];
+  const target = of(`${base}-0`);
+  for (let i = 0; out.length < n; i++) if (of(`${base}-${i}`) === target) out.push({ id: `${base}-${i}` });
+  return out;
 }
 
 /** Makes apps for one test and closes them all afterwards. */
@@ -51,6 +73,7 @@ export class AppTracker {
       name,
       concurrency: spec.concurrency,
       config: { logLevel: 'silent', shutdownTimeoutMs: 2_000, ...spec.config },
+      ...(spec.queues === undefined ? {} : { queues: spec.queues }),
     });
     this.apps.push(app);
     return app;

@@ -5,6 +5,7 @@ import { backoffProblem } from '../app/enqueue-options';
 import { ErrorCodes, QTasksError } from '../errors';
 import { callerFile } from '../executor/caller-file';
 import { checkRetention } from '../task/retention';
+import { isQueueName } from '../engine/queue-options';
 import { META, MethodTaskMeta, noteDecorated, TaskOptions } from '../metadata';
 import type { Constructor } from '../metadata';
 import { assertConstructorMetadata, assertLegacyDecorator, assertMethodMetadata } from './compiler-check';
@@ -63,6 +64,7 @@ function badTarget(what: string): QTasksError {
 function checkOptions(o: TaskOptions): void {
   const fail = (msg: string) => new QTasksError(ErrorCodes.BAD_OPTION, `@Task${o.name ? `({ name: '${o.name}' })` : ''}: ${msg}`);
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw fail('name must be a non-empty string');
+  if (o.queue !== undefined && !isQueueName(o.queue)) throw fail('queue must be a non-empty queue name, without spaces or braces');
   if (o.retry !== undefined && (!Number.isInteger(o.retry) || o.retry < 0)) throw fail('retry must be a non-negative integer');
   if (o.timeout !== undefined && !(o.timeout > 0)) throw fail('timeout must be a positive number of ms');
   if (o.priority !== undefined && !Number.isFinite(o.priority)) throw fail('priority must be a finite number');

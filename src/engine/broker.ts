@@ -14,7 +14,7 @@
  * - *given* to the app (event payloads, `watchItems`' end record, everything a `Storage` read
  *   returns): the receiver's own copy.
  *
- * **Optional capabilities** (`immediate`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`) are fast paths
+ * **Optional capabilities** (`immediate`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`, `sibling`, `setWaiting`, `release`) are fast paths
  * or hints an engine may offer; the core checks for them and works without them.
  */
 import { ErrorCodes, QTasksError } from '../errors';
@@ -41,10 +41,27 @@ export type StreamEndListener = (record: TaskRecord | undefined, error?: Error) 
 export interface ImmediateBroker {
   /** `enqueue`, done now. */
   enqueueNow(records: TaskRecord[]): TaskRecord[];
-  /** `finish`, done now. */
-  finishNow(record: TaskRecord, outcome: Outcome): TaskRecord | undefined;
+  /** `enqueue` of one record, done now. */
+  enqueueOneNow(record: TaskRecord): TaskRecord;
+  /**
+   * Optional: enqueues a new task due now with no option but its priority, under an id of its
+   * own making (`newId`), done now: what `enqueueOneNow` does with the record `addTask` would
+   * build, without building it. `args` are the caller's copy, kept as they are. Returns the stored
+   * record (a view, as `enqueueOneNow` gives).
+   */
+  enqueueNewNow?(name: string, args: unknown[], priority: number, createdAt: number): TaskRecord;
+  /**
+   * `finish`, done now. `at` is when the attempt ended, when the caller has just read the clock
+   * (one clock read per end instead of one per layer; reading it is not free everywhere).
+   */
+  finishNow(record: TaskRecord, outcome: Outcome, at?: number): TaskRecord | undefined;
   /** `pushItem`, done now. */
   pushItemNow(record: TaskRecord, item: unknown): void;
+  /**
+   * The final record of `id` when the task has ended already (a view, as `whenFinal` gives), else
+   * undefined; `hint` as for `whenFinal`.
+   */
+  finalNow(id: string, hint?: TaskRecord): TaskRecord | undefined;
 }
 
 /** Moves tasks through their life. Implementations: `MemoryBroker`, `RedisBroker`. */
@@ -108,6 +125,25 @@ export abstract class Broker {
    *   status that finished more than `age` ms ago.
    */
   abstract finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined>;
+
+  /**
+   * Optional capability: marks a claimed task of this worker as waiting for its children
+   * (`waiting: true`: status `waiting`, its worker slot given back) or running again (`false`:
+   * status `process`). The task stays claimed by its worker and keeps its lease: a cancel reaches
+   * its worker as for a running task, and when its worker dies it is queued again like any stalled
+   * task. Resolves false when the task is not in the expected status (ended, removed, reclaimed).
+   * Without it a waiting task keeps the status `process`.
+   */
+  setWaiting?(record: TaskRecord, waiting: boolean): Promise<boolean>;
+
+  /**
+   * Optional capability: queues a task stored `waiting` that no worker holds (a flow's parent,
+   * written through the storage's `recordWriter` with status `waiting` when the flow started, once
+   * its children ended): status `new`, due now. False when the task is not such a task (unknown,
+   * cancelled meanwhile, already queued). A cancel of such a task ends it `cancel` at once. Without
+   * it a flow's parent is enqueued only once its children ended.
+   */
+  release?(id: string): Promise<boolean>;
 
   /**
    * Cancels a task: a queued or delayed one ends `cancel` and never runs; a running one has its
@@ -177,6 +213,14 @@ export abstract class Broker {
    * use shorter ones.
    */
   newId?(): string;
+
+  /**
+   * Optional capability: a new, unconnected broker of the same engine and settings, for another
+   * named queue of the same app (the app pairs it with its storage's `sibling()` and inits both
+   * with that queue's context). Without it an app uses one queue: a second one (the `queues`
+   * option, `@Task({ queue })`, `opts.queue`) rejects `QTASKS_ERR_UNSUPPORTED`.
+   */
+  sibling?(): Broker;
 
   /**
    * Optional capability: someone in this process started listening to an engine event. A broker

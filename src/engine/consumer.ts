@@ -50,6 +50,8 @@ export interface WorkerInfo {
   startedAt: number;
   concurrency: number;
   running: number;
+  /** Tasks of this worker waiting for their children (`waitChildren()`; they hold no slot). */
+  waiting?: number;
   lastSeenAt: number;
   /** True while the worker claims nothing new (`manager.pauseWorker`, or stopping). */
   paused?: boolean;

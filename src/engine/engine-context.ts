@@ -5,6 +5,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { TaskRecord } from '../task/task-record';
+import type { ResolvedQueueOptions } from './queue-options';
 import type { Storage } from './storage';
 
 /** Events a broker reports to the app (and, with a shared engine, to every process of the queue). */
@@ -18,8 +19,13 @@ export interface EngineEventMap {
 
 /** What an app hands its broker and storage at `init`. */
 export interface EngineContext {
-  /** Queue (app) name. */
+  /** The queue this broker and storage serve (the app's name, or another queue the app uses). */
   queue: string;
+  /**
+   * Settings of `queue` from the app's `queues` option, defaults applied (`partitions` 1,
+   * `concurrency` the app's). An engine that splits a queue reads `partitions` here.
+   */
+  queueOptions: ResolvedQueueOptions;
   config: Config;
   logger: Logger;
   /**

@@ -2,5 +2,6 @@
 export * from './broker';
 export * from './storage';
 export * from './engine';
+export * from './queue-options';
 export { checkPairing } from './pairing';
 export { engineFromUrl, engineSchemes } from './registry';

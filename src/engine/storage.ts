@@ -3,6 +3,7 @@
  * caller's own copy. A broker of the same engine writes records through that engine's internals;
  * a broker of another engine writes them through the optional {@link RecordWriter}.
  */
+import type { Retention } from '../task/retention';
 import type { TaskLogLine } from '../task/task-history';
 import type { TaskRecord, TaskStatus } from '../task/task-record';
 import type { EngineContext } from './engine-context';
@@ -65,11 +66,26 @@ export interface RecordWriter {
   /**
    * Applies `patch` when the record's status is one of `from` (compare-and-set; `updatedAt` is set
    * to now unless given). Returns the record as stored after the change, or undefined when the id
-   * is unknown or in another status.
+   * is unknown or in another status. `keep`, given with a change to `success` or `error`, is the
+   * retention of that end (`retentionOf(removeOnComplete | removeOnFail)`), applied in the same
+   * atomic write as the change, so that no reader finds the task ended before its retention: `now`
+   * drops the task itself (the record returned is the one it ended with), `count` and `age` apply to
+   * the queue's tasks of that status.
    */
-  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined>;
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined>;
   /** Appends one streamed item of a task; returns its index, or -1 for an unknown id. */
   appendItem(id: string, item: unknown): Promise<number>;
+  /**
+   * Optional: deletes what expired (records past `resultTtlMs` or dropped by retention) where the
+   * storage cannot let them expire by themselves. A consuming broker calls it every `leaseMs / 2`.
+   */
+  sweep?(): Promise<void>;
+  /**
+   * Optional: the broker of another engine tells the storage at its `init` that it queues this
+   * queue's tasks, so the queued records live only here: `purge` of a queued status (`new`,
+   * `delayed`, `retry`) removes them here too (the broker drops their messages when delivered).
+   */
+  attach?(): void;
 }
 
 /** Keeps task records and shared state. Implementations: `MemoryStorage`, `RedisStorage`. */
@@ -82,6 +98,19 @@ export abstract class Storage {
    * A storage without it pairs only with brokers of its own engine.
    */
   readonly recordWriter?: RecordWriter;
+
+  /**
+   * Optional capability: a new, unconnected storage of the same engine and settings, for another
+   * named queue of the same app (see `Broker.sibling`).
+   */
+  sibling?(): Storage;
+
+  /**
+   * Optional capability: the name of every queue this engine holds (queues whose apps connected,
+   * with or without tasks), for `manager.queues()`. Without it the manager lists the queues its
+   * app knows.
+   */
+  queueNames?(): Promise<string[]>;
 
   /** Connects (idempotent); called by the app before first use, before the broker's `init`. */
   abstract init(ctx: EngineContext): Promise<void>;

@@ -3,11 +3,9 @@
  * ends with (`QTASKS_ERR_BAD_RECORD`), and the record a reader gets in its place, so that one bad
  * record never stops a worker or a read of the rest of the queue.
  */
-import { BadRecordError, ErrorCodes } from '../errors';
+import { BadRecordError, BadStateValueError, ErrorCodes } from '../errors';
 import type { TaskErrorInfo } from '../errors';
-import { TASK_STATUSES, TaskRecord, TaskStatus } from '../task/task-record';
-
-const STATUSES = new Set<string>(TASK_STATUSES);
+import { statusIndex, TaskRecord, TaskStatus } from '../task/task-record';
 
 /** True for a finite number. */
 export function isFiniteNumber(v: unknown): v is number {
@@ -16,7 +14,7 @@ export function isFiniteNumber(v: unknown): v is number {
 
 /** True for one of the task statuses. */
 export function isStatus(v: unknown): v is TaskStatus {
-  return typeof v === 'string' && STATUSES.has(v);
+  return statusIndex(v) >= 0;
 }
 
 /**
@@ -71,4 +69,27 @@ export function badRecord(id: string, reason: string, known: Partial<Record<keyo
   if (typeof known.workerId === 'string') rec.workerId = known.workerId;
   if (typeof known.parentId === 'string') rec.parentId = known.parentId;
   return rec;
+}
+
+/** Decodes a stored shared-state value; corrupt JSON is a {@link BadStateValueError}. */
+export function decodeStateValue(state: string, key: string, json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new BadStateValueError(state, key);
+  }
+}
+
+/** Decodes every value of a state; a corrupt one is left out instead of failing the whole read. */
+export function decodeStateValues(entries: Iterable<[string, string]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of entries) {
+    try {
+      // defineProperty: a key named __proto__ stays an own property
+      Object.defineProperty(out, k, { value: JSON.parse(v), enumerable: true, writable: true, configurable: true });
+    } catch {
+      // a corrupt value: left out (get() of that key rejects with QTASKS_ERR_BAD_RECORD)
+    }
+  }
+  return out;
 }

@@ -35,6 +35,8 @@ export const ErrorCodes = {
   INCOMPATIBLE_ENGINE: 'QTASKS_ERR_INCOMPATIBLE_ENGINE',
   UNSUPPORTED: 'QTASKS_ERR_UNSUPPORTED',
   INVALID_STATE: 'QTASKS_ERR_INVALID_STATE',
+  /** a queue name no app of this engine consumes and no registered task is pinned to */
+  UNKNOWN_QUEUE: 'QTASKS_ERR_UNKNOWN_QUEUE',
   // workflows
   /** a flow's child failed under onChildError 'fail': the parent does not run */
   CHILD_FAILED: 'QTASKS_ERR_CHILD_FAILED',

@@ -46,6 +46,20 @@ export class TaskCancelledError extends QTasksError {
   }
 }
 
+/**
+ * `self.waitChildren()` (default policy `'fail'`): a child of the task ended `error` or `cancel`.
+ * Its recorded error is in `cause`; the children that had not ended were cancelled.
+ */
+export class ChildFailedError extends QTasksError {
+  declare readonly cause: TaskErrorInfo;
+  constructor(readonly childId: string, cause: TaskErrorInfo) {
+    super(ErrorCodes.CHILD_FAILED, `Child task ${childId} failed: ${cause.message}; its siblings that had not ended were cancelled`, {
+      cause,
+      details: { childId, childError: { name: cause.name, message: cause.message, ...(cause.code === undefined ? {} : { code: cause.code }) } },
+    });
+  }
+}
+
 /** `result({ timeout })` saw no end in time; the task goes on and `result()` may be called again. */
 export class ResultTimeoutError extends QTasksError {
   constructor(readonly taskId: string, readonly timeoutMs: number) {
@@ -110,6 +124,21 @@ export class BadRecordError extends QTasksError {
       ErrorCodes.BAD_RECORD,
       `The stored record of task "${taskId}" cannot be used (${reason}), so the task ends here and never runs again: inspect or remove it, then add the task again`,
       { details: { id: taskId } },
+    );
+  }
+}
+
+/**
+ * A shared state value (`@State()`) whose stored form cannot be decoded (corrupt JSON written by
+ * hand or by another program). Reads of that key reject with this code; `set()` or `delete()`
+ * repairs it, and `all()` leaves it out.
+ */
+export class BadStateValueError extends QTasksError {
+  constructor(readonly state: string, readonly key: string) {
+    super(
+      ErrorCodes.BAD_RECORD,
+      `The stored value of state "${state}" key "${key}" is not valid JSON, so it cannot be read: set() or delete() that key to repair it`,
+      { details: { state, key } },
     );
   }
 }

@@ -16,7 +16,7 @@ import type { TaskStatus } from '../task/task-record';
 import { Execution, ExecutionHost } from '../worker/execution';
 import type { PreparedTask, Runtime } from '../worker/runtime';
 import { taskClassesOf } from './module-loader';
-import { ForwardLogger, notInChild, ParentLink } from './parent-link';
+import { ForwardLogger, ParentLink } from './parent-link';
 import type { Job } from './protocol';
 import { absentBroker, jobBroker, remoteStorage } from './remote-engine';
 import { ExecutorModuleError } from './remote-run';
@@ -37,7 +37,21 @@ class RemoteHandle<R = unknown> implements TaskHandle<R> {
     return this.link.call('handle', [this.id, 'cancel', reason]) as Promise<boolean>;
   }
   async *stream<T = unknown>(): AsyncIterable<T> {
-    throw notInChild('handle.stream()');
+    const n = (await this.link.call('handle', [this.id, 'stream'])) as number;
+    let done = false;
+    try {
+      for (;;) {
+        const r = (await this.link.call('handle', [this.id, 'next', n])) as { done: boolean; value?: T };
+        if (r.done) {
+          done = true;
+          return;
+        }
+        yield r.value as T;
+      }
+    } finally {
+      // the reader stopped early: the app closes its side
+      if (!done) await this.link.call('handle', [this.id, 'end', n]).catch(() => undefined);
+    }
   }
 }
 

@@ -14,6 +14,9 @@ import type { RemoteRun } from './remote-run';
 /** Serves one run's messages; `reply` posts back to the child. */
 export class RunBridge {
   private readonly handles = new Map<string, TaskHandle>();
+  /** `stream()`s of added tasks the child is reading, by the number it was given. */
+  private readonly streams = new Map<number, AsyncIterator<unknown>>();
+  private streamSeq = 0;
   private startedOnce = false;
 
   constructor(
@@ -44,6 +47,12 @@ export class RunBridge {
       default:
         return;
     }
+  }
+
+  /** The run ended: streams the child left unread are closed. */
+  close(): void {
+    for (const it of this.streams.values()) void it.return?.()?.catch(() => undefined);
+    this.streams.clear();
   }
 
   private send(m: ParentMessage): void {
@@ -92,6 +101,25 @@ export class RunBridge {
         return handle.status();
       case 'cancel':
         return handle.cancel(arg as string | undefined);
+      case 'stream': {
+        // the child pulls the items one at a time ('next'), so a slow reader holds none here
+        const n = ++this.streamSeq;
+        this.streams.set(n, handle.stream()[Symbol.asyncIterator]());
+        return n;
+      }
+      case 'next': {
+        const it = this.streams.get(arg as number);
+        if (it === undefined) return { done: true };
+        const r = await it.next();
+        if (r.done === true) this.streams.delete(arg as number);
+        return r.done === true ? { done: true } : { done: false, value: r.value };
+      }
+      case 'end': {
+        const it = this.streams.get(arg as number);
+        this.streams.delete(arg as number);
+        await it?.return?.();
+        return undefined;
+      }
       default:
         throw new QTasksError(ErrorCodes.UNSUPPORTED, `A handle has no ${op}() inside a thread or process`);
     }

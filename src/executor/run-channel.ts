@@ -35,6 +35,7 @@ export class RunChannel {
     if (this.settled || !isChildMessage(m)) return;
     if (m.t === 'done') {
       this.settled = true;
+      this.bridge.close();
       const o = m.outcome;
       if (o.status === 'success') this.settle(o.returning);
       else if (o.status === 'handback') this.fail(new ExecutorCrashedError(this.kind, 'it handed the task back'));
@@ -48,6 +49,7 @@ export class RunChannel {
   crashed(why: string, cause?: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    this.bridge.close();
     this.fail(new ExecutorCrashedError(this.kind, why, cause));
   }
 
@@ -55,6 +57,7 @@ export class RunChannel {
   aborted(reason: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    this.bridge.close();
     this.fail(reason);
   }
 

@@ -15,6 +15,11 @@ export type ConcreteConstructor<T = unknown> = new (...args: any[]) => T;
 export interface TaskOptions {
   /** Task name (default: the class name, or `Class.method`). */
   name?: string;
+  /**
+   * The named queue the task is enqueued on (default: the app's `name`). Workers consume it when
+   * their app's `name` or `queues` lists it; `discover` never includes it in an app that does not.
+   */
+  queue?: string;
   /** The first parameter of the task is its own {@link TaskSelf}. */
   echo?: boolean;
   priority?: number;

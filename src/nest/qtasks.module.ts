@@ -24,10 +24,15 @@ const appProvider: Provider = {
 };
 
 /**
- * Registers the app and discovers `@Task` providers.
+ * Registers the app and discovers `@Task` providers. One app consumes several named queues with
+ * the `queues` option (a provider's `@Task({ queue })` is routed to its queue); `registerQueue`
+ * makes separate apps, injectable with `@InjectQueue(name)`.
  * @example
  * ```ts
- * @Module({ imports: [QTasksModule.forRoot({ name: 'emails' })], providers: [MailTasks] })
+ * @Module({
+ *   imports: [QTasksModule.forRoot({ name: 'api', queues: { emails: { concurrency: 5 }, images: { concurrency: 1 } } })],
+ *   providers: [MailTasks, ImageTasks],
+ * })
  * export class AppModule {}
  * ```
  */

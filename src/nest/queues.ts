@@ -39,7 +39,8 @@ export class QTasksQueues {
   create(root: QTasksModuleOptions, queue: QueueRegistration): QTasks {
     const known = this.byName.get(queue.name);
     if (known) return known.app;
-    const { worker: rootWorker, tasks: rootTasks, ...rootOptions } = root;
+    // the root app's named queues are the root app's: a registered queue consumes its own (and those it lists)
+    const { worker: rootWorker, tasks: rootTasks, queues: _rootQueues, ...rootOptions } = root;
     const { worker, tasks, ...own } = queue;
     const app = new QTasks({ ...rootOptions, ...own, config: { ...rootOptions.config, ...own.config } });
     app.register(...(rootTasks ?? []), ...(tasks ?? []));

@@ -37,7 +37,7 @@ export class HookRunner {
   }
 
   has(point: HookPoint): boolean {
-    return this.byPoint.has(point);
+    return this.byPoint.size !== 0 && this.byPoint.has(point);
   }
 
   /**

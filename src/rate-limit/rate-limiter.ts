@@ -12,17 +12,20 @@
 import type { Broker } from '../engine/broker';
 import type { PreparedTask } from '../worker/runtime';
 
-/** A registry preparer: fills `acquire` of tasks declared with `rateLimit`. */
-export function prepareRateLimit(broker: Broker): (task: PreparedTask) => void {
+/** What a rate limit needs of a broker: its shared sliding windows. */
+export type RateLimiter = Pick<Broker, 'rateLimit'>;
+
+/** A registry preparer: fills `acquire` of tasks declared with `rateLimit` (windows of the task's queue's broker). */
+export function prepareRateLimit(broker: RateLimiter | ((task: PreparedTask) => RateLimiter)): (task: PreparedTask) => void {
   return (task) => {
     const limit = task.def.options.rateLimit;
     if (limit === undefined) return;
-    task.acquire = rateLimitGate(broker, `rate:${task.def.name}`, limit.max, limit.per);
+    task.acquire = rateLimitGate(typeof broker === 'function' ? broker(task) : broker, `rate:${task.def.name}`, limit.max, limit.per);
   };
 }
 
 /** Waits until the broker grants a start under `key`; FIFO among callers of this gate. */
-export function rateLimitGate(broker: Broker, key: string, max: number, perMs: number): (signal: AbortSignal) => Promise<void> {
+export function rateLimitGate(broker: RateLimiter, key: string, max: number, perMs: number): (signal: AbortSignal) => Promise<void> {
   let tail: Promise<unknown> = Promise.resolve();
   const waitTurn = async (signal: AbortSignal): Promise<void> => {
     for (;;) {

@@ -40,8 +40,19 @@ export interface StatsQuery {
   queue?: string;
 }
 
-function bucketOf(ms: number): number {
+/** The histogram bucket of a time in ms: 0 below 1 ms, then {@link PER_OCTAVE} per doubling. */
+function bucketByLog(ms: number): number {
   return ms < 1 ? 0 : Math.floor(Math.log2(ms) * PER_OCTAVE) + 1;
+}
+
+/** Whole milliseconds whose bucket is looked up rather than computed. */
+const TABLED_MS = 4096;
+/** `bucketByLog` of every whole number of ms below {@link TABLED_MS}. */
+const TABLED_BUCKETS = Uint8Array.from({ length: TABLED_MS }, (_, ms) => bucketByLog(ms));
+
+/** `bucketByLog(ms)`, without a logarithm for the whole numbers of ms most times are. */
+export function bucketOf(ms: number): number {
+  return ms >= 0 && ms < TABLED_MS && (ms | 0) === ms ? TABLED_BUCKETS[ms] : bucketByLog(ms);
 }
 
 function valueOf(bucket: number): number {

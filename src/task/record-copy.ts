@@ -22,13 +22,36 @@ const JSON_FIELDS = ['args', 'returning', 'progress', 'error', 'headers'] as con
  * shared with `rec` (a shallow copy).
  */
 export function copyRecord(rec: TaskRecord): TaskRecord {
-  const out: Record<string, unknown> = {};
-  for (const key of RECORD_KEYS) {
-    const v = (rec as unknown as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = v;
-  }
-  if (out.stalls === 0) delete out.stalls;
-  return out as unknown as TaskRecord;
+  // each field read by name, in RECORD_KEYS order (a loop over the names reads every record's
+  // fields by computed key, which costs more on the path every ended task takes)
+  const out: Partial<TaskRecord> = {};
+  if (rec.id !== undefined) out.id = rec.id;
+  if (rec.name !== undefined) out.name = rec.name;
+  if (rec.status !== undefined) out.status = rec.status;
+  if (rec.priority !== undefined) out.priority = rec.priority;
+  if (rec.args !== undefined) out.args = rec.args;
+  if (rec.attempt !== undefined) out.attempt = rec.attempt;
+  if (rec.progress !== undefined) out.progress = rec.progress;
+  if (rec.createdAt !== undefined) out.createdAt = rec.createdAt;
+  if (rec.updatedAt !== undefined) out.updatedAt = rec.updatedAt;
+  if (rec.startedAt !== undefined) out.startedAt = rec.startedAt;
+  if (rec.finishedAt !== undefined) out.finishedAt = rec.finishedAt;
+  if (rec.returning !== undefined) out.returning = rec.returning;
+  if (rec.error !== undefined) out.error = rec.error;
+  if (rec.cancelReason !== undefined) out.cancelReason = rec.cancelReason;
+  if (rec.parentId !== undefined) out.parentId = rec.parentId;
+  if (rec.workerId !== undefined) out.workerId = rec.workerId;
+  if (rec.runAt !== undefined) out.runAt = rec.runAt;
+  if (rec.retry !== undefined) out.retry = rec.retry;
+  if (rec.backoff !== undefined) out.backoff = rec.backoff;
+  if (rec.timeout !== undefined) out.timeout = rec.timeout;
+  if (rec.removeOnComplete !== undefined) out.removeOnComplete = rec.removeOnComplete;
+  if (rec.removeOnFail !== undefined) out.removeOnFail = rec.removeOnFail;
+  if (rec.logs !== undefined) out.logs = rec.logs;
+  if (rec.stalls !== undefined && rec.stalls !== 0) out.stalls = rec.stalls;
+  if (rec.seq !== undefined) out.seq = rec.seq;
+  if (rec.headers !== undefined) out.headers = rec.headers;
+  return out as TaskRecord;
 }
 
 /** A copy of `rec` sharing nothing with it. */

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Storage } from '../engine/storage';
 import type { AddTaskFn } from './task-map';
+import type { WaitChildrenOptions } from '../worker/wait-children';
 
 /** Adds a task from inside a task; the new task's `parentId` is the caller's id. */
 export type { AddTaskFn };
@@ -56,6 +57,26 @@ export interface TaskSelf {
   readonly addTask: AddTaskFn;
   /** Ends this run as `cancel`; never returns. */
   cancel(reason?: string): never;
+  /**
+   * Waits for the children this run added with `self.addTask` (those added since the last call)
+   * and gives their results in the order added (`[]` when there are none). Meanwhile the task
+   * holds no worker slot (its status is `waiting`), so a worker of concurrency 1 runs its children;
+   * it takes a slot again when they ended. A child that ended `error` or `cancel` makes it reject
+   * `ChildFailedError` (`QTASKS_ERR_CHILD_FAILED`, the child's error in `cause`) and cancels the
+   * children that have not ended, unless `onChildError` is `'ignore'` (`undefined` in its place)
+   * or `'continue'` (`{ error }`). A cancel or timeout of the task while it waits cancels the
+   * children that have not ended. If the worker's process dies meanwhile, the task runs again from
+   * the start, as after any stall (its children then are added again, unless they have fixed ids).
+   * Not available in a thread or process executor (`QTASKS_ERR_UNSUPPORTED`), nor after the run
+   * ended (`QTASKS_ERR_INVALID_STATE`).
+   * @example
+   * ```ts
+   * await self.addTask('resize', [img, 64]);
+   * await self.addTask('resize', [img, 256]);
+   * const [small, large] = await self.waitChildren<string>();
+   * ```
+   */
+  waitChildren<T = unknown>(options?: WaitChildrenOptions): Promise<T[]>;
 }
 
 /** Thrown by `ctx.cancel()`; ends the run as `cancel`. Not an error a task should catch. */

@@ -45,25 +45,43 @@ export function settleRecord<R>(id: string, rec: TaskRecord | undefined): R {
   }
 }
 
+/**
+ * Where a handle's task lives, shared by the handles of one queue (an app's queue is one), so
+ * that a handle is three fields: one is made per `addTask`.
+ */
+export interface HandleLink {
+  readonly broker: Broker;
+  readonly storage: Storage;
+  /** Connects the engine before first use (`app.handle(id)` may come before anything else). */
+  readonly ready?: () => Promise<void> | undefined;
+}
+
 /** The handle returned by `addTask`. */
 export class QTaskHandle<R = unknown> implements TaskHandle<R> {
   constructor(
     readonly id: string,
-    private readonly broker: Broker,
-    private readonly storage: Storage,
+    private readonly link: HandleLink,
     /** The record `enqueue` returned, handed back to the broker as a lookup hint. */
     private readonly hint?: TaskRecord,
-    /** Connects the engine before first use (`app.handle(id)` may come before anything else). */
-    private readonly ready?: () => Promise<void> | undefined,
   ) {}
 
   result(options?: ResultOptions): Promise<R> {
-    const pending = this.ready?.();
+    const pending = this.link.ready?.();
     return pending === undefined ? this.waitResult(options) : pending.then(() => this.waitResult(options));
   }
 
   private waitResult(options?: ResultOptions): Promise<R> {
     const id = this.id;
+    const broker = this.link.broker;
+    const ended = broker.immediate?.finalNow(id, this.hint);
+    if (ended !== undefined) {
+      // ended already: no waiting, no callback
+      try {
+        return Promise.resolve(settleRecord<R>(id, ended));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     // beyond what a Node timer holds (~24.8 days), a timeout would fire at once: wait without one
     const timeout = options?.timeout !== undefined && options.timeout > 2_147_483_647 ? undefined : options?.timeout;
     return new Promise<R>((resolve, reject) => {
@@ -78,24 +96,24 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
           }
         }
       };
-      const broker = this.broker;
       if (broker.whenFinal !== undefined) broker.whenFinal(id, timeout, done, this.hint);
       else broker.waitFinal(id, timeout).then((rec) => done(rec), (err: Error) => done(undefined, err));
     });
   }
 
   stream<T = unknown>(): AsyncIterable<T> {
-    return { [Symbol.asyncIterator]: () => streamIterator<T>(this.broker, this.id, this.ready) };
+    const link = this.link;
+    return { [Symbol.asyncIterator]: () => streamIterator<T>(link.broker, this.id, link.ready) };
   }
 
   async status(): Promise<TaskStatus | undefined> {
-    await this.ready?.();
-    return (await this.storage.get(this.id))?.status;
+    await this.link.ready?.();
+    return (await this.link.storage.get(this.id))?.status;
   }
 
   async cancel(reason?: string): Promise<boolean> {
-    await this.ready?.();
-    return this.broker.cancel(this.id, reason);
+    await this.link.ready?.();
+    return this.link.broker.cancel(this.id, reason);
   }
 
   toJSON(): { id: string } {

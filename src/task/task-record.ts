@@ -5,11 +5,41 @@ import type { TaskErrorInfo } from '../errors';
 import type { AttemptInfo, TaskLogLine } from './task-history';
 import type { RetentionOption } from './retention';
 
-/** Where a task is in its life. */
-export type TaskStatus = 'new' | 'delayed' | 'process' | 'success' | 'error' | 'cancel' | 'retry';
+/**
+ * Where a task is in its life. `waiting`: a task waiting for its children (`self.waitChildren()`,
+ * or a flow's parent before its children ended); it holds no worker slot.
+ */
+export type TaskStatus = 'new' | 'delayed' | 'process' | 'waiting' | 'success' | 'error' | 'cancel' | 'retry';
 
 /** Every status, in life order. */
-export const TASK_STATUSES: readonly TaskStatus[] = ['new', 'delayed', 'process', 'success', 'error', 'cancel', 'retry'];
+export const TASK_STATUSES: readonly TaskStatus[] = ['new', 'delayed', 'process', 'waiting', 'success', 'error', 'cancel', 'retry'];
+
+/**
+ * The index of `status` in {@link TASK_STATUSES}, -1 for anything else: a few comparisons, where a
+ * lookup by a string key (an object or a Set) hashes it (this runs several times per task).
+ */
+export function statusIndex(status: unknown): number {
+  switch (status) {
+    case 'new':
+      return 0;
+    case 'delayed':
+      return 1;
+    case 'process':
+      return 2;
+    case 'waiting':
+      return 3;
+    case 'success':
+      return 4;
+    case 'error':
+      return 5;
+    case 'cancel':
+      return 6;
+    case 'retry':
+      return 7;
+    default:
+      return -1;
+  }
+}
 
 /** Statuses that end a task. */
 export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['success', 'error', 'cancel']);
@@ -57,6 +87,11 @@ export interface EnqueueOptions {
   removeOnFail?: RetentionOption;
   /** Set by nested `addTask` calls. */
   parentId?: string;
+  /**
+   * The named queue to enqueue on instead of the task's own (`@Task({ queue })`, else the app's
+   * `name`); it must be a queue this app knows (its name, its `queues`, a registered task's queue).
+   */
+  queue?: string;
   /**
    * Enqueue inside this open database transaction (a `pg` client after `BEGIN`, PostgreSQL engine):
    * the task exists once it commits, never if it rolls back. Other engines reject `QTASKS_ERR_UNSUPPORTED`.

@@ -45,7 +45,7 @@ export class TestApp extends QTasks {
         await worker.idle();
         continue;
       }
-      if (rec.status === 'process') {
+      if (rec.status === 'process' || rec.status === 'waiting') {
         await broker.waitFinal(handle.id);
         continue;
       }
@@ -66,7 +66,7 @@ export class TestApp extends QTasks {
     for (;;) {
       const counts = await this.manager.counts();
       // a task waiting for its retry backoff is not done yet
-      const busy = broker.readyCount() > 0 || counts.process > 0 || counts.retry > 0 || (this.worker?.size ?? 0) > 0;
+      const busy = broker.readyCount() > 0 || counts.process > 0 || counts.waiting > 0 || counts.retry > 0 || (this.worker?.size ?? 0) > 0;
       if (!busy) {
         await this.worker?.idle();
         return;

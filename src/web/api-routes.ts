@@ -55,15 +55,23 @@ async function settle<T, F>(part: string, read: () => Promise<T>, fallback: F, p
  * cannot be read (an engine down, an entry it cannot decode) is listed in `problems`; the others
  * are still served, and when every part failed the first failure is thrown.
  */
-export async function queueSnapshot(app: WebHost): Promise<Record<string, unknown>> {
+export async function queueSnapshot(app: WebHost, queue?: string): Promise<Record<string, unknown>> {
+  // an unknown queue is a 404, not a view of problems
+  if (queue !== undefined) await app.manager.isPaused(queue);
   const problems: ViewProblem[] = [];
   const [counts, workers, paused] = await Promise.all([
-    settle('counts', () => app.manager.counts(), {}, problems),
-    settle('workers', () => app.manager.workers(), [], problems),
-    settle('paused', () => app.manager.isPaused(), false, problems),
+    settle('counts', () => app.manager.counts(queue), {}, problems),
+    settle('workers', () => app.manager.workers(queue ?? app.name), [], problems),
+    settle('paused', () => app.manager.isPaused(queue), false, problems),
   ]);
   if (problems.length === 3) throw new HttpError(503, problems[0].code, problems[0].message);
-  return { queue: app.name, paused, counts, workers, at: Date.now(), ...(problems.length > 0 ? { problems } : {}) };
+  return { queue: queue ?? app.name, paused, counts, workers, at: Date.now(), ...(problems.length > 0 ? { problems } : {}) };
+}
+
+/** The `?queue=` of a request: the queue a view or action is about (default: the app's own). */
+function queueOf(url: URL): string | undefined {
+  const q = url.searchParams.get('queue');
+  return q === null || q === '' ? undefined : q;
 }
 
 const ROUTES: Route[] = [
@@ -77,7 +85,8 @@ const ROUTES: Route[] = [
       if (sinceMs !== undefined && !(Number.isFinite(sinceMs) && sinceMs >= 0)) {
         throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'sinceMs takes a number of milliseconds (0 or more)');
       }
-      return { body: { queue: app.name, stats: await app.manager.stats(sinceMs === undefined ? {} : { sinceMs }) } };
+      const queue = queueOf(url);
+      return { body: { queue: queue ?? app.name, stats: await app.manager.stats({ ...(sinceMs === undefined ? {} : { sinceMs }), ...(queue === undefined ? {} : { queue }) }) } };
     },
   },
   {
@@ -108,7 +117,13 @@ const ROUTES: Route[] = [
     method: 'GET',
     pattern: /^\/api\/queue$/,
     action: false,
-    handle: async ({ app, req, token }) => ({ body: { ...(await queueSnapshot(app)), canAct: hasToken(req, token) } }),
+    handle: async ({ app, req, url, token }) => ({ body: { ...(await queueSnapshot(app, queueOf(url))), canAct: hasToken(req, token) } }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/queues$/,
+    action: false,
+    handle: async ({ app }) => ({ body: { queue: app.name, queues: await app.manager.queues() } }),
   },
   {
     method: 'GET',
@@ -116,7 +131,8 @@ const ROUTES: Route[] = [
     action: false,
     handle: async ({ app, url }) => {
       const query = parseListQuery(url.searchParams);
-      return { body: { tasks: await app.manager.list(query), limit: query.limit, offset: query.offset } };
+      const queue = queueOf(url);
+      return { body: { tasks: await app.manager.list(queue === undefined ? query : { ...query, queue }), limit: query.limit, offset: query.offset } };
     },
   },
   {
@@ -160,10 +176,11 @@ const ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/api\/queue\/(pause|resume)$/,
     action: true,
-    handle: async ({ app, params }) => {
-      if (params[0] === 'pause') await app.manager.pause();
-      else await app.manager.resume();
-      return { body: { ok: true, paused: await app.manager.isPaused() } };
+    handle: async ({ app, params, url }) => {
+      const queue = queueOf(url);
+      if (params[0] === 'pause') await app.manager.pause(queue);
+      else await app.manager.resume(queue);
+      return { body: { ok: true, paused: await app.manager.isPaused(queue) } };
     },
   },
   {
@@ -172,10 +189,10 @@ const ROUTES: Route[] = [
     action: true,
     handle: async ({ app, url }) => {
       const status = parseStatus(url.searchParams.get('status'));
-      if (status === undefined || status === 'process') {
-        throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'purge takes ?status= one of new, delayed, retry, success, error, cancel (never process)');
+      if (status === undefined || status === 'process' || status === 'waiting') {
+        throw new HttpError(400, ErrorCodes.WEB_BAD_REQUEST, 'purge takes ?status= one of new, delayed, retry, success, error, cancel (never process or waiting)');
       }
-      return { body: { ok: true, removed: await app.manager.purge(status) } };
+      return { body: { ok: true, removed: await app.manager.purge(status, queueOf(url)) } };
     },
   },
 ];
@@ -215,7 +232,7 @@ async function taskDetail(app: WebHost, id: string): Promise<Record<string, unkn
   const createdAt = finiteTime(task.createdAt);
   const parentId = typeof task.parentId === 'string' ? task.parentId : undefined;
   const [items, recent, parent] = await Promise.all([
-    settle('items', () => app.storage.items(id), [], problems),
+    settle('items', () => app.manager.items(id), [], problems),
     // children are enqueued while the task runs: scan only its lifetime
     createdAt === undefined
       ? []

@@ -30,6 +30,7 @@ const STATUS_OF: Record<string, number> = {
   [ErrorCodes.CLOSED]: 503,
   [ErrorCodes.BAD_OPTION]: 400,
   [ErrorCodes.WORKER_NOT_FOUND]: 404,
+  [ErrorCodes.UNKNOWN_QUEUE]: 404,
   [ErrorCodes.WORKER_UNRESPONSIVE]: 504,
   [ErrorCodes.UNSUPPORTED]: 501,
 };

@@ -32,8 +32,11 @@ export interface EndedRun {
   context(): RunContext;
 }
 
-/** Records `outcome`; `closers` are the run's open task-scoped resources (closed first). */
-export function recordEnd(host: EndHost, run: EndedRun, outcome: Outcome, closers: Closer[] | undefined): void {
+/**
+ * Records `outcome`; `closers` are the run's open task-scoped resources (closed first); `at` is
+ * when the attempt ended (used when the end is written at once).
+ */
+export function recordEnd(host: EndHost, run: EndedRun, outcome: Outcome, closers: Closer[] | undefined, at?: number): void {
   const { runtime } = host;
   const { rec } = run;
   const point = hookPoint(outcome);
@@ -44,14 +47,14 @@ export function recordEnd(host: EndHost, run: EndedRun, outcome: Outcome, closer
     return;
   }
   if (closers === undefined && (point === undefined || !runtime.hooks.has(point))) {
-    record(host, rec, outcome);
+    record(host, rec, outcome, at);
     return;
   }
   if (closers === undefined) {
     // hooks only: when they are all synchronous, finish at once as on the plain path
     const ran = runtime.hooks.run(point!, endEvent(runtime, run, outcome));
     if (ran instanceof Promise) {
-      host.track(ran.then(() => runtime.broker.finish(rec, outcome)).then((r) => r && runtime.onSettled?.(r)));
+      host.track(ran.then(() => runtime.broker.finish(rec, outcome)));
       return;
     }
     record(host, rec, outcome);
@@ -61,15 +64,14 @@ export function recordEnd(host: EndHost, run: EndedRun, outcome: Outcome, closer
 }
 
 /** Hands the record back with its outcome: at once when the broker can, else tracked until written. */
-function record(host: EndHost, rec: TaskRecord, outcome: Outcome): void {
+function record(host: EndHost, rec: TaskRecord, outcome: Outcome, at?: number): void {
   const runtime = host.runtime;
   const broker = runtime.broker;
   if (broker.immediate === undefined) {
-    host.track(broker.finish(rec, outcome).then((r) => r && runtime.onSettled?.(r)));
+    host.track(broker.finish(rec, outcome));
     return;
   }
-  const out = broker.immediate.finishNow(rec, outcome);
-  if (out !== undefined) runtime.onSettled?.(out);
+  broker.immediate.finishNow(rec, outcome, at);
 }
 
 /** The event of an end point. */
@@ -89,6 +91,5 @@ async function finalize(host: EndHost, run: EndedRun, outcome: Outcome, point: E
       run.context().logger.error('Starting the next stage of a workflow failed', { error: err, id: rec.id, code: (err as { code?: string }).code });
     }
   }
-  const out = await runtime.broker.finish(rec, outcome);
-  if (out) runtime.onSettled?.(out);
+  await runtime.broker.finish(rec, outcome);
 }

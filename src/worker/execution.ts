@@ -32,8 +32,12 @@ export interface ExecutionHost {
   track(p: Promise<unknown>): void;
   /** Starts the attempt's timeout (a thread or process task: once it started there). */
   startClock?(ex: Execution): void;
-  /** Notes how an attempt ended (per-minute statistics). */
-  attemptEnded?(rec: TaskRecord, status: Outcome['status']): void;
+  /** Notes how an attempt ended (per-minute statistics); `at` is when. */
+  attemptEnded?(rec: TaskRecord, status: Outcome['status'], at: number): void;
+  /** Gives the run's slot back while it waits for its children (a worker's host only). */
+  suspend?(ex: Execution): void;
+  /** Takes a slot again for a waiting run; resolves once it has one, or once the run ended. */
+  acquire?(ex: Execution): Promise<void>;
 }
 
 /** One running attempt. */
@@ -48,12 +52,38 @@ export class Execution implements EndedRun {
   private ctx: RunContext | undefined;
   /** Made for a run that injects anything (never on the fast path). */
   private injection: RunInjection | undefined;
+  /** True from a `waitChildren()` until the record says `process` again. */
+  private waiting = false;
+  /** True once the run called `waitChildren()` (its end then follows the status writes). */
+  private waited = false;
+  /** The stored status changes of `waitChildren()`, in order (made by the first). */
+  private statusWrites: Promise<unknown> | undefined = undefined;
+
+  /**
+   * True when the attempt ran and ended within `start()` on the plain path, with no timeout: nothing
+   * holds it any more, so its worker may use it again for another attempt ({@link reuse}).
+   */
+  spare = false;
 
   constructor(
     private readonly host: ExecutionHost,
-    readonly rec: TaskRecord,
-    private readonly task: PreparedTask,
+    public rec: TaskRecord,
+    private task: PreparedTask,
   ) {}
+
+  /** Makes a {@link spare} execution the start of a new attempt. */
+  reuse(rec: TaskRecord, task: PreparedTask): void {
+    // a spare one had no timeout, context or injection, and never waited for children; a cancel
+    // from inside its body may have aborted it
+    this.rec = rec;
+    this.task = task;
+    this.done = false;
+    this.spare = false;
+    this.controller = undefined;
+    this.abortReason = undefined;
+    this.ctx = undefined;
+    this.injection = undefined;
+  }
 
   /** Starts the attempt. Never throws. */
   start(): void {
@@ -61,7 +91,8 @@ export class Execution implements EndedRun {
     if (gate !== undefined && isWorkflowId(this.rec.id)) {
       // a flow's parent whose child failed ends CHILD_FAILED without running
       gate(this.rec).then(
-        (error) => (error === undefined ? this.begin() : this.complete({ status: 'error', error })),
+        // a cancel (or a timeout) heard meanwhile ended the attempt: it never runs
+        (error) => (this.done ? undefined : error === undefined ? this.begin() : this.complete({ status: 'error', error })),
         (err) => this.fail(err),
       );
       return;
@@ -87,6 +118,12 @@ export class Execution implements EndedRun {
         value = task.fn.apply(task.instance, runArgs(this.rec.args));
       } catch (err) {
         this.fail(err);
+        return;
+      }
+      if (value === null || typeof value !== 'object') {
+        // a plain value: ended here, and no callback kept this execution
+        this.succeed(value);
+        this.spare = this.done && this.timeoutMs === 0 && !isWorkflowId(this.rec.id);
         return;
       }
       this.settleValue(value);
@@ -129,6 +166,54 @@ export class Execution implements EndedRun {
     this.complete({ status: 'handback' });
   }
 
+  /**
+   * Runs `wait` (a `waitChildren()`) with the record stored `waiting` and the slot given back, then
+   * takes a slot again and stores `process`. When the attempt ends meanwhile (cancel, timeout,
+   * shutdown), rejects with what ended it; that end is recorded by `complete`.
+   */
+  async suspendWhile<T>(wait: () => Promise<T>): Promise<T> {
+    const host = this.host;
+    if (host.suspend === undefined || host.acquire === undefined) {
+      throw new QTasksError(ErrorCodes.UNSUPPORTED, 'waitChildren() needs a worker of this app to run the task');
+    }
+    if (this.waiting) throw new QTasksError(ErrorCodes.INVALID_STATE, `Task ${this.rec.id} is waiting for its children already: await the first waitChildren() before calling it again`);
+    this.waiting = true;
+    this.waited = true;
+    // stored first: a child that starts in the freed slot sees its parent waiting
+    await this.writeWaiting(true);
+    if (this.done) throw this.endReason();
+    host.suspend(this);
+    let value: T | undefined;
+    let failure: { err: unknown } | undefined;
+    try {
+      value = await wait();
+    } catch (err) {
+      failure = { err };
+    }
+    if (!this.done) await host.acquire(this);
+    if (this.done) throw this.endReason();
+    this.waiting = false;
+    await this.writeWaiting(false);
+    if (failure !== undefined) throw failure.err;
+    return value as T;
+  }
+
+  /** Queues a stored status change of `waitChildren()` (a failed write is logged: the run goes on). */
+  private writeWaiting(waiting: boolean): Promise<unknown> {
+    const broker = this.host.runtime.broker;
+    const before = this.statusWrites ?? Promise.resolve();
+    if (broker.setWaiting === undefined) return before;
+    this.statusWrites = before.then(() => broker.setWaiting!(this.rec, waiting)).catch((err: unknown) => {
+      this.host.runtime.logger.warn('Storing the waiting status of a task failed', { id: this.rec.id, waiting, error: err });
+    });
+    return this.statusWrites;
+  }
+
+  /** What ended the attempt while it waited. */
+  private endReason(): unknown {
+    return this.abortReason ?? new QTasksError(ErrorCodes.INVALID_STATE, `Task ${this.rec.id} ended while it waited for its children`);
+  }
+
   // ---- running ----
 
   private async runFull(): Promise<unknown> {
@@ -165,7 +250,13 @@ export class Execution implements EndedRun {
     }));
     const instance = await injection.instance();
     const callArgs = await injection.callArgs(args);
-    return async () => this.unwrap(await task.fn.apply(instance, callArgs));
+    return async () => {
+      // a cancel, timeout or shutdown heard while the instance, the arguments or a middleware
+      // were awaited ended the attempt: the body never starts (its signal is aborted already, so
+      // it would never hear the abort it waits for)
+      if (this.abortReason !== undefined) throw this.abortReason;
+      return this.unwrap(await task.fn.apply(instance, callArgs));
+    };
   }
 
   /** The body of a thread or process task: its timeout starts when it starts there. */
@@ -173,20 +264,36 @@ export class Execution implements EndedRun {
     const started = () => {
       if (this.timeoutMs > 0 && !this.done) this.host.startClock?.(this);
     };
-    return () => remote({ ctx, record: this.rec, args, started });
+    return () => (this.abortReason !== undefined ? Promise.reject(this.abortReason) : remote({ ctx, record: this.rec, args, started }));
   }
 
   private settleValue(value: unknown): void {
     if (value !== null && typeof value === 'object') {
-      if (typeof (value as PromiseLike<unknown>).then === 'function') {
-        (value as PromiseLike<unknown>).then(
-          (v) => this.settleValue(v),
-          (e) => this.fail(e),
-        );
+      // a result's own code (a throwing `then` getter or method, a revoked proxy) ends the task,
+      // never the worker's dispatch
+      let then: unknown;
+      let generator = false;
+      try {
+        then = (value as PromiseLike<unknown>).then;
+        if (typeof then !== 'function') generator = isGenerator(value);
+      } catch (err) {
+        this.fail(err);
         return;
       }
-      if (isGenerator(value)) {
-        this.iterate(value).then(
+      if (typeof then === 'function') {
+        try {
+          (then as PromiseLike<unknown>['then']).call(
+            value,
+            (v) => this.settleValue(v),
+            (e) => this.fail(e),
+          );
+        } catch (err) {
+          this.fail(err);
+        }
+        return;
+      }
+      if (generator) {
+        this.iterate(value as AsyncIterator<unknown> | Iterator<unknown>).then(
           (v) => this.succeed(v),
           (e) => this.fail(e),
         );
@@ -262,12 +369,22 @@ export class Execution implements EndedRun {
     if (this.done) return;
     this.done = true;
     this.host.release(this);
-    this.host.attemptEnded?.(this.rec, outcome.status);
+    // one clock read for the statistics and the record's end
+    const at = Date.now();
+    this.host.attemptEnded?.(this.rec, outcome.status, at);
     const runtime = this.host.runtime;
     if (outcome.status === 'error' || outcome.status === 'retry') logFailure(runtime.logger, this.rec, outcome);
     const closers = this.injection?.closers;
     if (closers !== undefined) this.injection!.closers = undefined;
-    recordEnd(this.host, this, outcome, closers);
+    if (this.waited) {
+      // after the status writes of waitChildren(); one that ended while waiting is stored `process`
+      // again first, so that its end is recorded as usual
+      const before = this.waiting ? this.writeWaiting(false) : (this.statusWrites ?? Promise.resolve());
+      this.waiting = false;
+      this.host.track(before.then(() => recordEnd(this.host, this, outcome, closers)));
+      return;
+    }
+    recordEnd(this.host, this, outcome, closers, at);
   }
 
   /** The run's context if one was made. */

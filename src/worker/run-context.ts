@@ -9,6 +9,8 @@ import type { Storage } from '../engine/storage';
 import { ErrorCodes, QTasksError } from '../errors';
 import { toJson } from '../task/json';
 import { AddTaskFn, CancelSignal, TaskContext, TaskSelf } from '../task/task-context';
+import type { TaskHandle } from '../task/task-handle';
+import { awaitChildren, WaitChildrenOptions } from './wait-children';
 import { logLine } from '../task/task-history';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { Runtime } from './runtime';
@@ -18,12 +20,21 @@ export interface AbortSource {
   signal(): AbortSignal;
   /** Ends the run as `cancel` and aborts its signal. */
   cancel(reason?: string): void;
+  /** True once the attempt ended. */
+  readonly done: boolean;
+  /**
+   * Runs `wait` while the run holds no worker slot (stored `waiting`), then takes a slot again.
+   * Absent where a run cannot wait (a thread or process executor).
+   */
+  suspendWhile?<T>(wait: () => Promise<T>): Promise<T>;
 }
 
 /** TaskContext bound to one run. */
 export class RunContext extends TaskContext {
   private childLogger: Logger | undefined;
   private selfHandle: TaskSelf | undefined;
+  /** Children added by this run since its last `waitChildren()`, in the order added. */
+  private children: Promise<TaskHandle | undefined>[] = [];
   readonly addTask: AddTaskFn;
 
   constructor(
@@ -33,8 +44,18 @@ export class RunContext extends TaskContext {
   ) {
     super();
     const parentId = record.id;
-    this.addTask = ((name: string, args?: unknown[], opts?: EnqueueOptions) =>
-      runtime.addTask(name, args, { ...opts, parentId: opts?.parentId ?? parentId })) as AddTaskFn;
+    this.addTask = ((name: string, args?: unknown[], opts?: EnqueueOptions) => {
+      if (abort.done) {
+        return Promise.reject(
+          new QTasksError(ErrorCodes.INVALID_STATE, `Task ${parentId} has ended: a child cannot be added after its parent's run (add it with app.addTask, or before the run returns)`),
+        );
+      }
+      const child = opts?.parentId ?? parentId;
+      const added = runtime.addTask(name, args, { ...opts, parentId: child });
+      // an add that fails is the caller's to see; waitChildren() skips it
+      if (child === parentId) this.children.push(added.then((h) => h as TaskHandle, () => undefined));
+      return added;
+    }) as AddTaskFn;
   }
 
   get id(): string {
@@ -88,6 +109,23 @@ export class RunContext extends TaskContext {
     return read(this.id);
   }
 
+  /**
+   * The results of the children added since the last call, in the order added; the run holds no
+   * worker slot meanwhile (see {@link TaskSelf.waitChildren}).
+   */
+  async waitChildren(options?: WaitChildrenOptions): Promise<unknown[]> {
+    const abort = this.abort;
+    if (abort.done) throw new QTasksError(ErrorCodes.INVALID_STATE, `Task ${this.id} has ended: waitChildren() is for its run`);
+    if (abort.suspendWhile === undefined) {
+      throw new QTasksError(ErrorCodes.UNSUPPORTED, `waitChildren() is not available to a task running in a thread or process executor (task ${this.name}): run the parent inline`);
+    }
+    const pending = this.children;
+    this.children = [];
+    if (pending.length === 0) return [];
+    const handles = (await Promise.all(pending)).filter((h): h is TaskHandle => h !== undefined);
+    return abort.suspendWhile(() => awaitChildren(handles, options, this.signal));
+  }
+
   /** The echo handle of this run. */
   self(): TaskSelf {
     if (!this.selfHandle) {
@@ -99,6 +137,7 @@ export class RunContext extends TaskContext {
         ctx,
         addTask: ctx.addTask,
         cancel: (reason?: string) => ctx.cancel(reason),
+        waitChildren: <T>(options?: WaitChildrenOptions) => ctx.waitChildren(options) as Promise<T[]>,
       };
     }
     return this.selfHandle;

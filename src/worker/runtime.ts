@@ -52,8 +52,6 @@ export interface Runtime {
   construct(def: TaskDefinition, resolve: (index: number) => unknown): object;
   /** The constructor plan of a task-scoped @Depends class. */
   dependsPlan(cls: Constructor): ParamPlan[];
-  /** Called when a record reaches its end in this process (for the test kit's drain). */
-  onSettled?(record: TaskRecord): void;
   /** Closes the app gracefully (an operator's `manager.stopWorker`). */
   requestStop?(): void;
   /** Moves a workflow on after one of its tasks ended (before that end is recorded). */

@@ -82,8 +82,9 @@ export class WorkflowHandle<R = unknown> {
   }
 
   /**
-   * `waiting` until the last stage's task exists (a flow's parent while its children run), then
-   * that task's status; undefined when the workflow is unknown.
+   * The last stage's task's status (a flow's parent is stored `waiting` while its children run),
+   * or `waiting` while that task does not exist yet (a later step of a chain); undefined when the
+   * workflow is unknown.
    */
   async status(): Promise<WorkflowStatus | undefined> {
     const last = await this.host.handle(this.ids(this.plan.stages.length - 1)[0]).status();

@@ -20,6 +20,10 @@ export interface WorkflowHost {
   init(): Promise<void>;
   hasTask(name: string): boolean;
   addTask(name: string, args: unknown[], opts: EnqueueOptions): Promise<TaskHandle>;
+  /** Stores a task `waiting` without queueing it; false when the engine cannot (see `release`). */
+  holdTask?(name: string, args: unknown[], opts: EnqueueOptions): Promise<boolean>;
+  /** Queues a task `holdTask` stored; false when none waits under that id. */
+  releaseTask?(name: string, id: string, opts: EnqueueOptions): Promise<boolean>;
   handle(id: string): TaskHandle;
   cancel(id: string, reason: string): Promise<boolean>;
 }
@@ -43,6 +47,11 @@ export class Workflows {
     // refuses arguments that are not JSON before anything is enqueued
     await this.host.storage.stateSet(WORKFLOW_STATE, wf, plan);
     this.remember(wf, plan);
+    if (plan.flow !== undefined && this.host.holdTask !== undefined) {
+      // the parent exists from the start, stored `waiting` (no slot, not queued) until its children ended
+      const parent = plan.stages[1];
+      if (parent.t === 's') await this.host.holdTask(parent.step.name, parent.step.args, { ...parent.step.opts, id: nodeId(wf, 1) });
+    }
     await this.startStage(wf, plan, 0, undefined);
     return new WorkflowHandle(this.host, wf, plan);
   }
@@ -143,6 +152,11 @@ export class Workflows {
     const parentId = plan.flow !== undefined && index === 0 ? nodeId(wf, 1) : undefined;
     const add = (s: PlanStep, id: string): Promise<TaskHandle> =>
       this.host.addTask(s.name, input === undefined ? s.args : [...s.args, input.value], { ...s.opts, id, ...(parentId ? { parentId } : {}) });
+    if (stage.t === 's' && plan.flow !== undefined && index === 1 && this.host.releaseTask !== undefined) {
+      // the parent held since the start is queued; an engine that could not hold it gets it now
+      const id = nodeId(wf, index);
+      if (await this.host.releaseTask(stage.step.name, id, { ...stage.step.opts, id })) return;
+    }
     if (stage.t === 's') await add(stage.step, nodeId(wf, index));
     else await Promise.all(stage.steps.map((s, k) => add(s, nodeId(wf, index, k))));
   }

@@ -1,11 +1,10 @@
 /**
  * The published suites (qtasks/conformance) on a RabbitMQ broker paired with the Redis storage:
- * broker, storage, contract and TaskManager. The parity suite is left out: this pairing applies
- * `removeOnComplete`/`removeOnFail` only "at once", not by count or age (see README, Mixing
- * engines). AMQP queues and keys are deleted after each test.
+ * broker, storage, contract, coordination, parity (retention by count and age included), named
+ * queues and TaskManager. AMQP queues and keys are deleted after each test.
  */
 import type { QTasks } from 'qtasks';
-import { brokerConformance, contractConformance, describeManager, storageConformance } from 'qtasks/conformance';
+import { brokerConformance, contractConformance, coordinationConformance, describeManager, parityConformance, queuesConformance, storageConformance } from 'qtasks/conformance';
 import { rabbitRedisEngine } from '../rabbitmq/rabbit-support';
 
 const engine = rabbitRedisEngine('cer');
@@ -15,6 +14,9 @@ beforeAll(engine.check);
 brokerConformance(title, engine.factory, engine.cleanup, features);
 storageConformance(title, engine.factory, engine.cleanup, features);
 contractConformance(title, engine.factory, engine.cleanup, features);
+coordinationConformance(title, engine.factory, engine.cleanup, features);
+parityConformance(title, engine.factory, engine.cleanup);
+queuesConformance(title, engine.factory, engine.cleanup, features);
 describeManager({
   label: title,
   shared: true,

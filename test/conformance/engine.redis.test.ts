@@ -5,9 +5,11 @@
  */
 import IORedis from 'ioredis';
 import type { QTasks } from 'qtasks';
-import { Corruption, describeEngineConformance } from 'qtasks/conformance';
+import type { RedisStorage } from 'qtasks/redis';
+import { describeEngineConformance } from 'qtasks/conformance';
 import { redisConformanceEngine } from '../redis/redis-factory';
 import { REDIS_URL } from '../redis/redis-support';
+import { redisCorrupter } from '../redis/redis-poison';
 
 const engine = redisConformanceEngine('ce');
 let r: IORedis;
@@ -18,44 +20,7 @@ beforeAll(async () => {
 afterAll(() => r.quit());
 
 const base = (app: QTasks): string => `${engine.prefix}:{${app.name}}:`;
-
-/** Arguments nested `depth` levels, as JSON. */
-const deepJson = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
-
-async function corrupt(app: QTasks, id: string, how: Corruption): Promise<void> {
-  const key = base(app) + 't:' + id;
-  const d = await r.hget(key, 'd');
-  if (d === null) throw new Error(`No stored record ${id}`);
-  switch (how) {
-    case 'body':
-      await r.hset(key, 'd', d.slice(0, Math.floor(d.length / 2)));
-      break;
-    case 'no-id': {
-      const f = JSON.parse(d) as Record<string, unknown>;
-      delete f.id;
-      await r.hset(key, 'd', JSON.stringify(f));
-      break;
-    }
-    case 'priority':
-      await r.hset(key, 'pri', 'high');
-      break;
-    case 'result':
-      await r.hset(key, 'ret', '{"cut');
-      break;
-    case 'error':
-      await r.hset(key, 'err', '{"name":');
-      break;
-    case 'deep-args': {
-      const f = JSON.parse(d) as Record<string, unknown>;
-      f.args = '@deep@';
-      await r.hset(key, 'd', JSON.stringify(f).replace('"@deep@"', '[' + deepJson(1_001) + ']'));
-      break;
-    }
-    case 'item':
-      await r.lset(base(app) + 'i:' + id, 0, '{"not json');
-      break;
-  }
-}
+const corrupt = redisCorrupter(() => r, engine.prefix);
 
 describeEngineConformance('redis', {
   app: engine.factory,
@@ -65,6 +30,11 @@ describeEngineConformance('redis', {
     corrupt,
     corruptWorker: async (app, workerId) => {
       await r.hset(base(app) + 'workers', workerId, '{"id":');
+    },
+    corruptState: async (app, state, key, json) => {
+      const hash = (app.storage as RedisStorage).keys.state(state);
+      if ((await r.hexists(hash, key)) === 0) throw new Error(`No stored state value ${state}.${key}`);
+      await r.hset(hash, key, json);
     },
   },
 });

@@ -9,10 +9,10 @@ import type { AppFactory } from 'qtasks/conformance';
 const engines = new Map<string, { broker: MemoryBroker; storage: MemoryStorage }>();
 
 /** Builds an in-memory app; a second app of the same name shares the first one's engine. */
-export const memoryApp: AppFactory = ({ name, concurrency, config }) => {
+export const memoryApp: AppFactory = ({ name, concurrency, config, queues }) => {
   let engine = engines.get(name);
   if (!engine) engines.set(name, (engine = { broker: new MemoryBroker(), storage: new MemoryStorage() }));
-  return new QTasks({ name, concurrency, config, discover: false, ...engine });
+  return new QTasks({ name, concurrency, config, queues, discover: false, ...engine });
 };
 
 /** Forgets the engines of closed apps. */

@@ -2,52 +2,15 @@
  * The poison conformance suite on the PostgreSQL engine: rows are corrupted with plain SQL on the
  * engine's tables, as an operator, a bug or another version could leave them.
  */
-import type { QTasks } from 'qtasks';
-import { Corruption, poisonConformance } from 'qtasks/conformance';
+import { poisonConformance } from 'qtasks/conformance';
 import { pgApp, TestDatabase } from '../postgres/pg-support';
+import { pgCorrupt, pgCorruptState } from '../postgres/pg-poison';
 
 const db = new TestDatabase('cp').hooks();
 
-/** Arguments nested `depth` levels, as JSON. */
-const deepJson = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
-
-async function corrupt(app: QTasks, id: string, how: Corruption): Promise<void> {
-  const where = 'WHERE queue = $1 AND id = $2';
-  const p = [app.name, id];
-  const [row] = await db.query<{ data: string }>(`SELECT data FROM qtasks.tasks ${where}`, p);
-  if (row === undefined) throw new Error(`No stored record ${id}`);
-  switch (how) {
-    case 'body':
-      await db.query(`UPDATE qtasks.tasks SET data = $3 ${where}`, [...p, row.data.slice(0, Math.floor(row.data.length / 2))]);
-      break;
-    case 'no-id':
-      // the id is the row's key: a row without one is a row whose id column was blanked
-      await db.query(`UPDATE qtasks.tasks SET data = '{}' ${where}`, p);
-      break;
-    case 'priority':
-      // the column is a float: the closest to "not a number" that it holds
-      await db.query(`UPDATE qtasks.tasks SET priority = 'NaN' ${where}`, p);
-      break;
-    case 'result':
-      await db.query(`UPDATE qtasks.tasks SET result = '{"cut' ${where}`, p);
-      break;
-    case 'error':
-      await db.query(`UPDATE qtasks.tasks SET error = '{"name":' ${where}`, p);
-      break;
-    case 'deep-args': {
-      const f = JSON.parse(row.data) as Record<string, unknown>;
-      f.args = '@deep@';
-      await db.query(`UPDATE qtasks.tasks SET data = $3 ${where}`, [...p, JSON.stringify(f).replace('"@deep@"', '[' + deepJson(1_001) + ']')]);
-      break;
-    }
-    case 'item':
-      await db.query(`UPDATE qtasks.items SET item = '{"not json' WHERE queue = $1 AND task_id = $2 AND idx = 0`, p);
-      break;
-  }
-}
-
 poisonConformance('postgres', ({ name, concurrency, config }) => pgApp(db, { name, concurrency, config }), {
-  corrupt,
+  corrupt: (app, id, how) => pgCorrupt(db, app, id, how),
+  corruptState: (app, state, key, json) => pgCorruptState(db, app, state, key, json),
   corruptWorker: async (app, workerId) => {
     await db.query(`UPDATE qtasks.workers SET info = '{"id":' WHERE queue = $1 AND id = $2`, [app.name, workerId]);
   },

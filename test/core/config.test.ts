@@ -3,6 +3,7 @@
  * bad values refused with QTASKS_ERR_BAD_OPTION.
  */
 import 'reflect-metadata';
+import { withoutEnv } from '../support/env-and-errors';
 import { CONFIG_DEFAULTS, ErrorCodes, QTasks, Task } from 'qtasks';
 
 class Noop {
@@ -15,24 +16,14 @@ class Noop {
 const ENV_KEYS = ['QTASKS_CONCURRENCY', 'QTASKS_LEASE_MS', 'QTASKS_SHUTDOWN_TIMEOUT_MS', 'QTASKS_LOG_LEVEL', 'QTASKS_RESULT_TTL_MS', 'QTASKS_PREFIX', 'QTASKS_MAX_STALLS'];
 
 describe('config', () => {
-  const saved: Record<string, string | undefined> = {};
   const apps: QTasks[] = [];
   const make = (opts: ConstructorParameters<typeof QTasks>[0] = {}) => {
     const app = new QTasks({ name: `cfg-${Date.now()}`, discover: false, ...opts, config: { logLevel: 'silent', ...opts.config } });
     apps.push(app);
     return app;
   };
-  beforeEach(() => {
-    for (const k of ENV_KEYS) {
-      saved[k] = process.env[k];
-      delete process.env[k];
-    }
-  });
+  withoutEnv(ENV_KEYS);
   afterEach(async () => {
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
     for (const a of apps.splice(0)) await a.close();
   });
 

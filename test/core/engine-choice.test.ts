@@ -4,6 +4,7 @@
  * conflicting choices refused with QTASKS_ERR_BAD_OPTION.
  */
 import 'reflect-metadata';
+import { withoutEnv } from '../support/env-and-errors';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Broker, ErrorCodes, MemoryBroker, MemoryStorage, QTasks, Task, memoryEngine } from 'qtasks';
@@ -31,7 +32,6 @@ class PlainStorage extends MemoryStorage {
 const ENV_KEYS = ['QTASKS_URL', 'QTASKS_REDIS_URL'];
 
 describe('choosing an engine', () => {
-  const saved: Record<string, string | undefined> = {};
   const apps: QTasks[] = [];
   let n = 0;
   const make = (opts: ConstructorParameters<typeof QTasks>[0] = {}) => {
@@ -47,17 +47,8 @@ describe('choosing an engine', () => {
     }
     return undefined;
   };
-  beforeEach(() => {
-    for (const k of ENV_KEYS) {
-      saved[k] = process.env[k];
-      delete process.env[k];
-    }
-  });
+  withoutEnv(ENV_KEYS);
   afterEach(async () => {
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
     for (const a of apps.splice(0)) await a.close();
   });
 

@@ -4,16 +4,9 @@
  * naming the option and the closest known name.
  */
 import 'reflect-metadata';
-import { ErrorCodes, MemoryBroker, MemoryStorage, QTasks, QTasksError, QTasksOptions } from 'qtasks';
+import { constructionError } from '../support/env-and-errors';
+import { ErrorCodes, MemoryBroker, MemoryStorage, QTasks, QTasksError } from 'qtasks';
 
-function constructionError(options: unknown): QTasksError {
-  try {
-    void new QTasks(options as QTasksOptions);
-  } catch (err) {
-    return err as QTasksError;
-  }
-  throw new Error('new QTasks() accepted ' + JSON.stringify(options));
-}
 
 describe('options are checked at construction', () => {
   const saved = { ...process.env };

@@ -12,6 +12,28 @@ class FuzzTasks {
   echo(...args: unknown[]): unknown {
     return args;
   }
+
+  /** Returns a result whose own code throws when the worker looks at it. */
+  @Task({ name: 'fz.hostile' })
+  hostile(kind: string): unknown {
+    if (kind === 'getter') {
+      return {
+        get then(): unknown {
+          throw new Error('then getter throws');
+        },
+      };
+    }
+    if (kind === 'method') {
+      return {
+        then(): never {
+          throw new Error('then throws');
+        },
+      };
+    }
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  }
 }
 
 const anything = fc.anything({ withMap: true, withSet: true, withDate: true, withBigInt: true, withNullPrototype: true, withSparseArray: true, withTypedArray: true, withBoxedValues: true });
@@ -72,5 +94,18 @@ describe('public calls are total', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('a task result whose own code throws (then getter, then method, revoked proxy) ends that task error; the worker goes on', async () => {
+    for (const kind of ['getter', 'method', 'revoked']) {
+      const h = await app.addTask('fz.hostile', [kind]);
+      const err = await h.result({ timeout: 5_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(QTasksError);
+      expect(await app.getTask(h.id)).toMatchObject({ status: 'error' });
+    }
+    expect(await (await app.addTask('fz.echo', [1])).result({ timeout: 5_000 })).toEqual([1]);
   });
 });

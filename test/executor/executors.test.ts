@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { ErrorCodes, flow, Logger, LogFields, QTasks, TaskRecord } from 'qtasks';
-import { Double, here, Runs, processTasks, threadTasks } from './fixtures/executor-tasks';
+import { Count, Double, here, Runs, processTasks, threadTasks } from './fixtures/executor-tasks';
 
 /** Keeps every line with its fields. */
 class Lines extends Logger {
@@ -55,7 +55,7 @@ describe.each([
   beforeAll(async () => {
     logger = new Lines();
     app = new QTasks({ name: `exec-${kind}`, discover: false, logger, config: { threads: 1, processes: 1 } });
-    app.register(...Object.values(tasks), Double, Runs);
+    app.register(...Object.values(tasks), Double, Count, Runs);
     await app.start();
   });
 
@@ -102,6 +102,11 @@ describe.each([
     for await (const item of h.stream()) seen.push(item);
     expect(seen).toEqual([0, 10, 20]);
     expect(await h.result()).toEqual([0, 10, 20]);
+  });
+
+  it('reads the stream of a task it added, to the end or stopping early', async () => {
+    expect(await (await app.addTask(`${kind}.relay`, [4])).result()).toEqual({ seen: [0, 1, 2, 3], result: [0, 1, 2, 3] });
+    expect(await (await app.addTask(`${kind}.relay`, [3, true])).result()).toEqual({ seen: [0], result: [0, 1, 2] });
   });
 
   it('decides retries there, with the task’s own error classes', async () => {

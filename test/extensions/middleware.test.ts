@@ -3,7 +3,7 @@
  * next() twice, an error turned into a retry, a throwing middleware, and no pipeline when none.
  */
 import 'reflect-metadata';
-import { Config, ErrorCodes, Middleware, QTasksError, RetryError, Task, TaskContext, TaskFailedError } from 'qtasks';
+import { Config, ErrorCodes, Middleware, QTasksError, RetryError, Task, TaskCancelledError, TaskContext, TaskFailedError } from 'qtasks';
 import { createTestApp, TestApp } from 'qtasks/testing';
 
 const trail: string[] = [];
@@ -74,6 +74,25 @@ class Broken {
   }
 }
 
+/** Holds `mw.gated` before its body until the test opens the gate; keeps what next() gave. */
+const gate: { entered?: () => void; open?: () => void; next?: unknown } = {};
+
+@Middleware()
+class Gated {
+  async handle(_ctx: TaskContext, next: () => Promise<unknown>) {
+    await new Promise<void>((open) => {
+      gate.open = open;
+      gate.entered?.();
+    });
+    try {
+      return await next();
+    } catch (err) {
+      gate.next = err;
+      throw err;
+    }
+  }
+}
+
 let bodyRuns = 0;
 let flakyRuns = 0;
 
@@ -110,6 +129,12 @@ class Tasks {
   @Task({ name: 'mw.broken', middlewares: [Broken] })
   broken() {
     return 'never';
+  }
+
+  @Task({ name: 'mw.gated', middlewares: [Gated] })
+  gated(ctx: TaskContext) {
+    bodyRuns++;
+    return ctx.signal.aborted ? 'ran aborted' : 'ran';
   }
 
   @Task({ name: 'mw.plain' })
@@ -176,6 +201,20 @@ describe('middleware', () => {
     await expect(bad.result({ timeout: 2_000 })).rejects.toBeInstanceOf(TaskFailedError);
     expect((await app.getTask(bad.id))?.error?.message).toBe('broken middleware');
     expect(await (await app.addTask('mw.plain', [7])).result({ timeout: 2_000 })).toBe(7);
+  });
+
+  it('a task cancelled while a middleware waits before next() never runs its body; next() rejects', async () => {
+    await app.start();
+    const entered = new Promise<void>((r) => (gate.entered = r));
+    const h = await app.addTask('mw.gated');
+    await entered;
+    expect(await h.cancel('not now')).toBe(true);
+    gate.open!();
+    await expect(h.result({ timeout: 2_000 })).rejects.toBeInstanceOf(TaskCancelledError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(bodyRuns).toBe(0);
+    // what a cancelled run's signal carries (a body that ran would have ended it the same way)
+    expect(gate.next).toMatchObject({ reason: 'not now' });
   });
 
   it('builds no pipeline when no middleware applies', () => {

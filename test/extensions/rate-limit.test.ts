@@ -42,8 +42,10 @@ describe('rate limit', () => {
     expect(doneWhenPlainRan).toBeLessThan(6);
     expect((await Promise.all(handles.map((h) => h.result({ timeout: 5_000 })))).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     starts.sort((a, b) => a - b);
-    // the third start after any start comes a full window later (a few ms of slack for the clock)
-    for (let i = 0; i + 2 < starts.length; i++) expect(starts[i + 2] - starts[i]).toBeGreaterThanOrEqual(300 - 15);
+    // the third start after any start comes a full window later. The window counts from each grant;
+    // a body begins a little after its grant, more so on a busy machine (one start 24 ms late was
+    // seen), hence the slack. Without the limit all six begin within a few ms of each other.
+    for (let i = 0; i + 2 < starts.length; i++) expect(starts[i + 2] - starts[i]).toBeGreaterThanOrEqual(300 - 75);
   });
 
   it('ends a task waiting for its slot when it is cancelled', async () => {

@@ -76,10 +76,10 @@ describe('qtasks CLI (built)', () => {
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout) as { queue: string; paused: boolean; counts: Record<string, number>; workers: unknown[] };
     expect(data).toMatchObject({ queue: 'basic', paused: false, workers: [] });
-    expect(Object.keys(data.counts).sort()).toEqual(['cancel', 'delayed', 'error', 'new', 'process', 'retry', 'success']);
+    expect(Object.keys(data.counts).sort()).toEqual(['cancel', 'delayed', 'error', 'new', 'process', 'retry', 'success', 'waiting']);
     const table = await cli(['-A', APP, 'inspect']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/new\s+delayed\s+process\s+success\s+error\s+cancel\s+retry/);
+    expect(table.stdout).toMatch(/new\s+delayed\s+process\s+waiting\s+success\s+error\s+cancel\s+retry/);
     expect(table.stdout).toContain('no live workers');
   });
 
@@ -161,7 +161,7 @@ describe('qtasks CLI (built)', () => {
     expect(refused.stderr).toContain('QTASKS_ERR_CLI_USAGE');
     const missing = await cli(['-A', target, 'purge']);
     expect(missing.code).toBe(1);
-  });
+  }, 60_000);
 
   it('serves the web view until SIGTERM, then exits 0', async () => {
     const web = start(['-A', APP, 'web', '--port', '0', '--worker']);

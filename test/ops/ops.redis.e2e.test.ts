@@ -107,7 +107,7 @@ describe('operations across processes on Redis', () => {
     expect(await run.done).toBe(0);
     expect(await web.done).toBe(0);
     expect((await cli(['inspect', '--json'])).json.workers).toEqual([]);
-  });
+  }, 90_000);
   it('manages a worker in another process: pause, resize, resume, then stop makes its run exit 0', async () => {
     const run = start(['run']);
     procs.push(run);

@@ -8,6 +8,7 @@ import { Client, Pool } from 'pg';
 import { ErrorCodes, QTasks, Task, TaskContext } from 'qtasks';
 import { migratePostgres, postgresEngine } from 'qtasks/postgres';
 import { main as cli } from '../../src/cli/main';
+import { SCHEMA_VERSION } from '../../src/engines/postgres/schema-sql';
 import { pgApp, TestDatabase } from './pg-support';
 
 const db = new TestDatabase('engine').hooks();
@@ -38,6 +39,13 @@ function make(name: string, options: Parameters<typeof pgApp>[1] = {}): QTasks {
 afterEach(async () => {
   for (const app of apps.splice(0).reverse()) await app.close();
 });
+
+/** Makes `schema` look as version `version` left it: `dropped` functions gone, its migrations at that version. */
+async function asVersion(schema: string, version: number, dropped: string[] = []): Promise<void> {
+  for (const fn of dropped) await db.query(`DROP FUNCTION ${schema}.${fn}`);
+  await db.query(`DELETE FROM ${schema}.migrations`);
+  await db.query(`INSERT INTO ${schema}.migrations (version) VALUES (${version})`);
+}
 
 describe('PostgreSQL engine', () => {
   it('enqueues inside the caller\'s transaction: invisible until COMMIT, gone on ROLLBACK', async () => {
@@ -95,6 +103,207 @@ describe('PostgreSQL engine', () => {
     expect(rows).toHaveLength(1);
     const app = make(queue('cli'), { schema: 'cli_made' });
     expect(await (await app.addTask('pg.add', [1, 1])).status()).toBe('new');
+  });
+
+  it('brings a schema of an older version up to date; the lease round of older workers still answers', async () => {
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_old' })).toMatchObject({ changed: true });
+    // what version 4 left: no lease_round, its version the highest recorded
+    await db.query('DROP FUNCTION jobs_old.lease_round');
+    await db.query('DELETE FROM jobs_old.migrations');
+    await db.query('INSERT INTO jobs_old.migrations (version) VALUES (4)');
+    const q = queue('old');
+    const app = make(q, { schema: 'jobs_old' });
+    await app.start();
+    expect(await (await app.addTask('pg.add', [2, 3])).result({ timeout: 5_000 })).toBe(5);
+    const versions = await db.query<{ version: number }>('SELECT version FROM jobs_old.migrations ORDER BY 1');
+    // the upgrade records the current version beside the old one
+    expect(versions.map((r) => r.version)).toEqual([4, SCHEMA_VERSION]);
+    const old = await db.query<Record<string, unknown>>(
+      "SELECT * FROM jobs_old.lease($1, 'c', 'w-old', '{}', 1, 2, 1, 1000, 1000, '{}', 1)",
+      [q],
+    );
+    expect(old).toEqual([]);
+  });
+
+  it('moves a version 7 schema holding queued, delayed, running and finished tasks to version 8 in place ("C" key collation)', async () => {
+    const q = queue('v7');
+    const keyCollations = async () =>
+      db.query<{ col: string; coll: string }>(
+        `SELECT c.relname || '.' || a.attname AS col, a.attcollation::regcollation::text AS coll FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace ns ON ns.oid = c.relnamespace
+          WHERE ns.nspname = 'jobs_v7' AND c.relkind = 'r' AND (c.relname, a.attname) IN (('tasks', 'queue'), ('tasks', 'id'), ('items', 'task_id'), ('state', 'key'))
+          ORDER BY 1`,
+      );
+    const producer = make(q, { schema: 'jobs_v7' });
+    const [queued, delayed, running, finished] = await Promise.all([
+      producer.addTask('pg.add', [1, 1]),
+      producer.addTask('pg.add', [2, 2], { delay: 300 }),
+      producer.addTask('pg.add', [3, 3]),
+      producer.addTask('pg.add', [4, 4]),
+    ]);
+    await producer.close();
+    // what version 7 left: key columns in the database's collation, rows in every state
+    await db.query(`ALTER TABLE jobs_v7.items ALTER COLUMN queue TYPE text COLLATE "default", ALTER COLUMN task_id TYPE text COLLATE "default"`);
+    await db.query(`ALTER TABLE jobs_v7.tasks ALTER COLUMN queue TYPE text COLLATE "default", ALTER COLUMN id TYPE text COLLATE "default"`);
+    await db.query(`ALTER TABLE jobs_v7.state ALTER COLUMN key TYPE text COLLATE "default"`);
+    await db.query(`UPDATE jobs_v7.tasks SET status = 'process', q = 0, attempt = 1, worker_id = 'w-gone', started_at = 1, lease_until = 1 WHERE id = $1`, [running.id]);
+    await db.query(`UPDATE jobs_v7.tasks SET status = 'success', q = 0, attempt = 1, result = '8', finished_at = $2 WHERE id = $1`, [finished.id, Date.now()]);
+    await db.query(`INSERT INTO jobs_v7.items (queue, task_id, idx, item) VALUES ($1, $2, 0, '"x"')`, [q, finished.id]);
+    await asVersion('jobs_v7', 7);
+    expect((await keyCollations()).map((r) => r.coll)).not.toContain('"C"');
+
+    const app = make(q, { schema: 'jobs_v7', config: { leaseMs: 300 } });
+    await app.start();
+    expect(await app.getTask(finished.id)).toMatchObject({ status: 'success', returning: 8 });
+    expect(await app.handle(queued.id).result({ timeout: 5_000 })).toBe(2);
+    expect(await app.handle(delayed.id).result({ timeout: 5_000 })).toBe(4);
+    expect(await app.handle(running.id).result({ timeout: 10_000 })).toBe(6);
+    expect(await app.getTask(running.id)).toMatchObject({ status: 'success', stalls: 1 });
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v7.migrations ORDER BY 1')).map((r) => r.version)).toEqual([7, SCHEMA_VERSION]);
+    expect(await keyCollations()).toEqual(['items.task_id', 'state.key', 'tasks.id', 'tasks.queue'].map((col) => ({ col, coll: '"C"' })));
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs_v7.items WHERE task_id = $1', [finished.id]))[0].n).toBe(1);
+  });
+
+  it('brings a version 8 schema to version 9 (enqueue_claim); the enqueue and step calls of version 8 workers still answer', async () => {
+    const q = queue('v8');
+    const producer = make(q, { schema: 'jobs_v8' });
+    const queued = await producer.addTask('pg.add', [1, 2]);
+    await producer.close();
+    // what version 8 left: the same tables, no enqueue_claim
+    await asVersion('jobs_v8', 8, ['enqueue_claim']);
+    // a version 8 worker enqueues and claims with two calls
+    await db.query("SELECT * FROM jobs_v8.enqueue($1, 'c', ARRAY['old-1'], ARRAY['pg.add'], ARRAY[0]::float8[], ARRAY[NULL]::bigint[], ARRAY['{\"args\":[3,4]}'], ARRAY[1]::bigint[])", [q]);
+
+    const app = make(q, { schema: 'jobs_v8', concurrency: 1 });
+    await app.start();
+    expect(await app.handle(queued.id).result({ timeout: 5_000 })).toBe(3);
+    expect(await app.handle('old-1').result({ timeout: 5_000 })).toBe(7);
+    expect(await (await app.addTask('pg.add', [5, 6])).result({ timeout: 5_000 })).toBe(11);
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v8.migrations ORDER BY 1')).map((r) => r.version)).toEqual([8, SCHEMA_VERSION]);
+    expect(await db.query("SELECT 1 FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace WHERE ns.nspname = 'jobs_v8' AND p.proname = 'enqueue_claim'")).toHaveLength(1);
+    // the calls of a version 8 worker: its enqueue, then its step's claim
+    await db.query("SELECT * FROM jobs_v8.enqueue($1, 'c', ARRAY['old-2'], ARRAY['pg.add'], ARRAY[0]::float8[], ARRAY[NULL]::bigint[], ARRAY['{\"args\":[1,1]}'], ARRAY[1]::bigint[])", [q + '-old']);
+    const claimed = await db.query<{ k: string; id: string }>(
+      "SELECT k, id FROM jobs_v8.step($1, 'c', 'w-old', 1, 2, 1000, 5, '{}', '{}', '{}', '{}', '{}', '{}')",
+      [q + '-old'],
+    );
+    expect(claimed.filter((r) => r.k === 'c')).toEqual([{ k: 'c', id: 'old-2' }]);
+  });
+
+  it('brings a version 9 schema up to date: enqueue_claim (version 10) and step (version 11) say when their claim left nothing ready', async () => {
+    const q = queue('v9');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v9' })).toMatchObject({ changed: true });
+    const claimAlong = (id: string) =>
+      db.query<{ k: string; id: string | null }>(
+        "SELECT k, id FROM jobs_v9.enqueue_claim($1, 'c', ARRAY[$2], ARRAY['pg.add'], ARRAY[0]::float8[], ARRAY[NULL]::bigint[], ARRAY['{\"args\":[1,1]}'], ARRAY[1]::bigint[], 'w-1', 1, 2, 1)",
+        [q, id],
+      );
+    const step = (want: number) =>
+      db.query<{ k: string }>("SELECT k FROM jobs_v9.step($1, 'c', 'w-1', 1, 2, 1000, $2, '{}', '{}', '{}', '{}', '{}', '{}')", [q, want]);
+    // what version 9 left: an enqueue_claim and a step that say nothing of what is left (stand-ins)
+    await db.query(
+      `CREATE OR REPLACE FUNCTION jobs_v9.step(p_queue text, p_channel text, p_worker text, p_now bigint, p_lease bigint, p_ttl bigint,
+         p_want int, e_ids text[], e_kinds text[], e_vals text[], e_run_at bigint[], e_attempts int[], e_json text[])
+       RETURNS TABLE (k text, id text, name text, priority float8, data text, attempt int, created_at bigint, seq bigint, x bigint)
+       LANGUAGE sql AS $$ SELECT NULL::text, NULL::text, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint WHERE false $$`,
+    );
+    await db.query(
+      `CREATE OR REPLACE FUNCTION jobs_v9.enqueue_claim(p_queue text, p_channel text, p_ids text[], p_names text[], p_pri float8[],
+         p_run_at bigint[], p_data text[], p_created bigint[], p_worker text, p_now bigint, p_lease bigint, p_want int)
+       RETURNS TABLE (k text, id text, name text, priority float8, data text, attempt int, created_at bigint, seq bigint, x bigint)
+       LANGUAGE sql AS $$ SELECT NULL::text, NULL::text, NULL::text, NULL::float8, NULL::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint WHERE false $$`,
+    );
+    await asVersion('jobs_v9', 9);
+    expect(await claimAlong('a')).toEqual([]);
+
+    const app = make(q, { schema: 'jobs_v9', concurrency: 1 });
+    await app.start();
+    expect(await (await app.addTask('pg.add', [5, 6])).result({ timeout: 5_000 })).toBe(11);
+    await app.close();
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v9.migrations ORDER BY 1')).map((r) => r.version)).toEqual([9, SCHEMA_VERSION]);
+    // one task in, one wanted, one claimed, nothing else ready: it says so
+    expect(await claimAlong('b')).toEqual([{ k: 'c', id: 'b' }, { k: 'n', id: null }]);
+    // another one ready beside it: no such row
+    await db.query("SELECT * FROM jobs_v9.enqueue($1, 'c', ARRAY['x1', 'x2'], ARRAY['pg.add', 'pg.add'], ARRAY[0, 0]::float8[], ARRAY[NULL, NULL]::bigint[], ARRAY['{\"args\":[1,1]}', '{\"args\":[1,1]}'], ARRAY[1, 1]::bigint[])", [q]);
+    expect((await claimAlong('c')).map((r) => r.k)).toEqual(['c']);
+    // step: a claim that got all it wanted and left nothing says so, as a short one does
+    expect((await step(2)).map((r) => r.k)).toEqual(['c', 'c', 'n']);
+    expect((await step(1)).map((r) => r.k)).toEqual(['n']);
+  });
+
+  it('brings a version 11 schema to version 12 (step_lean answers only the ends it did not apply and writes id notices); step still answers each end', async () => {
+    const q = queue('v11');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v11' })).toMatchObject({ changed: true });
+    await asVersion('jobs_v11', 11, ['step_lean']);
+    const app = make(q, { schema: 'jobs_v11', concurrency: 1 });
+    await app.start();
+    expect(await (await app.addTask('pg.add', [5, 6])).result({ timeout: 5_000 })).toBe(11);
+    await app.close();
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v11.migrations ORDER BY 1')).map((r) => r.version)).toEqual([11, SCHEMA_VERSION]);
+
+    const enqueue = (id: string) =>
+      db.query(`SELECT * FROM jobs_v11.enqueue($1, 'c', ARRAY[$2], ARRAY['pg.add'], ARRAY[0]::float8[], ARRAY[NULL]::bigint[], ARRAY['{"args":[1,1]}'], ARRAY[1]::bigint[])`, [q + '-x', id]);
+    const call = (fn: string, want: number, ends: [string, number][]) =>
+      db.query<{ k: string; id: string | null }>(
+        `SELECT k, id FROM jobs_v11.${fn}($1, 'c', 'w-1', 1, 2, 1000, $2, $3, $4, $5, $6, $7, $8)`,
+        [q + '-x', want, ends.map((e) => e[0]), ends.map(() => 's'), ends.map(() => '2'), ends.map(() => null), ends.map((e) => e[1]), ends.map(() => '=')],
+      );
+    await enqueue('a');
+    await enqueue('b');
+    expect((await call('step_lean', 2, [])).filter((r) => r.k === 'c').map((r) => r.id)).toEqual(['a', 'b']);
+    const listener = new Client({ connectionString: db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (m) => heard.push(m.payload ?? ''));
+    await listener.query('LISTEN c');
+    // the end of a stale attempt of b is not applied: only it is answered; a's notice is its id
+    expect(await call('step_lean', 0, [['a', 1], ['b', 7]])).toEqual([{ k: 'u', id: 'b' }]);
+    await listener.query('SELECT 1');
+    await listener.end();
+    expect(heard).toEqual(['Fw-1 ["a"]']);
+    expect((await db.query<{ status: string }>('SELECT status FROM jobs_v11.tasks WHERE queue = $1 ORDER BY id', [q + '-x'])).map((r) => r.status)).toEqual(['success', 'process']);
+    // what a version 11 worker calls: step answers each end it applied
+    expect(await call('step', 0, [['b', 1]])).toEqual([{ k: 'f', id: 'b' }]);
+  });
+
+  it('brings a version 12 schema to version 13 (step_keep applies the retention of its ends); step_lean still answers as it did', async () => {
+    const q = queue('v12');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v12' })).toMatchObject({ changed: true });
+    await asVersion('jobs_v12', 12, ['step_keep']);
+    const app = make(q, { schema: 'jobs_v12', concurrency: 1 });
+    await app.start();
+    for (let i = 0; i < 3; i++) expect(await (await app.addTask('pg.add', [i, 6], { removeOnComplete: 1 })).result({ timeout: 5_000 })).toBe(i + 6);
+    expect(await app.manager.counts()).toMatchObject({ success: 1 });
+    await app.close();
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v12.migrations ORDER BY 1')).map((r) => r.version)).toEqual([12, SCHEMA_VERSION]);
+
+    const x = q + '-x';
+    const enqueue = (id: string) =>
+      db.query(`SELECT * FROM jobs_v12.enqueue($1, 'c', ARRAY[$2], ARRAY['pg.add'], ARRAY[0]::float8[], ARRAY[NULL]::bigint[], ARRAY['{"args":[1,1]}'], ARRAY[1]::bigint[])`, [x, id]);
+    const args = (ends: [string, string][]) => [x, ends.map((e) => e[0]), ends.map((e) => e[1]), ends.map(() => '2'), ends.map(() => null), ends.map(() => 1), ends.map(() => '=')];
+    const lean = (want: number, ends: [string, string][]) =>
+      db.query<{ k: string; id: string | null }>(`SELECT k, id FROM jobs_v12.step_lean($1, 'c', 'w-1', 10, 20, 1000, ${want}, $2, $3, $4, $5, $6, $7)`, args(ends));
+    const keep = (ends: [string, string, number | null, number | null][]) =>
+      db.query<{ k: string; id: string | null }>(`SELECT k, id FROM jobs_v12.step_keep($1, 'c', 'w-1', 10, 20, 1000, 0, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+        ...args(ends.map((e) => [e[0], e[1]])),
+        ends.map((e) => e[2]),
+        ends.map((e) => e[3]),
+      ]);
+    const rows = () => db.query<{ id: string; status: string; expires_at: string }>('SELECT id, status, expires_at FROM jobs_v12.tasks WHERE queue = $1 ORDER BY id', [x]);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await enqueue(id);
+    expect((await lean(5, [])).filter((r) => r.k === 'c')).toHaveLength(5);
+    // what a version 12 worker calls: no retention in the step; a drop at the end expires at 0 (before any reader's time)
+    expect(await lean(0, [['a', 's'], ['b', 'S']])).toEqual([]);
+    expect((await rows()).slice(0, 2)).toEqual([{ id: 'a', status: 'success', expires_at: '1010' }, { id: 'b', status: 'success', expires_at: '0' }]);
+    // step_keep: c's count of 1 drops a (the newest success kept), e dropped at its end as an error
+    expect(await keep([['c', 's', 1, null], ['d', 'e', null, null], ['e', 'E', null, null]])).toEqual([]);
+    expect(await rows()).toEqual([
+      { id: 'a', status: 'success', expires_at: '0' },
+      { id: 'b', status: 'success', expires_at: '0' },
+      { id: 'c', status: 'success', expires_at: '1010' },
+      { id: 'd', status: 'error', expires_at: '1010' },
+      { id: 'e', status: 'error', expires_at: '0' },
+    ]);
   });
 
   it('drops finished records after resultTtlMs, and at once with removeOnComplete (result() still settles)', async () => {

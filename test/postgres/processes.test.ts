@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import { ErrorCodes, QTasks } from 'qtasks';
+import { CapturingLogger } from '../support/capturing-logger';
 import { ChildWorker, registerFixtureTasks } from '../redis/child-workers';
 import { waitFor } from '../redis/redis-support';
 import { pgApp, TestDatabase } from './pg-support';
@@ -64,6 +65,25 @@ describe('PostgreSQL engine across processes', () => {
     await c.ready();
     await expect(h.result({ timeout: 10_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_FAILED, cause: { code: ErrorCodes.STALLED } });
     expect(c.runs(h.id)).toHaveLength(0);
+  });
+
+  it('the worker whose lease round sweeps a stall logs it at warn (id, name, code)', async () => {
+    const q = `pg-stalllog-${process.pid}-${++seq}`;
+    const app = producer(q);
+    const victim = child(q);
+    await victim.ready();
+    const h = await app.addTask('it.record', ['doomed', 60_000]);
+    await waitFor(() => victim.runs(h.id).length === 1, 'the task to start', 10_000);
+    await victim.kill();
+    const logger = new CapturingLogger();
+    const sweeper = registerFixtureTasks(pgApp(db, { name: q, logger, config: { logLevel: 'silent', leaseMs: 600, maxStalls: 0 } }));
+    apps.push(sweeper);
+    await sweeper.start();
+    await expect(h.result({ timeout: 10_000 })).rejects.toMatchObject({ cause: { code: ErrorCodes.STALLED } });
+    await waitFor(() => logger.at('warn').length > 0, 'the stall to be logged', 5_000);
+    expect(logger.at('warn')).toEqual([
+      expect.objectContaining({ id: h.id, name: 'it.record', code: ErrorCodes.STALLED, stalls: 1, worker: expect.any(String) }),
+    ]);
   });
 
   it('cancels a task running in another process promptly; its events reach the producer', async () => {

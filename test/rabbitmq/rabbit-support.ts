@@ -45,16 +45,22 @@ export async function deleteAmqp(brokers: RabbitMQBroker[], url = AMQP_URL): Pro
 }
 
 /** A factory of apps on RabbitMQ + Redis storage, with the cleanup of their queues and keys. */
-export function rabbitRedisEngine(label: string): { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> } {
+export function rabbitRedisEngine(label: string): { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void>; prefix: string } {
   const prefix = testPrefix(label);
   const brokers: RabbitMQBroker[] = [];
+  const apps: QTasks[] = [];
   return {
-    factory: ({ name, concurrency, config }) => {
+    prefix,
+    factory: ({ name, concurrency, config, queues }) => {
       const broker = rabbitmqBroker({ url: AMQP_URL, prefix });
       brokers.push(broker);
-      return new QTasks({ name, concurrency, config, discover: false, broker, storage: redisStorage({ url: REDIS_URL, prefix }) });
+      const app = new QTasks({ name, concurrency, config, queues, discover: false, broker, storage: redisStorage({ url: REDIS_URL, prefix }) });
+      apps.push(app);
+      return app;
     },
     cleanup: async () => {
+      // the brokers an app made for its other named queues too
+      for (const app of apps.splice(0)) for (const q of app.queues.opened()) if (q.broker instanceof RabbitMQBroker && !brokers.includes(q.broker)) brokers.push(q.broker);
       await deleteAmqp(brokers);
       await deleteKeys(prefix);
     },

@@ -10,10 +10,21 @@ import IORedis from 'ioredis';
 import { RedisStorage } from 'qtasks/redis';
 import { deleteKeys, ensureRedis, REDIS_URL, redisApp, sleep, testPrefix, waitFor } from './redis-support';
 
+let release: () => void = () => undefined;
+
 class BadRecordTasks {
   @Task({ name: 'rb.echo' })
   echo(v: unknown): unknown {
     return v;
+  }
+
+  /** Yields 'a', waits for the test, then yields 'b' and 'c'. */
+  @Task({ name: 'rb.items' })
+  async *items(): AsyncGenerator<string> {
+    yield 'a';
+    await new Promise<void>((resolve) => (release = resolve));
+    yield 'b';
+    yield 'c';
   }
 }
 
@@ -122,5 +133,19 @@ describe('Redis engine: bad records and bounded indexes', () => {
     expect(calls).toBeGreaterThanOrEqual(3);
     calls = 0;
     expect((await app.manager.list({ offset: 550 })).map((t) => t.id)).toEqual(hs.slice(0, 50).reverse().map((h) => h.id));
+  });
+
+  it('a running task whose items key was written over with another type streams on and ends success', async () => {
+    const app = make();
+    await app.start();
+    const h = await app.addTask('rb.items');
+    await waitFor(async () => (await app.storage.items(h.id)).length === 1, 'the first item');
+    await r.set(`${base()}i:${h.id}`, 'not a list');
+    // readers skip what they cannot read instead of failing
+    expect(await app.storage.items(h.id)).toEqual([]);
+    release();
+    expect(await h.result({ timeout: 5_000 })).toEqual(['a', 'b', 'c']);
+    expect(await app.getTask(h.id)).toMatchObject({ status: 'success' });
+    expect(await app.storage.items(h.id)).toEqual(['b', 'c']);
   });
 });

@@ -72,7 +72,7 @@ export async function startWorkers(n: number, env: Record<string, string>): Prom
 
 /** Registers stand-ins of the fixture's tasks on a producer app (a producer never runs them). */
 export function registerFixtureTasks(app: QTasks): QTasks {
-  for (const name of ['it.record', 'it.flaky', 'it.gen', 'it.count']) {
+  for (const name of ['it.record', 'it.fanout', 'it.flaky', 'it.gen', 'it.count']) {
     const Stub = class {
       run(): void {
         throw new Error('runs in a worker process');

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { ErrorCodes, QTasks, Task } from 'qtasks';
 import { brokerConformance } from 'qtasks/conformance';
 import { storageConformance } from 'qtasks/conformance';
-import { startTestCluster, TestCluster, waitClusterOk } from '../support/redis-cluster';
+import { clusterNodes, startTestCluster, TestCluster, waitClusterOk } from '../support/redis-cluster';
 import { waitFor } from './redis-support';
 
 let cluster: TestCluster | undefined;
@@ -116,6 +116,7 @@ describe('Redis Cluster: failover', () => {
     expect(before).toHaveLength(50);
     const master = await c.masterOf(`qtasks:{${name}}:meta`);
     const [replica] = await c.replicasOf(master);
+    expect(replica).toBeDefined();
     // durable enqueues go on while the master dies: every one that resolved must survive
     const confirmed: string[] = [];
     let stop = false;
@@ -129,7 +130,11 @@ describe('Redis Cluster: failover', () => {
     try {
       await waitFor(() => confirmed.length >= 20, 'durable enqueues before the kill', 10_000);
       c.nodes.find((n) => n.port === master)!.proc.kill('SIGKILL');
-      await waitFor(async () => (await c.masterOf(`qtasks:{${name}}:meta`).catch(() => master)) === replica, 'the replica to be promoted', 30_000);
+      await waitFor(async () => (await c.masterOf(`qtasks:{${name}}:meta`).catch(() => master)) === replica, 'the replica to be promoted', 60_000).catch(async (e: Error) => {
+        // what the live nodes think, to tell a slow election from a stuck one
+        const views = await Promise.all(c.nodes.filter((n) => n.port !== master).map((n) => clusterNodes(n.port).then((v) => `${n.port}: ${JSON.stringify(v)}`, () => `${n.port}: no answer`)));
+        throw new Error(`${e.message} (killed ${master}, replica ${replica})\n${views.join('\n')}`);
+      });
       await waitClusterOk(c.nodes.filter((n) => n.port !== master).map((n) => n.port), 30_000);
       // the promoted replica has no replica of its own: durable enqueues are refused from now on
     } finally {
@@ -142,5 +147,5 @@ describe('Redis Cluster: failover', () => {
     await expect(durable.addTask('cl.slow', [1])).rejects.toMatchObject({ code: ErrorCodes.BROKER_UNAVAILABLE });
     const after = await worker.addTask('cl.slow', [5]);
     expect(await after.result({ timeout: 30_000 })).toBe(10);
-  }, 120_000);
+  }, 150_000);
 });

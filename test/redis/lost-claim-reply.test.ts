@@ -5,9 +5,8 @@
  * counting the attempt, and they then run exactly once.
  */
 import 'reflect-metadata';
-import IORedis from 'ioredis';
 import { QTasks, Task } from 'qtasks';
-import { deleteKeys, ensureRedis, REDIS_URL, redisApp, testPrefix, waitFor } from './redis-support';
+import { redisQueueFixture, waitFor } from './redis-support';
 
 jest.setTimeout(30_000);
 
@@ -45,39 +44,16 @@ redis.call('HINCRBY', KEYS[4], 'delayed', -1)
 redis.call('HINCRBY', KEYS[4], 'process', 1)
 return 1`;
 
-let seq = 0;
-
 describe('Redis engine: a claim reply lost with the connection', () => {
-  let prefix: string;
-  let queue: string;
-  let apps: QTasks[] = [];
-  let admin: IORedis;
-
-  beforeAll(async () => {
-    await ensureRedis();
-    admin = new IORedis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  });
-  afterAll(() => admin.disconnect());
-  beforeEach(() => {
-    prefix = testPrefix('lc');
-    queue = `lc${++seq}`;
-  });
-  afterEach(async () => {
-    for (const app of apps) await app.close();
-    apps = [];
-    await deleteKeys(prefix);
-  });
-
-  const base = () => `${prefix}:{${queue}}:`;
+  const fx = redisQueueFixture('lc', LostClaimTasks);
 
   /** A started worker app and its worker id (read from the queue's heartbeats). */
   async function startWorker(leaseMs: number, concurrency?: number): Promise<{ app: QTasks; wid: string }> {
-    const app = redisApp({ name: queue, prefix, concurrency, config: { leaseMs } }).register(LostClaimTasks);
-    apps.push(app);
+    const app = fx.app({ concurrency, config: { leaseMs } });
     await app.start();
     let wid = '';
     await waitFor(async () => {
-      wid = (await admin.zrange(base() + 'seen', 0, 0))[0] ?? '';
+      wid = (await fx.admin.zrange(fx.base() + 'seen', 0, 0))[0] ?? '';
       return wid !== '';
     }, 'the worker heartbeat');
     return { app, wid };
@@ -86,9 +62,9 @@ describe('Redis engine: a claim reply lost with the connection', () => {
   /** Enqueues a delayed task, then claims it for `wid` the way a claim script does, unanswered. */
   async function lostClaim(app: QTasks, wid: string, label: string): Promise<Awaited<ReturnType<QTasks['addTask']>>> {
     const h = await app.addTask('lc.echo', [label], { delay: 600_000 });
-    const b = base();
-    await admin.eval(CLAIM, 4, b + 't:' + h.id, b + 'held:' + wid, b + 'delayed', b + 'cnt', h.id, wid, Date.now() - 1);
-    expect(await admin.sismember(b + 'held:' + wid, h.id)).toBe(1);
+    const b = fx.base();
+    await fx.admin.eval(CLAIM, 4, b + 't:' + h.id, b + 'held:' + wid, b + 'delayed', b + 'cnt', h.id, wid, Date.now() - 1);
+    expect(await fx.admin.sismember(b + 'held:' + wid, h.id)).toBe(1);
     return h;
   }
 
@@ -102,22 +78,22 @@ describe('Redis engine: a claim reply lost with the connection', () => {
   it('runs the task once the worker connection comes back (CLIENT KILL)', async () => {
     // long lease: no lease round happens during the test, only the reconnect finds the task
     const { app, wid } = await startWorker(60_000);
-    const label = `kill-${queue}`;
+    const label = `kill-${fx.queue}`;
     const h = await lostClaim(app, wid, label);
-    const list = (await admin.client('LIST')) as string;
+    const list = (await fx.admin.client('LIST')) as string;
     const ids = list
       .split('\n')
       .filter((l) => l.includes(`name=qtasks:cmd:${process.pid} `))
       .map((l) => /id=(\d+)/.exec(l)![1]);
     expect(ids.length).toBeGreaterThanOrEqual(1);
-    for (const id of ids) await admin.client('KILL', 'ID', id);
+    for (const id of ids) await fx.admin.client('KILL', 'ID', id);
     await expectRanOnce(app, h, label);
-    expect(await admin.scard(base() + 'held:' + wid)).toBe(0);
+    expect(await fx.admin.scard(fx.base() + 'held:' + wid)).toBe(0);
   });
 
   it('runs the task after a lease round of its worker, with no connection fault', async () => {
     const { app, wid } = await startWorker(400);
-    const label = `lease-${queue}`;
+    const label = `lease-${fx.queue}`;
     const h = await lostClaim(app, wid, label);
     await expectRanOnce(app, h, label);
   });
@@ -125,7 +101,7 @@ describe('Redis engine: a claim reply lost with the connection', () => {
   it('leaves alone the tasks the worker runs or has buffered across its lease rounds', async () => {
     // one at a time, 120 ms each, lease rounds every 100 ms: rounds happen while tasks run and wait
     const { app } = await startWorker(200, 1);
-    const labels = Array.from({ length: 5 }, (_, i) => `known-${queue}-${i}`);
+    const labels = Array.from({ length: 5 }, (_, i) => `known-${fx.queue}-${i}`);
     const handles = await app.addTasks(labels.map((l) => ({ name: 'lc.slow', args: [l] })));
     await expect(Promise.all(handles.map((h) => h.result({ timeout: 8_000 })))).resolves.toEqual(labels);
     for (const l of labels) expect(runs.get(l)).toBe(1);
@@ -135,7 +111,7 @@ describe('Redis engine: a claim reply lost with the connection', () => {
   it('leaves alone the tasks of claims on the way at a lease round (busy worker)', async () => {
     // lease rounds every 60 ms while claims are constantly on the way
     const { app } = await startWorker(120, 4);
-    const labels = Array.from({ length: 200 }, (_, i) => `busy-${queue}-${i}`);
+    const labels = Array.from({ length: 200 }, (_, i) => `busy-${fx.queue}-${i}`);
     const handles = await app.addTasks(labels.map((l) => ({ name: 'lc.brief', args: [l] })));
     await expect(Promise.all(handles.map((h) => h.result({ timeout: 15_000 })))).resolves.toEqual(labels);
     expect(labels.filter((l) => runs.get(l) !== 1)).toEqual([]);

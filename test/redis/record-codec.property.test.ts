@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { ErrorCodes, TASK_STATUSES, TaskRecord, TaskStatus } from 'qtasks';
-import { claimedRecord, decodeRecord, encodeOpt, fixedJson } from '../../src/engines/redis/record-codec';
+import { claimedRecord, decodeRecord, encodeOpt, fixedHead, fixedJson } from '../../src/engines/redis/record-codec';
 
 const json = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const time = fc.integer({ min: 0, max: 4_102_444_800_000 });
@@ -35,6 +35,7 @@ const record: fc.Arbitrary<TaskRecord> = fc
       backoff: fc.record({ type: fc.constantFrom('fixed' as const, 'exponential' as const), delay: fc.nat(10_000) }),
       timeout: fc.nat(100_000),
       removeOnComplete: fc.boolean(),
+      removeOnFail: fc.oneof(fc.boolean(), fc.nat(100)),
       stalls: fc.integer({ min: 1, max: 5 }),
       seq: fc.integer({ min: 1, max: 2 ** 40 }),
       headers: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 55 }), { maxKeys: 3 }),
@@ -49,9 +50,13 @@ const record: fc.Arbitrary<TaskRecord> = fc
     return JSON.parse(JSON.stringify(out)) as TaskRecord;
   });
 
+/** The optional fields kept in a record's fixed JSON. */
+const OPTIONAL_FIXED = ['parentId', 'retry', 'backoff', 'timeout', 'removeOnComplete', 'removeOnFail', 'headers'] as const;
+
 /** The task hash as the Lua scripts write it (HGETALL order does not matter). */
 function stored(r: TaskRecord): string[] {
-  const d = fixedJson(r).slice(0, -1) + ',"seq":' + r.seq + '}';
+  // the enqueue script completes the head with the seq
+  const d = fixedHead(r) + r.seq + '}';
   const flat = ['d', d, 'st', r.status, 'att', String(r.attempt), 'up', String(r.updatedAt)];
   if (r.priority !== 0) flat.push('pri', String(r.priority));
   if (r.startedAt !== undefined) flat.push('sa', String(r.startedAt));
@@ -93,10 +98,26 @@ describe('Redis record codec', () => {
     );
   });
 
+  it('the head the enqueue script completes is the fixed JSON of any record, to the letter', () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        expect(fixedHead(r) + r.seq + '}').toBe(fixedJson(r).slice(0, -1) + ',"seq":' + r.seq + '}');
+        // each optional fixed field alone, and none
+        const plain = { ...r };
+        for (const k of OPTIONAL_FIXED) delete plain[k];
+        for (const k of [undefined, ...OPTIONAL_FIXED]) {
+          const one = k === undefined || r[k] === undefined ? plain : { ...plain, [k]: r[k] };
+          expect(fixedHead(one) + '1}').toBe(fixedJson(one).slice(0, -1) + ',"seq":1}');
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('a claimed record keeps the fixed fields of any record', () => {
     fc.assert(
       fc.property(record, time, fc.string(), (r, now, wid) => {
-        const d = fixedJson(r).slice(0, -1) + ',"seq":' + r.seq + '}';
+        const d = fixedHead(r) + r.seq + '}';
         const { rec, bad } = claimedRecord(r.id, d, r.attempt, now, wid);
         expect(bad).toBeUndefined();
         expect(rec).toMatchObject({ id: r.id, name: r.name, priority: r.priority, args: r.args, createdAt: r.createdAt, status: 'process', workerId: wid });

@@ -9,7 +9,7 @@ import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
 export function redisConformanceEngine(label: string): { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void>; prefix: string } {
   const prefix = testPrefix(label);
   return {
-    factory: ({ name, concurrency, config }) => redisApp({ name, prefix, concurrency, config }),
+    factory: ({ name, concurrency, config, queues }) => redisApp({ name, prefix, concurrency, config, queues }),
     cleanup: () => deleteKeys(prefix),
     check: () => ensureRedis(),
     prefix,

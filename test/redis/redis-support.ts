@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import IORedis from 'ioredis';
-import { ConfigValues, QTasks } from 'qtasks';
+import { ConfigValues, QTasks, QTasksOptions } from 'qtasks';
 
 /** The Redis the tests use. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -65,11 +65,12 @@ export async function countKeys(prefix: string, url = REDIS_URL): Promise<number
 }
 
 /** An app on the Redis engine (`discover: false`, silent). */
-export function redisApp(opts: { name: string; prefix: string; concurrency?: number; config?: Partial<ConfigValues>; url?: string }): QTasks {
+export function redisApp(opts: { name: string; prefix: string; concurrency?: number; config?: Partial<ConfigValues>; url?: string; queues?: QTasksOptions['queues'] }): QTasks {
   return new QTasks({
     name: opts.name,
     redis: opts.url ?? REDIS_URL,
     concurrency: opts.concurrency,
+    queues: opts.queues,
     discover: false,
     config: { logLevel: 'silent', ...opts.config, prefix: opts.prefix },
   });
@@ -88,4 +89,55 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** One fresh queue and key prefix per test, the apps made on it (closed after each test) and an admin connection. */
+export interface RedisQueueFixture {
+  readonly prefix: string;
+  readonly queue: string;
+  readonly admin: IORedis;
+  /** The key prefix of the queue's keys (`<prefix>:{<queue>}:`). */
+  base(): string;
+  /** An app on the queue with `tasks` registered, closed after the test. */
+  app(opts?: { concurrency?: number; config?: Partial<ConfigValues> }): QTasks;
+}
+
+/** Registers the hooks of a {@link RedisQueueFixture} in the enclosing `describe`. */
+export function redisQueueFixture(tag: string, tasks: new (...a: never[]) => unknown): RedisQueueFixture {
+  let seq = 0;
+  let prefix = '';
+  let queue = '';
+  let admin: IORedis | undefined;
+  const apps: QTasks[] = [];
+  beforeAll(async () => {
+    await ensureRedis();
+    admin = new IORedis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(() => admin?.disconnect());
+  beforeEach(() => {
+    prefix = testPrefix(tag);
+    queue = `${tag}${++seq}`;
+  });
+  afterEach(async () => {
+    for (const a of apps.splice(0)) await a.close();
+    await deleteKeys(prefix);
+  });
+  return {
+    get prefix() {
+      return prefix;
+    },
+    get queue() {
+      return queue;
+    },
+    get admin() {
+      if (admin === undefined) throw new Error('the fixture connects in beforeAll');
+      return admin;
+    },
+    base: () => `${prefix}:{${queue}}:`,
+    app(opts = {}) {
+      const a = redisApp({ name: queue, prefix, concurrency: opts.concurrency, config: opts.config }).register(tasks as never);
+      apps.push(a);
+      return a;
+    },
+  };
 }

@@ -42,9 +42,9 @@ describe('samples', () => {
     expect(out.transactions).toBe(8);
   });
 
-  it('workflows: a chain, a chord and a flow', async () => {
+  it('workflows: a chain, a chord, a flow and waitChildren() at concurrency 1', async () => {
     const out = await runSample('workflows');
-    expect(out).toEqual({ stored: 'pages:24', total: 14, report: 'squares: 4 + 16' });
+    expect(out).toEqual({ stored: 'pages:24', total: 14, report: 'squares: 4 + 16', waited: 14 });
   });
 
   it('executors: CPU-bound work in a thread, a runaway loop stopped, a task in a child process', async () => {

@@ -1,9 +1,13 @@
 /**
  * A real Redis Cluster for tests: six private `redis-server` processes on free loopback ports
- * (three masters, three replicas), joined with `redis-cli --cluster create`, deleted after.
+ * (three masters, three replicas), joined with `redis-cli --cluster create`, deleted after. Each
+ * node has a directory of its own: a replica receives its first sync into a file of its directory
+ * (renamed to `dump.rdb`, then loaded), so nodes sharing one directory could load each other's data
+ * when their first syncs end together (a replica then held another master's keys, and a failover
+ * made it the master of slots whose keys it did not have).
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,16 +31,35 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+function canListen(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const got = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(got));
     });
   });
+}
+
+/**
+ * A free port below 55535 whose cluster bus port (port + 10000) is free too: Redis refuses a
+ * higher port in cluster mode, and a bus port taken by another process stops the node joining.
+ */
+async function freePort(taken: number[]): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if (taken.includes(port) || taken.includes(port + 10_000) || taken.includes(port - 10_000)) continue;
+    try {
+      await canListen(port);
+      await canListen(port + 10_000);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error('no free port pair (port and port + 10000) found for a cluster node');
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -78,6 +101,18 @@ export async function waitClusterOk(ports: number[], timeoutMs = 20_000): Promis
   }
 }
 
+/** Polls until three nodes are replicas whose link to their master is up with no sync under way. */
+export async function waitReplicasSynced(ports: number[], timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const infos = await Promise.all(ports.map((p) => run('redis-cli', ['-p', String(p), 'info', 'replication']).catch(() => '')));
+    const synced = infos.filter((i) => i.includes('role:slave') && i.includes('master_link_status:up') && i.includes('master_sync_in_progress:0'));
+    if (synced.length === 3) return;
+    if (Date.now() > until) throw new Error(`the replicas of the test Redis Cluster on ports ${ports.join(',')} did not finish their first sync`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Starts a 6-node cluster (3 masters with one replica each). Fails with a clear message when
  * `redis-server` / `redis-cli` are missing.
@@ -85,12 +120,15 @@ export async function waitClusterOk(ports: number[], timeoutMs = 20_000): Promis
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'qtasks-cluster-'));
   const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await freePort());
+  for (let i = 0; i < 6; i++) ports.push(await freePort(ports));
   const nodes: ClusterNodeProcess[] = ports.map((port) => {
+    const own = join(dir, String(port));
+    mkdirSync(own);
+    // a replica's first sync starts at once (no 5 s wait for other replicas to join it)
     const proc = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-      '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir,
-      '--save', '', '--appendonly', 'no', '--cluster-node-timeout', '2000',
+      '--cluster-config-file', join(own, 'nodes.conf'), '--dir', own,
+      '--save', '', '--appendonly', 'no', '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0',
     ], { stdio: 'ignore' });
     proc.on('error', () => undefined);
     return { port, proc };
@@ -112,6 +150,16 @@ export async function startTestCluster(): Promise<TestCluster> {
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
     await waitClusterOk(ports);
+    // every node knows the three replicas as replicas (a node learns a role by gossip, later)
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const views = await Promise.all(ports.map((p) => clusterNodes(p).catch(() => [])));
+      if (views.every((v) => v.filter((n) => !n.master).length === 3)) break;
+      if (Date.now() > until) throw new Error('the replicas were not known as replicas by every node within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // every replica has finished its first sync (a planned failover is made to a replica in sync)
+    await waitReplicasSynced(ports);
   } catch (err) {
     await stop();
     throw new Error(`The Redis Cluster tests start a private cluster with redis-server and redis-cli: ${(err as Error).message}`);

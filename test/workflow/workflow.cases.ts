@@ -4,7 +4,7 @@
  * Run on memory and on Redis (there also with a producer that never starts).
  */
 import 'reflect-metadata';
-import { chain, ErrorCodes, flow, group, QTasks, step, Task, TaskContext } from 'qtasks';
+import { chain, ErrorCodes, flow, group, QTasks, step, Task, TaskContext, TaskSelf } from 'qtasks';
 import type { AppFactory } from 'qtasks/conformance';
 import { AppTracker } from 'qtasks/conformance';
 
@@ -50,10 +50,39 @@ export class WfTasks {
     return value;
   }
 
+  /** Adds a child per entry of `kids` ([name, args]) and returns what waitChildren() gives. */
+  @Task({ name: 'wf.waiter', echo: true })
+  async waiter(self: TaskSelf, kids: [string, unknown[]][], policy?: 'fail' | 'ignore' | 'continue'): Promise<unknown> {
+    WfTasks.order.push('waiter:start');
+    for (const [name, args] of kids) await self.addTask(name, args);
+    const results = await self.waitChildren(policy ? { onChildError: policy } : undefined);
+    WfTasks.order.push('waiter:end');
+    return { results, again: await self.waitChildren() };
+  }
+
+  static kept: TaskSelf | undefined;
+
+  /** Keeps its echo handle for use after the run ended. */
+  @Task({ name: 'wf.keeper', echo: true })
+  keeper(self: TaskSelf): string {
+    WfTasks.kept = self;
+    return self.id;
+  }
+
   @Task({ name: 'wf.parent' })
   async parent(ctx: TaskContext, tag: string): Promise<unknown> {
     WfTasks.order.push('parent');
     return { tag, children: await ctx.childResults() };
+  }
+}
+
+/** Polls `check` until it is true or `ms` passed; returns its last answer. */
+export async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -104,6 +133,37 @@ export function workflowCases(label: string, factory: AppFactory, cleanup?: () =
       expect(WfTasks.order).toEqual(['inc:1', 'parent']);
     });
 
+    it("a flow's parent is stored 'waiting' from the start while its children run, then runs after them", async () => {
+      const { producer } = await apps(1);
+      const h = await producer.run(flow({ name: 'wf.parent', args: ['w'], children: [{ name: 'wf.slow', args: [400, 'a'] }, { name: 'wf.inc', args: [1] }] }));
+      const parent = await producer.getTask(h.id);
+      expect(parent).toMatchObject({ status: 'waiting', name: 'wf.parent', args: ['w'], attempt: 0 });
+      expect(await h.status()).toBe('waiting');
+      expect((await producer.manager.counts()).waiting).toBe(1);
+      expect((await producer.manager.list({ status: 'waiting' })).map((r) => r.id)).toEqual([h.id]);
+      // the tree: the children carry its id and were made after it (the web view finds them)
+      const kids = (await producer.manager.list({ limit: 20 })).filter((r) => r.parentId === h.id);
+      expect(kids).toHaveLength(2);
+      for (const k of kids) expect(k.createdAt).toBeGreaterThanOrEqual(parent!.createdAt);
+      expect(await h.result({ timeout: 10_000 })).toEqual({ tag: 'w', children: ['a', 2] });
+      expect(await producer.getTask(h.id)).toMatchObject({ status: 'success', attempt: 1 });
+      expect((await producer.manager.counts()).waiting).toBe(0);
+    });
+
+    it("a cancel of a flow's waiting parent ends it at once; it never runs", async () => {
+      const { producer } = await apps(1);
+      const h = await producer.run(flow({ name: 'wf.parent', args: ['c'], children: [{ name: 'wf.slow', args: [300, 'a'] }] }));
+      expect((await producer.getTask(h.id))?.status).toBe('waiting');
+      expect(await producer.cancel(h.id, 'no need')).toBe(true);
+      expect(await producer.getTask(h.id)).toMatchObject({ status: 'cancel', cancelReason: 'no need' });
+      await expect(h.result({ timeout: 10_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+      const kid = (await producer.manager.list({ name: 'wf.slow' }))[0];
+      expect(await producer.handle(kid.id).result({ timeout: 10_000 })).toBe('a');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(WfTasks.order).not.toContain('parent');
+      expect((await producer.manager.counts()).waiting).toBe(0);
+    });
+
     it("a flow's failed child: 'fail' never runs the parent (CHILD_FAILED) and cancels pending siblings", async () => {
       const { producer } = await apps(1);
       const h = await producer.run(flow({ name: 'wf.parent', args: ['p'], children: [{ name: 'wf.fail', args: ['boom'] }, { name: 'wf.slow', args: [5_000, 'late'] }, { name: 'wf.inc', args: [1] }] }));
@@ -132,6 +192,78 @@ export function workflowCases(label: string, factory: AppFactory, cleanup?: () =
       await expect(h.result({ timeout: 10_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_FAILED });
       expect(WfTasks.order).toEqual(['inc:1']);
       expect(await h.status()).toBe('waiting');
+    });
+
+    it('waitChildren(): a worker of concurrency 1 runs the parent and its children; their results come in the order added', async () => {
+      const { producer } = await apps(1);
+      const h = await producer.addTask('wf.waiter', [[['wf.slow', [40, 'a']], ['wf.inc', [1]], ['wf.slow', [5, 'c']]]]);
+      expect(await h.result({ timeout: 10_000 })).toEqual({ results: ['a', 2, 'c'], again: [] });
+      const kids = (await producer.manager.list({ limit: 50 })).filter((r) => r.parentId === h.id);
+      expect(kids.map((k) => k.status)).toEqual(['success', 'success', 'success']);
+      const parent = (await producer.getTask(h.id))!;
+      expect(parent).toMatchObject({ status: 'success', attempt: 1 });
+      expect(Math.max(...kids.map((k) => k.finishedAt!))).toBeLessThanOrEqual(parent.finishedAt!);
+      expect((await producer.manager.counts()).waiting).toBe(0);
+    });
+
+    it("waitChildren(): the waiting parent is stored 'waiting' (getTask, list, counts) and holds no slot", async () => {
+      const { producer } = await apps(1);
+      const h = await producer.addTask('wf.waiter', [[['wf.slow', [600, 'x']]]]);
+      const seen = await waitUntil(async () => (await producer.getTask(h.id))?.status === 'waiting', 5_000);
+      expect(seen).toBe(true);
+      expect((await producer.manager.counts()).waiting).toBe(1);
+      expect((await producer.manager.list({ status: 'waiting' })).map((r) => r.id)).toEqual([h.id]);
+      expect(await h.status()).toBe('waiting');
+      // concurrency 1: the child runs in the slot its parent gave back
+      const child = (await producer.manager.list({ name: 'wf.slow' }))[0];
+      expect(child).toMatchObject({ parentId: h.id });
+      expect(await waitUntil(async () => (await producer.getTask(child.id))?.status === 'process', 5_000)).toBe(true);
+      expect((await producer.manager.counts()).process).toBe(1);
+      expect(await producer.manager.remove(h.id)).toBe(false);
+      expect(await h.result({ timeout: 10_000 })).toEqual({ results: ['x'], again: [] });
+      expect((await producer.manager.counts()).waiting).toBe(0);
+    });
+
+    it("waitChildren(): a failed child rejects CHILD_FAILED and cancels its pending siblings; 'continue' and 'ignore' go on", async () => {
+      const { producer } = await apps(1);
+      const h = await producer.addTask('wf.waiter', [[['wf.fail', ['boom']], ['wf.slow', [5_000, 'late']]]]);
+      const err = await h.result({ timeout: 10_000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ErrorCodes.TASK_FAILED, cause: { code: ErrorCodes.CHILD_FAILED, details: { childError: { message: 'wf.fail: boom' } } } });
+      expect(WfTasks.order).not.toContain('waiter:end');
+      const slow = (await producer.manager.list({ name: 'wf.slow' }))[0];
+      expect(await producer.handle(slow.id).result({ timeout: 5_000 }).catch((e: { code?: string }) => e.code)).toBe(ErrorCodes.TASK_CANCELLED);
+      const cont = await producer.addTask('wf.waiter', [[['wf.fail', ['x']], ['wf.inc', [1]]], 'continue']);
+      const out = (await cont.result({ timeout: 10_000 })) as { results: [{ error: { message: string } }, number] };
+      expect(out.results[0].error.message).toBe('wf.fail: x');
+      expect(out.results[1]).toBe(2);
+      const ignore = await producer.addTask('wf.waiter', [[['wf.fail', ['y']], ['wf.inc', [2]]], 'ignore']);
+      expect(await ignore.result({ timeout: 10_000 })).toEqual({ results: [null, 3], again: [] });
+    });
+
+    it('waitChildren(): a cancel of the waiting parent ends it cancel and cancels its children that have not ended', async () => {
+      const { producer } = await apps(2);
+      const h = await producer.addTask('wf.waiter', [[['wf.slow', [5_000, 'a']], ['wf.slow', [5_000, 'b']]]]);
+      expect(await waitUntil(async () => (await producer.getTask(h.id))?.status === 'waiting', 5_000)).toBe(true);
+      // both children running (a cancel that reaches a task while its claim is on the way is another matter)
+      expect(await waitUntil(async () => (await producer.manager.list({ name: 'wf.slow', status: 'process' })).length === 2, 5_000)).toBe(true);
+      expect(await producer.cancel(h.id, 'stop')).toBe(true);
+      await expect(h.result({ timeout: 5_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+      for (const kid of await producer.manager.list({ name: 'wf.slow' })) {
+        await expect(producer.handle(kid.id).result({ timeout: 5_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_CANCELLED });
+      }
+      expect((await producer.manager.counts()).waiting).toBe(0);
+      expect(WfTasks.order).not.toContain('waiter:end');
+    });
+
+    it('waitChildren() and addTask() of an echo handle kept after its run ended are refused INVALID_STATE', async () => {
+      const { producer } = await apps();
+      const h = await producer.addTask('wf.keeper');
+      await h.result({ timeout: 10_000 });
+      const kept = WfTasks.kept!;
+      expect(kept.id).toBe(h.id);
+      await expect(kept.waitChildren()).rejects.toMatchObject({ code: ErrorCodes.INVALID_STATE });
+      await expect(kept.addTask('wf.inc', [1])).rejects.toMatchObject({ code: ErrorCodes.INVALID_STATE });
+      expect((await producer.manager.list({ name: 'wf.inc' })).length).toBe(0);
     });
 
     it('refuses a spec that names an unknown task, is empty or contains itself, and enqueues nothing', async () => {

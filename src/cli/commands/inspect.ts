@@ -1,6 +1,7 @@
 /**
- * `qtasks -A app inspect`: counts by status, live workers, the last hour's per-minute figures and
- * the schedules, as tables or `--json`.
+ * `qtasks -A app inspect`: every queue of the engine (counts, paused, workers), then for one queue
+ * (`--queue`, default the app's own) counts by status, live workers, the last hour's per-minute
+ * figures, and the schedules, as tables or `--json`.
  */
 import { TASK_STATUSES } from '../../task/task-record';
 import type { Command } from '../command';
@@ -11,17 +12,32 @@ const ms = (v: number | undefined): string => (v === undefined ? '-' : String(v)
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  usage: 'inspect [--json]',
-  flags: ['json'],
-  summary: 'show task counts by status, live workers, per-minute figures of the last hour and schedules',
+  usage: 'inspect [--queue <name>] [--json]',
+  flags: ['json', 'queue'],
+  summary: 'show every queue, then task counts by status, live workers, per-minute figures of the last hour and schedules of one',
   async run(app, args, io) {
     const m = app.manager;
-    const [counts, workers, paused, stats, schedules] = await Promise.all([m.counts(), m.workers(), m.isPaused(), m.stats(), m.schedules()]);
+    const queue = typeof args.flags.queue === 'string' ? args.flags.queue : app.name;
+    const [queues, counts, workers, paused, stats, schedules] = await Promise.all([
+      m.queues(),
+      m.counts(queue),
+      m.workers(queue),
+      m.isPaused(queue),
+      m.stats({ queue }),
+      m.schedules(),
+    ]);
     if (args.flags.json) {
-      io.out(JSON.stringify({ queue: app.name, paused, counts, workers, stats, schedules }, null, 2));
+      io.out(JSON.stringify({ queue, paused, counts, workers, stats, schedules, queues }, null, 2));
       return 0;
     }
-    io.out(`queue ${app.name}${paused ? ' (paused)' : ''}`);
+    io.out(
+      renderTable(
+        ['queue', 'new', 'process', 'success', 'error', 'paused', 'workers'],
+        queues.map((q) => [q.name, q.counts.new, q.counts.process, q.counts.success, q.counts.error, q.paused ? 'yes' : 'no', q.workers.length]),
+      ),
+    );
+    io.out('');
+    io.out(`queue ${queue}${paused ? ' (paused)' : ''}`);
     io.out(renderTable([...TASK_STATUSES], [TASK_STATUSES.map((s) => counts[s])]));
     io.out('');
     if (workers.length === 0) io.out('no live workers');

@@ -16,9 +16,9 @@ export const purgeCommand: Command = {
   async run(app, args, io) {
     const status = args.positionals[0] as TaskStatus | undefined;
     if (status === undefined || !TASK_STATUSES.includes(status)) {
-      throw new QTasksError(ErrorCodes.CLI_USAGE, `purge needs a status: one of ${TASK_STATUSES.filter((s) => s !== 'process').join(', ')}`);
+      throw new QTasksError(ErrorCodes.CLI_USAGE, `purge needs a status: one of ${TASK_STATUSES.filter((s) => s !== 'process' && s !== 'waiting').join(', ')}`);
     }
-    if (status === 'process') throw new QTasksError(ErrorCodes.CLI_USAGE, 'Running tasks cannot be purged: cancel them (or let them end) first');
+    if (status === 'process' || status === 'waiting') throw new QTasksError(ErrorCodes.CLI_USAGE, 'Running or waiting tasks cannot be purged: cancel them (or let them end) first');
     const batch = numberFlag(args.flags, 'batch') ?? 1_000;
     if (!Number.isInteger(batch) || batch < 1) throw new QTasksError(ErrorCodes.CLI_USAGE, '--batch takes a positive integer');
     const total = (await app.manager.counts())[status];

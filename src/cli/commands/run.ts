@@ -23,6 +23,13 @@ export const runCommand: Command = {
       if (plugins.split(',').some((p) => /\.(c|m)?ts$/.test(p.trim()))) registerTypeScript();
       app.loadPlugins(plugins.split(','));
     }
+    // signals are caught from before the start (plugins and the first claims run during it): one
+    // that arrives meanwhile closes the app as soon as it has started, instead of killing it half-way
+    let onSignal: (signal: string) => void = (signal) => (early ??= signal);
+    let early: string | undefined;
+    // kept until the process exits: a second signal during the graceful close is ignored
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
     await app.start();
     io.err(`qtasks: worker started on queue "${app.name}" (concurrency ${app.config.concurrency}, tasks: ${app.taskNames().join(', ')})`);
     const keepAlive = setInterval(() => undefined, 60_000);
@@ -43,10 +50,8 @@ export const runCommand: Command = {
       };
       // an operator's manager.stopWorker closes the app from elsewhere: exit as after SIGTERM
       app.once('worker:stop', () => stop('stop command'));
-      // kept until the process exits: a second signal during the graceful close is ignored
-      // instead of killing the process half-way
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      onSignal = stop;
+      if (early !== undefined) stop(early);
       if (args.flags['exit-when-idle']) {
         const poll = setInterval(async () => {
           const c = await app.manager.counts();

@@ -5,29 +5,42 @@
  */
 import type { TaskStatus } from '../../task/task-record';
 import type { MemRecord } from './mem-record';
+import { emptySlots } from './record-table';
 
-/** A queue of finished records with a moving head (no shifting of the array). */
+/** Entries a list holds before it first grows (a power of two, as every capacity). */
+const MIN_CAPACITY = 16;
+
+/**
+ * A queue of finished records in a ring: a push and a shift write one slot each, and the ring is
+ * copied only when it doubles or halves (no array cut and copied as the head moves on, and finish
+ * times kept unboxed).
+ */
 export class FinishedList {
-  private recs: (MemRecord | undefined)[] = [];
+  private recs: (MemRecord | undefined)[] = emptySlots(MIN_CAPACITY);
   /** When each entry's record finished (an entry whose record finished again since is stale). */
-  private at: number[] = [];
+  private at = new Float64Array(MIN_CAPACITY);
+  /** Slot of the oldest entry. */
   private head = 0;
+  private count = 0;
 
   constructor(readonly status: TaskStatus) {}
 
   /** Entries, stale ones included. */
   get size(): number {
-    return this.recs.length - this.head;
+    return this.count;
   }
 
   push(rec: MemRecord, finishedAt: number): void {
-    this.recs.push(rec);
-    this.at.push(finishedAt);
+    if (this.count === this.recs.length) this.resize(this.recs.length * 2);
+    const i = (this.head + this.count) & (this.recs.length - 1);
+    this.recs[i] = rec;
+    this.at[i] = finishedAt;
+    this.count++;
   }
 
   /** The oldest live entry (stale ones before it are dropped), undefined when empty. */
   peek(): MemRecord | undefined {
-    while (this.head < this.recs.length) {
+    while (this.count > 0) {
       const rec = this.recs[this.head]!;
       if (rec.live && rec.status === this.status && rec.finishedAt === this.at[this.head]) return rec;
       this.advance();
@@ -37,21 +50,37 @@ export class FinishedList {
 
   /** Removes the oldest entry (after {@link peek}). */
   shift(): void {
-    if (this.head < this.recs.length) this.advance();
+    if (this.count > 0) this.advance();
   }
 
   private advance(): void {
-    this.recs[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.recs.length) {
-      this.recs = this.recs.slice(this.head);
-      this.at = this.at.slice(this.head);
-      this.head = 0;
+    this.recs[this.head] = undefined;
+    this.head = (this.head + 1) & (this.recs.length - 1);
+    this.count--;
+    // a list that emptied gives its memory back
+    const capacity = this.recs.length;
+    if (capacity > 1024 && this.count < capacity / 4) this.resize(capacity / 2);
+  }
+
+  /** Moves the entries, oldest first, into a ring of `capacity` slots. */
+  private resize(capacity: number): void {
+    const recs = emptySlots(capacity);
+    const at = new Float64Array(capacity);
+    const mask = this.recs.length - 1;
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & mask;
+      recs[k] = this.recs[i];
+      at[k] = this.at[i];
     }
+    this.recs = recs;
+    this.at = at;
+    this.head = 0;
   }
 
   clear(): void {
-    this.recs = [];
-    this.at = [];
+    this.recs = emptySlots(MIN_CAPACITY);
+    this.at = new Float64Array(MIN_CAPACITY);
     this.head = 0;
+    this.count = 0;
   }
 }

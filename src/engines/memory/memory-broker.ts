@@ -1,21 +1,18 @@
 /**
- * In-memory Broker: a priority FIFO of ready tasks, a heap of delayed ones with a single timer, and
- * dispatch in batches (one microtask per burst, no timer per task). Pairs with {@link MemoryStorage}.
+ * In-memory Broker: the queue in this process, records changed in place in its
+ * {@link MemoryStorage}. Dispatch is in {@link MemoryDispatcher}, the ends of attempts in
+ * {@link MemoryFinisher}, waiting for ends and streams in memory-waiters.
  */
 import type { StreamEndListener, StreamItemListener, WorkerCommand } from '../../engine/broker';
-import { ClosedError, ErrorCodes } from '../../errors';
+import { ClosedError } from '../../errors';
 import type { MemoryStorage } from './memory-storage';
 import { MemRecord, memProblem } from './mem-record';
-import { badRecordError, isFiniteNumber } from '../bad-record';
-import { retentionOf } from '../../task/retention';
-import { retriedAttempt } from '../../task/task-history';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
-import { Broker, Consumer, EngineContext, EngineEventMap, ImmediateBroker, Outcome, WorkerInfo } from '../../engine/broker';
-import { DelayTimer } from './delay-timer';
-import { PriorityFifo } from './priority-fifo';
+import { Broker, Consumer, EngineContext, ImmediateBroker, Outcome, WorkerInfo } from '../../engine/broker';
+import { MemoryDispatcher } from './memory-dispatcher';
+import { MemoryFinisher } from './memory-finisher';
 import { MemoryLocks } from './memory-locks';
-import { closeWatchers, endWatchers, waitForEnd, watchRecordItems } from './memory-waiters';
-
+import { closeWatchers, finalRecord, waitForEnd, watchRecordItems } from './memory-waiters';
 
 /**
  * Keeps the queue in this process; the default broker. It shares its {@link MemoryStorage}'s
@@ -27,22 +24,26 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
   readonly immediate: ImmediateBroker = this;
   private storage!: MemoryStorage;
   private ctx!: EngineContext;
-  private readonly ready = new PriorityFifo<MemRecord>();
-  /** Delayed tasks and tasks waiting for a retry, released into `ready` when due. */
-  private readonly delayed = new DelayTimer<MemRecord>(
-    (rec, now) => this.promote(rec, now),
-    () => this.schedule(),
-  );
-  private consumer: Consumer | undefined;
+  private readonly dispatch: MemoryDispatcher = new MemoryDispatcher({
+    storage: () => this.storage,
+    poison: (rec, reason) => this.finisher.poison(rec, reason),
+  });
+  private finisher!: MemoryFinisher;
   /** Every consumer that ran tasks here, by worker id: a cancel reaches it even while it stops. */
   private readonly runners = new Map<string, Consumer>();
-  private paused = false;
-  private scheduled = false;
-  private draining = false;
-  private again = false;
   private closed = false;
-  private readonly drainFn = () => this.drain();
   private seq = 0;
+  /** The id `newId` gave last, until a record takes it: no stored record can have it. */
+  private issued: string | undefined = undefined;
+  /** True once a caller chose an id that `newId` could also give. */
+  private chosenLikeIssued = false;
+  /** Start of this broker's ids (`m`; a sibling's adds its number). */
+  private idPrefix = 'm';
+  /** The prefix and the digits but the last of the ids `idHighOf * 36 …` (see `idOf`). */
+  private idHigh = '';
+  private idHighOf = -1;
+  /** Brokers made for other queues of the same app, counted for their id prefixes. */
+  private family = { brokers: 0 };
   /** Timer locks and rate-limit windows of this process. */
   private readonly locks = new MemoryLocks();
 
@@ -51,17 +52,16 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     this.ctx = ctx;
     // paired at construction: a broker that needs its own engine's storage gets a memory storage
     this.storage = ctx.storage as MemoryStorage;
+    this.finisher = new MemoryFinisher(this.storage, this.dispatch, () => this.ctx);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.consumer = undefined;
     this.runners.clear();
-    this.delayed.stop();
+    this.dispatch.stop();
     for (const rec of this.storage?.records.values() ?? []) {
       if (rec.hasWaiters || rec.watchers) closeWatchers(rec);
     }
-    this.ready.clear();
   }
 
   enqueue(records: TaskRecord[]): Promise<TaskRecord[]> {
@@ -71,113 +71,127 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
   enqueueNow(records: TaskRecord[]): TaskRecord[] {
     if (this.closed) throw new ClosedError('addTask');
     const out = new Array<TaskRecord>(records.length);
-    const now = Date.now();
-    for (let i = 0; i < records.length; i++) {
-      const src = records[i];
-      const existing = this.storage.records.get(src.id);
-      if (existing !== undefined) {
-        out[i] = existing;
-        continue;
-      }
-      const rec = new MemRecord(src.id, src.name, src.priority, src.args, src.createdAt, src);
-      this.storage.add(rec);
-      if (rec.status === 'delayed') this.pushDelayed(rec, rec.runAt ?? now);
-      else this.pushReady(rec);
-      out[i] = rec;
-    }
+    for (let i = 0; i < records.length; i++) out[i] = this.enqueueOneNow(records[i]);
     return out;
+  }
+
+  enqueueOneNow(src: TaskRecord): TaskRecord {
+    if (this.closed) throw new ClosedError('addTask');
+    const id = src.id;
+    /** The number of the id, when this broker just made it (else the table reads it). */
+    let n: number | undefined;
+    if (id === this.issued && !this.chosenLikeIssued) {
+      // just made by newId: nothing can be stored under it yet
+      this.issued = undefined;
+      n = this.seq;
+    } else {
+      const existing = this.storage.records.get(id);
+      if (existing !== undefined) return existing;
+      if (isIssuedLike(id)) this.chosenLikeIssued = true;
+    }
+    const rec = new MemRecord(id, src.name, src.priority, src.args, src.createdAt, src);
+    this.storage.add(rec, n);
+    const problem = memProblem(rec, id);
+    if (problem !== undefined) this.finisher.poison(rec, problem);
+    else if (rec.status === 'delayed') this.dispatch.pushDelayed(rec, rec.runAt ?? Date.now());
+    else this.dispatch.pushReady(rec);
+    return rec;
+  }
+
+  enqueueNewNow(name: string, args: unknown[], priority: number, createdAt: number): TaskRecord {
+    if (this.closed) throw new ClosedError('addTask');
+    const id = this.newId();
+    this.issued = undefined;
+    const rec = new MemRecord(id, name, priority, args, createdAt);
+    // sound by construction (a string name, a list of args, finite numbers): no check needed
+    this.storage.add(rec, this.seq);
+    this.dispatch.pushReady(rec);
+    return rec;
   }
 
   /** `m` + a base-36 counter: unique within this engine, short enough to stay a flat string. */
   newId(): string {
-    return 'm' + (++this.seq).toString(36);
+    let id = this.idOf(++this.seq);
+    // a caller may have chosen an id of this form already
+    while (this.chosenLikeIssued && this.storage.records.has(id)) id = this.idOf(++this.seq);
+    return (this.issued = id);
+  }
+
+  /**
+   * The id of number `n`: the prefix and all digits but the last change once in 36 ids, so they
+   * are kept (`toString(36)` of every number costs more than the rest of an enqueue's id work).
+   */
+  private idOf(n: number): string {
+    const high = Math.floor(n / 36);
+    if (high !== this.idHighOf) {
+      this.idHighOf = high;
+      this.idHigh = high === 0 ? this.idPrefix : this.idPrefix + high.toString(36);
+    }
+    return this.idHigh + BASE36[n - high * 36];
+  }
+
+  /** A broker for another queue of the same app; its ids never meet this one's (`m<n>.` + counter). */
+  sibling(): MemoryBroker {
+    const b = new MemoryBroker();
+    b.family = this.family;
+    b.idPrefix = 'm' + ++this.family.brokers + '.';
+    return b;
   }
 
   async consume(consumer: Consumer): Promise<void> {
     if (this.closed) throw new ClosedError('Worker started');
-    this.consumer = consumer;
+    this.dispatch.consumer = consumer;
     this.runners.set(consumer.workerId, consumer);
-    this.schedule();
+    this.dispatch.schedule();
   }
 
   wake(): void {
-    this.schedule();
+    this.dispatch.schedule();
   }
 
   async stopConsuming(): Promise<void> {
-    this.consumer = undefined;
+    this.dispatch.consumer = undefined;
   }
 
   finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     return settle(() => this.finishNow(record, outcome));
   }
 
-  /** Ends the attempt in place: the record is the stored one, lent to the consumer at claim. */
-  finishNow(record: TaskRecord, outcome: Outcome): TaskRecord | undefined {
+  /**
+   * Ends the attempt in place: the record is the stored one, lent to the consumer at claim; `at`
+   * is when it ended, if the caller has just read the clock.
+   */
+  finishNow(record: TaskRecord, outcome: Outcome, at?: number): TaskRecord | undefined {
     const rec = record as MemRecord;
     if (!rec.live || rec.status !== 'process') return undefined;
-    const now = Date.now();
-    switch (outcome.status) {
-      case 'success':
-        rec.returning = outcome.returning;
-        rec.error = undefined;
-        rec.finishedAt = now;
-        this.storage.setStatus(rec, 'success', now);
-        this.settle(rec, 'task:success');
-        if (rec.removeOnComplete) this.retain(rec, 'success', now);
-        break;
-      case 'error':
-        rec.error = outcome.error;
-        rec.finishedAt = now;
-        this.storage.setStatus(rec, 'error', now);
-        this.settle(rec, 'task:error');
-        if (rec.removeOnFail) this.retain(rec, 'error', now);
-        break;
-      case 'cancel':
-        rec.cancelReason = outcome.reason;
-        rec.finishedAt = now;
-        this.storage.setStatus(rec, 'cancel', now);
-        this.settle(rec, 'task:cancel');
-        break;
-      case 'retry': {
-        if (!isFiniteNumber(rec.priority)) return this.poison(rec, 'its priority is not a number');
-        rec.error = outcome.error;
-        const history = (rec.history ??= []);
-        history.push(retriedAttempt(rec, outcome.error, now));
-        const max = this.ctx.config.maxAttemptHistory;
-        if (history.length > max) history.splice(0, history.length - max);
-        this.storage.setStatus(rec, 'retry', now);
-        if (outcome.delayMs > 0) this.pushDelayed(rec, now + outcome.delayMs);
-        else this.pushReady(rec);
-        this.emit('task:retry', rec);
-        break;
-      }
-      case 'handback':
-        if (!isFiniteNumber(rec.priority)) return this.poison(rec, 'its priority is not a number');
-        rec.attempt = Math.max(0, rec.attempt - 1);
-        this.storage.setStatus(rec, 'new', now);
-        rec.queued = true;
-        this.ready.pushFront(rec, rec.priority);
-        break;
-    }
-    this.schedule();
-    return rec;
+    return this.finisher.finish(rec, outcome, at ?? Date.now());
   }
 
   async cancel(id: string, reason?: string): Promise<boolean> {
     const rec = this.storage.records.get(id);
     if (!rec || isFinal(rec.status)) return false;
-    if (rec.status === 'process') {
+    if (rec.status === 'process' || (rec.status === 'waiting' && rec.workerId !== undefined)) {
       const runner = rec.workerId === undefined ? undefined : this.runners.get(rec.workerId);
       if (!runner) return false;
       runner.abort(id, reason);
       return true;
     }
-    rec.queued = false;
-    rec.cancelReason = reason;
-    rec.finishedAt = Date.now();
-    this.storage.setStatus(rec, 'cancel', rec.finishedAt);
-    this.settle(rec, 'task:cancel');
+    this.finisher.cancelQueued(rec, reason);
+    return true;
+  }
+
+  async release(id: string): Promise<boolean> {
+    const rec = this.storage.records.get(id);
+    if (!rec || rec.status !== 'waiting' || rec.workerId !== undefined) return false;
+    this.storage.setStatus(rec, 'new', Date.now());
+    this.dispatch.pushReady(rec);
+    return true;
+  }
+
+  async setWaiting(record: TaskRecord, waiting: boolean): Promise<boolean> {
+    const rec = record as MemRecord;
+    if (!rec.live || rec.status !== (waiting ? 'process' : 'waiting')) return false;
+    this.storage.setStatus(rec, waiting ? 'waiting' : 'process', Date.now());
     return true;
   }
 
@@ -203,6 +217,10 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     waitForEnd(this.storage.records, this.closed, id, timeoutMs, done, hint);
   }
 
+  finalNow(id: string, hint?: TaskRecord): TaskRecord | undefined {
+    return finalRecord(this.storage.records, id, hint);
+  }
+
   waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => this.whenFinal(id, timeoutMs, (rec, err) => (err ? reject(err) : resolve(rec))));
   }
@@ -226,33 +244,34 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
     rec.logs = undefined;
     rec.history = undefined;
     this.storage.setStatus(rec, 'new', Date.now());
-    this.pushReady(rec);
-    this.schedule();
+    this.dispatch.pushReady(rec);
+    this.dispatch.schedule();
     return true;
   }
 
   async pause(): Promise<void> {
-    this.paused = true;
+    this.dispatch.paused = true;
   }
 
   async resume(): Promise<void> {
-    this.paused = false;
-    this.schedule();
+    this.dispatch.paused = false;
+    this.dispatch.schedule();
   }
 
   async isPaused(): Promise<boolean> {
-    return this.paused;
+    return this.dispatch.paused;
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    return this.consumer ? [this.consumer.info()] : [];
+    const consumer = this.dispatch.consumer;
+    return consumer ? [consumer.info()] : [];
   }
 
   async controlWorker(workerId: string, command: WorkerCommand): Promise<void> {
-    const consumer = this.consumer;
+    const consumer = this.dispatch.consumer;
     if (consumer === undefined || consumer.workerId !== workerId) return;
     consumer.control?.(command);
-    this.schedule();
+    this.dispatch.schedule();
   }
 
   tryLock(key: string, ttlMs: number): Promise<boolean> {
@@ -280,115 +299,22 @@ export class MemoryBroker extends Broker implements ImmediateBroker {
 
   /** Tasks waiting in the ready queue (not delayed). */
   readyCount(): number {
-    return this.ready.size;
-  }
-
-  private retain(rec: MemRecord, status: 'success' | 'error', now: number): void {
-    const r = retentionOf(status === 'success' ? rec.removeOnComplete : rec.removeOnFail);
-    if (r !== undefined) this.storage.retain(rec, status, r, now);
-  }
-
-  // ---- dispatch ----
-
-  private pushReady(rec: MemRecord): void {
-    rec.queued = true;
-    this.ready.push(rec, rec.priority);
-    if (this.consumer !== undefined) this.schedule();
-  }
-
-  private pushDelayed(rec: MemRecord, runAt: number): void {
-    rec.queued = true;
-    rec.runAt = runAt;
-    this.delayed.push(rec, runAt);
-  }
-
-  /** A delayed or retrying task is due: into the ready queue (unless cancelled or removed meanwhile). */
-  private promote(rec: MemRecord, now: number): void {
-    if (!rec.queued || (rec.status !== 'delayed' && rec.status !== 'retry')) return;
-    if (!isFiniteNumber(rec.priority)) {
-      rec.queued = false;
-      this.poison(rec, 'its priority is not a number');
-      return;
-    }
-    if (rec.status === 'delayed') this.storage.setStatus(rec, 'new', now);
-    this.ready.push(rec, rec.priority);
-  }
-
-  private schedule(): void {
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    if (this.scheduled || this.consumer === undefined) return;
-    this.scheduled = true;
-    queueMicrotask(this.drainFn);
-  }
-
-  private drain(): void {
-    this.scheduled = false;
-    this.draining = true;
-    try {
-      do {
-        this.again = false;
-        const consumer = this.consumer;
-        if (consumer === undefined || this.paused || this.closed) return;
-        let free = consumer.capacity();
-        while (free > 0) {
-          const rec = this.ready.shift();
-          if (rec === undefined) break;
-          if (!rec.queued) continue;
-          rec.queued = false;
-          const problem = memProblem(rec, rec.key);
-          if (problem !== undefined) {
-            // a record with fields of the wrong type never runs; the batch goes on
-            this.poison(rec, problem);
-            continue;
-          }
-          const now = Date.now();
-          rec.attempt++;
-          rec.startedAt = now;
-          rec.workerId = consumer.workerId;
-          this.storage.setStatus(rec, 'process', now);
-          consumer.run(rec);
-          free = consumer.capacity();
-        }
-      } while (this.again);
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  /**
-   * Ends a task whose stored record cannot be used (`error`, `QTASKS_ERR_BAD_RECORD`) without
-   * running it (again); returns the record as stored.
-   */
-  private poison(rec: MemRecord, reason: string): MemRecord {
-    const now = Date.now();
-    rec.error = badRecordError(rec.key, reason);
-    rec.finishedAt = now;
-    this.storage.setStatus(rec, 'error', now);
-    this.ctx.logger.warn('A task record cannot be used: the task ends error', { id: rec.key, code: ErrorCodes.BAD_RECORD, reason });
-    this.settle(rec, 'task:error');
-    this.schedule();
-    return rec;
-  }
-
-  // ---- notification ----
-
-  private settle(rec: MemRecord, event: keyof EngineEventMap): void {
-    endWatchers(rec);
-    this.emit(event, rec);
-  }
-
-  private emit(event: keyof EngineEventMap, rec: MemRecord): void {
-    // the app's event hub hands listeners a copy
-    if (this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: rec });
+    return this.dispatch.readyCount;
   }
 
   /** Status counts (for tests and the manager). */
   statusOf(id: string): TaskStatus | undefined {
     return this.storage.records.get(id)?.status;
   }
+}
+
+/** The digits of base 36, as `toString(36)` writes them. */
+const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz'.split('');
+
+/** True for an id of the form `newId` gives (`m` + base 36). */
+function isIssuedLike(id: string): boolean {
+  // `m` + counter, or a sibling's `m<n>.` + counter
+  return id.charCodeAt(0) === 109 /* m */ && /^m(?:[0-9]+\.)?[0-9a-z]+$/.test(id);
 }
 
 /** The result of `fn` as a promise, its throw as a rejection. */

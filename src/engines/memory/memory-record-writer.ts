@@ -4,6 +4,7 @@
  * records in place.
  */
 import type { RecordPatch, RecordWriter } from '../../engine/storage';
+import type { Retention } from '../../task/retention';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import { MemRecord, publicRecord } from './mem-record';
 import type { MemoryStorage } from './memory-storage';
@@ -27,16 +28,19 @@ export class MemoryRecordWriter implements RecordWriter {
     });
   }
 
-  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
+  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
     const rec = this.storage.records.get(id);
     if (rec === undefined || !from.includes(rec.status)) return undefined;
     const given = structuredClone(patch);
     apply(rec, given);
     const now = given.updatedAt ?? Date.now();
-    if (given.status !== undefined && given.status !== rec.status) this.storage.setStatus(rec, given.status, now);
+    const to = given.status;
+    const ends = to !== undefined && to !== rec.status;
+    if (ends) this.storage.setStatus(rec, to, now);
     else rec.updatedAt = now;
     const out = copy(rec);
-    if (rec.status === 'success' && rec.removeOnComplete) this.storage.drop(rec);
+    // the retention of that end, as the memory engine applies it
+    if (ends && keep !== undefined && (rec.status === 'success' || rec.status === 'error')) this.storage.retain(rec, rec.status, keep, now);
     return out;
   }
 

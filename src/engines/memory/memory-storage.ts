@@ -6,10 +6,11 @@ import { ClosedError } from '../../errors';
 import type { EngineContext } from '../../engine/broker';
 import type { Retention } from '../../task/retention';
 import { attemptsOf, TaskLogLine } from '../../task/task-history';
-import { isFinal, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
+import { isFinal, statusIndex, TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { DEFAULT_JSON_LIMITS, JsonLimits, toJson } from '../../task/json';
 import { CleanQuery, FinishedStatus, ListQuery, RecordWriter, Storage } from '../../engine/storage';
 import { FinishedList } from './finished-list';
+import { RecordTable } from './record-table';
 import { MemoryRecordWriter } from './memory-record-writer';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 import { badRecord } from '../bad-record';
@@ -26,14 +27,16 @@ export class MemoryStorage extends Storage {
   /** Record writes for a broker of another engine (the memory broker changes records in place). */
   readonly recordWriter: RecordWriter | undefined = new MemoryRecordWriter(this);
   /** Every known task by id (the memory broker shares it). */
-  readonly records = new Map<string, MemRecord>();
-  private readonly countBy: Record<TaskStatus, number> = zeroCounts();
+  readonly records = new RecordTable();
+  /** Records by status, indexed as `TASK_STATUSES` (a status outside it is not counted). */
+  private readonly countBy: number[] = TASK_STATUSES.map(() => 0);
   /** Finished records per final status in finishing order, for expiry, retention and clean. */
   private readonly finished: Record<FinishedStatus, FinishedList> = {
     success: new FinishedList('success'),
     error: new FinishedList('error'),
     cancel: new FinishedList('cancel'),
   };
+  private readonly finishedLists: readonly [FinishedList, FinishedList, FinishedList] = [this.finished.success, this.finished.error, this.finished.cancel];
   /** Log lines kept per record (config `maxLogLines`). */
   maxLogLines = 100;
   private readonly state = new Map<string, Map<string, unknown>>();
@@ -44,13 +47,28 @@ export class MemoryStorage extends Storage {
   private closed = false;
   private limits: JsonLimits = DEFAULT_JSON_LIMITS;
 
-  constructor(options: MemoryStorageOptions = {}) {
+  /** Queues of this storage and its siblings (`queueNames`). */
+  private queues = new Set<string>();
+
+  constructor(private readonly options: MemoryStorageOptions = {}) {
     super();
     this.maxFinished = options.maxFinished ?? 100_000;
   }
 
+  /** A storage for another queue of the same app (same settings; `queueNames` lists both). */
+  sibling(): MemoryStorage {
+    const s = new MemoryStorage(this.options);
+    s.queues = this.queues;
+    return s;
+  }
+
+  async queueNames(): Promise<string[]> {
+    return [...this.queues];
+  }
+
   async init(ctx: EngineContext): Promise<void> {
     if (this.closed) throw new ClosedError('MemoryStorage used');
+    this.queues.add(ctx.queue);
     this.ttlMs = ctx.config.resultTtlMs;
     this.limits = ctx.config;
     this.maxLogLines = ctx.config.maxLogLines;
@@ -71,23 +89,31 @@ export class MemoryStorage extends Storage {
 
   // ---- used by the memory broker ----
 
-  /** Adds a new record (status already set). */
-  add(rec: MemRecord): void {
+  /** Adds a new record (status already set); `n` is `idNumber` of its id when known. */
+  add(rec: MemRecord, n?: number): void {
     rec.seq = ++this.seq;
-    this.records.set(rec.id, rec);
-    this.countBy[rec.status]++;
+    this.records.set(rec.key, rec, n);
+    this.count(rec.status, 1);
+  }
+
+  /** Adds `by` to the count of `status`. */
+  private count(status: TaskStatus, by: number): void {
+    const i = statusIndex(status);
+    if (i >= 0) this.countBy[i] += by;
   }
 
   /** Changes a record's status, keeping counts and expiry in step. */
   setStatus(rec: MemRecord, status: TaskStatus, now: number): void {
-    this.countBy[rec.status]--;
-    this.countBy[status]++;
+    this.count(rec.status, -1);
+    this.count(status, 1);
     rec.status = status;
     rec.updatedAt = now;
     if (isFinal(status)) {
       const f = this.finished;
-      f[status as FinishedStatus].push(rec, rec.finishedAt ?? now);
-      if (f.success.size + f.error.size + f.cancel.size > this.maxFinished) this.sweep();
+      // no lookup by a string key on this path (see statusIndex)
+      const list = status === 'success' ? f.success : status === 'error' ? f.error : f.cancel;
+      list.push(rec, rec.finishedAt ?? now);
+      if (f.success.size + f.error.size + f.cancel.size > this.maxFinished) this.trimFinished();
     }
   }
 
@@ -99,7 +125,7 @@ export class MemoryStorage extends Storage {
     }
     const list = this.finished[status];
     if (r.count !== undefined) {
-      while (this.countBy[status] > r.count) {
+      while (this.countBy[statusIndex(status)] > r.count) {
         const old = list.peek();
         if (old === undefined) break;
         list.shift();
@@ -124,7 +150,7 @@ export class MemoryStorage extends Storage {
   drop(rec: MemRecord): void {
     if (!rec.live) return;
     rec.live = false;
-    this.records.delete(rec.id);
+    this.records.remove(rec);
     if (rec.hasWaiters || rec.watchers) {
       // removed while someone waits: result() and stream() end with QTASKS_ERR_TASK_NOT_FOUND
       const watchers = rec.watchers;
@@ -132,7 +158,7 @@ export class MemoryStorage extends Storage {
       if (watchers) for (const w of watchers) w.onEnd(undefined);
       rec.releaseWaiters(true);
     }
-    this.countBy[rec.status]--;
+    this.count(rec.status, -1);
   }
 
   // ---- Storage ----
@@ -167,19 +193,22 @@ export class MemoryStorage extends Storage {
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
-    return { ...this.countBy };
+    const out = {} as Record<TaskStatus, number>;
+    TASK_STATUSES.forEach((s, i) => (out[s] = this.countBy[i]));
+    return out;
   }
 
   async remove(id: string): Promise<boolean> {
     const rec = this.records.get(id);
-    if (!rec || rec.status === 'process') return false;
+    // a running or waiting task is live: cancel it instead
+    if (!rec || rec.status === 'process' || rec.status === 'waiting') return false;
     rec.queued = false;
     this.drop(rec);
     return true;
   }
 
   async purge(status: TaskStatus): Promise<number> {
-    if (status === 'process') return 0;
+    if (status === 'process' || status === 'waiting') return 0;
     let n = 0;
     for (const rec of [...this.records.values()]) {
       if (rec.status !== status) continue;
@@ -249,20 +278,26 @@ export class MemoryStorage extends Storage {
 
   /** Drops finished records past their TTL, then the oldest beyond the cap. */
   sweep(now = Date.now()): void {
-    const lists = [this.finished.success, this.finished.error, this.finished.cancel];
-    for (const list of lists) this.dropFinished(list, now - this.ttlMs, Infinity);
-    let over = lists[0].size + lists[1].size + lists[2].size - this.maxFinished;
-    while (over > 0) {
+    for (const list of this.finishedLists) this.dropFinished(list, now - this.ttlMs, Infinity);
+    this.trimFinished();
+  }
+
+  /** Drops the oldest finished records beyond `maxFinished` (at every end once the cap is reached). */
+  private trimFinished(): void {
+    const { success: a, error: b, cancel: c } = this.finished;
+    while (a.size + b.size + c.size > this.maxFinished) {
+      // the oldest head of the three lists (peek skips stale entries, so sizes may shrink)
+      const ha = a.peek();
+      const hb = b.peek();
+      const hc = c.peek();
       let oldest: FinishedList | undefined;
-      for (const list of lists) {
-        const head = list.peek();
-        if (head !== undefined && (oldest === undefined || (head.finishedAt ?? 0) < (oldest.peek()!.finishedAt ?? 0))) oldest = list;
-      }
+      let rec: MemRecord | undefined;
+      if (ha !== undefined) (oldest = a), (rec = ha);
+      if (hb !== undefined && (rec === undefined || (hb.finishedAt ?? 0) < (rec.finishedAt ?? 0))) (oldest = b), (rec = hb);
+      if (hc !== undefined && (rec === undefined || (hc.finishedAt ?? 0) < (rec.finishedAt ?? 0))) (oldest = c), (rec = hc);
       if (oldest === undefined) break;
-      const rec = oldest.peek()!;
       oldest.shift();
-      this.drop(rec);
-      over = lists[0].size + lists[1].size + lists[2].size - this.maxFinished;
+      this.drop(rec!);
     }
   }
 }
@@ -283,10 +318,4 @@ function detached(rec: MemRecord): TaskRecord {
   } catch {
     return badRecord(rec.key, 'a field holds a value that cannot be copied', { id: rec.key, status: rec.status, createdAt: rec.createdAt, attempt: rec.attempt });
   }
-}
-
-function zeroCounts(): Record<TaskStatus, number> {
-  const out = {} as Record<TaskStatus, number>;
-  for (const s of TASK_STATUSES) out[s] = 0;
-  return out;
 }

@@ -7,12 +7,23 @@ import { ClosedError, ResultTimeoutError } from '../../errors';
 import { isFinal, TaskRecord } from '../../task/task-record';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 
+/** Where records are found by id. */
+interface RecordLookup {
+  get(id: string): MemRecord | undefined;
+}
+
+/** The final record of `id` (checked, see `soundRecord`) when the task has ended, else undefined. */
+export function finalRecord(records: RecordLookup, id: string, hint?: TaskRecord): TaskRecord | undefined {
+  const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : records.get(id);
+  return rec !== undefined && isFinal(rec.status) ? soundRecord(rec) : undefined;
+}
+
 /**
  * Calls `done` once with the final record (at once when it has ended), undefined for an unknown
  * id, or a `ResultTimeoutError` after `timeoutMs`. `hint` is the record `enqueue` returned.
  */
 export function waitForEnd(
-  records: ReadonlyMap<string, MemRecord>,
+  records: RecordLookup,
   closed: boolean,
   id: string,
   timeoutMs: number | undefined,
@@ -38,7 +49,7 @@ export function waitForEnd(
 
 /** Streams the items of `id` from `from` (stored first, then live) and its end; returns an unsubscribe function. */
 export function watchRecordItems(
-  records: ReadonlyMap<string, MemRecord>,
+  records: RecordLookup,
   isClosed: () => boolean,
   id: string,
   from: number,

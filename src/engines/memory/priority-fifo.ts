@@ -47,8 +47,12 @@ class Ring<T> {
 /** Priority queue of items with a numeric priority; stable among equal priorities. */
 export class PriorityFifo<T> {
   private readonly buckets = new Map<number, Ring<T>>();
-  /** Distinct priorities seen, ascending. */
+  /** Distinct priorities seen, ascending, and their rings at the same index. */
   private prios: number[] = [];
+  private rings: Ring<T>[] = [];
+  /** The ring pushed to last and its priority (most pushes repeat it: no Map lookup then). */
+  private lastPrio = NaN;
+  private lastRing: Ring<T> | undefined = undefined;
   private count = 0;
 
   get size(): number {
@@ -56,7 +60,7 @@ export class PriorityFifo<T> {
   }
 
   push(value: T, priority: number): void {
-    this.bucket(priority).push(value);
+    (priority === this.lastPrio ? this.lastRing! : this.bucket(priority)).push(value);
     this.count++;
   }
 
@@ -68,9 +72,9 @@ export class PriorityFifo<T> {
 
   shift(): T | undefined {
     if (this.count === 0) return undefined;
-    const prios = this.prios;
-    for (let i = 0; i < prios.length; i++) {
-      const ring = this.buckets.get(prios[i])!;
+    const rings = this.rings;
+    for (let i = 0; i < rings.length; i++) {
+      const ring = rings[i];
       if (ring.size > 0) {
         this.count--;
         return ring.shift();
@@ -82,6 +86,9 @@ export class PriorityFifo<T> {
   clear(): void {
     this.buckets.clear();
     this.prios = [];
+    this.rings = [];
+    this.lastPrio = NaN;
+    this.lastRing = undefined;
     this.count = 0;
   }
 
@@ -94,15 +101,28 @@ export class PriorityFifo<T> {
       let i = this.prios.length;
       while (i > 0 && this.prios[i - 1] > priority) i--;
       this.prios.splice(i, 0, priority);
+      this.rings.splice(i, 0, ring);
     }
+    this.lastPrio = priority;
+    this.lastRing = ring;
     return ring;
   }
 
   private prune(): void {
-    this.prios = this.prios.filter((p) => {
-      if (this.buckets.get(p)!.size > 0) return true;
-      this.buckets.delete(p);
-      return false;
-    });
+    const prios: number[] = [];
+    const rings: Ring<T>[] = [];
+    for (let i = 0; i < this.prios.length; i++) {
+      if (this.rings[i].size > 0) {
+        prios.push(this.prios[i]);
+        rings.push(this.rings[i]);
+      } else {
+        this.buckets.delete(this.prios[i]);
+      }
+    }
+    this.prios = prios;
+    this.rings = rings;
+    // the ring pushed to last may be gone
+    this.lastPrio = NaN;
+    this.lastRing = undefined;
   }
 }

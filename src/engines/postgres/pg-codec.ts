@@ -4,21 +4,15 @@
  * not decode (corrupt JSON, wrong types: written by hand or by another version) reads as a record
  * ended `error` with `QTASKS_ERR_BAD_RECORD`, so that one bad row never fails a whole query.
  */
-import { ErrorCodes, TaskErrorInfo } from '../../errors';
-import type { RetentionOption } from '../../task/retention';
+import type { TaskErrorInfo } from '../../errors';
 import { AttemptInfo, attemptsOf, TaskLogLine } from '../../task/task-history';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
+import { badRecord } from '../bad-record';
+import { copyOptionalFixed, OptionalFixed } from '../shared/fixed-fields';
 
 /** The fields fixed at enqueue, kept as one JSON text. */
-interface Fixed {
+interface Fixed extends OptionalFixed {
   args: unknown[];
-  parentId?: string;
-  retry?: number;
-  backoff?: TaskRecord['backoff'];
-  timeout?: number;
-  removeOnComplete?: RetentionOption;
-  removeOnFail?: RetentionOption;
-  headers?: Record<string, string>;
 }
 
 /** A `tasks` row as the driver returns it (bigints come as strings). */
@@ -52,13 +46,7 @@ const STATUSES = new Set<string>(TASK_STATUSES);
 /** The JSON kept in `data`. */
 export function fixedJson(r: TaskRecord): string {
   const f: Fixed = { args: r.args };
-  if (r.parentId !== undefined) f.parentId = r.parentId;
-  if (r.retry !== undefined) f.retry = r.retry;
-  if (r.backoff !== undefined) f.backoff = r.backoff;
-  if (r.timeout !== undefined) f.timeout = r.timeout;
-  if (r.removeOnComplete !== undefined) f.removeOnComplete = r.removeOnComplete;
-  if (r.removeOnFail !== undefined) f.removeOnFail = r.removeOnFail;
-  if (r.headers !== undefined) f.headers = r.headers;
+  copyOptionalFixed(r, f);
   return JSON.stringify(f);
 }
 
@@ -71,13 +59,7 @@ export function parseFixed(data: string): Fixed {
 
 /** Copies the fixed fields onto a record. */
 export function applyFixed(rec: TaskRecord, f: Fixed): void {
-  if (f.parentId !== undefined) rec.parentId = f.parentId;
-  if (f.retry !== undefined) rec.retry = f.retry;
-  if (f.backoff !== undefined) rec.backoff = f.backoff;
-  if (f.timeout !== undefined) rec.timeout = f.timeout;
-  if (f.removeOnComplete !== undefined) rec.removeOnComplete = f.removeOnComplete;
-  if (f.removeOnFail !== undefined) rec.removeOnFail = f.removeOnFail;
-  if (f.headers !== undefined) rec.headers = f.headers;
+  copyOptionalFixed(f, rec);
 }
 
 function num(v: string | null): number | undefined {
@@ -86,11 +68,6 @@ function num(v: string | null): number | undefined {
 
 function json(v: string | null): unknown {
   return v === null ? undefined : JSON.parse(v);
-}
-
-/** The error of a record that cannot be decoded. */
-export function badRecordError(why: string): TaskErrorInfo {
-  return { name: 'BadRecordError', code: ErrorCodes.BAD_RECORD, message: `The stored task record cannot be read (${why}); it was ended` };
 }
 
 /** A record from a row; a row that does not decode gives the `BAD_RECORD` view of it. */
@@ -129,21 +106,24 @@ export function decodeRow(row: TaskRow): TaskRecord {
   }
 }
 
-/** What a reader sees of a row that does not decode. */
+/** What a reader sees of a row that does not decode (the fields that could be read, a bad-record error). */
 export function badRecordView(row: Pick<TaskRow, 'id'> & Partial<TaskRow>, why: string): TaskRecord {
+  const at = (v: string | null | undefined) => (v == null ? undefined : Number(v));
+  let error: unknown;
+  try {
+    error = row.error == null ? undefined : JSON.parse(row.error);
+  } catch {
+    error = undefined;
+  }
   const now = Date.now();
-  const at = (v: string | null | undefined) => (v == null || !Number.isFinite(Number(v)) ? now : Number(v));
-  return {
-    id: row.id,
-    name: typeof row.name === 'string' ? row.name : '',
-    status: 'error',
-    priority: typeof row.priority === 'number' ? row.priority : 0,
-    args: [],
-    attempt: typeof row.attempt === 'number' ? row.attempt : 0,
-    createdAt: at(row.created_at),
-    updatedAt: at(row.updated_at),
-    error: badRecordError(why),
-  };
+  return badRecord(row.id, why, {
+    name: row.name,
+    priority: row.priority,
+    attempt: row.attempt,
+    createdAt: at(row.created_at) ?? now,
+    updatedAt: at(row.updated_at) ?? now,
+    error,
+  });
 }
 
 /** An optional string as kept in `cancel_req`: '-' for none, '=' + value otherwise. */

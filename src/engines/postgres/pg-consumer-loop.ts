@@ -1,22 +1,26 @@
 /**
- * The worker side of the PostgreSQL broker. Ends of attempts are batched per tick: one `step` call
- * records a batch of ends and claims the next batch with FOR UPDATE SKIP LOCKED (prefetched into a
+ * The worker side of the PostgreSQL broker. Ends of attempts are batched per tick: one `step_keep` call
+ * records a batch of ends (with their retention) and claims the next batch with FOR UPDATE SKIP LOCKED (prefetched into a
  * small local buffer, leases already running). When the queue is empty it waits for a `n`
- * notification (or the due time of the earliest delayed task), with a slow safety poll only. Leases
- * are renewed every leaseMs/2 by `lease`, which also sweeps expired leases of every worker, drops
+ * notification (or the due time of the earliest delayed task), with a slow safety poll only; an
+ * enqueue of this process claims for it in the enqueue's own call (see `claimAlong`). Leases are
+ * renewed every leaseMs/2 by `lease`, which also sweeps expired leases of every worker, drops
  * expired records and gives back tasks whose claim reply was lost with a connection.
  */
 import { hostname } from 'node:os';
 import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
-import { BrokerUnavailableError } from '../../errors';
+import { BrokerUnavailableError, ErrorCodes } from '../../errors';
+import type { Logger } from '../../logger';
 import type { TaskRecord } from '../../task/task-record';
-import { applyFixed, badRecordError, decodeOpt, parseFixed } from './pg-codec';
+import { badRecordError } from '../bad-record';
+import { applyFixed, decodeOpt, parseFixed } from './pg-codec';
 import type { PgNotifier } from './pg-notifier';
 import type { PostgresStorage } from './postgres-storage';
-import { historyBefore, retentionAfter } from './pg-end-extras';
-import { endOf, PendingEnd } from './task-end';
+import { historyBefore } from './pg-end-extras';
+import { endOf, noticeOf, PendingEnd } from './task-end';
 
-interface StepRow {
+/** A row of `step_keep` and `enqueue_claim`: k 'u' an end not applied, 'c' a claim, 'n' nothing more ready (x: next due time), 'p' paused, 'e' an id that existed. */
+export interface StepRow {
   k: string;
   id: string | null;
   name: string | null;
@@ -28,7 +32,36 @@ interface StepRow {
   x: string | null;
 }
 
+/** A claim sent along with an enqueue of this process (see {@link PgConsumerLoop.claimAlong}). */
+export interface ClaimAlong {
+  want: number;
+  /** When it was sent (the claims' start time is not earlier). */
+  now: number;
+  lease: number;
+  /** The wake-up count when it was sent. */
+  wakes: number;
+}
+
+/** A row of `lease_round`: a cancel request (stalled null), or a task its sweep took from a dead worker. */
+interface LeaseRow {
+  id: string;
+  reason: string | null;
+  stalled: string | null;
+  name: string | null;
+  stalls: number | null;
+  worker: string | null;
+}
+
+/** Says a stall out loud at warn (id, name, code), as every engine does: queued again, or ended. */
+function logStall(logger: Logger, row: LeaseRow): void {
+  const fields = { id: row.id, name: row.name ?? '', code: ErrorCodes.STALLED, stalls: row.stalls ?? 1, worker: row.worker ?? '' };
+  if (row.stalled === 'error') logger.warn('Task stalled more than maxStalls times: its worker stopped renewing its lease; it ended error', fields);
+  else logger.warn('Task stalled: its worker stopped renewing its lease (crashed or blocked); it was queued again', fields);
+}
+
 const MAX_INFLIGHT = 2;
+/** The most tasks one step claims. */
+const CLAIM_MAX = 250;
 const SAFETY_POLL_MS = 5_000;
 
 /** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
@@ -73,13 +106,14 @@ export class PgConsumerLoop {
   /**
    * How much it claims for `concurrency` slots: a worker of one slot claims one task at a time (in
    * priority order, nothing held that it does not run); a wider one prefetches and keeps two claims
-   * of `concurrency` tasks on the way (two connections at work; their batches overlap anyway).
+   * on the way (two connections at work; their batches overlap anyway), each of up to four times
+   * its slots: a step's cost is mostly per call, so large batches cost less per task.
    */
   private setWidth(concurrency: number): void {
     const n = Math.max(1, concurrency);
     this.claimsInFlight = n >= 4 ? 2 : 1;
-    this.prefetch = n === 1 ? 0 : Math.min(n * this.claimsInFlight, 500);
-    this.claimMax = this.claimsInFlight === 2 ? n : Infinity;
+    this.claimMax = n >= 4 ? Math.min(4 * n, CLAIM_MAX) : Infinity;
+    this.prefetch = n >= 4 ? 2 * this.claimMax : n === 1 ? 0 : n;
   }
 
   get workerId(): string {
@@ -93,6 +127,8 @@ export class PgConsumerLoop {
     this.pollTimer = setInterval(() => this.queued(undefined), SAFETY_POLL_MS);
     this.pollTimer.unref();
     const first = this.renew();
+    // processes that want whole records in end notifications say so now (see PgNotifier)
+    this.notifier.ask();
     this.schedule();
     return first;
   }
@@ -121,6 +157,39 @@ export class PgConsumerLoop {
       this.ends.push(end);
       this.schedule();
     });
+  }
+
+  /**
+   * A claim to send along with an enqueue of this process, so that an idle worker here takes the
+   * new tasks in the enqueue's own round trip (not after its reply, nor after the notification):
+   * how many it wants, or undefined when it wants none now or has a claim on the way already.
+   * The caller then calls {@link alongAnswered} once, with the call's rows or its failure.
+   */
+  claimAlong(): ClaimAlong | undefined {
+    if (this.closed || this.stopped || this.paused || this.retryTimer || this.inflight >= MAX_INFLIGHT || this.sentAt.length >= this.claimsInFlight) return undefined;
+    const want = Math.min(this.claimMax, Math.max(0, this.consumer.capacity() + this.prefetch - this.buffer.length - this.requested));
+    if (want <= 0) return undefined;
+    const now = Date.now();
+    this.inflight++;
+    this.sentAt.push(now);
+    this.requested += want;
+    return { want, now, lease: now + this.storage.ctx.config.leaseMs, wakes: this.wakes };
+  }
+
+  /** The answer to a claim sent along with an enqueue: the call's rows, or undefined when it failed. */
+  alongAnswered(along: ClaimAlong, rows: StepRow[] | undefined): void {
+    this.inflight--;
+    this.answered(along.now, along.want);
+    if (rows === undefined) {
+      this.notifyIdle();
+      // the claim may have run with its reply lost: the next lease round gives such tasks back
+      this.retryLater();
+      return;
+    }
+    // unless it says that nothing is left, the enqueue may have left more
+    if (!this.claimed(rows, along.now, along.want, along.wakes)) this.queueEmpty = false;
+    this.notifyIdle();
+    this.schedule();
   }
 
   /** A cancel request for a running task (from the channel or a lease round). */
@@ -236,19 +305,26 @@ export class PgConsumerLoop {
     this.inflight++;
     if (want > 0) this.sentAt.push(now);
     this.requested += want;
-    const cols: [string[], string[], (string | null)[], (number | null)[], number[], string[]] = [[], [], [], [], [], []];
+    const cols: [string[], string[], (string | null)[], (number | null)[], number[], string[], (number | null)[], (number | null)[]] = [
+      [], [], [], [], [], [], [], [],
+    ];
+    // this process learns its own ends locally: records go on the channel only when another asked
+    const records = this.notifier.othersWantRecords(now);
     for (const e of batch) {
+      e.js = noticeOf(e, records);
       cols[0].push(e.rec.id);
       cols[1].push(e.kind);
       cols[2].push(e.val);
       cols[3].push(e.runAt);
       cols[4].push(e.attempt);
       cols[5].push(e.js);
+      cols[6].push(e.count);
+      cols[7].push(e.age);
     }
     const step = () =>
       s.q<StepRow>(
         'step',
-        `SELECT * FROM ${s.s}.step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        `SELECT * FROM ${s.s}.step_keep($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [s.ctx.queue, s.channel, this.workerId, now, now + cfg.leaseMs, cfg.resultTtlMs, want, ...cols],
       );
     // retried attempts join their record's history first (a batch without retries goes straight on)
@@ -263,46 +339,26 @@ export class PgConsumerLoop {
       (res) => {
         this.inflight--;
         this.answered(now, want);
-        const applied = new Set<string>();
-        const claimed: StepRow[] = [];
-        let next: string | null = null;
-        let paused = false;
-        for (const row of res.rows) {
-          if (row.k === 'f') applied.add(row.id!);
-          else if (row.k === 'c') claimed.push(row);
-          else if (row.k === 'n') next = row.x;
-          else if (row.k === 'p') paused = true;
-        }
+        // the step answers the ends it did not apply (a stale attempt), mostly none
+        let skipped: Set<string> | undefined;
+        for (const row of res.rows) if (row.k === 'u') (skipped ??= new Set()).add(row.id!);
+        const applied = (e: PendingEnd) => skipped === undefined || !skipped.has(e.rec.id);
         let requeued = false;
-        const settle = () => {
-          for (const e of batch) {
-            if (applied.has(e.rec.id)) {
-              // this process learns its own ends here, not from the channel
-              if (e.stored !== undefined) this.notifier.deliver(e.stored);
-              e.resolve(e.stored ?? e.rec);
-            } else e.resolve(undefined);
-          }
-        };
         for (const e of batch) {
           this.held.delete(e.rec.id);
           if ((e.kind === 'h' || e.kind === 'r') && e.runAt === null) requeued = true;
           // a retry after its backoff: this worker looks again when it is due (the step may not have said)
-          else if (e.kind === 'r' && e.runAt !== null && applied.has(e.rec.id)) this.armDue(e.runAt);
+          else if (e.kind === 'r' && e.runAt !== null && applied(e)) this.armDue(e.runAt);
         }
-        // retention, when some end asks for it, before the ends settle
-        const extras = retentionAfter(s, batch, applied, now);
-        if (extras === undefined) settle();
-        else
-          extras.then(settle, (err: Error) => {
-            s.ctx.logger.error('Applying the retention of finished tasks failed', { error: err });
-            settle();
-          });
-        if (want > 0) {
-          this.took(claimed, now);
-          // empty (or paused) until told otherwise, unless a wake-up came while this step was on its way
-          if ((claimed.length < want || paused) && this.wakes === wakes) this.queueEmpty = true;
-          if (next !== null) this.armDue(Number(next));
+        // the step applied each end's retention with it
+        for (const e of batch) {
+          if (applied(e)) {
+            // this process learns its own ends here, not from the channel
+            if (e.stored !== undefined) this.notifier.deliver(e.stored);
+            e.resolve(e.stored ?? e.rec);
+          } else e.resolve(undefined);
         }
+        if (want > 0) this.claimed(res.rows, now, want, wakes);
         if (requeued) this.queued(undefined);
         this.notifyIdle();
         this.schedule();
@@ -314,16 +370,43 @@ export class PgConsumerLoop {
         this.ends = batch.concat(this.ends);
         this.notifyIdle();
         // the claim may have run with its reply lost: the next lease round gives such tasks back
-        if (!this.retryTimer && !this.closed) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            void this.renew();
-            this.queueEmpty = false;
-            this.schedule();
-          }, 100);
-        }
+        this.retryLater();
       },
     );
+  }
+
+  /** Renews (giving back claims whose reply was lost) and claims again, a little later. */
+  private retryLater(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.renew();
+      this.queueEmpty = false;
+      this.schedule();
+    }, 100);
+  }
+
+  /**
+   * Takes the claims of a step's rows (sent at `now` for `want`); returns true when the queue had
+   * nothing more ready for it: it got fewer than it wanted, or an `n` row says so, or it is paused.
+   */
+  private claimed(rows: StepRow[], now: number, want: number, wakes: number): boolean {
+    const claims: StepRow[] = [];
+    let next: string | null = null;
+    let none = false;
+    for (const row of rows) {
+      if (row.k === 'c') claims.push(row);
+      else if (row.k === 'n') {
+        none = true;
+        next = row.x;
+      } else if (row.k === 'p') none = true;
+    }
+    this.took(claims, now);
+    none ||= claims.length < want;
+    // empty (or paused) until told otherwise, unless a wake-up came while this step was on its way
+    if (none && this.wakes === wakes) this.queueEmpty = true;
+    if (next !== null) this.armDue(Number(next));
+    return none;
   }
 
   private took(rows: StepRow[], now: number): void {
@@ -351,7 +434,7 @@ export class PgConsumerLoop {
         applyFixed(rec, f);
       } catch (err) {
         // a row that does not decode ends at once; the rest of the batch runs as usual
-        void this.finish(rec, { status: 'error', error: badRecordError((err as Error).message) }).catch(() => undefined);
+        void this.finish(rec, { status: 'error', error: badRecordError(rec.id, (err as Error).message) }).catch(() => undefined);
         continue;
       }
       recs.push(rec);
@@ -410,13 +493,16 @@ export class PgConsumerLoop {
     let before = now;
     for (const t of this.sentAt) if (t < before) before = t;
     const info = JSON.stringify({ ...this.consumer.info(), id: this.workerId, host: hostname(), lastSeenAt: now });
-    return s.q<{ id: string; reason: string | null }>(
+    return s.q<LeaseRow>(
       'lease',
-      `SELECT * FROM ${s.s}.lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `SELECT * FROM ${s.s}.lease_round($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [s.ctx.queue, s.channel, this.workerId, info, now, now + cfg.leaseMs, cfg.maxStalls, cfg.resultTtlMs, Math.floor(cfg.leaseMs * 1.5), [...this.held.keys()], before],
     ).then(
       (res) => {
-        for (const row of res.rows) this.onCancel(row.id, this.workerId, decodeOpt(row.reason));
+        for (const row of res.rows) {
+          if (row.stalled === null) this.onCancel(row.id, this.workerId, decodeOpt(row.reason));
+          else logStall(s.ctx.logger, row);
+        }
       },
       (err: Error) => {
         if (!this.closed) s.ctx.logger.warn('Renewing leases failed', { error: err });

@@ -1,15 +1,13 @@
 /**
- * What the PostgreSQL engine writes after the `step` function recorded a batch of ends: the
- * history entry of each retried attempt, and the retention (`removeOnComplete` / `removeOnFail`)
- * of tasks that asked for one. Plain ends need none of it (no statement is sent). A record a
- * retention drops gets `expires_at = now`: invisible at once, deleted by the workers' sweep.
+ * What the PostgreSQL engine writes besides the `step` function's record of a batch of ends: the
+ * history entry of each retried attempt (before the step; plain ends send no statement), and the
+ * statements of a retention (`removeOnComplete` / `removeOnFail`), which the step (`step_keep`) and
+ * the storage's transitions run in the transaction that ends the task. A record a retention drops
+ * gets `expires_at` {@link DROPPED}: invisible at once, deleted by the workers' sweep.
  */
-import { Retention, retentionOf } from '../../task/retention';
 import { retriedAttempt } from '../../task/task-history';
 import type { PostgresStorage } from './postgres-storage';
 import type { PendingEnd } from './task-end';
-
-const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
 
 /**
  * Writes the history entry of each retried attempt of `batch`, before the `step` that records the
@@ -39,41 +37,33 @@ export function historyBefore(s: PostgresStorage, batch: PendingEnd[], now: numb
     .then(() => undefined);
 }
 
-/** Applies the retention of the ends in `applied` (after the step); undefined when none asks for one. */
-export function retentionAfter(s: PostgresStorage, batch: PendingEnd[], applied: Set<string>, now: number): Promise<void> | undefined {
-  const dropIds: string[] = [];
-  const keep: [string, Retention][] = [];
-  for (const e of batch) {
-    if (!applied.has(e.rec.id) || (e.kind !== 's' && e.kind !== 'e')) continue;
-    const r = retentionOf(e.kind === 's' ? e.rec.removeOnComplete : e.rec.removeOnFail);
-    if (r === undefined) continue;
-    if (r.now) dropIds.push(e.rec.id);
-    else keep.push([e.kind === 's' ? 'success' : 'error', r]);
-  }
-  if (dropIds.length === 0 && keep.length === 0) return undefined;
-  return write(s, now, dropIds, keep);
+/**
+ * The `expires_at` of a record dropped by a retention: past for every reader, whatever the time it
+ * reads at (a reader whose clock is behind, or that took its time before the drop, would still find
+ * a record that expires at the time of the drop).
+ */
+export const DROPPED = 0;
+
+/**
+ * Where a retention statement finds its values (placeholders such as `$1`): the queue, now (which
+ * records are live), the status of that end, and `also`, a condition on the candidate row `x` (e.g.
+ * leaving a task out).
+ */
+export interface RetentionSlots {
+  queue: string;
+  now: string;
+  status: string;
+  also?: string;
 }
 
-async function write(s: PostgresStorage, now: number, dropIds: string[], keep: [string, Retention][]): Promise<void> {
-  const t = `${s.s}.tasks`;
-  const queue = s.ctx.queue;
-  if (dropIds.length > 0) await s.q('retention', `UPDATE ${t} t SET expires_at = $2 WHERE t.queue = $1 AND t.id = ANY($3)`, [queue, now, dropIds]);
-  for (const [status, r] of keep) {
-    if (r.count !== undefined) {
-      await s.q(
-        'retention',
-        `UPDATE ${t} t SET expires_at = $2 WHERE (t.queue, t.id) IN (SELECT t.queue, t.id FROM ${t} t WHERE t.queue = $1 AND t.status = $3
-           AND ${LIVE} ORDER BY t.finished_at DESC, t.seq DESC OFFSET $4)`,
-        [queue, now, status, r.count],
-      );
-    }
-    if (r.age !== undefined) {
-      await s.q('retention', `UPDATE ${t} t SET expires_at = $2 WHERE t.queue = $1 AND t.status = $3 AND ${LIVE} AND t.finished_at < $4`, [
-        queue,
-        now,
-        status,
-        now - r.age,
-      ]);
-    }
-  }
+/** The statement that drops, of the queue's live tasks in that status, all but the newest `offset` (by `finished_at`, then enqueue order). */
+export function pastCountSql(t: string, p: RetentionSlots, offset: string): string {
+  return `UPDATE ${t} t SET expires_at = ${DROPPED} WHERE (t.queue, t.id) IN (SELECT x.queue, x.id FROM ${t} x WHERE x.queue = ${p.queue}
+    AND x.status = ${p.status} AND (x.expires_at IS NULL OR x.expires_at > ${p.now})${p.also ?? ''} ORDER BY x.finished_at DESC, x.seq DESC OFFSET ${offset})`;
+}
+
+/** The statement that drops the queue's live tasks in that status that finished before `cut`. */
+export function pastAgeSql(t: string, p: RetentionSlots, cut: string): string {
+  return `UPDATE ${t} x SET expires_at = ${DROPPED} WHERE x.queue = ${p.queue} AND x.status = ${p.status}
+    AND (x.expires_at IS NULL OR x.expires_at > ${p.now})${p.also ?? ''} AND x.finished_at < ${cut}`;
 }

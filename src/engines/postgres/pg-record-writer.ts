@@ -2,13 +2,18 @@
  * Record writes of the PostgreSQL storage for a broker of another engine (a RabbitMQ broker keeping
  * its records in PostgreSQL): insert, compare-and-set transitions and stream items, each one
  * statement, atomic per row. Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other
- * engine's broker queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does.
+ * engine's broker queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does;
+ * a retention sets it to {@link DROPPED} on the tasks it drops (the task itself for a drop at its end),
+ * in the statement that ends the task; `sweep` deletes the rows whose `expires_at` passed (the engine's lease
+ * rounds do it there; no lease round runs for another broker).
  */
 import type { RecordPatch, RecordWriter } from '../../engine/storage';
+import type { Retention } from '../../task/retention';
 import { toJson } from '../../task/json';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { decodeRow, fixedJson, TaskRow } from './pg-codec';
 import type { PostgresStorage } from './postgres-storage';
+import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots } from './pg-end-extras';
 
 const LIVE = '(expires_at IS NULL OR expires_at > $3)';
 
@@ -52,7 +57,7 @@ export class PgRecordWriter implements RecordWriter {
     return out;
   }
 
-  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
+  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
     const st = this.s;
     const now = Date.now();
     const full: RecordPatch = { updatedAt: now, ...patch };
@@ -65,16 +70,45 @@ export class PgRecordWriter implements RecordWriter {
       params.push(v);
       sets.push(`${m.c} = $${params.length}`);
     }
+    // the retention of an end to success or error
+    const retain = full.status === 'success' || full.status === 'error' ? keep : undefined;
     if (full.status !== undefined) {
-      params.push(isFinal(full.status) ? now + st.ctx.config.resultTtlMs : null);
+      // a task dropped at its end has expired already: no reader finds it final
+      params.push(retain?.now ? DROPPED : isFinal(full.status) ? now + st.ctx.config.resultTtlMs : null);
       sets.push(`expires_at = $${params.length}`);
     }
-    const r = await st.q<TaskRow>(
-      'transition',
-      `UPDATE ${st.s}.tasks SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`,
-      params,
+    const t = `${st.s}.tasks`;
+    let sql = `UPDATE ${t} SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`;
+    if (retain !== undefined && !retain.now && (retain.count !== undefined || retain.age !== undefined)) {
+      // the retention of that end in the same statement, applied only when the task ended in it: to
+      // the others of that end as the snapshot before the statement has them (this task ran then)
+      params.push(full.status);
+      const slots: RetentionSlots = { queue: '$1', now: '$3', status: `$${params.length}`, also: ' AND x.id <> $2 AND EXISTS (SELECT 1 FROM upd)' };
+      const ctes = [`upd AS (${sql})`];
+      if (retain.count !== undefined) {
+        // this task is the newest of that end: one of the `count` kept
+        params.push(retain.count - 1);
+        ctes.push(`kc AS (${pastCountSql(t, slots, `$${params.length}`)})`);
+      }
+      if (retain.age !== undefined) {
+        params.push(now - retain.age);
+        ctes.push(`ka AS (${pastAgeSql(t, slots, `$${params.length}`)})`);
+      }
+      sql = `WITH ${ctes.join(', ')} SELECT * FROM upd`;
+    }
+    const r = await st.q<TaskRow>('transition', sql, params);
+    if (r.rows.length === 0) return undefined;
+    return decodeRow(r.rows[0]);
+  }
+
+  async sweep(): Promise<void> {
+    const st = this.s;
+    await st.q(
+      'sweep',
+      `DELETE FROM ${st.s}.tasks t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${st.s}.tasks x
+         WHERE x.queue = $1 AND x.expires_at < $2 LIMIT 2000 FOR UPDATE SKIP LOCKED))`,
+      [st.ctx.queue, Date.now()],
     );
-    return r.rows.length === 0 ? undefined : decodeRow(r.rows[0]);
   }
 
   async appendItem(id: string, item: unknown): Promise<number> {

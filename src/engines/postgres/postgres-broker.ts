@@ -9,7 +9,7 @@ import { Broker, Consumer, EngineContext, Outcome, StreamEndListener, StreamItem
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { decodeRow, fixedJson, TaskRow } from './pg-codec';
-import { PgConsumerLoop } from './pg-consumer-loop';
+import { ClaimAlong, PgConsumerLoop, StepRow } from './pg-consumer-loop';
 import { PgNotifier } from './pg-notifier';
 import { PostgresStorage } from './postgres-storage';
 
@@ -28,6 +28,12 @@ export type TransactionClient = Pick<PoolClient, 'query'>;
 /** Moves tasks through their life in PostgreSQL; pairs with {@link PostgresStorage}. */
 export class PostgresBroker extends Broker {
   readonly engine = 'postgres';
+
+  /** A broker for another queue of the same app (paired with the storage's sibling). */
+  sibling(): PostgresBroker {
+    return new PostgresBroker();
+  }
+
   private storage!: PostgresStorage;
   private ctx!: EngineContext;
   private notifier!: PgNotifier;
@@ -63,6 +69,11 @@ export class PostgresBroker extends Broker {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([listening.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ctx.config.connectTimeoutMs)))]);
     clearTimeout(timer);
+  }
+
+  /** An end-event listener was added here: workers elsewhere are told to send whole records. */
+  listenersChanged(): void {
+    this.notifier?.announce();
   }
 
   close(): Promise<void> {
@@ -114,10 +125,19 @@ export class PostgresBroker extends Broker {
     for (const p of batch) for (const r of p.records) records.push(r);
     const ids = records.map((r) => r.id);
     const noted = this.notifier.noteEnqueued(ids);
-    const [sql, params] = this.enqueueCall(records);
-    this.storage.q<TaskRow>('addTask', sql, params).then(
+    // an idle worker of this process claims in the same call (no second round trip, no notification)
+    const loop = this.loop;
+    const along = loop?.claimAlong();
+    const [sql, params] = this.enqueueCall(records, along);
+    this.storage.q<TaskRow & StepRow>('addTask', sql, params).then(
       (res) => {
-        const stored = this.matchExisting(records, res.rows);
+        let rows: TaskRow[] = res.rows;
+        if (along !== undefined) {
+          rows = [];
+          for (const row of res.rows) if (row.k === 'e') rows.push(JSON.parse(row.data) as TaskRow);
+          loop!.alongAnswered(along, res.rows);
+        }
+        const stored = this.matchExisting(records, rows);
         let i = 0;
         for (const p of batch) {
           const out = stored.slice(i, i + p.records.length);
@@ -126,16 +146,18 @@ export class PostgresBroker extends Broker {
           p.resolve(out);
         }
         // an idle worker of this process claims at once, without waiting for the notification
-        this.loop?.queued(undefined);
+        if (along === undefined) this.loop?.queued(undefined);
       },
       (err: Error) => {
+        if (along !== undefined) loop!.alongAnswered(along, undefined);
         if (noted) this.notifier.forget(ids);
         for (const p of batch) p.reject(err);
       },
     );
   }
 
-  private enqueueCall(records: TaskRecord[]): [string, unknown[]] {
+  /** The enqueue call of `records`; with `along`, `enqueue_claim` for the worker of this process. */
+  private enqueueCall(records: TaskRecord[], along?: ClaimAlong): [string, unknown[]] {
     const n = records.length;
     const ids = new Array<string>(n);
     const names = new Array<string>(n);
@@ -153,7 +175,10 @@ export class PostgresBroker extends Broker {
       created[i] = r.createdAt;
     }
     const s = this.storage;
-    return [`SELECT * FROM ${s.s}.enqueue($1, $2, $3, $4, $5, $6, $7, $8)`, [this.ctx.queue, s.channel, ids, names, pri, runAt, data, created]];
+    const args: unknown[] = [this.ctx.queue, s.channel, ids, names, pri, runAt, data, created];
+    if (along === undefined) return [`SELECT * FROM ${s.s}.enqueue($1, $2, $3, $4, $5, $6, $7, $8)`, args];
+    args.push(this.loop!.workerId, along.now, along.lease, along.want);
+    return [`SELECT * FROM ${s.s}.enqueue_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args];
   }
 
   /** The stored record of each task: its own, or the one that existed with its id. */
@@ -209,6 +234,31 @@ export class PostgresBroker extends Broker {
     const cfg = this.ctx.config;
     const res = await s.q<{ r: number }>('cancel', `SELECT ${s.s}.cancel($1, $2, $3, $4, $5, $6) AS r`, [this.ctx.queue, s.channel, id, reason ?? null, Date.now(), cfg.resultTtlMs]);
     return res.rows[0].r > 0;
+  }
+
+  async release(id: string): Promise<boolean> {
+    const s = this.storage;
+    const res = await s.q(
+      'release',
+      `WITH u AS (UPDATE ${s.s}.tasks t SET status = 'new', q = 1, run_at = NULL, updated_at = $3
+         WHERE t.queue = $1 AND t.id = $2 AND t.status = 'waiting' AND t.worker_id IS NULL RETURNING 1)
+       SELECT pg_notify($4, 'n') FROM u`,
+      [this.ctx.queue, id, Date.now(), s.channel],
+    );
+    return res.rowCount === 1;
+  }
+
+  async setWaiting(record: TaskRecord, waiting: boolean): Promise<boolean> {
+    const s = this.storage;
+    const [from, to] = waiting ? ['process', 'waiting'] : ['waiting', 'process'];
+    const res = await s.q(
+      'waitChildren',
+      `UPDATE ${s.s}.tasks t SET status = $3, updated_at = $5 WHERE t.queue = $1 AND t.id = $2 AND t.status = $4 AND t.worker_id = $6`,
+      [this.ctx.queue, record.id, to, from, Date.now(), record.workerId ?? ''],
+    );
+    if (res.rowCount !== 1) return false;
+    record.status = to as TaskRecord['status'];
+    return true;
   }
 
   async progress(record: TaskRecord, value: unknown): Promise<void> {

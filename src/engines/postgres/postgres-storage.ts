@@ -9,11 +9,14 @@ import { CleanQuery, ListQuery, Storage } from '../../engine/storage';
 import type { TaskLogLine } from '../../task/task-history';
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import { toJson } from '../../task/json';
+import { decodeStateValue, decodeStateValues } from '../bad-record';
+import type { StoredItem } from '../shared/item-watchers';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { decodeRow, TaskRow } from './pg-codec';
 import { PgLink } from './pg-link';
 import { isPlainIdentifier, PostgresEngineOptions } from './pg-options';
 import { PgRecordWriter } from './pg-record-writer';
+import { PgIncrBatch } from './pg-state-incr';
 
 const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
 
@@ -22,6 +25,8 @@ export class PostgresStorage extends Storage {
   readonly engine = 'postgres';
   /** Record writes for a broker of another engine (a RabbitMQ broker keeping its records here). */
   readonly recordWriter: PgRecordWriter = new PgRecordWriter(this);
+  /** The increments of one tick, sent as one statement. */
+  private readonly incrs = new PgIncrBatch(this);
   /** @internal */
   link!: PgLink;
   /** @internal */
@@ -61,6 +66,22 @@ export class PostgresStorage extends Storage {
     this.link = new PgLink(this.options, ctx.config.connectTimeoutMs, ctx.logger);
     this.channel = 'qt_' + createHash('sha1').update(this.link.schema + '\0' + ctx.queue).digest('hex').slice(0, 40);
     this.initialised();
+  }
+
+  /** A storage for another queue of the same app (its own pool, or the same pool when one was given). */
+  sibling(): PostgresStorage {
+    return new PostgresStorage(this.options);
+  }
+
+  /** Every queue with tasks, workers or a paused flag in this schema. */
+  async queueNames(): Promise<string[]> {
+    const s = this.s;
+    const r = await this.q<{ queue: string }>(
+      'queues',
+      `SELECT queue FROM ${s}.queues UNION SELECT queue FROM ${s}.workers UNION SELECT DISTINCT queue FROM ${s}.tasks UNION SELECT $1::text ORDER BY 1`,
+      [this.ctx.queue],
+    );
+    return r.rows.map((row) => row.queue);
   }
 
   close(): Promise<void> {
@@ -119,12 +140,13 @@ export class PostgresStorage extends Storage {
 
   async remove(id: string): Promise<boolean> {
     this.onRemoved?.([id]);
-    const r = await this.q('remove', `DELETE FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.id = $3 AND t.status <> 'process'`, [this.ctx.queue, Date.now(), id]);
+    const r = await this.q('remove', `DELETE FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.id = $3 AND t.status <> 'process' AND t.status <> 'waiting'`, [this.ctx.queue, Date.now(), id]);
     return (r.rowCount ?? 0) > 0;
   }
 
   async purge(status: TaskStatus): Promise<number> {
-    if (status === 'process') return 0;
+    // running and waiting tasks are live: cancel them instead
+    if (status === 'process' || status === 'waiting') return 0;
     this.onRemoved?.(undefined);
     const r = await this.q('purge', `DELETE FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.status = $3`, [this.ctx.queue, Date.now(), status]);
     return r.rowCount ?? 0;
@@ -155,16 +177,23 @@ export class PostgresStorage extends Storage {
   }
 
   async items(id: string, from = 0): Promise<unknown[]> {
-    const r = await this.q<{ item: string }>(
+    return (await this.itemsAt(id, from)).map((e) => e.value);
+  }
+
+  /**
+   * @internal Stream items from index `from` with their index (an item that cannot be decoded is
+   * left out, the indexes of the others stay theirs).
+   */
+  async itemsAt(id: string, from = 0): Promise<StoredItem[]> {
+    const r = await this.q<{ idx: number; item: string }>(
       'items',
-      `SELECT i.item FROM ${this.s}.items i WHERE i.queue = $1 AND i.task_id = $2 AND i.idx >= $3 ORDER BY i.idx`,
+      `SELECT i.idx, i.item FROM ${this.s}.items i WHERE i.queue = $1 AND i.task_id = $2 AND i.idx >= $3 ORDER BY i.idx`,
       [this.ctx.queue, id, from],
     );
-    // an item that cannot be decoded is skipped; the others stream
-    const out: unknown[] = [];
+    const out: StoredItem[] = [];
     for (const row of r.rows) {
       try {
-        out.push(JSON.parse(row.item));
+        out.push({ index: row.idx, value: JSON.parse(row.item) });
       } catch {
         this.ctx.logger.warn('A stored stream item cannot be decoded; it was skipped', { id, code: ErrorCodes.BAD_RECORD });
       }
@@ -174,11 +203,11 @@ export class PostgresStorage extends Storage {
 
   async stateGet(state: string, key: string): Promise<unknown> {
     const r = await this.q<{ value: string }>('state get', `SELECT value FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, [this.ctx.queue, state, key]);
-    return r.rows.length === 0 ? undefined : JSON.parse(r.rows[0].value);
+    return r.rows.length === 0 ? undefined : decodeStateValue(state, key, r.rows[0].value);
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
-    const v = JSON.stringify(toJson(value, 'State values', key)) ?? 'null';
+    const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config)) ?? 'null';
     await this.q(
       'state set',
       `INSERT INTO ${this.s}.state (queue, state, key, value) VALUES ($1, $2, $3, $4) ON CONFLICT (queue, state, key) DO UPDATE SET value = EXCLUDED.value`,
@@ -191,7 +220,7 @@ export class PostgresStorage extends Storage {
     const read = async () => (await this.q<{ value: string }>('state update', `SELECT value FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, p)).rows[0]?.value;
     let current = await read();
     for (;;) {
-      const next = toJson(fn(current === undefined ? undefined : JSON.parse(current)), 'State values', key);
+      const next = toJson(fn(current === undefined ? undefined : decodeStateValue(state, key, current)), 'State values', key, this.ctx?.config);
       const nextJson = JSON.stringify(next) ?? 'null';
       const r =
         current === undefined
@@ -202,14 +231,8 @@ export class PostgresStorage extends Storage {
     }
   }
 
-  async stateIncr(state: string, key: string, by: number): Promise<number> {
-    const r = await this.q<{ value: string }>(
-      'state incr',
-      `INSERT INTO ${this.s}.state AS st (queue, state, key, value) VALUES ($1, $2, $3, $4::numeric::text)
-       ON CONFLICT (queue, state, key) DO UPDATE SET value = (st.value::numeric + $4::numeric)::text RETURNING st.value`,
-      [this.ctx.queue, state, key, by],
-    );
-    return Number(r.rows[0].value);
+  stateIncr(state: string, key: string, by: number): Promise<number> {
+    return this.incrs.add(state, key, by);
   }
 
   async stateDelete(state: string, key: string): Promise<boolean> {
@@ -219,9 +242,7 @@ export class PostgresStorage extends Storage {
 
   async stateAll(state: string): Promise<Record<string, unknown>> {
     const r = await this.q<{ key: string; value: string }>('state all', `SELECT key, value FROM ${this.s}.state WHERE queue = $1 AND state = $2`, [this.ctx.queue, state]);
-    const out: Record<string, unknown> = {};
-    for (const row of r.rows) out[row.key] = JSON.parse(row.value);
-    return out;
+    return decodeStateValues(r.rows.map((row): [string, string] => [row.key, row.value]));
   }
 
   /** @internal a statement with the engine's deadline (waits for init: state stores may be used first). */

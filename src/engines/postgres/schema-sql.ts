@@ -3,11 +3,19 @@
  * A task is one row of `tasks`: the fields fixed at enqueue are one JSON text (`data`), those that
  * change are columns. `q` says where a row waits: 1 ready to claim, 2 until `run_at`, 0 nowhere.
  * Partial indexes only hold rows that wait or run, so the hot claim and sweep queries stay small.
+ * Key columns (queue names, ids, keys) use the "C" collation: they compare bytewise.
  * Every transition is a function of {@link functionsSql}; this file is the tables.
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 13;
+
+/** The text key columns (table, column) that use the "C" collation from version 8 on. */
+const KEY_COLUMNS = [
+  ['tasks', 'queue'], ['tasks', 'id'], ['items', 'queue'], ['items', 'task_id'], ['queues', 'queue'], ['workers', 'queue'],
+  ['workers', 'id'], ['state', 'queue'], ['state', 'state'], ['state', 'key'], ['locks', 'queue'], ['locks', 'key'],
+  ['rate', 'queue'], ['rate', 'key'], ['tasks', 'worker_id'],
+].map(([t, c]) => `('${t}', '${c}')`).join(', ');
 
 /** Quotes a schema name (checked to be a plain identifier). */
 export function quoteSchema(schema: string): string {
@@ -21,8 +29,8 @@ CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
 CREATE SEQUENCE IF NOT EXISTS ${s}.task_seq;
 CREATE TABLE IF NOT EXISTS ${s}.tasks (
-  queue text NOT NULL,
-  id text NOT NULL,
+  queue text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   seq bigint NOT NULL DEFAULT nextval('${s}.task_seq'),
   name text NOT NULL,
   status text NOT NULL,
@@ -49,34 +57,55 @@ CREATE TABLE IF NOT EXISTS ${s}.tasks (
 CREATE INDEX IF NOT EXISTS tasks_ready ON ${s}.tasks (queue, priority, seq) WHERE q = 1;
 CREATE INDEX IF NOT EXISTS tasks_timed ON ${s}.tasks (queue, run_at) WHERE q = 2;
 CREATE INDEX IF NOT EXISTS tasks_running ON ${s}.tasks (queue, worker_id) WHERE status = 'process';
+CREATE INDEX IF NOT EXISTS tasks_waiting ON ${s}.tasks (queue, worker_id) WHERE status = 'waiting';
 CREATE INDEX IF NOT EXISTS tasks_expiry ON ${s}.tasks (queue, expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS ${s}.items (
-  queue text NOT NULL,
-  task_id text NOT NULL,
+  queue text COLLATE "C" NOT NULL,
+  task_id text COLLATE "C" NOT NULL,
   idx int NOT NULL,
   item text NOT NULL,
   PRIMARY KEY (queue, task_id, idx),
   FOREIGN KEY (queue, task_id) REFERENCES ${s}.tasks (queue, id) ON DELETE CASCADE
 );
-CREATE TABLE IF NOT EXISTS ${s}.queues (queue text PRIMARY KEY, paused boolean NOT NULL DEFAULT false);
+CREATE TABLE IF NOT EXISTS ${s}.queues (queue text COLLATE "C" PRIMARY KEY, paused boolean NOT NULL DEFAULT false);
 CREATE TABLE IF NOT EXISTS ${s}.workers (
-  queue text NOT NULL,
-  id text NOT NULL,
+  queue text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   info text NOT NULL,
   last_seen bigint NOT NULL,
   PRIMARY KEY (queue, id)
 );
 CREATE TABLE IF NOT EXISTS ${s}.state (
-  queue text NOT NULL,
-  state text NOT NULL,
-  key text NOT NULL,
+  queue text COLLATE "C" NOT NULL,
+  state text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
   value text NOT NULL,
   PRIMARY KEY (queue, state, key)
 );
-CREATE TABLE IF NOT EXISTS ${s}.locks (queue text NOT NULL, key text NOT NULL, until bigint NOT NULL, PRIMARY KEY (queue, key));
-CREATE TABLE IF NOT EXISTS ${s}.rate (queue text NOT NULL, key text NOT NULL, at bigint NOT NULL, n bigserial, PRIMARY KEY (queue, key, at, n));
+CREATE TABLE IF NOT EXISTS ${s}.locks (queue text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, until bigint NOT NULL, PRIMARY KEY (queue, key));
+CREATE TABLE IF NOT EXISTS ${s}.rate (queue text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, at bigint NOT NULL, n bigserial, PRIMARY KEY (queue, key, at, n));
 -- version 2: ctx.log() lines and the history of retried attempts (JSON arrays)
 ALTER TABLE ${s}.tasks ADD COLUMN IF NOT EXISTS logs text;
 ALTER TABLE ${s}.tasks ADD COLUMN IF NOT EXISTS attempts text;
+-- version 8: key columns compare bytewise (the "C" collation): every index insert and lookup of
+-- the claim and end path compares queue names and ids, which a locale collation makes costly
+DO $v8$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname, string_agg(format('ALTER COLUMN %I TYPE text COLLATE "C"', a.attname), ', ') AS alters
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace ns ON ns.oid = c.relnamespace
+    WHERE ns.nspname = '${s.slice(1, -1)}' AND NOT a.attisdropped AND a.attcollation <> 'pg_catalog."C"'::regcollation
+      AND (c.relname, a.attname) IN (${KEY_COLUMNS})
+    GROUP BY c.relname
+    ORDER BY c.relname = 'tasks' DESC
+  LOOP
+    EXECUTE format('ALTER TABLE %I.%I ', '${s.slice(1, -1)}', r.relname) || r.alters;
+  END LOOP;
+END $v8$;
+-- version 9: no table change (the function enqueue_claim, made with the functions)
+-- version 10: no table change (enqueue_claim says when its claim left nothing ready)
+-- version 11: no table change (step says so too)
+-- version 12: no table change (step_lean: step answering only the ends it did not apply)
+-- version 13: no table change (step_keep: step_lean applying the retention of its ends in its transaction)
 `;
 }

@@ -99,6 +99,7 @@ export class AmqpLink {
     }
     conn.on('error', () => undefined);
     conn.on('close', () => this.lost(conn));
+    coalesceWrites(conn);
     try {
       const pub = await conn.createConfirmChannel();
       const sub = await conn.createChannel();
@@ -153,6 +154,32 @@ export class AmqpLink {
       `RabbitMQ at ${redact(this.url)} is unreachable (no connection within connectTimeoutMs = ${this.timeoutMs} ms)${why}`,
     );
   }
+}
+
+/** What {@link coalesceWrites} reaches of amqplib's connection (not part of its typed API). */
+interface FrameMux {
+  out?: { cork?: () => void; uncork?: () => void };
+  _readIncoming?: () => void;
+}
+
+/**
+ * amqplib writes each frame of a turn to the socket on its own (one system call per published
+ * message or ack); corked around its write loop, the frames of a turn leave in one write. Nothing
+ * changes when amqplib's internals differ from what is expected.
+ */
+function coalesceWrites(conn: ChannelModel): void {
+  const mux = (conn as unknown as { connection?: { muxer?: FrameMux } }).connection?.muxer;
+  const out = mux?.out;
+  const read = mux?._readIncoming;
+  if (!mux || typeof read !== 'function' || typeof out?.cork !== 'function' || typeof out.uncork !== 'function') return;
+  mux._readIncoming = function (this: FrameMux): void {
+    out.cork!();
+    try {
+      read.call(this);
+    } finally {
+      out.uncork!();
+    }
+  };
 }
 
 /** Rejects when `p` has not settled within `ms`. */

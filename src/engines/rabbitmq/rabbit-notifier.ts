@@ -16,6 +16,14 @@ const RECENT = 1_000;
 /** How long a waiter that found no record waits for an end event in flight before saying unknown (ms). */
 const GRACE_MS = 250;
 
+/** What the notifier tells its broker, and asks it. */
+export interface NotifierHooks {
+  /** A waiter or reader starts: this process listens to the queue's events. */
+  listen(): void;
+  /** How long to wait before reading the storage again, `slow` as a rule (ms). */
+  pollMs(slow: number): number;
+}
+
 interface Waiter {
   done(record: TaskRecord | undefined): void;
   fail(err: Error): void;
@@ -32,7 +40,16 @@ export class RabbitNotifier {
   private readonly watchers = new Map<string, Set<Watcher>>();
   private closed = false;
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    /** Told of each new waiter or reader; gives how long one waits before reading the storage again. */
+    private readonly hooks: NotifierHooks,
+  ) {}
+
+  /** True while a `result()` or `stream()` of this process waits. */
+  waits(): boolean {
+    return this.waiters.size > 0 || this.watchers.size > 0;
+  }
 
   /**
    * Ends heard lately (newest {@link RECENT} kept): a record dropped at its end (`removeOnComplete`)
@@ -71,6 +88,7 @@ export class RabbitNotifier {
       };
       const waiter: Waiter = { done: (rec) => finish(() => resolve(rec)), fail: (err) => finish(() => reject(err)) };
       set.add(waiter);
+      this.hooks.listen();
       if (timeoutMs !== undefined) timer = setTimeout(() => finish(() => reject(new ResultTimeoutError(id, timeoutMs))), timeoutMs);
       const check = () => {
         if (settled || this.closed) return;
@@ -81,7 +99,7 @@ export class RabbitNotifier {
             // unknown: dropped at its end (its event heard, or on its way), or never known
             else if (rec === undefined && heard) waiter.done(heard);
             else if (rec === undefined) poll = setTimeout(() => waiter.done(this.recent.get(id)), GRACE_MS);
-            else if (!settled) poll = setTimeout(check, POLL_MS);
+            else if (!settled) poll = setTimeout(check, this.hooks.pollMs(POLL_MS));
           },
           (err: Error) => finish(() => reject(err)),
         );
@@ -139,6 +157,7 @@ export class RabbitNotifier {
       end: (rec) => end(rec),
     };
     set.add(watcher);
+    this.hooks.listen();
     const check = () => {
       if (stopped || this.closed) return;
       this.storage.get(id).then(
@@ -147,7 +166,7 @@ export class RabbitNotifier {
           else if (isFinal(rec.status)) end(rec);
           else if (!stopped) {
             void sync().catch(() => undefined);
-            poll = setTimeout(check, POLL_MS);
+            poll = setTimeout(check, this.hooks.pollMs(POLL_MS));
           }
         },
         (err: Error) => end(undefined, err),

@@ -45,14 +45,20 @@ export function message(r: TaskRecord): TaskMessage {
   return { id: r.id, priority: r.priority, attempt: r.attempt, runAt: r.runAt };
 }
 
+/**
+ * Arguments of every classic queue: version 2 of the classic queue's storage (RabbitMQ 3.10+; an
+ * older server ignores it), which spends about half the CPU of version 1 per persistent message.
+ */
+export const CLASSIC: Readonly<Record<string, unknown>> = { 'x-queue-version': 2 };
+
 /** Declares the dead-letter exchange and queue, the work queue (classic with priorities, or quorum) and the bus. */
 export async function declareTopology(ch: LinkChannels, n: RabbitNames, quorum: boolean, maxPriority: number): Promise<void> {
   await ch.pub.assertExchange(n.dlx, 'fanout', { durable: true });
-  await ch.pub.assertQueue(n.dead, { durable: true, arguments: quorum ? { 'x-queue-type': 'quorum' } : {} });
+  await ch.pub.assertQueue(n.dead, { durable: true, arguments: quorum ? { 'x-queue-type': 'quorum' } : CLASSIC });
   await ch.pub.bindQueue(n.dead, n.dlx, '');
   const args: Record<string, unknown> = { 'x-dead-letter-exchange': n.dlx };
   if (quorum) args['x-queue-type'] = 'quorum';
-  else args['x-max-priority'] = maxPriority;
+  else Object.assign(args, CLASSIC, { 'x-max-priority': maxPriority });
   await ch.pub.assertQueue(n.queue, { durable: true, arguments: args });
   await ch.pub.assertExchange(n.bus, 'fanout', { durable: true });
 }

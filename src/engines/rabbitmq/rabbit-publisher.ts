@@ -8,6 +8,7 @@
 import type { ConfirmChannel, Options } from 'amqplib';
 import { ErrorCodes, QTasksError } from '../../errors';
 import type { AmqpLink, LinkChannels } from './amqp-link';
+import { CLASSIC } from './rabbit-outcome';
 import type { RabbitMQBrokerOptions, RabbitNames } from './rabbitmq-options';
 
 /** What a task message carries. */
@@ -58,8 +59,9 @@ export class RabbitPublisher {
       for (const t of tasks) {
         const delay = t.runAt !== undefined && t.runAt > now ? roundDelay(t.runAt - now) : 0;
         const queue = delay > 0 ? await this.delayQueue(ch, delay) : this.names.queue;
-        const opts: Options.Publish = { persistent: true, headers: { 'x-qtasks-attempt': t.attempt } };
-        if (!this.quorum) opts.priority = Math.min(this.maxPriority, Math.max(0, this.maxPriority - Math.round(t.priority)));
+        // the attempt header only when there is one to carry (a first attempt reads as 0 without it)
+        const opts: Options.Publish = t.attempt > 0 ? { persistent: true, headers: { 'x-qtasks-attempt': t.attempt } } : { persistent: true };
+        if (!this.quorum) opts.priority = Number.isFinite(t.priority) ? Math.min(this.maxPriority, Math.max(0, this.maxPriority - Math.round(t.priority))) : 0;
         sent.push(confirm(ch.pub, '', queue, Buffer.from(t.id, 'utf8'), opts));
       }
       await Promise.all(sent);
@@ -91,6 +93,7 @@ export class RabbitPublisher {
     await ch.pub.assertQueue(name, {
       durable: true,
       arguments: {
+        ...CLASSIC,
         'x-message-ttl': ms,
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': this.names.queue,

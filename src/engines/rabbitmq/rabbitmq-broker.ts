@@ -12,7 +12,7 @@ import type { Consumer, EngineContext, EngineEventMap, Outcome, StreamEndListene
 import type { RecordWriter, Storage } from '../../engine/storage';
 import { ErrorCodes, QTasksError } from '../../errors';
 import { retentionOf } from '../../task/retention';
-import { declareTopology, EndEvent, message, outcomePatch } from './rabbit-outcome';
+import { declareTopology, message, outcomePatch } from './rabbit-outcome';
 import type { TaskRecord } from '../../task/task-record';
 import { AmqpLink, LinkChannels } from './amqp-link';
 import { RabbitNames, RabbitMQBrokerOptions } from './rabbitmq-options';
@@ -20,15 +20,11 @@ import { RabbitNotifier } from './rabbit-notifier';
 import { HEARTBEAT_MS, RabbitShared } from './rabbit-shared';
 import { RabbitWorker, WorkerHost } from './rabbit-worker';
 import { RabbitPublisher, TaskMessage } from './rabbit-publisher';
+import { BusMessage, decodeBus, encodeBus, RabbitBus } from './rabbit-bus';
+import { RabbitListeners } from './rabbit-listeners';
+import { listensToTaskEvents } from '../shared/task-events';
 
-/** Messages of the fanout exchange (events to every process, commands to workers). */
-type BusMessage =
-  | { t: 'end'; ev: EndEvent; rec: TaskRecord }
-  | { t: 'progress'; id: string; name: string; progress: unknown }
-  | { t: 'item'; id: string; index: number; item: unknown }
-  | { t: 'cancel'; id: string; reason?: string }
-  | { t: 'pause' | 'resume'; nonce: string }
-  | { t: 'worker'; workerId: string; command: WorkerCommand };
+/** The events a broker reports; someone listening to one of them wants other processes' events. */
 
 /** Moves task ids through RabbitMQ; keeps records in a storage of another engine. */
 export class RabbitMQBroker extends Broker implements WorkerHost {
@@ -41,9 +37,12 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
   /** @internal */ shared!: RabbitShared;
   /** @internal */ names!: RabbitNames;
   private notifier!: RabbitNotifier;
+  private busOut!: RabbitBus;
+  private listeners!: RabbitListeners;
   private publisher!: RabbitPublisher;
   private worker: RabbitWorker | undefined;
   private beatTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private readonly echoes = new Map<string, () => void>();
   private closing: Promise<void> | undefined;
 
@@ -52,6 +51,11 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     if (typeof options?.url !== 'string' || options.url === '') {
       throw new QTasksError(ErrorCodes.BAD_OPTION, 'rabbitmqBroker({ url }) needs an AMQP URL, e.g. amqp://guest:guest@127.0.0.1:5672');
     }
+  }
+
+  /** A broker (its own connection, same options) for another queue of the same app. */
+  sibling(): RabbitMQBroker {
+    return new RabbitMQBroker(this.options);
   }
 
   /** @internal the work queue's name. */
@@ -73,13 +77,33 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     this.ctx = ctx;
     this.storage = storage;
     this.writer = storage.recordWriter;
+    // queued tasks live only in the storage: a purge removes them there
+    this.writer.attach?.();
     this.names = new RabbitNames(this.options.prefix ?? ctx.config.prefix, ctx.queue);
-    this.notifier = new RabbitNotifier(storage);
+    this.notifier = new RabbitNotifier(storage, { listen: () => this.listeners.listen(), pollMs: (slow) => this.listeners.pollMs(slow) });
     this.shared = new RabbitShared(storage);
     const timeout = this.options.connectTimeoutMs ?? ctx.config.connectTimeoutMs;
     this.link = new AmqpLink(this.options.url, timeout, ctx.logger, `qtasks ${this.names.queue}`, (ch) => this.setup(ch));
     this.publisher = new RabbitPublisher(this.link, this.names, this.options, timeout);
+    this.busOut = new RabbitBus(this.link, this.names.bus);
+    this.listeners = new RabbitListeners(
+      this.busOut.origin,
+      () => this.appListens(),
+      () => this.notifier.waits(),
+      (o) => this.busOut.send({ t: 'listen', o }),
+    );
     await this.link.start();
+    this.listenersChanged();
+  }
+
+  /** Someone here listens to task events now: other processes are asked to publish theirs. */
+  listenersChanged(): void {
+    if (this.listeners !== undefined && this.appListens()) this.listeners.listen();
+  }
+
+  /** True while an app listener of this process listens to a task event. */
+  private appListens(): boolean {
+    return listensToTaskEvents(this.ctx);
   }
 
   /** Declares the topology and subscribes to the bus (and the work queue when consuming), on each connection. */
@@ -89,6 +113,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     const q = await ch.sub.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
     await ch.sub.bindQueue(q.queue, n.bus, '');
     await ch.sub.consume(q.queue, (m) => m && this.onBus(m), { noAck: true });
+    this.listeners.joined();
     if (this.worker) {
       this.worker.paused = await this.shared.isPaused();
       await this.worker.subscribe(ch);
@@ -98,14 +123,19 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       clearInterval(this.beatTimer);
+      clearInterval(this.sweepTimer);
       if (!this.link) return;
       if (this.worker) await this.worker.stop();
+      this.busOut.flush();
+      this.listeners.close();
       this.notifier.close();
       await this.link.close();
     })());
   }
 
   async enqueue(records: TaskRecord[]): Promise<TaskRecord[]> {
+    // a producer may ask for results later (a record dropped at its end is known by its event only)
+    this.listeners.listen();
     const stored = await this.writer.insert(records);
     // an id that existed keeps its record; a copy of a message published twice is dropped at claim
     const fresh: TaskMessage[] = [];
@@ -116,6 +146,20 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     return stored;
   }
 
+  /**
+   * `addTask(…, { transaction })` is refused: RabbitMQ and the storage never commit together, so a
+   * task published for a transaction that then rolls back would still run (and one held back until
+   * a commit nobody reports would never run).
+   */
+  override enqueueWith(_transaction: unknown, _records: TaskRecord[]): Promise<TaskRecord[]> {
+    return Promise.reject(
+      new QTasksError(
+        ErrorCodes.UNSUPPORTED,
+        `addTask option transaction: the RabbitMQ broker cannot enqueue inside a database transaction (RabbitMQ does not take part in it, whatever the storage); call addTask after your COMMIT, or use the PostgreSQL engine for broker and storage`,
+      ),
+    );
+  }
+
   async consume(consumer: Consumer): Promise<void> {
     this.worker = new RabbitWorker(this, consumer);
     await this.shared.beat(consumer.info());
@@ -123,6 +167,14 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
       if (this.worker) this.shared.beat(this.worker.consumer.info()).catch(() => undefined);
     }, HEARTBEAT_MS);
     this.beatTimer.unref();
+    // what the storage cannot let expire by itself is deleted by the consuming workers
+    const sweep = this.writer.sweep?.bind(this.writer);
+    if (sweep) {
+      this.sweepTimer = setInterval(() => {
+        sweep().catch((err: Error) => this.ctx.logger.warn('Deleting expired records failed', { error: err.message }));
+      }, Math.max(50, this.ctx.config.leaseMs / 2));
+      this.sweepTimer.unref();
+    }
     this.worker.paused = await this.shared.isPaused();
     const ch = this.link.channelsNow();
     if (ch) await this.worker.subscribe(ch);
@@ -134,6 +186,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
 
   async stopConsuming(): Promise<void> {
     clearInterval(this.beatTimer);
+    clearInterval(this.sweepTimer);
     const w = this.worker;
     if (!w) return;
     await w.stop();
@@ -142,28 +195,75 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
 
   async finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     const { patch, ev } = outcomePatch(record, outcome, Date.now(), this.ctx.config.maxAttemptHistory);
-    const stored = await this.writer.transition(record.id, ['process'], patch);
+    const keep = retentionOf(outcome.status === 'success' ? record.removeOnComplete : outcome.status === 'error' ? record.removeOnFail : undefined);
+    // the slot is free already: the next held message is claimed in the same storage write
+    this.worker?.drain();
+    // the retention (a drop at the end included) is written with the end: no reader finds the task
+    // ended before its retention applied
+    const stored = await this.writer.transition(record.id, ['process'], patch, keep);
+    // a retry of a task whose stored record cannot be queued again ends it error instead
+    if (stored && ev === 'task:retry' && stored.status === 'error') {
+      this.bus({ t: 'end', ev: 'task:error', rec: stored });
+      this.worker?.done(record.id, 'dead');
+      return stored;
+    }
     if (stored && ev) {
+      // a record dropped at its end is gone before anyone hears of the end: the event carries it
+      // to every waiting handle (and this process keeps it a while for result() called later);
       // the event before a retry's next message: that attempt may end before its message is confirmed
       this.bus({ t: 'end', ev, rec: stored });
-      // a record dropped at its end: the event carries it to every waiting handle
-      const keep = ev === 'task:success' ? stored.removeOnComplete : ev === 'task:error' ? stored.removeOnFail : undefined;
-      if (retentionOf(keep)?.now) await this.storage.remove(stored.id).catch(() => undefined);
     }
-    if (stored && outcome.status === 'retry') await this.publisher.publish([message(stored)]);
+    if (stored && outcome.status === 'retry') {
+      this.busOut.flush();
+      await this.publisher.publish([message(stored)]);
+    }
     this.worker?.done(record.id, outcome.status === 'handback' && stored ? 'requeue' : 'ack');
     return stored;
   }
 
   async cancel(id: string, reason?: string): Promise<boolean> {
-    const rec = await this.writer.transition(id, ['new', 'delayed', 'retry'], { status: 'cancel', cancelReason: reason, finishedAt: Date.now() });
-    if (rec) {
-      this.bus({ t: 'end', ev: 'task:cancel', rec });
+    // a status that changes under the cancel (a claim, a flow's parent queued when its children
+    // ended) is read again: the cancel applies to what the task became
+    for (let tries = 0; tries < 5; tries++) {
+      const rec = await this.writer.transition(id, ['new', 'delayed', 'retry'], { status: 'cancel', cancelReason: reason, finishedAt: Date.now() });
+      if (rec) {
+        this.bus({ t: 'end', ev: 'task:cancel', rec });
+        return true;
+      }
+      const cur = await this.storage.get(id);
+      if (cur?.status === 'waiting' && cur.workerId === undefined) {
+        // a flow's parent whose children run: nothing is published for it yet
+        const ended = await this.writer.transition(id, ['waiting'], { status: 'cancel', cancelReason: reason, finishedAt: Date.now() });
+        if (ended) {
+          this.bus({ t: 'end', ev: 'task:cancel', rec: ended });
+          return true;
+        }
+        continue;
+      }
+      if (cur?.status === 'new' || cur?.status === 'delayed' || cur?.status === 'retry') continue;
+      if (cur?.status !== 'process' && cur?.status !== 'waiting') return false;
+      // the claim seen is named: its worker may hear this before the claim's own reply
+      await this.busConfirmed({ t: 'cancel', id, reason, w: cur.workerId, s: cur.startedAt });
       return true;
     }
+    return false;
+  }
+
+  async release(id: string): Promise<boolean> {
     const cur = await this.storage.get(id);
-    if (cur?.status !== 'process') return false;
-    await this.busConfirmed({ t: 'cancel', id, reason });
+    if (cur?.status !== 'waiting' || cur.workerId !== undefined) return false;
+    const stored = await this.writer.transition(id, ['waiting'], { status: 'new' });
+    if (stored === undefined) return false;
+    await this.publisher.publish([message(stored)]);
+    return true;
+  }
+
+  async setWaiting(record: TaskRecord, waiting: boolean): Promise<boolean> {
+    const [from, to] = waiting ? (['process', 'waiting'] as const) : (['waiting', 'process'] as const);
+    const stored = await this.writer.transition(record.id, [from], { status: to });
+    if (stored === undefined) return false;
+    record.status = to;
+    await this.worker?.waitingChanged(waiting ? 1 : -1).catch(() => undefined);
     return true;
   }
 
@@ -226,25 +326,23 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     return this.shared.rateLimit(key, max, perMs);
   }
 
-  /** @internal announces a task's end found by a worker (a stall past `maxStalls`). */
-  ended(record: TaskRecord, event: 'task:error'): void {
+  /** @internal announces a task's end found by a worker (a stall past `maxStalls`, a cancel heard before its claim's reply). */
+  ended(record: TaskRecord, event: 'task:error' | 'task:cancel'): void {
     this.bus({ t: 'end', ev: event, rec: record });
   }
 
-  /** Publishes to every process of the queue; lost while disconnected (readers poll the storage too). */
+  /**
+   * Handles an event here at once, and publishes it to the other processes of the queue (with the
+   * others of this turn) when one of them listens.
+   */
   private bus(msg: BusMessage): void {
-    const ch = this.link.channelsNow();
-    if (!ch) return;
-    try {
-      ch.pub.publish(this.names.bus, '', Buffer.from(JSON.stringify(msg)));
-    } catch {
-      // the channel closed: readers find the end in the storage
-    }
+    if (this.listeners.othersListen()) this.busOut.send(msg);
+    this.onBusMessage(msg);
   }
 
   /** Publishes to every process of the queue once RabbitMQ holds the message. */
   private async busConfirmed(msg: BusMessage): Promise<void> {
-    await this.publisher.confirmed(this.names.bus, '', Buffer.from(JSON.stringify(msg)), {});
+    await this.publisher.confirmed(this.names.bus, '', encodeBus(msg), {});
   }
 
   /** Tells every worker to pause or resume and waits (up to a second) until this process heard it too. */
@@ -264,12 +362,12 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
   }
 
   private onBus(m: ConsumeMessage): void {
-    let msg: BusMessage;
-    try {
-      msg = JSON.parse(m.content.toString('utf8')) as BusMessage;
-    } catch {
-      return;
-    }
+    // this process's own batch: handled when sent
+    if (m.properties.appId === this.busOut.origin) return;
+    for (const msg of decodeBus(m.content, this.busOut.origin)) this.onBusMessage(msg);
+  }
+
+  private onBusMessage(msg: BusMessage): void {
     const w = this.worker;
     switch (msg.t) {
       case 'end':
@@ -283,7 +381,10 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         this.notifier.item(msg.id, msg.index, msg.item);
         break;
       case 'cancel':
-        w?.abort(msg.id, msg.reason);
+        w?.abort(msg.id, msg.reason, msg.w, msg.s);
+        break;
+      case 'listen':
+        if (typeof msg.o === 'string') this.listeners.heardFrom(msg.o);
         break;
       case 'pause':
       case 'resume':

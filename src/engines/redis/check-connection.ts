@@ -19,6 +19,11 @@ export function checkRedisConnection(input: RedisConnectionInput): void {
       });
     }
   }
+  if (input.partitions !== undefined) {
+    throw new QTasksError(ErrorCodes.BAD_OPTION, 'Redis option "partitions" is not one qtasks reads: partitions are set per queue, on producers and workers alike: new QTasks({ queues: { <name>: { partitions } } })', {
+      details: { option: 'partitions', closest: 'queues' },
+    });
+  }
   const cluster = input.cluster as unknown;
   if (cluster !== undefined && !(Array.isArray(cluster) && cluster.length > 0 && cluster.every(isNode))) {
     throw new QTasksError(ErrorCodes.BAD_OPTION, 'Redis option "cluster" must be a non-empty list of nodes: cluster: [{ host, port }, …]', {

@@ -5,7 +5,7 @@
  */
 import type { TaskRecord } from '../../task/task-record';
 import { badRecordError } from '../bad-record';
-import type { RedisStorage } from './redis-storage';
+import type { PartitionScope } from './partition-scope';
 
 /** An end waiting to be recorded. */
 export interface End {
@@ -15,6 +15,8 @@ export interface End {
   stored: TaskRecord | undefined;
   resolve: (r: TaskRecord | undefined) => void;
   reject: (e: Error) => void;
+  /** Finish calls carrying it that failed for a reason other than a lost connection. */
+  failures?: number;
 }
 
 /** The reply of the finish script. */
@@ -27,28 +29,44 @@ export interface FinishReply {
   next: string;
   /** Other processes listening (-1: not asked). */
   remote: number;
+  /** The queue's listener mark (`ls` of its meta hash) as read with `remote`, or '' when not read. */
+  ls: string;
 }
 
 /** The reply of a finish call, named. */
 export function finishReply(res: unknown): FinishReply {
-  const [flags, claimed, next, remote] = res as [string, string[], string, number];
-  return { flags, claimed, next, remote };
+  const [flags, claimed, next, remote, ls] = res as [string, string[], string, number, string];
+  return { flags, claimed, next, remote, ls };
 }
 
 /** What the call needs to know of its worker. */
 export interface FinishCaller {
   workerId: string;
-  /** '1' when this process listens on the event channel itself, 'c' on a cluster, else ''. */
+  /**
+   * '1' when this process listens on the event channel itself, 'c' to publish without asking,
+   * else ''; '1' and '' may end ':<ls>' when no other process listened under that listener mark.
+   */
   listening: string;
+  /**
+   * False when the worker knows it has no idle entry: a call that claims nothing then does not
+   * delete it.
+   */
+  idleEntry: boolean;
 }
 
+/** How long a worker's idle entry lasts: its blocking pop (5 s) and a call to renew it. */
+const IDLE_ENTRY_MS = 6_000;
+
 /** The keys and arguments of one finish call (`trim`: expired ids to drop at most). */
-export function finishCall(s: RedisStorage, who: FinishCaller, batch: End[], want: number, trim: number, now: number): { keys: string[]; args: (string | number)[] } {
+export function finishCall(s: PartitionScope, who: FinishCaller, batch: End[], want: number, trim: number, now: number): { keys: string[]; args: (string | number)[] } {
   const k = s.keys;
   const cfg = s.ctx.config;
-  const args: (string | number)[] = [k.task, k.items, k.wait, k.channel, now, who.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, who.listening, trim, batch.length];
-  for (const e of batch) for (const a of e.args) args.push(a);
-  const keys = [k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + who.workerId, k.cancels, k.all];
+  // the idle entry's tail is formatted here: a number formatted in Lua costs more than the call's writes
+  const idle = want > 0 || who.idleEntry ? now + IDLE_ENTRY_MS + ':' + cfg.leaseMs : '';
+  const args: (string | number)[] = [k.base, k.channel, now, who.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, who.listening, trim, batch.length, idle];
+  // 4 per end (see endOf)
+  for (const e of batch) args.push(e.args[0], e.args[1], e.args[2], e.args[3]);
+  const keys = [k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + who.workerId, k.cancels, k.all, k.idle, k.inbox + who.workerId];
   return { keys, args };
 }
 

@@ -11,6 +11,7 @@ import { RedisStorage } from './redis-storage';
 export { RedisBroker } from './redis-broker';
 export { RedisStorage } from './redis-storage';
 export type { RedisConnectionOptions, RedisEngineInput } from './redis-options';
+export { partitionOf, partitionTags, slotOf } from './partition-tags';
 
 /**
  * The Redis engine: a broker and a storage on one connection set (a URL or ioredis options, with

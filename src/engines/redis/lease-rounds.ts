@@ -5,11 +5,12 @@
  * {@link reconcileHeld}). It tracks when each claim on the way was sent, so that the tasks of those
  * claims are left alone.
  */
+import type { Redis } from 'ioredis';
 import type { WorkerInfo } from '../../engine/broker';
 import { reconcileHeld } from './held-reconcile';
 import { renewLeases } from './lease-renewal';
 import { isConnectionError } from './redis-link';
-import type { RedisStorage } from './redis-storage';
+import type { PartitionScope } from './partition-scope';
 
 /** What a lease round needs of its worker. */
 export interface LeaseHost {
@@ -25,6 +26,8 @@ export interface LeaseHost {
   onCancel(id: string, reason: string | undefined): void;
   /** Tasks went back to the queue (it may claim again). */
   onMoved(): void;
+  /** A reconcile is due: the worker sends it with {@link LeaseRounds.reconcile} when it can. */
+  reconcileDue(): void;
 }
 
 /** Runs the lease rounds of one worker. */
@@ -34,7 +37,7 @@ export class LeaseRounds {
   private readonly sentAt: number[] = [];
 
   constructor(
-    private readonly storage: RedisStorage,
+    private readonly storage: PartitionScope,
     private readonly host: LeaseHost,
   ) {}
 
@@ -63,7 +66,7 @@ export class LeaseRounds {
 
   private renew(): void {
     if (this.host.closed || !this.storage.link.isReady) return;
-    this.reconcile();
+    this.host.reconcileDue();
     renewLeases(this.storage, { ...this.host.info(), id: this.host.workerId }, (id, reason) => this.host.onCancel(id, reason));
   }
 
@@ -71,16 +74,17 @@ export class LeaseRounds {
    * Moves back to the queue the tasks of the worker's held set that it does not know: their claim
    * ran in Redis but its reply was lost with the connection. Every id whose claim answered is held
    * by the worker; tasks of the claims still on the way started at or after the earliest of their
-   * send times and are left alone, and the claims sent later run after this call on the same
-   * connection.
+   * send times and are left alone, the claims sent later start after this call is sent, and the
+   * tasks handed over to the worker wait in its inbox or came with a pop it has seen: `conn` is its
+   * blocking connection while no pop waits there (the next pop runs after this call).
    */
-  reconcile(): void {
+  reconcile(conn: Redis): void {
     // without a connection it runs on 'ready'
     if (this.host.closed || !this.storage.link.isReady) return;
     const now = Date.now();
     let before = now;
     for (const t of this.sentAt) if (t < before) before = t;
-    void reconcileHeld(this.storage, this.host.workerId, this.host.heldIds(), this.host.heldCount(), now, before).then(
+    void reconcileHeld(this.storage, conn, this.host.workerId, this.host.heldIds(), this.host.heldCount(), now, before).then(
       (moved) => {
         if (moved.length > 0) this.host.onMoved();
       },

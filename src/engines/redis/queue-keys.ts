@@ -1,6 +1,8 @@
 /**
  * Redis key names of one queue. Every key carries the hash tag `{queue}` so that a queue (its
- * tasks, indexes, state and locks) lives on one Redis Cluster slot.
+ * tasks, indexes, state and locks) lives on one Redis Cluster slot. A partitioned queue has one
+ * such set of keys per partition, each under its own tag (see `partition-tags.ts`); its pub/sub
+ * channels stay those of the queue.
  */
 
 /** The keys of one queue under a prefix. */
@@ -34,6 +36,16 @@ export class QueueKeys {
   readonly cnt: string;
   /** Wakes a blocked worker. */
   readonly marker: string;
+  /**
+   * Idle workers waiting for tasks (hash: worker id -> `want:expires:leaseMs`): an enqueue hands new
+   * tasks straight to one of them (claimed for it, into its inbox) instead of waking it to claim.
+   */
+  readonly idle: string;
+  /**
+   * Tasks handed to an idle worker, claimed for it already (zset per worker, `inbox + workerId`;
+   * member `count\ndata\nid`, scored by enqueue seq): it blocks on its inbox and the marker at once.
+   */
+  readonly inbox: string;
   readonly meta: string;
   readonly workers: string;
   readonly seen: string;
@@ -46,8 +58,9 @@ export class QueueKeys {
   /** Pub/sub channel of cancel requests (workers). */
   readonly control: string;
 
-  constructor(prefix: string, queue: string) {
-    const b = `${prefix}:{${queue}}:`;
+  /** `tag`: the hash tag of a partition (default: the queue's own). */
+  constructor(prefix: string, queue: string, tag: string = queue) {
+    const b = `${prefix}:{${tag}}:`;
     this.base = b;
     this.task = b + 't:';
     this.items = b + 'i:';
@@ -61,14 +74,18 @@ export class QueueKeys {
     this.seq = b + 'seq';
     this.cnt = b + 'cnt';
     this.marker = b + 'marker';
+    this.idle = b + 'idle';
+    this.inbox = b + 'inbox:';
     this.meta = b + 'meta';
     this.workers = b + 'workers';
     this.seen = b + 'seen';
     this.doneSuccess = b + 'done:success';
     this.doneError = b + 'done:error';
     this.doneCancel = b + 'done:cancel';
-    this.channel = b + 'events';
-    this.control = b + 'control';
+    // channels are not keys: every partition of a queue publishes on the queue's own
+    const q = tag === queue ? b : `${prefix}:{${queue}}:`;
+    this.channel = q + 'events';
+    this.control = q + 'control';
   }
 
   /** Hash of state `name`. */

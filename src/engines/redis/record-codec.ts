@@ -4,25 +4,18 @@
  * without decoding JSON.
  */
 import type { TaskErrorInfo } from '../../errors';
-import type { RetentionOption } from '../../task/retention';
 import { AttemptInfo, attemptsOf } from '../../task/task-history';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import { badRecord, isFiniteNumber, isStatus, recordProblem } from '../bad-record';
+import { copyOptionalFixed, hasOptionalFixed, OptionalFixed } from '../shared/fixed-fields';
 
 /** The fields fixed at enqueue (kept as one JSON string). */
-export interface Fixed {
+export interface Fixed extends OptionalFixed {
   id: string;
   name: string;
   priority: number;
   args: unknown[];
   createdAt: number;
-  parentId?: string;
-  retry?: number;
-  backoff?: TaskRecord['backoff'];
-  timeout?: number;
-  removeOnComplete?: RetentionOption;
-  removeOnFail?: RetentionOption;
-  headers?: Record<string, string>;
   /** Enqueue sequence, added by the enqueue script. */
   seq?: number;
 }
@@ -30,14 +23,22 @@ export interface Fixed {
 /** The JSON kept in field `d`. */
 export function fixedJson(r: TaskRecord): string {
   const f: Fixed = { id: r.id, name: r.name, priority: r.priority, args: r.args, createdAt: r.createdAt };
-  if (r.parentId !== undefined) f.parentId = r.parentId;
-  if (r.retry !== undefined) f.retry = r.retry;
-  if (r.backoff !== undefined) f.backoff = r.backoff;
-  if (r.timeout !== undefined) f.timeout = r.timeout;
-  if (r.removeOnComplete !== undefined) f.removeOnComplete = r.removeOnComplete;
-  if (r.removeOnFail !== undefined) f.removeOnFail = r.removeOnFail;
-  if (r.headers !== undefined) f.headers = r.headers;
+  copyOptionalFixed(r, f);
   return JSON.stringify(f);
+}
+
+/**
+ * The JSON of field `d` as the enqueue script takes it: without its closing brace and ending in
+ * `,"seq":`, so that the script completes it with the enqueue seq by one concatenation.
+ */
+export function fixedHead(r: TaskRecord): string {
+  // the common record (no optional fixed field, finite numbers) written by hand: the same text as
+  // JSON.stringify gives, without building the object first
+  if (!hasOptionalFixed(r) && Number.isFinite(r.priority) && Number.isFinite(r.createdAt)) {
+    return '{"id":' + JSON.stringify(r.id) + ',"name":' + JSON.stringify(r.name) + ',"priority":' + r.priority + ',"args":' + JSON.stringify(r.args) + ',"createdAt":' + r.createdAt + ',"seq":';
+  }
+  const json = fixedJson(r);
+  return json.slice(0, -1) + ',"seq":';
 }
 
 /** An optional string as kept in Redis: '-' for none, '=' + value otherwise. */

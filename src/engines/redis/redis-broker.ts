@@ -8,41 +8,51 @@ import type { StreamEndListener, StreamItemListener } from '../../engine/broker'
 import { Broker, Consumer, EngineContext, Outcome, WorkerCommand, WorkerInfo } from '../../engine/broker';
 import { ClosedError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
-import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
+import { decodeRecord, encodeOpt } from './record-codec';
+import { AddReply, callSize, pushTasks, sharedPriority } from './enqueue-call';
 import { RedisConsumerLoop } from './redis-consumer-loop';
 import { RedisNotifier } from './redis-notifier';
 import { isConnectionError } from './redis-link';
+import type { QueueKeys } from './queue-keys';
 import type { RedisStorage } from './redis-storage';
+import { PartitionLoops } from './partition-loops';
+import { partitionOf } from './partition-tags';
+import { checkStoredPartitions } from './partition-check';
 
 interface PendingEnqueue {
   records: TaskRecord[];
+  /** The partition of every record (0 with one partition). */
+  part: number;
   resolve: (r: TaskRecord[]) => void;
   reject: (e: Error) => void;
 }
 
-/** True when every task of the batch is due now and all share one priority. */
-function uniform(batch: PendingEnqueue[]): boolean {
-  let pri: number | undefined;
-  for (const p of batch) {
-    for (const r of p.records) {
-      if (r.status === 'delayed' && r.runAt !== undefined) return false;
-      if (pri === undefined) pri = r.priority;
-      else if (r.priority !== pri) return false;
-    }
-  }
-  return true;
-}
-
-/** Largest number of tasks sent in one enqueue script call. */
+/** Tasks that wait for the enqueues of one tick to be sent at once, at most. */
 const ENQUEUE_CHUNK = 2_000;
+
+/**
+ * Tasks in one enqueue script call (a larger batch is sent in several calls, back to back): small
+ * enough that Redis runs a call while the next one is encoded, large enough that a call's own cost
+ * is spread over many tasks.
+ */
+const CALL_SIZE = 250;
 
 /** Moves tasks through their life in Redis; pairs with {@link RedisStorage}. */
 export class RedisBroker extends Broker {
   readonly engine: string = 'redis';
+
+  /** A broker for another queue of the same app (paired with the storage's sibling). */
+  sibling(): RedisBroker {
+    return new RedisBroker();
+  }
+
   private storage!: RedisStorage;
   private ctx!: EngineContext;
   private notifier!: RedisNotifier;
-  private loop: RedisConsumerLoop | undefined;
+  /** The worker: one loop, or one per partition. */
+  private loop: RedisConsumerLoop | PartitionLoops | undefined;
+  /** A partitioned producer checks once that the queue is used with its partition count. */
+  private partitionsChecked: Promise<void> | undefined;
   private pending: PendingEnqueue[] = [];
   private pendingCount = 0;
   private flushScheduled = false;
@@ -100,8 +110,38 @@ export class RedisBroker extends Broker {
 
   enqueue(records: TaskRecord[]): Promise<TaskRecord[]> {
     if (this.closed) return Promise.reject(new ClosedError('addTask'));
+    if (this.storage.partitions > 1) return this.enqueueSpread(records);
+    return this.enqueueOn(records, 0);
+  }
+
+  /** A partitioned queue: each task goes to the partition of its id; one call per partition. */
+  private async enqueueSpread(records: TaskRecord[]): Promise<TaskRecord[]> {
+    await (this.partitionsChecked ??= checkStoredPartitions(this.storage).catch((err: unknown) => {
+      if (isConnectionError(err) || (err as { code?: string }).code !== 'QTASKS_ERR_BAD_OPTION') this.partitionsChecked = undefined;
+      throw err;
+    }));
+    const k = this.storage.partitions;
+    const groups = new Map<number, { at: number[]; records: TaskRecord[] }>();
+    for (let i = 0; i < records.length; i++) {
+      const p = partitionOf(records[i].id, k);
+      let g = groups.get(p);
+      if (g === undefined) groups.set(p, (g = { at: [], records: [] }));
+      g.at.push(i);
+      g.records.push(records[i]);
+    }
+    const out = new Array<TaskRecord>(records.length);
+    await Promise.all(
+      [...groups].map(async ([p, g]) => {
+        const stored = await this.enqueueOn(g.records, p);
+        for (let j = 0; j < stored.length; j++) out[g.at[j]] = stored[j];
+      }),
+    );
+    return out;
+  }
+
+  private enqueueOn(records: TaskRecord[], part: number): Promise<TaskRecord[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ records, resolve, reject });
+      this.pending.push({ records, part, resolve, reject });
       this.pendingCount += records.length;
       if (this.pendingCount >= ENQUEUE_CHUNK) this.flush();
       else if (!this.flushScheduled) {
@@ -128,76 +168,107 @@ export class RedisBroker extends Broker {
   }
 
   private send(batch: PendingEnqueue[]): void {
-    const k = this.storage.keys;
     const loop = this.loop;
+    if (loop instanceof PartitionLoops || (loop === undefined && this.storage.partitions > 1)) {
+      // one script call per partition (its own slot, on a cluster its own master)
+      const byPart = new Map<number, PendingEnqueue[]>();
+      for (const p of batch) {
+        const list = byPart.get(p.part);
+        if (list === undefined) byPart.set(p.part, [p]);
+        else list.push(p);
+      }
+      for (const [part, list] of byPart) this.sendTo(list, this.storage.parts[part], loop instanceof PartitionLoops ? loop.lanes[part] : undefined);
+      return;
+    }
+    this.sendTo(batch, this.storage.keys, loop);
+  }
+
+  /**
+   * Sends one partition's enqueues: in one script call when an idle worker of this process claims
+   * them (in the call or right behind it), else in calls of {@link CALL_SIZE} tasks, each written as
+   * soon as it is encoded so that Redis runs one while the next is encoded.
+   */
+  private sendTo(batch: PendingEnqueue[], k: QueueKeys, loop: RedisConsumerLoop | undefined): void {
+    const records = batch.length === 1 ? batch[0].records : batch.flatMap((p) => p.records);
+    const n = records.length;
     const kick = loop?.canKick() ?? false;
+    const shared = sharedPriority(records);
     // an idle worker of this process claims due tasks of one priority in the enqueue call itself
     let direct = 0;
     const now = Date.now();
-    if (kick && uniform(batch)) direct = loop!.reserveDirect(now);
-    const args: (string | number)[] = [k.task, k.wait, direct > 0 ? direct : kick ? '0' : '', loop?.workerId ?? '', now, now + this.ctx.config.leaseMs];
-    let n = 0;
-    for (const p of batch) {
-      for (const r of p.records) {
-        const delayed = r.status === 'delayed' && r.runAt !== undefined;
-        args.push(r.id, fixedJson(r), String(r.priority), delayed ? r.runAt! : '');
-        n++;
-      }
-    }
-    const ids: string[] = [];
-    for (const p of batch) for (const r of p.records) ids.push(r.id);
+    if (kick && shared !== '') direct = loop!.reserveDirect(now);
+    const head: (string | number)[] = [k.task, k.wait, direct > 0 ? direct : kick ? '0' : '', loop?.workerId ?? '', now, now + this.ctx.config.leaseMs, k.inbox, k.held, shared];
+    const ids = records.map((r) => r.id);
     const noted = this.notifier.noteEnqueued(ids);
-    const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker, k.meta, k.leases, k.held + (loop?.workerId ?? '')];
+    const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker, k.meta, k.leases, k.held + (loop?.workerId ?? ''), k.idle];
     const link = this.storage.link;
+    const add = (args: (string | number)[]) => this.storage.call('addTask', () => link.script('add')(keys, args)) as Promise<AddReply>;
     // after a dropped connection the enqueue is sent again without claiming (the marker wakes workers)
-    const again = (err: unknown): Promise<unknown> => {
+    const again = (args: (string | number)[]) => (err: unknown): Promise<AddReply> => {
       if (!isConnectionError(err)) return Promise.reject(err);
       const plain = args.slice();
       plain[2] = '';
-      return this.storage.call('addTask', () => link.script('add')(keys, plain));
+      return add(plain);
     };
-    let sent: Promise<unknown>;
-    if (direct > 0) {
-      sent = link.script('add')(keys, args).then(
-        (res) => {
-          const claimed = (res as unknown[])[n] as string[] | undefined;
-          loop!.directClaimed(claimed, now, direct, claimed !== undefined && claimed.length / 3 === n);
-          return res;
-        },
-        (err: unknown) => {
-          loop!.directClaimed(undefined, now, direct, false);
-          return again(err);
-        },
-      );
-    } else if (kick) {
-      // an idle worker of this process claims right behind the enqueue: one write, one round trip
-      const pipe = link.cmd.pipeline();
-      sent = link.scriptOn(pipe, 'add')(keys, args).catch(again);
-      loop!.kick(pipe);
-      pipe.exec().catch(() => undefined);
+    const parts: Promise<AddReply>[] = [];
+    const size = kick ? n : callSize(records, CALL_SIZE);
+    if (kick) {
+      const args = head.slice();
+      pushTasks(args, records, 0, n, shared);
+      if (direct > 0) {
+        parts.push(
+          (link.script('add')(keys, args) as Promise<AddReply>).then(
+            (res) => {
+              const claimed = res[1];
+              loop!.directClaimed(claimed, now, direct, claimed.length / 3 === n);
+              return res;
+            },
+            (err: unknown) => {
+              loop!.directClaimed(undefined, now, direct, false);
+              return again(args)(err);
+            },
+          ),
+        );
+      } else {
+        // an idle worker of this process claims right behind the enqueue: one write, one round trip
+        const pipe = link.cmd.pipeline();
+        parts.push((link.scriptOn(pipe, 'add')(keys, args) as Promise<AddReply>).catch(again(args)));
+        loop!.kick(pipe);
+        pipe.exec().catch(() => undefined);
+      }
     } else {
-      sent = this.storage.call('addTask', () => link.script('add')(keys, args));
+      for (let from = 0; from < n; from += size) {
+        const args = head.slice();
+        pushTasks(args, records, from, Math.min(n, from + size), shared);
+        // claims nothing: `add` already retries a dropped connection until connectTimeoutMs
+        parts.push(add(args));
+      }
     }
+    let sent: Promise<AddReply[]> = Promise.all(parts);
     if (link.waitReplicas > 0) sent = sent.then((res) => link.confirmReplicas(k.meta, ids).then(() => res));
     sent.then(
-        (res) => {
-          const out = res as (0 | string[])[];
-          let i = 0;
-          for (const p of batch) {
-            const stored = new Array<TaskRecord>(p.records.length);
-            for (let j = 0; j < p.records.length; j++, i++) {
-              const existing = out[i];
-              if (existing !== 0 && noted) this.notifier.forget([p.records[j].id]);
-              stored[j] = existing === 0 ? p.records[j] : (decodeRecord(existing, p.records[j].id) ?? p.records[j]);
-            }
-            p.resolve(stored);
+      (replies) => {
+        // tasks whose id existed already: the stored record instead of the new one
+        const stored = records.slice();
+        for (let c = 0; c < replies.length; c++) {
+          const existing = replies[c][0];
+          for (let e = 0; e < existing.length; e += 2) {
+            const i = c * size + (existing[e] as number);
+            if (noted) this.notifier.forget([records[i].id]);
+            stored[i] = decodeRecord(existing[e + 1] as string[], records[i].id) ?? records[i];
           }
-        },
-        (err: Error) => {
-          if (noted) this.notifier.forget(ids);
-          for (const p of batch) p.reject(err);
-        },
-      );
+        }
+        let i = 0;
+        for (const p of batch) {
+          p.resolve(batch.length === 1 ? stored : stored.slice(i, i + p.records.length));
+          i += p.records.length;
+        }
+      },
+      (err: Error) => {
+        if (noted) this.notifier.forget(ids);
+        for (const p of batch) p.reject(err);
+      },
+    );
   }
 
   async consume(consumer: Consumer): Promise<void> {
@@ -206,8 +277,13 @@ export class RedisBroker extends Broker {
     // cancel requests arrive on the control channel: listen before taking tasks
     await this.notifier.ready('start()', this.notifier.ensureControl());
     if (this.notifier.wantsEvents()) await this.notifier.ready('start()', this.notifier.ensureEvents());
+    // a worker of another partition count would miss tasks, or leave them unfound
+    await checkStoredPartitions(this.storage);
     if (this.loop) return;
-    this.loop = new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency, this.notifier);
+    this.loop =
+      this.storage.partitions > 1
+        ? new PartitionLoops(this.storage, consumer, this.ctx.config.concurrency, this.notifier)
+        : new RedisConsumerLoop(this.storage, consumer, this.ctx.config.concurrency, this.notifier);
     this.loop.start();
   }
 
@@ -225,7 +301,7 @@ export class RedisBroker extends Broker {
   }
 
   async cancel(id: string, reason?: string): Promise<boolean> {
-    const k = this.storage.keys;
+    const k = this.storage.keysOf(id);
     const cfg = this.ctx.config;
     const res = await this.storage.call('cancel', () =>
       this.storage.link
@@ -234,9 +310,26 @@ export class RedisBroker extends Broker {
     return Number(res) > 0;
   }
 
+  async release(id: string): Promise<boolean> {
+    const k = this.storage.keysOf(id);
+    const res = await this.storage.call('release', () => this.storage.link.script('release')([k.task + id, k.prios, k.cnt, k.marker], [k.wait, Date.now(), id]));
+    return Number(res) === 1;
+  }
+
+  async setWaiting(record: TaskRecord, waiting: boolean): Promise<boolean> {
+    const k = this.storage.keysOf(record.id);
+    const [from, to] = waiting ? ['process', 'waiting'] : ['waiting', 'process'];
+    const res = await this.storage.call('waitChildren', () =>
+      this.storage.link.script('waiting')([k.task + record.id, k.cnt], [from, to, record.workerId ?? '', Date.now()]),
+    );
+    if (Number(res) !== 1) return false;
+    record.status = to as TaskRecord['status'];
+    return true;
+  }
+
   async progress(record: TaskRecord, value: unknown): Promise<void> {
     record.progress = value;
-    const k = this.storage.keys;
+    const k = this.storage.keysOf(record.id);
     const event = JSON.stringify({ id: record.id, name: record.name, progress: value });
     await this.storage.call('progress', () =>
       this.storage.link.script('progress')([k.task + record.id], [k.channel, JSON.stringify(value) ?? 'null', Date.now(), event]),
@@ -245,7 +338,7 @@ export class RedisBroker extends Broker {
 
   async pushItem(record: TaskRecord, item: unknown): Promise<void> {
     this.loop?.itemPushed(record.id);
-    const k = this.storage.keys;
+    const k = this.storage.keysOf(record.id);
     await this.storage.call('stream item', () =>
       this.storage.link.script('item')([k.items + record.id, k.task + record.id], [k.channel, JSON.stringify(item) ?? 'null', JSON.stringify(record.id)]),
     );
@@ -267,24 +360,24 @@ export class RedisBroker extends Broker {
 
   async retry(id: string): Promise<boolean> {
     this.notifier.forget([id]);
-    const k = this.storage.keys;
+    const k = this.storage.keysOf(id);
     const res = await this.storage.call('retry', () =>
       this.storage.link.script('retry')([k.task + id, k.prios, k.cnt, k.doneError, k.doneCancel, k.marker], [k.items + id, k.wait, Date.now(), id]),
     );
     return Number(res) === 1;
   }
 
+  /** Pauses every partition (each partition's scripts read its own flag). */
   async pause(): Promise<void> {
-    await this.storage.call('pause', (r) => r.hset(this.storage.keys.meta, 'paused', '1'));
+    await Promise.all(this.storage.parts.map((k) => this.storage.call('pause', (r) => r.hset(k.meta, 'paused', '1'))));
   }
 
   async resume(): Promise<void> {
-    const k = this.storage.keys;
-    await this.storage.call('resume', (r) => r.multi().hdel(k.meta, 'paused').zadd(k.marker, 0, '0').exec());
+    await Promise.all(this.storage.parts.map((k) => this.storage.call('resume', (r) => r.multi().hdel(k.meta, 'paused').zadd(k.marker, 0, '0').exec())));
   }
 
   async isPaused(): Promise<boolean> {
-    return (await this.storage.call('isPaused', (r) => r.hexists(this.storage.keys.meta, 'paused'))) === 1;
+    return (await this.storage.call('isPaused', (r) => r.hexists(this.storage.parts[0].meta, 'paused'))) === 1;
   }
 
   async controlWorker(workerId: string, command: WorkerCommand): Promise<void> {
@@ -294,7 +387,8 @@ export class RedisBroker extends Broker {
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    const k = this.storage.keys;
+    // every worker consumes (and beats in) every partition: the first one lists them all
+    const k = this.storage.parts[0];
     const since = Date.now() - Math.floor(this.ctx.config.leaseMs * 1.5);
     const [seen, infos] = await this.storage.call('workers', (r) =>
       Promise.all([r.zrangebyscore(k.seen, since, '+inf', 'WITHSCORES'), r.hgetall(k.workers)]),

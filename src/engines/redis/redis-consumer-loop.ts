@@ -13,14 +13,30 @@ import type { TaskRecord } from '../../task/task-record';
 import { ClaimedTasks, ClaimSinks } from './claimed-tasks';
 import { applyFinish, End, finishCall, finishReply } from './finish-batch';
 import { fixedJson } from './record-codec';
+import { IdleEntry } from './idle-entry';
 import { endOf } from './task-end';
 import { LeaseRounds } from './lease-rounds';
 import { QueueWakeups } from './queue-wakeups';
 import { isConnectionError } from './redis-link';
 import type { RedisNotifier } from './redis-notifier';
-import type { RedisStorage } from './redis-storage';
+import type { PartitionScope } from './partition-scope';
 
 const MAX_INFLIGHT = 2;
+/**
+ * A claim of at least this many tasks, sent with no other call in flight, is split over two calls:
+ * the worker runs the first call's tasks while Redis runs the second (one call for all of them
+ * leaves Node and Redis waiting on each other in turn when tasks are short).
+ */
+const SPLIT_CLAIM = 16;
+/** Finish calls between two questions of who listens on the event channel (see `publishUnasked`). */
+const ASK_LISTENERS_EVERY = 64;
+/**
+ * How many finish calls carry an end before the worker gives it up, when they fail for a reason
+ * other than a lost connection (a script error, OOM, BUSY, a redirection not followed); the waits
+ * before each new try follow.
+ */
+export const FINISH_TRIES = 4;
+const FINISH_RETRY_MS = [20, 100, 400];
 
 /** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
 export class RedisConsumerLoop {
@@ -34,16 +50,46 @@ export class RedisConsumerLoop {
   private stopped = false;
   private closedFlag = false;
   private waitingReady = false;
+  /** A reconcile is due; it is sent on the blocking connection while no pop waits there. */
+  private reconcileWanted = false;
   private readonly prefetch: number;
   /** An operator paused this worker: it claims nothing. */
   private paused = false;
   private readonly pumpFn = () => this.pump();
+  /** Ends waiting to be sent again after a failed finish call (see {@link endsFailed}). */
+  private retrying = 0;
   private idleWaiters: (() => void)[] = [];
   /** A pipeline the next script calls join (see {@link kick}). */
   private pipe: ChainableCommander | undefined;
-  /** Other processes listening on the event channel, as of the last finish call. */
+  /** Other processes listening on the event channel, as of the last finish call that asked. */
   private remote = 1;
+  /**
+   * Finish calls left that publish without asking who listens (PUBSUB NUMSUB): known listeners
+   * are asked about again every {@link ASK_LISTENERS_EVERY} calls; an end published to nobody
+   * costs nothing, an end not published to a listener would be lost, so only a count of 0 is
+   * asked about on every call.
+   */
+  private publishUnasked = 0;
+  /**
+   * The queue's listener mark (`ls`) when the last call that asked found no other process
+   * listening: a process that subscribes later writes a new one before it relies on the channel, so
+   * while it is unchanged the script skips PUBSUB NUMSUB.
+   */
+  private quietAt: string | undefined;
   private calls = 0;
+  /** Whether this worker may be among the idle workers (see {@link IdleEntry}). */
+  private readonly idleEntry = new IdleEntry();
+  /**
+   * A finish call went out with the blocking pop right behind it (one write) and is not answered
+   * yet. Both replies can be read in one chunk, and the pop's is handed over first (its promise
+   * chain is shorter): what the pop brought then waits for the call's answer. A task run before it
+   * would end while the call still counted as in flight, and be finished without a claim, which
+   * takes the worker out of the idle workers: the next enqueue would queue its task instead of
+   * handing it over (a wake-up and a claim call more).
+   */
+  private finishAhead = false;
+  /** A pop answered while {@link finishAhead}: its inbox entry, or undefined for a wake-up. */
+  private heldPop: { entry: string | undefined } | undefined;
   private readonly wakeups: QueueWakeups;
   private readonly leases: LeaseRounds;
   /** Where claimed tasks go that do not wait in the buffer. */
@@ -54,17 +100,19 @@ export class RedisConsumerLoop {
   };
 
   constructor(
-    private readonly storage: RedisStorage,
+    private readonly storage: PartitionScope,
     private readonly consumer: Consumer,
     concurrency: number,
     private readonly notifier: RedisNotifier,
   ) {
     this.prefetch = Math.min(Math.max(concurrency, 1), 200);
     this.tasks = new ClaimedTasks(consumer.workerId, (message, fields) => storage.ctx.logger.warn(message, fields));
-    this.wakeups = new QueueWakeups(storage, () => {
-      this.queueEmpty = false;
-      this.schedule();
-    });
+    this.wakeups = new QueueWakeups(
+      storage,
+      consumer.workerId,
+      () => this.popped(undefined),
+      (entry) => this.popped(entry),
+    );
     const loop = this;
     this.leases = new LeaseRounds(storage, {
       workerId: consumer.workerId,
@@ -80,6 +128,10 @@ export class RedisConsumerLoop {
         this.queueEmpty = false;
         this.schedule();
       },
+      reconcileDue: () => {
+        this.reconcileWanted = true;
+        this.schedule();
+      },
     });
   }
 
@@ -91,8 +143,8 @@ export class RedisConsumerLoop {
     this.wakeups.start();
     this.leases.start();
     this.storage.link.cmd.on('ready', () => {
-      // claims answered on the lost connection may have run: before claiming again, look
-      this.leases.reconcile();
+      // claims answered on the lost connection may have run: look (before the next pop)
+      this.reconcileWanted = true;
       this.queueEmpty = false;
       this.schedule();
     });
@@ -117,8 +169,7 @@ export class RedisConsumerLoop {
    */
   reserveDirect(now: number): number {
     if (!this.canKick()) return 0;
-    const want = this.consumer.capacity() + this.prefetch - this.tasks.buffer.length - this.requested;
-    if (want <= 0) return 0;
+    const want = this.unclaimed();
     this.inflight++;
     this.leases.claimSent(now);
     this.requested += want;
@@ -130,15 +181,76 @@ export class RedisConsumerLoop {
     this.inflight--;
     this.leases.answered(now);
     this.requested -= want;
-    if (claimed !== undefined) this.tasks.take(claimed, now, this.stopped, this.sinks);
+    if (claimed !== undefined) this.tasks.take(claimed, now, this.stopped || this.paused, this.sinks);
     if (!all) this.queueEmpty = false;
     this.notifyIdle();
     this.schedule();
   }
 
-  /** True when {@link kick} would claim now. */
+  /** The blocking pop returned: a handed-over task (its inbox entry) or a wake-up (undefined). */
+  private popped(entry: string | undefined): void {
+    if (this.finishAhead) {
+      this.heldPop = { entry };
+      return;
+    }
+    if (entry !== undefined) return this.handedOver(entry);
+    this.queueEmpty = false;
+    this.schedule();
+  }
+
+  /** The finish call ahead of the pop was answered: a pop held meanwhile is taken now. */
+  private finishAnswered(): void {
+    this.finishAhead = false;
+    const held = this.heldPop;
+    this.heldPop = undefined;
+    if (held !== undefined) this.popped(held.entry);
+  }
+
+  /**
+   * An enqueue handed a task over (claimed for this worker, into its inbox) and the blocking pop took
+   * it: `count\ndata\nid`, where count is how many that enqueue handed over (more wait in the inbox,
+   * taken by the next call).
+   */
+  private handedOver(entry: string): void {
+    const a = entry.indexOf('\n');
+    const b = entry.indexOf('\n', a + 1);
+    if (a < 0 || b < 0) {
+      this.queueEmpty = false;
+      return this.schedule();
+    }
+    if (entry.slice(0, a) !== '1') this.queueEmpty = false;
+    this.tasks.take([entry.slice(b + 1), entry.slice(a + 1, b), '1'], Date.now(), this.stopped || this.paused, this.sinks);
+    this.schedule();
+  }
+
+  /** Claimed tasks waiting for a free slot. */
+  get buffered(): number {
+    return this.tasks.buffer.length;
+  }
+
+  /**
+   * True when {@link kick} would claim now. The enqueue then leaves no marker (the claim right behind
+   * it takes the new tasks), so this must not hold while the worker wants nothing: with a claim in
+   * flight for every free slot, that call may have found the queue empty before the enqueue ran,
+   * and the worker would block on a marker never set.
+   */
   canKick(): boolean {
-    return this.queueEmpty && !this.stopped && !this.paused && !this.closedFlag && !this.pumping && this.inflight < MAX_INFLIGHT && this.storage.link.isReady && this.consumer.capacity() > 0;
+    return (
+      this.queueEmpty &&
+      !this.stopped &&
+      !this.paused &&
+      !this.closedFlag &&
+      !this.pumping &&
+      this.inflight < MAX_INFLIGHT &&
+      this.storage.link.isReady &&
+      this.consumer.capacity() > 0 &&
+      this.unclaimed() > 0
+    );
+  }
+
+  /** Tasks the worker could take beyond those it has or asked for (free slots plus prefetch). */
+  private unclaimed(): number {
+    return this.consumer.capacity() + this.prefetch - this.tasks.buffer.length - this.requested;
   }
 
   /** A consumer slot came free outside `finish`. */
@@ -179,8 +291,12 @@ export class RedisConsumerLoop {
   control(command: WorkerCommand): void {
     this.consumer.control?.(command);
     if (command.op === 'pause' || command.op === 'stop') {
+      const was = this.paused;
       this.paused = true;
       for (const rec of this.tasks.drainBuffer()) void this.finish(rec, { status: 'handback' }).catch(() => undefined);
+      // leave the idle workers, so that enqueues stop handing tasks over to this one; what was
+      // handed over meanwhile (and what a blocking pop takes now) goes back to the queue
+      if (!was && this.storage.link.isReady && !this.closedFlag && !this.stopped) this.send(0);
     } else if (command.op === 'resume') {
       this.paused = false;
     }
@@ -197,6 +313,11 @@ export class RedisConsumerLoop {
     this.stopped = true;
     this.wakeups.stop();
     while (this.inflight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    // leave the idle workers: tasks handed over meanwhile come back in this call, and go back
+    if (this.storage.link.isReady && !this.closedFlag) {
+      this.send(0);
+      while (this.inflight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    }
     await Promise.all(this.tasks.drainBuffer().map((rec) => this.finish(rec, { status: 'handback' }).catch(() => undefined)));
   }
 
@@ -204,7 +325,7 @@ export class RedisConsumerLoop {
   async close(): Promise<void> {
     await this.stop();
     const deadline = Date.now() + this.storage.link.connectTimeoutMs;
-    while ((this.ends.length > 0 || this.inflight > 0) && Date.now() < deadline) {
+    while ((this.ends.length > 0 || this.inflight > 0 || this.retrying > 0) && Date.now() < deadline) {
       this.schedule();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -239,11 +360,19 @@ export class RedisConsumerLoop {
         this.afterReady();
         return;
       }
+      if (this.reconcileWanted) {
+        const conn = this.wakeups.connection;
+        if (conn !== undefined) {
+          this.reconcileWanted = false;
+          this.leases.reconcile(conn);
+        }
+      }
       while (this.inflight < MAX_INFLIGHT) {
-        const want = this.stopped || this.paused ? 0 : Math.max(0, consumer.capacity() + this.prefetch - this.tasks.buffer.length - this.requested);
+        const want = this.stopped || this.paused ? 0 : Math.max(0, this.unclaimed());
         // an empty queue is claimed from again with the next ends, unless the blocking pop waits:
         // the marker then reports new tasks
-        const claim = want > 0 && (!this.queueEmpty || (this.ends.length > 0 && !this.wakeups.blocking)) ? want : 0;
+        let claim = want > 0 && (!this.queueEmpty || (this.ends.length > 0 && !this.wakeups.blocking)) ? want : 0;
+        if (claim >= SPLIT_CLAIM && this.inflight === 0 && !this.queueEmpty) claim = Math.ceil(claim / 2);
         if (this.ends.length === 0 && claim === 0) break;
         this.send(claim);
       }
@@ -254,46 +383,120 @@ export class RedisConsumerLoop {
     }
   }
 
-  /** Sends the ends of this tick and claims up to `want` more in one finish call. */
-  private send(want: number): void {
+  /** Sends the ends of this tick (or `batch`) and claims up to `want` more in one finish call. */
+  private send(want: number, batch: End[] = this.takeEnds()): void {
     const s = this.storage;
-    const batch = this.ends;
-    this.ends = [];
     const now = Date.now();
     // expired ids leave the finished lists at the pace tasks end (small batches: every 8th call)
     const trim = batch.length >= 8 ? batch.length * 2 : (++this.calls & 7) === 0 ? 64 : 0;
-    const listening = s.link.isCluster ? 'c' : this.notifier.hasEvents ? '1' : '';
-    const { keys, args } = finishCall(s, { workerId: this.workerId, listening }, batch, want, trim, now);
+    let listening: string;
+    if (s.link.isCluster || (this.remote > 0 && this.publishUnasked > 0)) {
+      listening = 'c';
+      if (batch.length > 0) this.publishUnasked--;
+    } else {
+      listening = this.notifier.hasEvents ? '1' : '';
+      if (this.remote === 0 && this.quietAt !== undefined) listening += ':' + this.quietAt;
+    }
+    const asking = listening !== 'c';
+    const { keys, args } = finishCall(s, { workerId: this.workerId, listening, idleEntry: this.idleEntry.mayExist }, batch, want, trim, now);
+    const idleToken = this.idleEntry.sent(want);
     this.inflight++;
-    if (want > 0) this.leases.claimSent(now);
+    // any call may claim: it takes the tasks handed over to the worker's inbox
+    this.leases.claimSent(now);
     this.requested += want;
-    (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))(keys, args).then(
+    // a worker about to be idle sends the call and its next pop in one write on its blocking
+    // connection (the pop runs right behind the call, which entered it idle)
+    const blocker = this.pipe === undefined && want > 0 && this.queueEmpty && !this.stopped && !this.paused && this.inflight === 1 ? this.wakeups.connection : undefined;
+    let call: Promise<unknown>;
+    if (blocker !== undefined) {
+      const pipe = s.link.pipelineOn(blocker, 'finish');
+      call = s.link.scriptOn(pipe, 'finish')(keys, args);
+      this.wakeups.block(pipe);
+      this.finishAhead = true;
+      pipe.exec().catch(() => undefined);
+    } else {
+      call = (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))(keys, args);
+    }
+    call.then(
       (res) => {
         this.inflight--;
-        if (want > 0) this.leases.answered(now);
+        this.leases.answered(now);
         this.requested -= want;
-        const { flags, claimed, next, remote } = finishReply(res);
-        if (remote >= 0) this.remote = remote;
+        this.idleEntry.answered(want, idleToken);
+        const { flags, claimed, next, remote, ls } = finishReply(res);
+        if (remote >= 0 && asking) {
+          this.remote = remote;
+          this.publishUnasked = remote > 0 ? ASK_LISTENERS_EVERY : 0;
+          this.quietAt = remote === 0 && ls !== '' ? ls : undefined;
+        }
         applyFinish(batch, flags, (id) => this.tasks.release(id), (rec) => this.notifier.deliver(rec));
         if (want > 0) this.queueEmpty = claimed.length / 3 < want;
-        this.tasks.take(claimed, now, this.stopped, this.sinks);
+        this.tasks.take(claimed, now, this.stopped || this.paused, this.sinks);
         this.wakeups.armDue(next);
+        if (blocker !== undefined) this.finishAnswered();
         this.notifyIdle();
         this.schedule();
       },
       (err: Error) => {
         this.inflight--;
-        if (want > 0) this.leases.answered(now);
+        this.leases.answered(now);
         this.requested -= want;
+        this.idleEntry.failed(want);
         if (isConnectionError(err) && !this.closedFlag) this.ends = batch.concat(this.ends);
-        else {
-          s.ctx.logger.error('Recording task ends failed', { error: err });
-          for (const e of batch) e.reject(err);
-        }
+        else this.endsFailed(batch, err);
+        if (blocker !== undefined) this.finishAnswered();
         this.notifyIdle();
         this.afterReady();
       },
     );
+  }
+
+  private takeEnds(): End[] {
+    const batch = this.ends;
+    this.ends = [];
+    return batch;
+  }
+
+  /**
+   * A finish call failed for a reason other than a lost connection (its tasks would otherwise stay
+   * `process` as long as the worker lives: the reconcile leaves alone the tasks it knows). Each end
+   * is sent again, alone (an end that makes the script fail does not take the others down with it),
+   * after a short wait, up to {@link FINISH_TRIES} calls. Sending an end again is safe: the script
+   * records the end of a task the worker still holds only, so an end that a script failing part way
+   * recorded already is answered '0' and settles undefined. An end still failing then is given up:
+   * its task is forgotten, so that the next reconcile (see {@link LeaseRounds.reconcile}; within a
+   * blocking pop, 5 s) finds it held but unknown and puts it back in the queue as it does the task
+   * of a lost claim reply, counted neither as a stall nor as an attempt (or ends it `cancel` when a
+   * cancel was asked), and it runs again; the end's promise rejects with the error.
+   */
+  private endsFailed(batch: End[], err: Error): void {
+    const again: End[] = [];
+    const given: string[] = [];
+    for (const e of batch) {
+      const n = (e.failures = (e.failures ?? 0) + 1);
+      if (n < FINISH_TRIES && !this.closedFlag) again.push(e);
+      else {
+        this.tasks.release(e.rec.id);
+        given.push(e.rec.id);
+        e.reject(err);
+      }
+    }
+    const log = this.storage.ctx.logger;
+    if (given.length > 0) {
+      log.error('Recording task ends failed: their tasks go back to the queue', { error: err, ids: given });
+      this.reconcileWanted = true;
+      this.schedule();
+    }
+    if (again.length === 0) return;
+    log.warn('Recording task ends failed: they are sent again', { error: err, ids: again.map((e) => e.rec.id) });
+    this.retrying += again.length;
+    for (const e of again) {
+      setTimeout(() => {
+        this.retrying--;
+        if (this.closedFlag) this.endsFailed([e], err);
+        else this.send(0, [e]);
+      }, FINISH_RETRY_MS[Math.min(e.failures!, FINISH_RETRY_MS.length) - 1]).unref();
+    }
   }
 
   private afterReady(): void {

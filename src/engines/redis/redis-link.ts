@@ -3,11 +3,11 @@
  * Lua scripts, and `call`: a command that waits for the connection at most `connectTimeoutMs`
  * and then rejects with `QTASKS_ERR_BROKER_UNAVAILABLE` instead of hanging.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import IORedis, { ChainableCommander, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
 import { describeTarget, failureReason } from './connection-failure';
+import { loadScripts } from './lua-scripts';
+import { CallDeadlines } from './call-deadlines';
 
 /** One node of a Redis Cluster to start from (the others are discovered). */
 export interface RedisClusterNode {
@@ -36,35 +36,11 @@ export interface RedisDurability {
 /** A script loaded from `lua/<name>-<numKeys>.lua`, called as `(keys, args)`. */
 export type ScriptFn = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-interface ScriptDef {
-  name: string;
-  keys: number;
-  lua: string;
-}
-
-let scriptCache: ScriptDef[] | undefined;
-
-/** Every Lua script of the engine, read once per process. */
-function loadScripts(): ScriptDef[] {
-  if (scriptCache) return scriptCache;
-  const dir = join(__dirname, 'lua');
-  scriptCache = readdirSync(dir)
-    .filter((f) => f.endsWith('.lua'))
-    .map((f) => {
-      const m = /^(.+)-(\d+)\.lua$/.exec(f);
-      if (!m) throw new Error(`Lua script ${f} must be named <command>-<numKeys>.lua`);
-      return { name: m[1], keys: Number(m[2]), lua: readFileSync(join(dir, f), 'utf8') };
-    });
-  const names = new Set<string>();
-  for (const s of scriptCache) {
-    if (names.has(s.name)) throw new Error(`Two Lua scripts named ${s.name} in ${dir}: remove the stale one`);
-    names.add(s.name);
-  }
-  return scriptCache;
-}
-
 // CLUSTERDOWN, TRYAGAIN, READONLY and a failed slot refresh are passing states of a cluster failover
 const CONNECTION_ERRORS = /Connection is closed|isn't writeable|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Socket closed|LOADING|CLUSTERDOWN|TRYAGAIN|READONLY|refresh slots cache|startup nodes|Too many Cluster redirections/i;
+
+/** A Redis Cluster redirection (the command is sent again to the node named). */
+const REDIRECTED = /^(MOVED|ASK) \d+ /;
 
 /** True for an error caused by a lost or missing connection (worth a retry once connected). */
 export function isConnectionError(err: unknown): boolean {
@@ -82,6 +58,8 @@ export class RedisLink {
   /** The last connection error seen, cleared once connected (for BrokerUnavailableError). */
   private lastError: Error | undefined;
   private readyWaiters: (() => void)[] = [];
+  /** The deadlines of the calls in flight, under one timer. */
+  private readonly deadlines = new CallDeadlines();
 
   constructor(
     private readonly input: RedisConnectionInput,
@@ -135,14 +113,55 @@ export class RedisLink {
 
   /**
    * The script `name` queued on `pipe`: sent with the pipeline's other commands in one write when
-   * the pipeline is executed.
+   * the pipeline is executed. On a Redis Cluster, a pipeline redirected by MOVED or ASK (a
+   * failover, a slot that moved) runs its commands again on the node named, but answers each
+   * command's own callback with the first reply, the redirection: the call then takes its reply
+   * from the pipeline's results, which hold the answer of the node that ran it (else a caller would
+   * take for failed a call that ran).
    */
   scriptOn(pipe: ChainableCommander, name: string): ScriptFn {
     const method = (pipe as unknown as Record<string, (...a: unknown[]) => unknown>)['qt_' + name];
+    const cluster = this.isCluster;
     return (keys, args) =>
       new Promise((resolve, reject) => {
-        method.call(pipe, ...keys, ...args, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)));
+        const at = pipe.length;
+        method.call(pipe, ...keys, ...args, (err: Error | null, res: unknown) => {
+          if (err && cluster && REDIRECTED.test(err.message)) {
+            const all = (pipe as unknown as { promise: Promise<[Error | null, unknown][]> }).promise;
+            all.then((replies) => {
+              const [e, r] = replies[at] ?? [err, undefined];
+              if (e) reject(e);
+              else resolve(r);
+            }, reject);
+            return;
+          }
+          if (err) reject(err);
+          else resolve(res);
+        });
       });
+  }
+
+  /** The script `name` sent on `conn` (one of this link's connections, e.g. a blocking one). */
+  scriptVia(conn: Redis, name: string): ScriptFn {
+    const method = this.defineOn(conn, name);
+    return (keys, args) => method.call(conn, ...keys, ...args);
+  }
+
+  /** A pipeline of `conn` on which the script `name` can be queued (see {@link scriptOn}). */
+  pipelineOn(conn: Redis, name: string): ChainableCommander {
+    this.defineOn(conn, name);
+    return conn.pipeline();
+  }
+
+  private defineOn(conn: Redis, name: string): (...a: unknown[]) => Promise<unknown> {
+    const key = 'qt_' + name;
+    const own = conn as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
+    if (own[key] === undefined) {
+      const s = loadScripts().find((x) => x.name === name);
+      if (!s) throw new Error(`No Lua script named ${name}`);
+      conn.defineCommand(key, { numberOfKeys: s.keys, lua: s.lua });
+    }
+    return own[key]!;
   }
 
   /** The subscriber connection (made on first use). */
@@ -185,15 +204,15 @@ export class RedisLink {
   private callWithin<T>(limitMs: number, what: string, fn: (r: Redis) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
-      const timer = setTimeout(() => {
+      const entry = this.deadlines.watch(limitMs, () => {
         done = true;
         reject(this.unreachable(what));
-      }, limitMs);
+      });
       const attempt = (): void => {
         if (done) return;
         if (this.closed) {
           done = true;
-          clearTimeout(timer);
+          this.deadlines.settle(entry);
           reject(new BrokerUnavailableError(`${what}: the Redis engine is closed`));
           return;
         }
@@ -205,14 +224,14 @@ export class RedisLink {
           (v) => {
             if (done) return;
             done = true;
-            clearTimeout(timer);
+            this.deadlines.settle(entry);
             resolve(v);
           },
           (err) => {
             if (done) return;
             if (isConnectionError(err)) return void setTimeout(attempt, 10);
             done = true;
-            clearTimeout(timer);
+            this.deadlines.settle(entry);
             reject(err);
           },
         );

@@ -1,14 +1,20 @@
 /**
  * Record writes of the Redis storage for a broker of another engine (a RabbitMQ broker keeping its
  * records in Redis): insert, compare-and-set transitions and stream items, each one Lua script call,
- * atomic per record, keeping counts, the listing index and finished lists as the Redis engine does.
+ * atomic per record, keeping counts, the listing index, finished lists and retention (a drop at the
+ * end, by count and by age: in the call that ends the task) as the Redis engine does.
  */
+
+/** How many expired ids at most each transition call drops from the head of each finished list. */
+const TRIM_BUDGET = 10;
 import type { RecordPatch, RecordWriter } from '../../engine/storage';
+import type { Retention } from '../../task/retention';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import { toJson } from '../../task/json';
 import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
 import { badRecord } from '../bad-record';
 import type { RedisStorage } from './redis-storage';
+import type { QueueKeys } from './queue-keys';
 
 /** How each changing record field is kept in the task hash. */
 const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
@@ -40,7 +46,14 @@ interface PendingChange {
 
 /** The {@link RecordWriter} of a {@link RedisStorage}. */
 export class RedisRecordWriter implements RecordWriter {
+  /** True once a broker of another engine queues this storage's tasks (see {@link attach}). */
+  attached = false;
+
   constructor(private readonly s: RedisStorage) {}
+
+  attach(): void {
+    this.attached = true;
+  }
 
   async insert(records: readonly TaskRecord[]): Promise<TaskRecord[]> {
     if (records.length === 0) return [];
@@ -49,8 +62,28 @@ export class RedisRecordWriter implements RecordWriter {
     for (const r of records) {
       args.push(r.id, fixedJson(r), String(r.priority), r.status, r.runAt === undefined ? '' : String(r.runAt));
     }
-    const k = () => s.keys;
-    const res = (await s.call('insert', () => s.link.script('rwInsert')([k().all, k().seq, k().cnt], [k().task, ...args]))) as (0 | string[])[];
+    let res: (0 | string[])[];
+    if (s.parts.length === 1) {
+      const k = () => s.keys;
+      res = (await s.call('insert', () => s.link.script('rwInsert')([k().all, k().seq, k().cnt], [k().task, ...args]))) as (0 | string[])[];
+    } else {
+      // a partitioned queue: one call per partition, each record on the partition of its id
+      res = new Array(records.length);
+      const groups = new Map<QueueKeys, number[]>();
+      records.forEach((r, i) => {
+        const k = s.keysOf(r.id);
+        const g = groups.get(k);
+        if (g === undefined) groups.set(k, [i]);
+        else g.push(i);
+      });
+      await Promise.all(
+        [...groups].map(async ([k, at]) => {
+          const part = at.flatMap((i) => args.slice(i * 5, i * 5 + 5));
+          const rows = (await s.call('insert', () => s.link.script('rwInsert')([k.all, k.seq, k.cnt], [k.task, ...part]))) as (0 | string[])[];
+          at.forEach((i, j) => (res[i] = rows[j]));
+        }),
+      );
+    }
     return records.map((r, i) => {
       const row = res[i];
       if (row === 0) return { ...r, args: [...r.args] };
@@ -63,7 +96,7 @@ export class RedisRecordWriter implements RecordWriter {
    * Changes asked in the same turn of the event loop go to Redis together, in one script call
    * (each still a compare-and-set of its own record, applied in the order asked).
    */
-  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch): Promise<TaskRecord | undefined> {
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
     const s = this.s;
     const set: string[] = [];
     const del: string[] = [];
@@ -75,7 +108,9 @@ export class RedisRecordWriter implements RecordWriter {
       else set.push(m.f, m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value));
     }
     return new Promise((resolve, reject) => {
-      this.batch.push({ args: [id, ',' + from.join(',') + ',', set.length / 2, ...set, del.length, ...del], id, resolve, reject });
+      const retention =
+        keep === undefined ? '' : keep.now ? '1' : keep.count !== undefined || keep.age !== undefined ? JSON.stringify([keep.count ?? -1, keep.age ?? -1]) : '';
+      this.batch.push({ args: [id, ',' + from.join(',') + ',', retention, set.length / 2, ...set, del.length, ...del], id, resolve, reject });
       if (this.batch.length === 1) setImmediate(() => this.flush());
     });
   }
@@ -84,12 +119,25 @@ export class RedisRecordWriter implements RecordWriter {
 
   private flush(): void {
     const s = this.s;
-    const k = s.keys;
     const batch = this.batch;
     this.batch = [];
-    const args: (string | number)[] = [k.task, k.items, s.ctx.config.resultTtlMs];
+    if (s.parts.length === 1) return this.send(s.keys, batch);
+    // a partitioned queue: one call per partition
+    const groups = new Map<QueueKeys, PendingChange[]>();
+    for (const c of batch) {
+      const k = s.keysOf(c.id);
+      const g = groups.get(k);
+      if (g === undefined) groups.set(k, [c]);
+      else g.push(c);
+    }
+    for (const [k, g] of groups) this.send(k, g);
+  }
+
+  private send(k: QueueKeys, batch: PendingChange[]): void {
+    const s = this.s;
+    const args: (string | number)[] = [k.task, k.items, s.ctx.config.resultTtlMs, Date.now(), TRIM_BUDGET];
     for (const c of batch) for (const a of c.args) args.push(a);
-    s.call('transition', () => s.link.script('rwTransitions')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel], args)).then(
+    s.call('transition', () => s.link.script('rwTransitions')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], args)).then(
       (res) => {
         const rows = res as (string[] | null)[];
         batch.forEach((c, i) => {
@@ -106,6 +154,7 @@ export class RedisRecordWriter implements RecordWriter {
   async appendItem(id: string, item: unknown): Promise<number> {
     const s = this.s;
     const json = JSON.stringify(toJson(item, 'Stream items', id, s.ctx.config)) ?? 'null';
-    return Number(await s.call('item', () => s.link.script('rwItem')([s.keys.items + id, s.keys.task + id], [json])));
+    const k = s.keysOf(id);
+    return Number(await s.call('item', () => s.link.script('rwItem')([k.items + id, k.task + id], [json])));
   }
 }

@@ -10,11 +10,14 @@ import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { CleanQuery, ListQuery, Storage } from '../../engine/storage';
 import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
-import { badRecord } from '../bad-record';
+import { badRecord, decodeStateValue, decodeStateValues } from '../bad-record';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
 import { RedisRecordWriter } from './redis-record-writer';
 import type { RedisEngineInput } from './redis-options';
+import { partitionOf, partitionTags } from './partition-tags';
+import type { PartitionScope } from './partition-scope';
+import { cleanOver, countsOver, listOver, listPlan, rowRecord } from './partitioned-reads';
 
 /** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
 export class RedisStorage extends Storage {
@@ -23,8 +26,13 @@ export class RedisStorage extends Storage {
   readonly recordWriter: RedisRecordWriter = new RedisRecordWriter(this);
   /** @internal */
   link!: RedisLink;
-  /** @internal */
+  /**
+   * @internal The queue's own keys: with one partition, the only ones; with several, its state,
+   * locks, rate limits and channels (tasks live in {@link parts}).
+   */
   keys!: QueueKeys;
+  /** @internal The keys of each partition (`[keys]` for one partition). */
+  parts!: QueueKeys[];
   /** @internal */
   ctx!: EngineContext;
   private closed = false;
@@ -39,7 +47,7 @@ export class RedisStorage extends Storage {
   /** Key prefix given to the engine (else the app's `config.prefix`). */
   private readonly prefix: string | undefined;
 
-  constructor(input: RedisEngineInput) {
+  constructor(private readonly input: RedisEngineInput) {
     super();
     if (typeof input === 'string') this.connection = input;
     else {
@@ -54,9 +62,30 @@ export class RedisStorage extends Storage {
     if (this.closed) throw new ClosedError('RedisStorage used');
     if (this.link) return;
     this.ctx = ctx;
-    this.keys = new QueueKeys(this.prefix ?? ctx.config.prefix, ctx.queue);
+    const prefix = this.prefix ?? ctx.config.prefix;
+    this.keys = new QueueKeys(prefix, ctx.queue);
+    // the queue's partitions, from the app's queues option (checked there)
+    const k = ctx.queueOptions?.partitions ?? 1;
+    this.parts = k === 1 ? [this.keys] : partitionTags(ctx.queue, k).map((tag) => new QueueKeys(prefix, ctx.queue, tag));
     this.link = new RedisLink(this.connection, ctx.config.connectTimeoutMs);
     this.initialised();
+    // the engine's list of queues (manager.queues()); a miss only hides this queue from other apps
+    this.call('queues', (r) => r.sadd(this.queuesKey(), ctx.queue)).catch(() => undefined);
+  }
+
+  /** A storage (own connections, same settings) for another queue of the same app. */
+  sibling(): RedisStorage {
+    return new RedisStorage(this.input);
+  }
+
+  /** Every queue whose app connected to this Redis with this prefix. */
+  async queueNames(): Promise<string[]> {
+    return (await this.call('queues', (r) => r.smembers(this.queuesKey()))).sort();
+  }
+
+  /** The set of queue names (`<prefix>:queues`: one key, outside every queue's hash tag). */
+  private queuesKey(): string {
+    return (this.prefix ?? this.ctx.config.prefix) + ':queues';
   }
 
   close(): Promise<void> {
@@ -64,15 +93,44 @@ export class RedisStorage extends Storage {
     return (this.closing ??= this.link ? this.link.close() : Promise.resolve());
   }
 
-  /** Every key of this queue (tests and tools use it to clean up). */
+  /** Partitions of the queue (`queues: { <name>: { partitions } }`, default 1). */
+  get partitions(): number {
+    return this.parts === undefined ? 1 : this.parts.length;
+  }
+
+  /** @internal The keys of the partition holding task `id`. */
+  keysOf(id: string): QueueKeys {
+    const parts = this.parts;
+    return parts.length === 1 ? parts[0] : parts[partitionOf(id, parts.length)];
+  }
+
+  /** @internal Partition `i` as the worker side sees it (the storage itself for one partition). */
+  scope(i: number): PartitionScope {
+    if (this.parts.length === 1) return this;
+    const keys = this.parts[i];
+    const s = this;
+    return {
+      keys,
+      get link() {
+        return s.link;
+      },
+      ctx: this.ctx,
+      call: (what, fn) => this.call(what, fn),
+      get: (id) => this.get(id),
+    };
+  }
+
+  /** Every key of this queue, all partitions (tests and tools use it to clean up). */
   async keysOfQueue(): Promise<string[]> {
-    return this.call('keys', (r) => r.keys(this.keys.base.replace(/[*?[\]]/g, '\\$&') + '*'));
+    const bases = new Set([this.keys.base, ...this.parts.map((k) => k.base)]);
+    const found = await Promise.all([...bases].map((b) => this.call('keys', (r) => r.keys(b.replace(/[*?[\]]/g, '\\$&') + '*'))));
+    return found.flat();
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
     let flat: string[];
     try {
-      flat = await this.call('get', (r) => r.hgetall(this.keys.task + id).then(flatten));
+      flat = await this.call('get', (r) => r.hgetall(this.keysOf(id).task + id).then(flatten));
     } catch (err) {
       // a key that is not a task hash: flagged, not thrown
       if (isWrongType(err)) return badRecord(id, 'it is not a task hash');
@@ -88,13 +146,12 @@ export class RedisStorage extends Storage {
    * that cannot be decoded is listed as a `QTASKS_ERR_BAD_RECORD` error record.
    */
   async list(query: ListQuery = {}): Promise<TaskRecord[]> {
+    if (this.parts.length > 1) return listOver(this, query, LIST_CHUNK);
     const k = this.keys;
     await this.counts(); // drops expired records first
-    const wanted = query.status === undefined ? undefined : new Set<string>(Array.isArray(query.status) ? query.status : [query.status]);
-    const statuses = wanted === undefined ? '' : [...wanted].join(',');
-    const filtered = wanted !== undefined || query.name !== undefined || query.since !== undefined || query.until !== undefined;
-    let skip = Math.max(0, query.offset ?? 0);
-    const limit = query.limit === undefined ? Infinity : Math.max(0, query.limit);
+    const plan = listPlan(query);
+    const { statuses, filtered, limit } = plan;
+    let skip = plan.skip;
     const out: TaskRecord[] = [];
     let cursor = '+inf';
     while (out.length < limit) {
@@ -103,12 +160,8 @@ export class RedisStorage extends Storage {
       for (let i = 1; i + 1 < res.length && out.length < limit; i += 2) {
         const id = res[i] as string;
         const row = res[i + 1] as string[];
-        const rec = row.length === 2 && row[0] === 'st' && row[1] === '?' ? badRecord(id, 'it is not a task hash') : decodeRecord(row, id);
-        if (rec === undefined) continue;
-        if (wanted !== undefined && !wanted.has(rec.status)) continue;
-        if (query.name !== undefined && rec.name !== query.name) continue;
-        if (query.since !== undefined && !(rec.createdAt >= query.since)) continue;
-        if (query.until !== undefined && !(rec.createdAt < query.until)) continue;
+        const rec = rowRecord(row, id);
+        if (rec === undefined || !plan.keep(rec)) continue;
         if (skip > 0) skip--;
         else out.push(rec);
       }
@@ -119,7 +172,12 @@ export class RedisStorage extends Storage {
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
-    const k = this.keys;
+    if (this.parts.length > 1) return countsOver(this.parts.map((k) => this.countsOf(k)));
+    return this.countsOf(this.keys);
+  }
+
+  /** @internal The counts of one partition. */
+  async countsOf(k: QueueKeys): Promise<Record<TaskStatus, number>> {
     const row = (await this.call('counts', () =>
       this.link.script('counts')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task]),
     )) as number[];
@@ -130,30 +188,40 @@ export class RedisStorage extends Storage {
 
   async remove(id: string): Promise<boolean> {
     this.onRemoved?.([id]);
-    return (await this.removeScript('remove', '', [id])) > 0;
+    return (await this.removeScript('remove', '', [id], this.keysOf(id))) > 0;
   }
 
   async purge(status: TaskStatus): Promise<number> {
-    if (status === 'process') return 0;
+    // running and waiting tasks are live: cancel them instead
+    if (status === 'process' || status === 'waiting') return 0;
     this.onRemoved?.(undefined);
-    return this.removeScript('purge', status, []);
+    // queued by a broker of another engine: those records are in no Redis list, only in the index
+    const elsewhere = this.recordWriter.attached && (status === 'new' || status === 'delayed' || status === 'retry') ? ['1'] : [];
+    const removed = await Promise.all(this.parts.map((k) => this.removeScript('purge', status, elsewhere, k)));
+    return removed.reduce((a, b) => a + b, 0);
   }
 
   async clean(query: CleanQuery): Promise<number> {
-    const k = this.keys;
     this.onRemoved?.(undefined);
     const limit = query.limit ?? Number.MAX_SAFE_INTEGER;
-    return Number(
-      await this.call('clean', () =>
-        this.link.script('clean')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, query.finishedBefore, limit, ...query.statuses]),
+    // a limit over several partitions: the oldest of the whole queue first
+    if (this.parts.length > 1 && query.limit !== undefined) return cleanOver(this, query, limit);
+    const removed = await Promise.all(
+      this.parts.map(async (k) =>
+        Number(
+          await this.call('clean', () =>
+            this.link.script('clean')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, query.finishedBefore, limit, ...query.statuses]),
+          ),
+        ),
       ),
     );
+    return removed.reduce((a, b) => a + b, 0);
   }
 
   async appendLog(id: string, line: TaskLogLine): Promise<void> {
     const max = this.ctx.config.maxLogLines;
     if (max <= 0) return;
-    await this.call('log', () => this.link.script('log')([this.keys.task + id], [JSON.stringify(line), max]));
+    await this.call('log', () => this.link.script('log')([this.keysOf(id).task + id], [JSON.stringify(line), max]));
   }
 
   /** Stream items from index `from`; an item that cannot be decoded is skipped. */
@@ -168,7 +236,7 @@ export class RedisStorage extends Storage {
   async itemsAt(id: string, from = 0): Promise<{ index: number; value: unknown }[]> {
     let raw: string[];
     try {
-      raw = await this.call('items', (r) => r.lrange(this.keys.items + id, from, -1));
+      raw = await this.call('items', (r) => r.lrange(this.keysOf(id).items + id, from, -1));
     } catch (err) {
       if (isWrongType(err)) return [];
       throw err;
@@ -186,7 +254,7 @@ export class RedisStorage extends Storage {
 
   async stateGet(state: string, key: string): Promise<unknown> {
     const v = await this.call('state get', (r) => r.hget(this.keys.state(state), key));
-    return v === null ? undefined : JSON.parse(v);
+    return v === null ? undefined : decodeStateValue(state, key, v);
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
@@ -198,7 +266,7 @@ export class RedisStorage extends Storage {
     const hash = this.keys.state(state);
     let current = await this.call('state update', (r) => r.hget(hash, key));
     for (;;) {
-      const next = toJson(fn(current === null ? undefined : JSON.parse(current)), 'State values', key, this.ctx?.config);
+      const next = toJson(fn(current === null ? undefined : decodeStateValue(state, key, current)), 'State values', key, this.ctx?.config);
       const nextJson = JSON.stringify(next) ?? 'null';
       const res = (await this.call('state update', () => this.link.script('stateCas')([hash], [key, current ?? '', nextJson]))) as number | [number, string];
       if (res === 1) return next;
@@ -218,9 +286,7 @@ export class RedisStorage extends Storage {
 
   async stateAll(state: string): Promise<Record<string, unknown>> {
     const all = await this.call('state all', (r) => r.hgetall(this.keys.state(state)));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(all)) out[k] = JSON.parse(v);
-    return out;
+    return decodeStateValues(Object.entries(all));
   }
 
   /** @internal a command with the engine's deadline. */
@@ -230,8 +296,7 @@ export class RedisStorage extends Storage {
     return this.link.call(what, fn);
   }
 
-  private async removeScript(what: string, status: string, ids: string[]): Promise<number> {
-    const k = this.keys;
+  private async removeScript(what: string, status: string, ids: string[], k: QueueKeys): Promise<number> {
     return Number(
       await this.call(what, () =>
         this.link.script('remove')([k.prios, k.delayed, k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, k.wait, status, ...ids]),
@@ -249,7 +314,7 @@ function isWrongType(err: unknown): boolean {
 }
 
 /** The order of the counts script's reply. */
-const COUNT_ORDER: TaskStatus[] = ['new', 'delayed', 'process', 'retry', 'success', 'error', 'cancel'];
+const COUNT_ORDER: TaskStatus[] = ['new', 'delayed', 'process', 'retry', 'success', 'error', 'cancel', 'waiting'];
 
 /** HGETALL through `hgetall` gives an object; the codec takes the flat list. */
 function flatten(obj: Record<string, string>): string[] {

@@ -5,7 +5,7 @@
  * handled at `warn` (id, name, code). Nearly always one read of an empty range per lease round.
  */
 import { ErrorCodes } from '../../errors';
-import type { RedisStorage } from './redis-storage';
+import type { PartitionScope } from './partition-scope';
 
 /** A task held by a worker whose lease has expired. */
 export interface HeldByDead {
@@ -17,7 +17,7 @@ export interface HeldByDead {
  * The tasks held by workers whose lease expired by `now` (what the next sweep will handle); none
  * when Redis cannot be read now (the sweep itself then fails and is retried next round).
  */
-export async function heldByDeadWorkers(s: RedisStorage, now: number): Promise<HeldByDead[]> {
+export async function heldByDeadWorkers(s: PartitionScope, now: number): Promise<HeldByDead[]> {
   const k = s.keys;
   const out: HeldByDead[] = [];
   try {
@@ -29,15 +29,36 @@ export async function heldByDeadWorkers(s: RedisStorage, now: number): Promise<H
   return out;
 }
 
+/**
+ * Stalls already logged, per storage (`id`, worker, stall count): two lease rounds may overlap on a
+ * slow machine, read the same dead worker's tasks and both see the sweep's outcome; one stall is
+ * logged once. Bounded: the oldest entries go first.
+ */
+const logged = new WeakMap<PartitionScope, Set<string>>();
+const LOGGED_MAX = 1_024;
+
+/** True the first time this stall is seen by `s`. */
+function firstTime(s: PartitionScope, key: string): boolean {
+  let seen = logged.get(s);
+  if (seen === undefined) logged.set(s, (seen = new Set()));
+  if (seen.has(key)) return false;
+  seen.add(key);
+  if (seen.size > LOGGED_MAX) seen.delete(seen.values().next().value as string);
+  return true;
+}
+
 /** Logs each task the sweep took from a dead worker: queued again, or ended `QTASKS_ERR_STALLED`. */
-export async function logStalls(s: RedisStorage, held: HeldByDead[]): Promise<void> {
+export async function logStalls(s: PartitionScope, held: HeldByDead[]): Promise<void> {
   for (const { id, worker } of held) {
     const rec = await s.get(id).catch(() => undefined);
     if (rec === undefined || rec.workerId !== worker) continue;
+    const ended = rec.status === 'error' && rec.error?.code === ErrorCodes.STALLED;
+    const requeued = rec.status === 'new' && (rec.stalls ?? 0) > 0;
+    if ((!ended && !requeued) || !firstTime(s, `${id}\0${worker}\0${rec.stalls ?? 0}`)) continue;
     const fields = { id, name: rec.name, code: ErrorCodes.STALLED, stalls: rec.stalls, worker };
-    if (rec.status === 'error' && rec.error?.code === ErrorCodes.STALLED) {
+    if (ended) {
       s.ctx.logger.warn('Task stalled more than maxStalls times: its worker stopped renewing its lease; it ended error', fields);
-    } else if (rec.status === 'new' && (rec.stalls ?? 0) > 0) {
+    } else {
       s.ctx.logger.warn('Task stalled: its worker stopped renewing its lease (crashed or blocked); it was queued again', fields);
     }
   }

@@ -31,7 +31,8 @@ export function endOf(
   maxHistory: number,
 ): { args: string[]; stored: TaskRecord | undefined } {
   const now = Date.now();
-  const flagItems = items ? '1' : '';
+  // the head: kind, '1' when the task has items (else '0'), then what that kind needs
+  const flagItems = items ? '1' : '0';
   rec.updatedAt = now;
   switch (o.status) {
     case 'success': {
@@ -42,7 +43,7 @@ export function endOf(
       const keep = rec.removeOnComplete === undefined ? '' : keepArg(rec.removeOnComplete);
       // a record dropped at once can only reach other processes' handles in the announcement
       const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
-      return { args: [rec.id, 's', ret ?? '', '', keep, flagItems, json], stored: rec };
+      return { args: [rec.id, 's' + flagItems + keep, ret ?? '', json], stored: rec };
     }
     case 'error': {
       const err = JSON.stringify(o.error);
@@ -51,14 +52,14 @@ export function endOf(
       rec.finishedAt = now;
       const keep = rec.removeOnFail === undefined ? '' : keepArg(rec.removeOnFail);
       const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ',"error":' + err) : '';
-      return { args: [rec.id, 'e', err, '', keep, flagItems, json], stored: rec };
+      return { args: [rec.id, 'e' + flagItems + keep, err, json], stored: rec };
     }
     case 'cancel': {
       rec.status = 'cancel';
       rec.cancelReason = o.reason;
       rec.finishedAt = now;
       const extra = o.reason === undefined ? '' : ',"cancelReason":' + JSON.stringify(o.reason);
-      return { args: [rec.id, 'c', encodeOpt(o.reason), '', '', flagItems, publish ? recordJson(d, rec, extra) : ''], stored: rec };
+      return { args: [rec.id, 'c' + flagItems, encodeOpt(o.reason), publish ? recordJson(d, rec, extra) : ''], stored: rec };
     }
     case 'retry': {
       const err = JSON.stringify(o.error);
@@ -68,11 +69,11 @@ export function endOf(
       if (o.delayMs > 0) rec.runAt = runAt;
       // the attempt joins the record's history: [how many to keep, entry]
       const history = maxHistory > 0 ? JSON.stringify([maxHistory, retriedAttempt(rec, o.error, now)]) : '';
-      return { args: [rec.id, 'r', err, String(runAt), history, flagItems, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
+      return { args: [rec.id, 'r' + flagItems + runAt + ' ' + history, err, publish ? recordJson(d, rec, ',"error":' + err) : ''], stored: rec };
     }
     default:
       rec.status = 'new';
       rec.attempt = Math.max(0, rec.attempt - 1);
-      return { args: [rec.id, 'h', '', '', '', flagItems, ''], stored: undefined };
+      return { args: [rec.id, 'h' + flagItems, '', ''], stored: undefined };
   }
 }

@@ -3,7 +3,9 @@
   KEYS[1] prios  KEYS[2] delayed  KEYS[3] cnt  KEYS[4] done:success  KEYS[5] done:error  KEYS[6] done:cancel
   KEYS[7] all (zset: id -> enqueue seq)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] wait list prefix
-  ARGV[4] status to purge ('' to remove the ids)  ARGV[5..] ids
+  ARGV[4] status to purge ('' to remove the ids)  ARGV[5..] ids; when purging, ARGV[5] '1': the
+  queue's tasks are queued by a broker of another engine, so records of the status found in the
+  index (KEYS[7]) and in no list go too
   Returns how many were removed.
 ]]
 local pfx, ipfx, wpfx, purge = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -32,7 +34,7 @@ if purge == '' then
       removed = removed + 1
     else
       local st = f[1] or (f[3] and 'new')
-      if st and st ~= 'process' then drop(ARGV[i], st, f[2] or '0', true) end
+      if st and st ~= 'process' and st ~= 'waiting' then drop(ARGV[i], st, f[2] or '0', true) end
     end
   end
   return removed
@@ -61,6 +63,11 @@ else
   end
   if purge ~= 'delayed' then
     for _, lv in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do sweepList(wpfx .. lv) end
+  end
+  if ARGV[5] == '1' then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[7], 0, -1)) do
+      if status(id) == purge then drop(id, purge, nil, false) end
+    end
   end
 end
 return removed

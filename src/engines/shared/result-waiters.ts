@@ -1,6 +1,7 @@
 /**
- * The `result()` calls of one process waiting for tasks of a Redis queue, by task id: each with
- * its own timeout, settled together when the task's final record is known.
+ * The `result()` calls of one process waiting for tasks of a queue, by task id: each with its own
+ * timeout, settled together when the task's final record is known. Engine-neutral: the Redis and
+ * PostgreSQL notifiers keep their waiting calls here.
  */
 import { ResultTimeoutError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';

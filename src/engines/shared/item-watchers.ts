@@ -1,12 +1,25 @@
 /**
- * The `stream()` readers of one process on a Redis queue: each gets every stored item from its
- * start index, then the live ones in order (a gap or a read under way makes it read the stored
- * items again), and ends with the task's final record. An item that cannot be decoded is skipped;
- * the next one keeps its index.
+ * The `stream()` readers of one process on a queue: each gets every stored item from its start
+ * index, then the live ones in order (a gap or a read under way makes it read the stored items
+ * again), and ends with the task's final record. An item that cannot be decoded is skipped; the
+ * next one keeps its index. Engine-neutral: the Redis and PostgreSQL notifiers read through an
+ * {@link ItemSource}.
  */
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import { isFinal, TaskRecord } from '../../task/task-record';
-import type { RedisStorage } from './redis-storage';
+
+/** A stored item with its index. */
+export interface StoredItem {
+  index: number;
+  value: unknown;
+}
+
+/** Where readers read stored items and records (an engine's storage). */
+export interface ItemSource {
+  /** Items from index `from`, with their index (one that cannot be decoded is left out). */
+  itemsAt(id: string, from: number): Promise<StoredItem[]>;
+  get(id: string): Promise<TaskRecord | undefined>;
+}
 
 /** One stream reader. */
 export interface Watcher {
@@ -23,7 +36,15 @@ export interface Watcher {
 export class ItemWatchers {
   private readonly watchers = new Map<string, Set<Watcher>>();
 
-  constructor(private readonly storage: RedisStorage) {}
+  /**
+   * @param recordFirst read the record, then the items, one after the other: where the two reads
+   * may run on different connections, only items read after a final record are surely all of them
+   * (read together, the items could be the older view). Otherwise both are read at once.
+   */
+  constructor(
+    private readonly storage: ItemSource,
+    private readonly recordFirst = false,
+  ) {}
 
   /** How many tasks are watched. */
   get size(): number {
@@ -58,6 +79,13 @@ export class ItemWatchers {
     }
   }
 
+  /** Item `index` of task `id` was stored but came without its value: its readers read it. */
+  onGap(id: string, index: number): void {
+    const set = this.watchers.get(id);
+    if (!set) return;
+    for (const w of set) if (!w.ended && !w.loading && index >= w.next) void this.catchUp(w, false);
+  }
+
   /** Task `rec.id` ended: its readers read what is left and end. */
   onFinal(rec: TaskRecord): void {
     const set = this.watchers.get(rec.id);
@@ -70,7 +98,14 @@ export class ItemWatchers {
     w.loading = true;
     try {
       const start = w.next;
-      const [items, rec] = await Promise.all([this.storage.itemsAt(w.id, start), final ?? this.storage.get(w.id)]);
+      let items: StoredItem[];
+      let rec: TaskRecord | undefined;
+      if (this.recordFirst) {
+        rec = final ?? (await this.storage.get(w.id));
+        items = await this.storage.itemsAt(w.id, start);
+      } else {
+        [items, rec] = await Promise.all([this.storage.itemsAt(w.id, start), final ?? this.storage.get(w.id)]);
+      }
       if (w.ended) return;
       // an item that cannot be decoded is skipped: the next one keeps its index
       for (const { index, value } of items) {

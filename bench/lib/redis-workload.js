@@ -1,0 +1,62 @@
+/**
+ * What the Redis queue benchmarks (bench/redis.js, bench/rabbitmq.js) share: the workload sizes
+ * (env: BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_ROUNDS), a fresh queue name and key prefix per
+ * run, a time limit on each phase, and the throughput and round-trip measures on an engine adapter
+ * of bench/lib/engines.js.
+ */
+'use strict';
+
+const { REDIS_URL } = require('./redis-util');
+const { percentile } = require('./report');
+
+const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
+const BATCH = 1_000;
+const CONCURRENCY = 50;
+const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1_000);
+const WARMUP_TRIPS = 100;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PHASE_MS = 60_000;
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+let seq = 0;
+
+/** A queue name and key prefix used by one run only. */
+function fresh(kind) {
+  const id = `${process.pid}-${Date.now().toString(36)}-${++seq}`;
+  return { url: REDIS_URL, name: `bench-${id}`, prefix: `qtb-${kind}-${id}` };
+}
+
+/** Rejects with `what()` when `p` takes longer than `ms`. */
+function within(p, ms, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'function' ? what() : what}`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Enqueues `total` jobs in batches of {@link BATCH}, then starts one worker of {@link CONCURRENCY}
+ * in this process; returns the enqueue rate and the process rate (until the last success), per s.
+ */
+async function throughputOf(engine, total = TOTAL) {
+  const t0 = now();
+  await within(engine.enqueue(total, BATCH), PHASE_MS, 'enqueue');
+  const enqueueMs = now() - t0;
+  let done = 0;
+  let finish;
+  const all = new Promise((resolve) => (finish = resolve));
+  const worker = await within(engine.worker(CONCURRENCY, () => ++done === total && finish(now())), PHASE_MS, 'worker ready');
+  const t1 = now();
+  await within(Promise.resolve(worker.run()), PHASE_MS, 'worker start');
+  const end = await within(all, PHASE_MS, () => `${done} of ${total} succeeded`);
+  return { enqueue: (total / enqueueMs) * 1000, process: (total / (end - t1)) * 1000 };
+}
+
+/** p50 and p99 (ms) of round trips after the warm-up ones, each key with `suffix`. */
+function tripFigures(all, suffix = '') {
+  const ms = all.slice(WARMUP_TRIPS);
+  return { [`p50${suffix}`]: percentile(ms, 50), [`p99${suffix}`]: percentile(ms, 99) };
+}
+
+module.exports = { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures };

@@ -1,0 +1,213 @@
+--[[
+  Adds new tasks (bulk), skipping ids that exist already; an idle worker of the caller may claim the
+  new tasks in the same call.
+  KEYS[1] prios (zset of priority levels with tasks waiting)  KEYS[2] delayed (zset: score runAt)
+  KEYS[3] all (zset: id -> enqueue seq)  KEYS[4] seq  KEYS[5] cnt (hash: tasks per status)
+  KEYS[6] marker (zset: wakes a blocked worker)  KEYS[7] meta (hash: paused)
+  KEYS[8] leases (zset: worker id -> lease deadline)  KEYS[9] the claiming worker's held set
+  KEYS[10] idle workers (hash: worker id -> `want:expires:leaseMs`)
+  ARGV[1] task key prefix  ARGV[2] wait list prefix (one list per priority level)
+  ARGV[3] '' (a blocked worker is woken through the marker), '0' (a worker of the caller claims
+  right behind: no marker needed, that claim re-arms it when tasks are left) or how many of the new
+  tasks the caller's worker claims here (the caller sends only due tasks of one priority then; they
+  are claimed when nothing else waits and the queue is not paused)
+  ARGV[4] worker id  ARGV[5] now  ARGV[6] lease deadline (used when claiming)
+  ARGV[7] inbox prefix  ARGV[8] held set prefix
+  ARGV[9] the priority of every task when all are due now (then 2 per task: id, head), else ''
+  (then 4 per task: id, head, priority, runAt ('' when due now))
+  A head is the task's fixed data (JSON) without its closing brace, ending in `,"seq":`: the script
+  appends the enqueue seq and the brace.
+  With ARGV[3] '', new tasks due now of one priority, nothing else waiting and the queue not paused,
+  an idle worker (KEYS[10], registered by its finish call when it found the queue empty) gets them
+  handed over, up to the number it wants: claimed for it (held, leased for its lease length) and put
+  in its inbox, which it waits on; the rest wait in the queue (marker).
+  A task hash holds `d` (fixed data with its enqueue seq); a missing `st` means 'new', a missing `pri` 0.
+  Returns { existing, claimed }: existing lists the tasks whose id existed already (flat: the task's
+  index in this call from 0, its HGETALL); claimed, when the caller's worker claims, the claimed
+  tasks (flat: id, data, attempt per task). A priority or runAt that is not a number fails the call
+  before anything is written.
+]]
+local uni = ARGV[9]
+local step = uni == '' and 4 or 2
+--- @include "level"
+if step == 2 then
+  if not level(uni) then
+    return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[10]) .. ' has a priority or runAt that is not a number')
+  end
+else
+  for b = 10, #ARGV, 4 do
+    local r = ARGV[b + 3]
+    if not level(ARGV[b + 2]) or (r ~= '' and not tonumber(r)) then
+      return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[b]) .. ' has a priority or runAt that is not a number')
+    end
+  end
+end
+local asked = tonumber(ARGV[3]) or 0
+local now, wid = ARGV[5], ARGV[4]
+-- the common call alone: one new task due now, claimed at once when nothing else waits and the
+-- queue is not paused (same effects as the general path below)
+if #ARGV == 11 and step == 2 and asked > 0 then
+  local id, pri = ARGV[10], uni
+  local k = ARGV[1] .. id
+  if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
+    local sq = tostring(redis.call('INCR', KEYS[4]))
+    local d = ARGV[11] .. sq .. '}'
+    if pri == '0' then
+      redis.call('HSET', k, 'd', d, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+    else
+      redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+    end
+    redis.call('ZADD', KEYS[3], sq, id)
+    redis.call('SADD', KEYS[9], id)
+    redis.call('ZADD', KEYS[8], ARGV[6], wid)
+    redis.call('HINCRBY', KEYS[5], 'process', 1)
+    return { {}, { id, d, 1 } }
+  end
+end
+local pfx, wpfx = ARGV[1], ARGV[2]
+local n = (#ARGV - 9) / step
+local seq = redis.call('INCRBY', KEYS[4], n) - n
+local existing, nexisting, levels, order, ids, nids = {}, 0, {}, {}, {}, 0
+local added, delayed = 0, 0
+local want = asked
+local claimed, taken, ntaken = {}, {}, 0
+if want > 0 and (redis.call('HEXISTS', KEYS[7], 'paused') == 1 or redis.call('ZCARD', KEYS[1]) > 0) then want = 0 end
+-- tasks that may be handed over to an idle worker: their data and seq by id (the idle workers are
+-- read once, here: nothing below changes them before the hand-over)
+local idle = ARGV[3] == '' and redis.call('HGETALL', KEYS[10]) or {}
+local mayHand = #idle > 0
+local dataOf, seqOf = {}, {}
+local pri, runAt, lastPri, wait, nlevel = uni, '', nil, nil, 0
+for i = 0, n - 1 do
+  local b = 10 + i * step
+  local id = ARGV[b]
+  if step == 4 then pri, runAt = ARGV[b + 2], ARGV[b + 3] end
+  local k = pfx .. id
+  -- the fixed data carries the enqueue seq (also the task's score in `all`); a missing status
+  -- means 'new', a missing pri 0
+  local sq = tostring(seq + 1)
+  local d = ARGV[b + 1] .. sq .. '}'
+  local isNew, took = false, false
+  if ntaken < want and runAt == '' then
+    if redis.call('EXISTS', k) == 0 then
+      isNew, took = true, true
+      if pri == '0' then
+        redis.call('HSET', k, 'd', d, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+      else
+        redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+      end
+      ntaken = ntaken + 1
+      taken[ntaken] = id
+      claimed[#claimed + 1] = id
+      claimed[#claimed + 1] = d
+      claimed[#claimed + 1] = 1
+    end
+  elseif runAt == '' and pri == '0' then
+    -- pcall: a key of that name that is not a task hash is reported, not an error half-way
+    isNew = redis.pcall('HSETNX', k, 'd', d) == 1
+  elseif redis.call('EXISTS', k) == 0 then
+    isNew = true
+    if runAt == '' then
+      redis.call('HSET', k, 'd', d, 'pri', pri)
+    else
+      redis.call('HSET', k, 'd', d, 'st', 'delayed', 'pri', pri, 'run', runAt)
+    end
+  end
+  if not isNew then
+    local row = redis.pcall('HGETALL', k)
+    existing[nexisting + 1] = i
+    existing[nexisting + 2] = row.err and { 'st', '?' } or row
+    nexisting = nexisting + 2
+  else
+    seq = seq + 1
+    if took then
+      -- claimed: runs at once
+    elseif runAt == '' then
+      if pri ~= lastPri then
+        wait = levels[pri]
+        if not wait then
+          wait = {}
+          levels[pri] = wait
+          order[#order + 1] = pri
+        end
+        lastPri, nlevel = pri, #wait
+      end
+      nlevel = nlevel + 1
+      wait[nlevel] = id
+      added = added + 1
+      if mayHand then
+        dataOf[id] = d
+        seqOf[id] = sq
+      end
+    else
+      redis.call('ZADD', KEYS[2], runAt, id)
+      delayed = delayed + 1
+    end
+    ids[nids + 1] = sq
+    ids[nids + 2] = id
+    nids = nids + 2
+  end
+end
+-- hand the new tasks over to idle workers (see above)
+local handed = 0
+if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
+  local list = levels[order[1]]
+  local nowN = tonumber(now)
+  for j = 1, #idle, 2 do
+    if handed >= #list then break end
+    local w, v = idle[j], idle[j + 1]
+    local a = string.find(v, ':', 1, true)
+    local b = a and string.find(v, ':', a + 1, true)
+    local want = b and tonumber(string.sub(v, 1, a - 1))
+    local expires = b and tonumber(string.sub(v, a + 1, b - 1))
+    local lease = b and tonumber(string.sub(v, b + 1))
+    if not want or not expires or not lease or expires < nowN then
+      redis.call('HDEL', KEYS[10], w)
+    elseif want > 0 then
+      local give = math.min(want, #list - handed, 500)
+      -- the entry stays (want 0) until the worker's next call, so that a sweep can tell an
+      -- inbox left too long
+      redis.call('HSET', KEYS[10], w, '0:' .. expires .. ':' .. lease)
+      local ib, members, hids = ARGV[7] .. w, {}, {}
+      for x = handed + 1, handed + give do
+        local id = list[x]
+        local k = pfx .. id
+        redis.call('HSET', k, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', w)
+        members[#members + 1] = seqOf[id]
+        members[#members + 1] = give .. '\n' .. dataOf[id] .. '\n' .. id
+        hids[#hids + 1] = id
+      end
+      redis.call('ZADD', ib, unpack(members))
+      redis.call('SADD', ARGV[8] .. w, unpack(hids))
+      -- the worker's own lease length
+      redis.call('ZADD', KEYS[8], nowN + lease, w)
+      handed = handed + give
+    end
+  end
+  if handed > 0 then
+    local rest = {}
+    for x = handed + 1, #list do rest[#rest + 1] = list[x] end
+    levels[order[1]] = rest
+    added = added - handed
+    redis.call('HINCRBY', KEYS[5], 'process', handed)
+  end
+end
+local function push(key, list)
+  for s = 1, #list, 1000 do redis.call('RPUSH', key, unpack(list, s, math.min(s + 999, #list))) end
+end
+for s = 1, nids, 1000 do redis.call('ZADD', KEYS[3], unpack(ids, s, math.min(s + 999, nids))) end
+for _, p in ipairs(order) do
+  if #levels[p] > 0 then
+    push(wpfx .. p, levels[p])
+    redis.call('ZADD', KEYS[1], p, p)
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[5], 'new', added) end
+if delayed > 0 then redis.call('HINCRBY', KEYS[5], 'delayed', delayed) end
+if ntaken > 0 then
+  redis.call('SADD', KEYS[9], unpack(taken))
+  redis.call('ZADD', KEYS[8], ARGV[6], wid)
+  redis.call('HINCRBY', KEYS[5], 'process', ntaken)
+end
+if added + delayed > 0 and ARGV[3] ~= '0' then redis.call('ZADD', KEYS[6], 0, '0') end
+return { existing, claimed }

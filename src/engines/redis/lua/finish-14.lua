@@ -1,0 +1,362 @@
+--[[
+  Records how a batch of attempts ended, then claims the next batch for the same worker.
+  KEYS[1] prios  KEYS[2] delayed  KEYS[3] leases (zset: worker id -> lease deadline)  KEYS[4] cnt
+  KEYS[5] marker  KEYS[6] meta (hash: paused, ls)  KEYS[7] done:success  KEYS[8] done:error
+  KEYS[9] done:cancel (lists of finished ids, oldest first)  KEYS[10] this worker's held set
+  KEYS[11] cancel requests (set of running ids asked to stop; the reason is the task's `cx` field)
+  KEYS[12] all (zset: id -> enqueue seq)  KEYS[13] idle workers (hash: worker id -> `want:expires:leaseMs`)
+  KEYS[14] this worker's inbox (tasks handed over to it by enqueues while it was idle)
+  ARGV[1] the queue's key base (`prefix:{tag}:`: tasks are `<base>t:<id>`, their items `<base>i:<id>`,
+  wait lists `<base>w:<level>`)  ARGV[2] event channel  ARGV[3] now  ARGV[4] worker id
+  ARGV[5] result ttl (ms)  ARGV[6] lease deadline  ARGV[7] how many to claim
+  ARGV[8] '1' when this process listens on the event channel itself, '' when not, 'c' to publish
+  without asking who listens: on a Redis Cluster (where PUBSUB NUMSUB counts one node's subscribers
+  only) and when the caller knows other processes listened a moment ago; '1' or '' may be followed
+  by ':<mark>': the caller learnt that no other process listened while the meta hash's `ls` field
+  was that mark. Every process that subscribes to the event channel writes a new mark there once
+  its subscription is confirmed, before it reads any record it waits for; while `ls` is unchanged
+  nobody else listens and PUBSUB NUMSUB is not asked
+  ARGV[9] how many expired ids at most to drop from the head of each finished list and of `all`
+  ARGV[10] how many ends follow  ARGV[11] the tail of the worker's idle entry, `expires:leaseMs`
+  (now + 6 s, its lease length; see below), or '' when the call claims nothing and the worker
+  knows it has no idle entry (none is deleted then), then from ARGV[12] 4 per end: id, head, data (result
+  JSON / error JSON / reason), record JSON to publish ('' to announce the end by id only). The head
+  is the kind (s e c r h), '1' when the task has items (else '0'), then for s and e the retention
+  ('' keep, '1' drop now, or JSON [count, age] of the tasks of that end to keep, -1 for none), for r
+  the runAt, a space and the JSON [how many kept, entry] for the attempt history `ah` (or nothing)
+  When another process listens, records of successes, errors, cancels and retries are published as
+  'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
+  The worker's idle entry goes, and its inbox is taken first among the claimed tasks; when it wants
+  more than the queue had (and the queue is not paused) it is entered idle again: wanting the rest,
+  until now + 6 s (its blocking pop lasts 5 s, then it calls again).
+  Returns { flags ('1' per end recorded, '0' when the task was not held any more, '2' when it ended
+  `error` QTASKS_ERR_BAD_RECORD instead because its stored priority is not a number), claimed (flat:
+  id, data ('' when missing), attempt per task), next delayed runAt or '', how many other processes
+  listen (-1: not asked), the `ls` field read ('-' when missing, '' when not read) }.
+  Nothing read from a task hash can make a write fail: a bad priority ends its task instead.
+]]
+-- other processes listening on the event channel (see ARGV[8]), given the `ls` field read (nil:
+-- missing); the field as read is returned to the caller
+local lsOut = ''
+local function remoteCount(ls)
+  lsOut = ls or '-'
+  local listen = ARGV[8]
+  local colon = string.find(listen, ':', 1, true)
+  if colon and string.sub(listen, colon + 1) == lsOut then return 0 end
+  return redis.call('PUBSUB', 'NUMSUB', ARGV[2])[2] - (string.byte(listen, 1) == 49 and 1 or 0)
+end
+-- the common call alone: one success or error with no retention count, nothing to trim, and
+-- either nothing to claim or a claim that finds the queue empty (the worker then waits idle); the
+-- same effects as the general path below, which takes every other call (checked before any write)
+local head, want = ARGV[13], ARGV[7]
+local kind, keep = string.sub(head or '', 1, 1), string.sub(head or '', 3)
+if ARGV[10] == '1' and (kind == 's' or kind == 'e') and ARGV[9] == '0' and (keep == '' or keep == '1')
+  and redis.call('EXISTS', KEYS[14]) == 0 then
+  local now = ARGV[3]
+  local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  -- a claim that would find tasks (or due delayed ones) takes the general path
+  if want == '0' or (redis.call('ZCARD', KEYS[1]) == 0 and not (nxt[2] and tonumber(nxt[2]) <= tonumber(now))) then
+    local id = ARGV[12]
+    local flag, remote, paused = '0', -1, nil
+    if redis.call('SREM', KEYS[10], id) == 1 then
+      flag = '1'
+      redis.call('SREM', KEYS[11], id)
+      local k = ARGV[1] .. 't:' .. id
+      if keep == '1' then
+        redis.call('DEL', k, ARGV[1] .. 'i:' .. id)
+        redis.call('ZREM', KEYS[12], id)
+      else
+        local st = kind == 's' and 'success' or 'error'
+        redis.call('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', ARGV[14], 'fa', now, 'up', now)
+        redis.call('PEXPIRE', k, ARGV[5])
+        if string.byte(head, 2) == 49 then redis.call('PEXPIRE', ARGV[1] .. 'i:' .. id, ARGV[5]) end
+        redis.call('RPUSH', kind == 's' and KEYS[7] or KEYS[8], id)
+        redis.call('HINCRBY', KEYS[4], st, '1')
+      end
+      redis.call('HINCRBY', KEYS[4], 'process', '-1')
+      if ARGV[8] == 'c' then
+        remote = 1
+      elseif want ~= '0' then
+        -- the paused flag is read with it, for the idle entry below
+        paused = redis.call('HMGET', KEYS[6], 'ls', 'paused')
+        remote = remoteCount(paused[1])
+        paused = paused[2]
+      else
+        remote = remoteCount(redis.call('HGET', KEYS[6], 'ls'))
+      end
+      if remote > 0 then
+        if ARGV[15] == '' then
+          redis.call('PUBLISH', ARGV[2], 'f[' .. cjson.encode(id) .. ']')
+        else
+          redis.call('PUBLISH', ARGV[2], 'F' .. ARGV[4] .. ' [' .. ARGV[15] .. ']')
+        end
+      end
+    end
+    -- the worker leaves the idle workers, or (the queue ran dry) stays there, wanting `want` more:
+    -- enqueues may hand tasks over directly
+    if paused == nil and want ~= '0' then paused = redis.call('HEXISTS', KEYS[6], 'paused') == 1 end
+    if want ~= '0' and not paused then
+      redis.call('HSET', KEYS[13], ARGV[4], want .. ':' .. ARGV[11])
+    elseif ARGV[11] ~= '' then
+      redis.call('HDEL', KEYS[13], ARGV[4])
+    end
+    return { flag, {}, nxt[2] or '', remote, lsOut }
+  end
+end
+
+local pfx, ipfx, wpfx, chan = ARGV[1] .. 't:', ARGV[1] .. 'i:', ARGV[1] .. 'w:', ARGV[2]
+-- now and ttl stay strings where they are written (a Lua number is formatted on every write)
+local now, nowN, wid, ttl = ARGV[3], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local nEnd = tonumber(ARGV[10])
+local flags, pub, pubIds, gone = {}, {}, {}, {}
+local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
+local done = { success = {}, error = {}, cancel = {} }
+local front = {}
+local function announce(json, id)
+  if json == '' then pubIds[#pubIds + 1] = cjson.encode(id) else pub[#pub + 1] = json end
+end
+--- @include "level"
+--- @include "bad-err"
+--- @include "keep-only"
+--- @include "drop-expired"
+local trims = {}
+-- the history of attempts: appends one entry (spec: [how many kept, entry]), dropping the oldest
+local function remember(k, spec)
+  local x = cjson.decode(spec)
+  local cur = redis.call('HGET', k, 'ah')
+  -- a history that does not decode (written by hand or another version) starts again
+  local ok, h = pcall(cjson.decode, cur or '[]')
+  if not ok or type(h) ~= 'table' then h = {} end
+  h[#h + 1] = x[2]
+  while #h > x[1] do table.remove(h, 1) end
+  if #h > 0 then redis.call('HSET', k, 'ah', cjson.encode(h)) end
+end
+local function many(cmd, key, list)
+  local out = {}
+  for s = 1, #list, 1000 do
+    local r = redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list)))
+    if type(r) == 'table' then for j = 1, #r do out[#out + 1] = r[j] end end
+  end
+  return out
+end
+
+-- tasks handed over while idle (member: count, data, id), still held by this worker
+if ARGV[11] ~= '' then redis.call('HDEL', KEYS[13], wid) end
+local claimed = {}
+if redis.call('EXISTS', KEYS[14]) == 1 then
+  local ms = redis.call('ZRANGE', KEYS[14], 0, -1)
+  redis.call('DEL', KEYS[14])
+  for j = 1, #ms do
+    local m = ms[j]
+    local a = string.find(m, '\n', 1, true)
+    local b = a and string.find(m, '\n', a + 1, true)
+    if b then
+      local id = string.sub(m, b + 1)
+      if redis.call('SISMEMBER', KEYS[10], id) == 1 then
+        -- started now, as if claimed by this call (see the reconcile script)
+        redis.call('HSET', pfx .. id, 'sa', now)
+        claimed[#claimed + 1] = id
+        claimed[#claimed + 1] = string.sub(m, a + 1, b - 1)
+        claimed[#claimed + 1] = 1
+      end
+    end
+  end
+end
+
+local ids = {}
+for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * 4] end
+local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
+local asked = (nEnd > 0 and redis.call('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
+
+for i = 0, nEnd - 1 do
+  local b = 12 + i * 4
+  local id, head, data, json = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local kind, keep = string.sub(head, 1, 1), string.sub(head, 3)
+  local k = pfx .. id
+  if own[i + 1] == 0 then
+    flags[i + 1] = '0'
+  else
+    flags[i + 1] = '1'
+    gone[#gone + 1] = id
+    cnt.process = cnt.process - 1
+    local cx = false
+    if asked and asked[i + 1] == 1 then
+      redis.call('SREM', KEYS[11], id)
+      cx = redis.call('HGET', k, 'cx')
+      if cx and (kind == 'r' or kind == 'h') then
+        -- a cancel was asked while it ran: it ends cancelled instead of going back to the queue
+        kind = 'c'
+        data = cx
+      end
+    end
+    local st
+    if kind == 's' or kind == 'e' then
+      st = kind == 's' and 'success' or 'error'
+      if keep == '1' then
+        dropTask(pfx, ipfx, KEYS[12], id)
+        st = nil
+      else
+        redis.call('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now, 'up', now)
+        if keep ~= '' then trims[#trims + 1] = { st, keep } end
+      end
+      announce(json, id)
+    elseif kind == 'c' then
+      st = 'cancel'
+      redis.call('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
+      announce(cx and '' or json, id)
+    else
+      local f = redis.call('HMGET', k, 'pri', 'att')
+      f[1] = level(f[1])
+      if not f[1] then
+        -- its priority is not a number: it cannot be queued again
+        st = 'error'
+        flags[i + 1] = '2'
+        redis.call('HSET', k, 'st', st, 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+        announce('', id)
+      elseif kind == 'r' then
+        local sp = string.find(keep, ' ', 1, true)
+        local runAt = tonumber(string.sub(keep, 1, sp - 1))
+        local history = string.sub(keep, sp + 1)
+        cnt.retry = cnt.retry + 1
+        if history ~= '' then remember(k, history) end
+        if runAt > nowN then
+          redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
+          redis.call('ZADD', KEYS[2], runAt, id)
+        else
+          redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now)
+          redis.call('RPUSH', wpfx .. f[1], id)
+          redis.call('ZADD', KEYS[1], f[1], f[1])
+        end
+        announce(json, id)
+      else -- handback: back to the front of its level; the attempt does not count
+        redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[2]) or 1) - 1), 'up', now)
+        front[#front + 1] = id
+        front[#front + 1] = f[1]
+        cnt.new = cnt.new + 1
+      end
+    end
+    if st then
+      cnt[st] = cnt[st] + 1
+      redis.call('PEXPIRE', k, ttl)
+      if string.byte(head, 2) == 49 then redis.call('PEXPIRE', ipfx .. id, ttl) end
+      local d = done[st]
+      d[#d + 1] = id
+    end
+  end
+end
+if #gone > 0 then
+  many('SREM', KEYS[10], gone)
+  if cnt.retry > 0 or #front > 0 then redis.call('ZADD', KEYS[5], 0, '0') end
+end
+for j = #front - 1, 1, -2 do
+  redis.call('LPUSH', wpfx .. front[j + 1], front[j])
+  redis.call('ZADD', KEYS[1], front[j + 1], front[j + 1])
+end
+many('RPUSH', KEYS[7], done.success)
+many('RPUSH', KEYS[8], done.error)
+many('RPUSH', KEYS[9], done.cancel)
+for _, t in ipairs(trims) do
+  local st = t[1]
+  cnt[st] = cnt[st] - keepOnly(st, st == 'success' and KEYS[7] or KEYS[8], t[2], pfx, ipfx, KEYS[12], nowN)
+end
+local remote = -1
+if #pub + #pubIds > 0 then remote = ARGV[8] == 'c' and 1 or remoteCount(redis.call('HGET', KEYS[6], 'ls')) end
+if remote > 0 then
+  if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
+  if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
+end
+
+-- expired ids leave the finished lists at the pace tasks finish, so that the indexes stay bounded
+local budget = tonumber(ARGV[9])
+if budget > 0 then
+  for j, st in ipairs({ 'success', 'error', 'cancel' }) do cnt[st] = cnt[st] - dropExpired(KEYS[6 + j], st, budget, pfx, KEYS[12]) end
+end
+
+-- due delayed tasks join the end of their level
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local due, badDue = {}, {}
+if nxt[2] and tonumber(nxt[2]) <= nowN then due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
+for j = 1, #due do
+  local id = due[j]
+  local k = pfx .. id
+  redis.call('ZREM', KEYS[2], id)
+  local f = redis.call('HMGET', k, 'st', 'pri')
+  local pri = level(f[2])
+  if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
+    -- its priority is not a number: it ends here (announced to every process)
+    redis.call('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+    redis.call('PEXPIRE', k, ttl)
+    redis.call('PEXPIRE', ipfx .. id, ttl)
+    redis.call('RPUSH', KEYS[8], id)
+    cnt[f[1]] = cnt[f[1]] - 1
+    cnt.error = cnt.error + 1
+    badDue[#badDue + 1] = cjson.encode(id)
+  elseif f[1] == 'delayed' or f[1] == 'retry' then
+    if f[1] == 'delayed' then
+      redis.call('HSET', k, 'st', 'new')
+      cnt.delayed = cnt.delayed - 1
+      cnt.new = cnt.new + 1
+    end
+    redis.call('RPUSH', wpfx .. pri, id)
+    redis.call('ZADD', KEYS[1], pri, pri)
+  end
+end
+
+-- claim from the lowest level first, FIFO within a level
+local asked = tonumber(ARGV[7])
+local want = asked - #claimed / 3
+if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
+  local taken = {}
+  while #taken < want do
+    local lv = redis.call('ZRANGE', KEYS[1], 0, 0)
+    if #lv == 0 then break end
+    local ask = want - #taken
+    local ids = redis.call('LPOP', wpfx .. lv[1], ask)
+    if not ids or #ids < ask then redis.call('ZREM', KEYS[1], lv[1]) end
+    if ids then
+      for j = 1, #ids do
+        local id = ids[j]
+        local k = pfx .. id
+        local f = redis.pcall('HMGET', k, 'd', 'st', 'att')
+        -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD
+        local st = (not f.err) and (f[2] or (f[1] and 'new'))
+        if f.err then
+          -- not a task hash at all: it cannot run, it ends in a fresh record of its own
+          redis.call('DEL', k)
+          redis.call('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now, 'up', now)
+          redis.call('PEXPIRE', k, ttl)
+          redis.call('RPUSH', KEYS[8], id)
+          cnt.new = cnt.new - 1
+          cnt.error = cnt.error + 1
+          badDue[#badDue + 1] = cjson.encode(id)
+        elseif st == 'new' or st == 'retry' then
+          local att = f[3] and tostring((tonumber(f[3]) or 0) + 1) or '1'
+          redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
+          cnt[st] = cnt[st] - 1
+          taken[#taken + 1] = id
+          local n = #claimed
+          claimed[n + 1] = id
+          claimed[n + 2] = f[1] or ''
+          claimed[n + 3] = att
+        end
+      end
+    end
+  end
+  if #taken > 0 then
+    many('SADD', KEYS[10], taken)
+    redis.call('ZADD', KEYS[3], ARGV[6], wid)
+    cnt.process = cnt.process + #taken
+    if redis.call('ZCARD', KEYS[1]) > 0 then redis.call('ZADD', KEYS[5], 0, '0') end
+  end
+  if #taken < want then
+    -- the queue ran dry: enqueues may hand the rest over directly
+    redis.call('HSET', KEYS[13], wid, (want - #taken) .. ':' .. ARGV[11])
+  end
+end
+
+for st, d in pairs(cnt) do
+  if d ~= 0 then redis.call('HINCRBY', KEYS[4], st, d) end
+end
+if #due > 0 then nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES') end
+if #badDue > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(badDue, ',') .. ']') end
+return { table.concat(flags), claimed, nxt[2] or '', remote, lsOut }

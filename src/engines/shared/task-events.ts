@@ -1,0 +1,12 @@
+/**
+ * The task events an engine carries to other processes (ends and progress), and whether an app
+ * listener of this process listens to any of them.
+ */
+import type { EngineContext, EngineEventMap } from '../../engine/broker';
+
+const TASK_EVENTS: (keyof EngineEventMap)[] = ['task:success', 'task:error', 'task:retry', 'task:cancel', 'task:progress'];
+
+/** True while an app listener of this process listens to a task event. */
+export function listensToTaskEvents(ctx: EngineContext): boolean {
+  return TASK_EVENTS.some((e) => ctx.listens(e));
+}

@@ -1,0 +1,84 @@
+/**
+ * What the RabbitMQ broker does the same way with either storage: `addTask(…, { transaction })` is
+ * refused (`QTASKS_ERR_UNSUPPORTED`, nothing stored or published), and finished records that
+ * expired (`resultTtlMs`, retention) are deleted from the PostgreSQL storage by the consuming
+ * workers, as the PostgreSQL engine's lease rounds do.
+ */
+import 'reflect-metadata';
+import { connect } from 'amqplib';
+import { Client } from 'pg';
+import { ErrorCodes, QTasks } from 'qtasks';
+import type { RabbitMQBroker } from 'qtasks/rabbitmq';
+import { AppFactory, AppTracker, BrokerTasks, probe, waitFor } from 'qtasks/conformance';
+import { TestDatabase } from '../postgres/pg-support';
+import { AMQP_URL, rabbitPgEngine, rabbitRedisEngine } from './rabbit-support';
+
+const db = new TestDatabase('rpair').hooks();
+const engines: [string, { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> }][] = [
+  ['redis storage', rabbitRedisEngine('rpair')],
+  ['postgres storage', rabbitPgEngine(db, 'rpair')],
+];
+const rows = async (app: QTasks): Promise<number> =>
+  Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM qtasks.tasks WHERE queue = $1', [app.name]))[0].n);
+
+beforeEach(() => probe.reset());
+
+describe.each(engines)('RabbitMQ broker + %s', (_label, engine) => {
+  const tracker = new AppTracker(engine.factory, engine.cleanup);
+  beforeAll(engine.check);
+  afterEach(() => tracker.closeAll());
+
+  it('refuses addTask with a transaction (QTASKS_ERR_UNSUPPORTED): nothing is stored or published', async () => {
+    const app = (await tracker.make({ suite: 'rpair' })).register(BrokerTasks);
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await expect(app.addTask('cb.add', [1, 2], { id: 'in-tx', transaction: client })).rejects.toMatchObject({ code: ErrorCodes.UNSUPPORTED });
+      await client.query('ROLLBACK');
+    } finally {
+      await client.end();
+    }
+    expect(await app.getTask('in-tx')).toBeUndefined();
+    const c = await connect(AMQP_URL);
+    try {
+      const ch = await c.createChannel();
+      expect((await ch.checkQueue((app.broker as RabbitMQBroker).names.queue)).messageCount).toBe(0);
+    } finally {
+      await c.close();
+    }
+    // the same task without the option is enqueued as usual
+    await app.start();
+    expect(await (await app.addTask('cb.add', [1, 2], { id: 'in-tx' })).result({ timeout: 5_000 })).toBe(3);
+  });
+});
+
+describe('RabbitMQ broker + postgres storage: expiry', () => {
+  const engine = rabbitPgEngine(db, 'rpx');
+  const tracker = new AppTracker(engine.factory, engine.cleanup);
+  beforeAll(engine.check);
+  afterEach(() => tracker.closeAll());
+
+  it('deletes the rows of records past resultTtlMs, and of tasks a retention dropped', async () => {
+    const app = (await tracker.make({ suite: 'rpx', config: { resultTtlMs: 300, leaseMs: 200 } })).register(BrokerTasks);
+    await app.start();
+    const plain = await Promise.all([1, 2, 3].map((i) => app.addTask('cb.add', [i, 1])));
+    for (const h of plain) await h.result({ timeout: 5_000 });
+    await waitFor(async () => (await rows(app)) === 0, 'expired rows deleted', 5_000);
+    expect(await app.getTask(plain[0].id)).toBeUndefined();
+    expect(await app.manager.counts()).toMatchObject({ success: 0 });
+  });
+
+  it('deletes the rows a count retention drops; the kept ones stay until they expire', async () => {
+    const app = (await tracker.make({ suite: 'rpx', concurrency: 1, config: { leaseMs: 200 } })).register(BrokerTasks);
+    await app.start();
+    const handles = [];
+    for (let i = 0; i < 4; i++) {
+      const h = await app.addTask('cb.add', [i, 1], { removeOnComplete: 1 });
+      await h.result({ timeout: 5_000 });
+      handles.push(h);
+    }
+    await waitFor(async () => (await rows(app)) === 1, 'only the newest row kept', 5_000);
+    expect((await app.manager.list({ status: 'success' })).map((r) => r.id)).toEqual([handles[3].id]);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Bulk enqueue on Redis: an `addTasks` larger than one script call (it is sent in several, back to
+ * back) keeps the order of its tasks, answers with the stored record of every id that existed, and
+ * counts each new task once; a batch with a priority that is not a number writes nothing.
+ */
+import 'reflect-metadata';
+import { QTasks, Task, TaskRecord } from 'qtasks';
+import { countKeys, deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
+
+class BulkTasks {
+  @Task({ name: 'be.echo' })
+  echo(v: unknown): unknown {
+    return v;
+  }
+}
+
+let seq = 0;
+
+describe('Redis bulk enqueue', () => {
+  let prefix: string;
+  let apps: QTasks[] = [];
+
+  beforeAll(() => ensureRedis());
+  beforeEach(() => {
+    prefix = testPrefix('be');
+  });
+  afterEach(async () => {
+    for (const app of apps.reverse()) await app.close();
+    apps = [];
+    await deleteKeys(prefix);
+  });
+
+  const make = () => {
+    const app = redisApp({ name: `be${++seq}`, prefix }).register(BulkTasks);
+    apps.push(app);
+    return app;
+  };
+
+  const record = (id: string, args: unknown[], priority = 0): TaskRecord => {
+    const now = Date.now();
+    return { id, name: 'be.echo', status: 'new', priority, args, attempt: 0, createdAt: now, updatedAt: now };
+  };
+
+  it('a batch of several script calls keeps its order and answers with the stored record of ids that existed', async () => {
+    const app = make();
+    const earlier = ['be-a', 'be-b', 'be-c'];
+    for (const id of earlier) await app.addTask('be.echo', ['earlier ' + id], { id });
+    const n = 1_200;
+    const at = new Map([
+      [7, 'be-a'],
+      [600, 'be-b'],
+      [1_150, 'be-c'],
+    ]);
+    // what the engine answers: the stored record where the id existed, the new one elsewhere
+    const records = Array.from({ length: n }, (_, i) => record(at.get(i) ?? `be-${i}`, [i]));
+    const stored = await app.broker.enqueue(records);
+    expect(stored.map((r) => r.args[0])).toEqual(records.map((r, i) => (at.has(i) ? 'earlier ' + r.id : i)));
+    expect(stored.map((r) => r.id)).toEqual(records.map((r) => r.id));
+    for (const id of earlier) expect((await app.manager.get(id))?.args).toEqual(['earlier ' + id]);
+    expect((await app.manager.counts()).new).toBe(n);
+    // newest first, in the order given (the earlier ones first of all)
+    const listed = (await app.manager.list({ limit: n + 10 })).map((r) => r.id).reverse();
+    expect(listed).toEqual([...earlier, ...records.filter((_, i) => !at.has(i)).map((r) => r.id)]);
+    // each task runs once
+    await app.start();
+    const handles = records.map((r) => app.handle(r.id));
+    const results = await Promise.all(handles.map((h) => h.result({ timeout: 30_000 })));
+    expect(results).toEqual(stored.map((r) => r.args[0]));
+  }, 60_000);
+
+  it('a batch with a priority that is not a number is refused and writes none of its tasks', async () => {
+    const app = make();
+    await app.manager.counts();
+    const keys = await countKeys(prefix);
+    // what the engine is handed (the app checks priorities first; a broker's caller may not)
+    const records = Array.from({ length: 900 }, (_, i) => record(`be-bad-${i}`, [i], i === 800 ? Number.NaN : 0));
+    await expect(app.broker.enqueue(records)).rejects.toThrow(/not a number/);
+    expect(await countKeys(prefix)).toBe(keys);
+    expect(await app.manager.get('be-bad-0')).toBeUndefined();
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * A worker with a backlog keeps two claiming calls in flight: its claim is split over two finish
+ * calls, so that it runs the tasks of one while Redis runs the other (one call for its whole want
+ * leaves Node and Redis waiting on each other in turn). Every task still ends once.
+ */
+import 'reflect-metadata';
+import { QTasks, Task } from 'qtasks';
+import { RedisStorage } from 'qtasks/redis';
+import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
+
+class SplitTasks {
+  @Task({ name: 'cs.inc' })
+  inc(x: number): number {
+    return x + 1;
+  }
+}
+
+describe('Redis engine: claims split over two calls', () => {
+  let prefix: string;
+  const apps: QTasks[] = [];
+
+  beforeAll(() => ensureRedis());
+  beforeEach(() => {
+    prefix = testPrefix('cs');
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+    await deleteKeys(prefix);
+  });
+
+  it('claims half its want, then the rest in a second call while the first is in flight', async () => {
+    const queue = `cs-${process.pid}`;
+    const app = redisApp({ name: queue, prefix, concurrency: 20 }).register(SplitTasks);
+    apps.push(app);
+    const hs = await app.addTasks(Array.from({ length: 400 }, (_, i) => ({ name: 'cs.inc', args: [i] })));
+    const link = (app.storage as RedisStorage).link;
+    const wants: number[] = [];
+    let inflight = 0;
+    let overlapped = 0;
+    const script = link.script.bind(link);
+    link.script = (name) => {
+      const fn = script(name);
+      if (name !== 'finish') return fn;
+      return (keys, args) => {
+        const want = Number(args[6]);
+        wants.push(want);
+        if (want > 0 && inflight > 0) overlapped++;
+        if (want > 0) inflight++;
+        const p = fn(keys, args);
+        const done = (): void => {
+          if (want > 0) inflight--;
+        };
+        p.then(done, done);
+        return p;
+      };
+    };
+    await app.start();
+    expect(await Promise.all(hs.map((h) => h.result({ timeout: 10_000 })))).toEqual(hs.map((_, i) => i + 1));
+    // concurrency 20 and a prefetch of 20: 40 wanted, claimed 20 and 20
+    expect(wants.slice(0, 2)).toEqual([20, 20]);
+    expect(overlapped).toBeGreaterThan(0);
+    expect(await app.manager.counts()).toMatchObject({ new: 0, process: 0, success: 400 });
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The finish script's fast path (one end, no trim, a claim that finds the queue empty) and its
+ * general path leave the same state: the same case runs once taking the fast path and once forced
+ * down the general one (a trim budget, with nothing to trim), on two queues set up alike, and every
+ * key of both queues and the replies are compared.
+ */
+import { join } from 'node:path';
+import IORedis from 'ioredis';
+import { loadScripts } from '../../src/engines/redis/lua-scripts';
+import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+
+const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
+const NOW = 1_700_000_000_000;
+const WID = 'w1';
+
+interface Case {
+  name: string;
+  kind: 's' | 'e';
+  keep?: string;
+  items?: boolean;
+  held?: boolean;
+  want?: number;
+  paused?: boolean;
+  cancelAsked?: boolean;
+  idleBefore?: boolean;
+  json?: string;
+  listening?: string;
+  delayedLater?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'a success, nothing to claim', kind: 's' },
+  { name: 'a success, a claim on an empty queue (idle again)', kind: 's', want: 2 },
+  { name: 'an error, a claim on an empty queue', kind: 'e', want: 1 },
+  { name: 'a success dropped at once (removeOnComplete)', kind: 's', keep: '1', want: 1, json: '{"id":"a"}' },
+  { name: 'a success with items, published as a record', kind: 's', items: true, json: '{"id":"a"}', listening: 'c' },
+  { name: 'a task not held any more', kind: 's', held: false, want: 1 },
+  { name: 'a claim on a paused queue', kind: 's', want: 1, paused: true, idleBefore: true },
+  { name: 'a cancel asked while it ran', kind: 's', cancelAsked: true, want: 1 },
+  { name: 'an idle entry left from before, nothing to claim', kind: 'e', idleBefore: true },
+  { name: 'a delayed task not due yet', kind: 's', want: 1, delayedLater: true },
+];
+
+describe('Redis finish script: fast and general paths', () => {
+  let r: IORedis;
+  let prefix: string;
+
+  beforeAll(async () => {
+    await ensureRedis();
+    r = new IORedis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
+  beforeEach(() => {
+    prefix = testPrefix('finish-paths');
+  });
+  afterEach(async () => {
+    await deleteKeys(prefix);
+  });
+
+  const keysOf = (base: string): string[] => [
+    base + 'prios', base + 'delayed', base + 'leases', base + 'cnt', base + 'marker', base + 'meta', base + 'done:success', base + 'done:error',
+    base + 'done:cancel', base + 'held:' + WID, base + 'cancels', base + 'all', base + 'idle', base + 'inbox:' + WID,
+  ];
+
+  async function setUp(base: string, c: Case): Promise<void> {
+    const t = base + 't:a';
+    await r.hset(t, 'd', '{"name":"x","seq":1}', 'st', 'process', 'att', '1', 'sa', String(NOW - 5), 'up', String(NOW - 5), 'wid', WID);
+    await r.zadd(base + 'all', 1, 'a');
+    await r.hset(base + 'cnt', 'process', 1, 'success', 3);
+    await r.zadd(base + 'leases', NOW + 1000, WID);
+    if (c.held !== false) await r.sadd(base + 'held:' + WID, 'a');
+    if (c.items) await r.rpush(base + 'i:a', 'x');
+    if (c.paused) await r.hset(base + 'meta', 'paused', '1');
+    if (c.cancelAsked) {
+      await r.sadd(base + 'cancels', 'a');
+      await r.hset(t, 'cx', '"stop"');
+    }
+    if (c.idleBefore) await r.hset(base + 'idle', WID, '0:' + (NOW + 100) + ':30000');
+    if (c.delayedLater) {
+      await r.hset(base + 't:b', 'd', '{"name":"x","seq":2}', 'st', 'delayed', 'run', String(NOW + 60_000));
+      await r.zadd(base + 'delayed', NOW + 60_000, 'b');
+    }
+  }
+
+  async function run(base: string, c: Case, trim: number): Promise<unknown> {
+    const args = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', trim, 1, NOW + 6000 + ':30000'];
+    args.push('a', c.kind + (c.items ? '1' : '0') + (c.keep ?? ''), c.kind === 's' ? '2' : '{"message":"no"}', c.json ?? '');
+    return r.eval(LUA, 14, ...keysOf(base), ...args);
+  }
+
+  /** Every key of the queue with its type, value and whether it expires. */
+  async function dump(base: string): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    const keys = (await r.keys(base + '*')).sort();
+    for (const k of keys) {
+      const type = await r.type(k);
+      const ttl = (await r.pttl(k)) > 0;
+      let v: unknown;
+      if (type === 'hash') v = await r.hgetall(k);
+      else if (type === 'list') v = await r.lrange(k, 0, -1);
+      else if (type === 'set') v = (await r.smembers(k)).sort();
+      else if (type === 'zset') v = await r.zrange(k, 0, -1, 'WITHSCORES');
+      else v = await r.get(k);
+      out[k.slice(base.length)] = { type, v, ttl };
+    }
+    return out;
+  }
+
+  it('skips asking who listens while the listener mark is the one under which nobody else listened', async () => {
+    const base = `${prefix}:{ql}:`;
+    const c: Case = { name: 'listener mark', kind: 's', json: '{"id":"a"}' };
+    await setUp(base, c);
+    await r.hset(base + 'meta', 'ls', 'm1');
+    const sub = new IORedis(REDIS_URL);
+    const heard: string[] = [];
+    try {
+      sub.on('message', (_ch: string, m: string) => heard.push(m));
+      await sub.subscribe(base + 'chan');
+      // the caller learnt under mark m1 that nobody else listened: not asked, not published
+      const quiet = (await run(base, { ...c, listening: ':m1' }, 0)) as unknown[];
+      expect(quiet[3]).toBe(0);
+      expect(quiet[4]).toBe('m1');
+      // a listener announced itself since (a new mark): asked again, and published
+      await r.hset(base + 'meta', 'ls', 'm2');
+      await r.sadd(base + 'held:' + WID, 'a');
+      const heardOf = (await run(base, { ...c, listening: ':m1' }, 64)) as unknown[];
+      expect(heardOf[3]).toBe(1);
+      expect(heardOf[4]).toBe('m2');
+      await r.publish(base + 'chan', 'end');
+      for (let i = 0; i < 400 && !heard.includes('end'); i++) await new Promise((z) => setTimeout(z, 5));
+      expect(heard).toEqual(['F' + WID + ' [{"id":"a"}]', 'end']);
+    } finally {
+      sub.disconnect();
+    }
+  });
+
+  it.each(CASES)('$name', async (c) => {
+    const fast = `${prefix}:{qf}:`;
+    const general = `${prefix}:{qg}:`;
+    await setUp(fast, c);
+    await setUp(general, c);
+    const sub = new IORedis(REDIS_URL);
+    const heard: Record<string, string[]> = { [fast]: [], [general]: [] };
+    try {
+      sub.on('message', (ch: string, m: string) => heard[ch.slice(0, -'chan'.length)].push(m));
+      await sub.subscribe(fast + 'chan', general + 'chan');
+      const a = await run(fast, c, 0);
+      const b = await run(general, c, 64);
+      expect(a).toEqual(b);
+      expect(await dump(fast)).toEqual(await dump(general));
+      // what each path published, up to a last message of the test's own
+      await r.publish(fast + 'chan', 'end');
+      await r.publish(general + 'chan', 'end');
+      for (let i = 0; i < 400 && !(heard[fast].includes('end') && heard[general].includes('end')); i++) await new Promise((z) => setTimeout(z, 5));
+      expect(heard[fast]).toEqual(heard[general]);
+    } finally {
+      sub.disconnect();
+    }
+  });
+});
