@@ -10,6 +10,7 @@ import { partitionOf, partitionTags } from 'qtasks/redis';
 import { clusterNodes, startTestCluster, TestCluster } from '../support/redis-cluster';
 import { waitFor } from './redis-support';
 import { RedisLink } from '../../src/engines/redis/redis-link';
+import { idOnPartition } from '../support/partition-ids';
 
 const K = 3;
 let cluster: TestCluster | undefined;
@@ -144,7 +145,8 @@ describe('Redis Cluster: partitioned queue', () => {
     const producer = app(name);
     const worker = app(name, 10);
     await worker.start();
-    const hs = await producer.addTasks(Array.from({ length: 6 }, () => ({ name: 'cp.hold', args: [] })));
+    // two on each partition (ids chosen so: random ids could leave one partition out)
+    const hs = await producer.addTasks(Array.from({ length: 6 }, (_, i) => ({ name: 'cp.hold', args: [], opts: { id: idOnPartition(`${name}-h${i}`, i % K, K) } })));
     expect(new Set(hs.map((h) => partitionOf(h.id, K))).size).toBe(K);
     await waitFor(() => held.size === 6, 'every held task to run', 10_000);
     for (const h of hs) expect(await producer.cancel(h.id, 'stop')).toBe(true);

@@ -10,6 +10,7 @@ import { ErrorCodes, flow, QTasks, Task, TaskContext } from 'qtasks';
 import { partitionOf, partitionTags, redisEngine } from 'qtasks/redis';
 import { registerFixtureTasks, startWorkers } from './child-workers';
 import { deleteKeys, ensureRedis, REDIS_URL, sleep, testPrefix, waitFor } from './redis-support';
+import { idOnPartition } from '../support/partition-ids';
 
 const prefix = testPrefix('part');
 const K = 3;
@@ -148,9 +149,7 @@ describe('Redis partitions', () => {
     const producer = app(name, { partitions: 2 });
     const worker = app(name, { partitions: 2, concurrency: 2 });
     await worker.start();
-    const idOn = (p: number, label: string): string => {
-      for (let i = 0; ; i++) if (partitionOf(`${label}-${i}`, 2) === p) return `${label}-${i}`;
-    };
+    const idOn = (p: number, label: string): string => idOnPartition(label, p, 2);
     // slot 1: held on partition 0
     const a = await producer.addTask('pt.hold', [], { id: idOn(0, 'a') });
     await waitFor(() => blocked.has(a.id), 'the first held task to run');
@@ -204,7 +203,8 @@ describe('Redis partitions', () => {
     const producer = app(name);
     const worker = app(name, { concurrency: 10 });
     await worker.start();
-    const holds = await producer.addTasks(Array.from({ length: 9 }, () => ({ name: 'pt.hold', args: [] })));
+    // three on each partition (ids chosen so: random ids could leave one partition out)
+    const holds = await producer.addTasks(Array.from({ length: 9 }, (_, i) => ({ name: 'pt.hold', args: [], opts: { id: idOnPartition(`${name}-h${i}`, i % K, K) } })));
     expect(new Set(holds.map((h) => partitionOf(h.id, K))).size).toBe(K);
     await waitFor(() => blocked.size === 9, 'every held task to run');
     for (const h of holds) expect(await producer.manager.cancel(h.id, 'stop')).toBe(true);

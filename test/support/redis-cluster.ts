@@ -25,7 +25,7 @@ export interface TestCluster {
   startNodes: { host: string; port: number }[];
   /** Port of the master serving `key`'s slot. */
   masterOf(key: string): Promise<number>;
-  /** Ports of the replicas of the master on `port`. */
+  /** Ports of the replicas of the master on `port` whose link to it is up (waits up to 20 s for one). */
   replicasOf(port: number): Promise<number[]>;
   /** Stops every node and deletes their files. */
   stop(): Promise<void>;
@@ -187,9 +187,21 @@ export async function startTestCluster(): Promise<TestCluster> {
       throw new Error(`No live node of the test cluster knows the master of ${key}`);
     },
     async replicasOf(port: number) {
-      const info = await clusterNodes(port);
-      const me = info.find((n) => n.port === port);
-      return info.filter((n) => !n.master && me !== undefined && n.masterId === me.id && !n.fail).map((n) => n.port);
+      // after a failover the demoted master takes a moment to show up as a replica and resync:
+      // wait for at least one replica whose link to this master is up
+      const until = Date.now() + 20_000;
+      for (;;) {
+        const info = await clusterNodes(port);
+        const me = info.find((n) => n.port === port);
+        const replicas = info.filter((n) => !n.master && me !== undefined && n.masterId === me.id && !n.fail).map((n) => n.port);
+        const linked: number[] = [];
+        for (const r of replicas) {
+          const repl = await run('redis-cli', ['-p', String(r), 'info', 'replication']).catch(() => '');
+          if (repl.includes('master_link_status:up')) linked.push(r);
+        }
+        if (linked.length > 0 || Date.now() > until) return linked;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     stop,
   };
