@@ -5,7 +5,7 @@
 'use strict';
 
 const { QTasks } = require('..');
-const { incTask } = require('./lib/inc-task');
+const { incTask, successCounter } = require('./lib/inc-task');
 const { serveWorker } = require('./lib/worker-process');
 
 const opts = JSON.parse(process.argv[2]);
@@ -20,7 +20,7 @@ serveWorker(async (onSuccess) => {
     config: { logLevel: 'warn' },
   });
   app.register(incTask());
-  app.on('task:success', onSuccess);
+  app.plugin(successCounter(onSuccess));
   await app.getTask('none'); // connects now; consumes only on 'go'
   return { run: () => app.start(), close: () => app.close() };
 });

@@ -27,7 +27,7 @@ function range(from, to) {
 /** qtasks with its Redis engine, from the built package. */
 function qtasks({ url, name, prefix }) {
   const { QTasks } = require('../..');
-  const { incTask } = require('./inc-task');
+  const { incTask, successCounter } = require('./inc-task');
   const apps = [];
   const newApp = (concurrency) => {
     const app = new QTasks({ name, redis: url, concurrency, config: { prefix, logLevel: 'warn' }, discover: false });
@@ -46,7 +46,7 @@ function qtasks({ url, name, prefix }) {
     },
     async worker(concurrency, onSuccess) {
       const app = mainApp(concurrency);
-      app.on('task:success', onSuccess);
+      app.plugin(successCounter(onSuccess));
       // Connects now (as the peers' workers do), consumes only in run().
       await app.getTask('none');
       return { run: () => app.start() };

@@ -20,4 +20,22 @@ function incTask() {
   return Inc;
 }
 
-module.exports = { incTask };
+/**
+ * A plugin that calls `onSuccess` for every task that succeeds in this app's own worker: the
+ * counterpart of BullMQ's `Worker` 'completed' and Bee-Queue's 'succeeded', which are local too.
+ * (`app.on('task:success')` hears the ends of every process of the queue: two worker processes
+ * would each count both's tasks, and each would receive every end over Redis.)
+ */
+function successCounter(onSuccess) {
+  const { Hook, Plugin } = require('../..');
+  class SuccessCounter {
+    success() {
+      onSuccess();
+    }
+  }
+  Hook('task:success')(SuccessCounter.prototype, 'success', Object.getOwnPropertyDescriptor(SuccessCounter.prototype, 'success'));
+  Plugin({ discover: false })(SuccessCounter);
+  return new SuccessCounter();
+}
+
+module.exports = { incTask, successCounter };

@@ -53,7 +53,7 @@ function endings() {
 /** qtasks with its PostgreSQL engine, from the built package. */
 function qtasks({ url, name }) {
   const { QTasks } = require('../..');
-  const { incTask } = require('./inc-task');
+  const { incTask, successCounter } = require('./inc-task');
   const apps = [];
   const newApp = (concurrency) => {
     const app = new QTasks({ name, url, concurrency, config: { logLevel: 'warn' }, discover: false });
@@ -72,7 +72,7 @@ function qtasks({ url, name }) {
     },
     async worker(concurrency, onSuccess) {
       const app = mainApp(concurrency);
-      app.on('task:success', onSuccess);
+      app.plugin(successCounter(onSuccess));
       await app.getTask('none'); // connects (and makes the tables) now; consumes only in run()
       return { run: () => app.start() };
     },

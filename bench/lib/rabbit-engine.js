@@ -18,7 +18,7 @@ function rabbitRedis({ url, name, prefix }) {
   const { QTasks } = require('../..');
   const { rabbitmqBroker } = require('../../dist/engines/rabbitmq');
   const { redisStorage } = require('../../dist/engines/redis');
-  const { incTask } = require('./inc-task');
+  const { incTask, successCounter } = require('./inc-task');
   const brokers = [];
   let app;
   const mainApp = (concurrency) => {
@@ -38,7 +38,7 @@ function rabbitRedis({ url, name, prefix }) {
     },
     async worker(concurrency, onSuccess) {
       const a = mainApp(concurrency);
-      a.on('task:success', onSuccess);
+      a.plugin(successCounter(onSuccess));
       await a.getTask('none');
       return { run: () => a.start() };
     },
