@@ -5,6 +5,8 @@
 'use strict';
 
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** More options of the broker, as JSON (e.g. `{"queueType":"quorum"}`). */
+const BROKER_OPTIONS = JSON.parse(process.env.BENCH_RABBIT_OPTIONS ?? '{}');
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 function range(from, to) {
@@ -23,7 +25,7 @@ function rabbitRedis({ url, name, prefix }) {
   let app;
   const mainApp = (concurrency) => {
     if (app) return app;
-    const broker = rabbitmqBroker({ url: AMQP_URL, prefix });
+    const broker = rabbitmqBroker({ ...BROKER_OPTIONS, url: AMQP_URL, prefix });
     brokers.push(broker);
     app = new QTasks({ name, broker, storage: redisStorage({ url, prefix }), concurrency, config: { logLevel: 'warn' }, discover: false });
     app.register(incTask());

@@ -131,19 +131,25 @@ export function recordJson(d: string, rec: TaskRecord, extra: string): string {
 /** A number field, NaN when present but not a number. */
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
-/** A JSON field: `{ v }`, or undefined when it does not parse. */
+/** True for a time or count field present but not a number. */
+const badNum = (v: string | undefined): boolean => v !== undefined && !Number.isFinite(Number(v));
+
+/** What {@link json} gives for text that does not parse. */
+const NOT_JSON: unique symbol = Symbol('not JSON');
+
 /** A JSON array field (logs, attempt history); one that does not decode is left out, not fatal. */
 function list(v: string | undefined): unknown[] | undefined {
-  const parsed = json(v)?.v;
+  const parsed = json(v);
   return Array.isArray(parsed) ? parsed : undefined;
 }
 
-function json(v: string | undefined): { v: unknown } | undefined {
-  if (v === undefined || v === '') return { v: undefined };
+/** A JSON field: its value (undefined when absent or empty), or {@link NOT_JSON}. */
+function json(v: string | undefined): unknown {
+  if (v === undefined || v === '') return undefined;
   try {
-    return { v: JSON.parse(v) };
+    return JSON.parse(v) as unknown;
   } catch {
-    return undefined;
+    return NOT_JSON;
   }
 }
 
@@ -163,71 +169,93 @@ function notBefore(t: number | undefined, createdAt: number): number | undefined
  */
 export function decodeRecord(flat: string[] | null | undefined, id: string): TaskRecord | undefined {
   if (!flat || flat.length === 0) return undefined;
-  const h: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]] = flat[i + 1];
-  const dec = decodeFixed(h.d, id);
-  const att = num(h.att ?? '0');
-  const known = {
-    attempt: att,
-    updatedAt: num(h.up),
-    startedAt: num(h.sa),
-    finishedAt: num(h.fa),
-    workerId: h.wid,
-  };
-  const err = json(h.err);
-  if (dec.problem !== undefined) return badRecord(id, dec.problem, { ...dec.partial, ...known, error: err?.v });
+  // the fields read by name, without building a dictionary (this runs twice per task on some paths)
+  let d: string | undefined, st: string | undefined, att: string | undefined, up: string | undefined, sa: string | undefined;
+  let fa: string | undefined, wid: string | undefined, prog: string | undefined, ret: string | undefined, errText: string | undefined;
+  let cr: string | undefined, run: string | undefined, lg: string | undefined, ah: string | undefined, stl: string | undefined;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const v = flat[i + 1];
+    switch (flat[i]) {
+      case 'd': d = v; break;
+      case 'st': st = v; break;
+      case 'att': att = v; break;
+      case 'up': up = v; break;
+      case 'sa': sa = v; break;
+      case 'fa': fa = v; break;
+      case 'wid': wid = v; break;
+      case 'prog': prog = v; break;
+      case 'ret': ret = v; break;
+      case 'err': errText = v; break;
+      case 'cr': cr = v; break;
+      case 'run': run = v; break;
+      case 'lg': lg = v; break;
+      case 'ah': ah = v; break;
+      case 'stl': stl = v; break;
+    }
+  }
+  const dec = decodeFixed(d, id);
+  const attempt = num(att ?? '0');
+  const err = json(errText);
+  if (dec.problem !== undefined) {
+    const known = { attempt, updatedAt: num(up), startedAt: num(sa), finishedAt: num(fa), workerId: wid };
+    return badRecord(id, dec.problem, { ...dec.partial, ...known, error: err === NOT_JSON ? undefined : err });
+  }
   const f = dec.fixed;
-  const st = h.st ?? 'new';
-  const prog = json(h.prog);
-  const ret = json(h.ret);
-  const problem = !isStatus(st)
+  const status = st ?? 'new';
+  const progress = json(prog);
+  const returning = json(ret);
+  const problem = !isStatus(status)
     ? 'its status is unknown'
-    : !Number.isSafeInteger(att) || (att as number) < 0
+    : !Number.isSafeInteger(attempt) || (attempt as number) < 0
       ? 'its attempt is not a count'
-      : prog === undefined
+      : progress === NOT_JSON
         ? 'its progress is not JSON'
-        : ret === undefined
+        : returning === NOT_JSON
           ? 'its result is not JSON'
-          : err === undefined || (err.v !== undefined && (err.v === null || typeof err.v !== 'object'))
+          : err === NOT_JSON || (err !== undefined && (err === null || typeof err !== 'object'))
             ? 'its error is not a JSON object'
-            : [h.up, h.sa, h.fa, h.run, h.stl].some((v) => v !== undefined && !Number.isFinite(Number(v)))
+            : badNum(up) || badNum(sa) || badNum(fa) || badNum(run) || badNum(stl)
               ? 'a time or count on it is not a number'
               : undefined;
-  if (problem !== undefined || prog === undefined || ret === undefined || err === undefined) {
-    return badRecord(id, problem ?? 'a field is not JSON', { ...f, ...known });
+  if (problem !== undefined) {
+    const known = { attempt, updatedAt: num(up), startedAt: num(sa), finishedAt: num(fa), workerId: wid };
+    return badRecord(id, problem, { ...f, ...known });
   }
   const rec: TaskRecord = {
     id: f.id,
     name: f.name,
-    status: st as TaskStatus,
+    status: status as TaskStatus,
     priority: f.priority,
     args: f.args,
-    attempt: att as number,
+    attempt: attempt as number,
     createdAt: f.createdAt,
-    updatedAt: num(h.up) ?? f.createdAt,
+    updatedAt: num(up) ?? f.createdAt,
   };
-  const opt: Partial<TaskRecord> = {
-    progress: prog.v,
-    startedAt: notBefore(num(h.sa), f.createdAt),
-    finishedAt: num(h.fa),
-    returning: ret.v,
-    error: err.v as TaskErrorInfo | undefined,
-    cancelReason: st === 'cancel' ? decodeOpt(h.cr) : undefined,
-    parentId: f.parentId,
-    workerId: h.wid,
-    runAt: num(h.run),
-    retry: f.retry,
-    backoff: f.backoff,
-    timeout: f.timeout,
-    removeOnComplete: f.removeOnComplete,
-    removeOnFail: f.removeOnFail,
-    logs: list(h.lg) as TaskRecord['logs'],
-    headers: f.headers,
-    stalls: h.stl === undefined || h.stl === '0' ? undefined : Number(h.stl),
-    seq: f.seq,
-  };
-  for (const [k, v] of Object.entries(opt)) if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
-  const attempts = attemptsOf(rec, list(h.ah) as AttemptInfo[] | undefined);
+  // the optional fields in this order, each only when it has a value
+  if (progress !== undefined) rec.progress = progress;
+  const startedAt = notBefore(num(sa), f.createdAt);
+  if (startedAt !== undefined) rec.startedAt = startedAt;
+  if (fa !== undefined) rec.finishedAt = Number(fa);
+  if (returning !== undefined) rec.returning = returning;
+  if (err !== undefined) rec.error = err as TaskErrorInfo;
+  if (status === 'cancel') {
+    const reason = decodeOpt(cr);
+    if (reason !== undefined) rec.cancelReason = reason;
+  }
+  if (f.parentId !== undefined) rec.parentId = f.parentId;
+  if (wid !== undefined) rec.workerId = wid;
+  if (run !== undefined) rec.runAt = Number(run);
+  if (f.retry !== undefined) rec.retry = f.retry;
+  if (f.backoff !== undefined) rec.backoff = f.backoff;
+  if (f.timeout !== undefined) rec.timeout = f.timeout;
+  if (f.removeOnComplete !== undefined) rec.removeOnComplete = f.removeOnComplete;
+  if (f.removeOnFail !== undefined) rec.removeOnFail = f.removeOnFail;
+  const logs = list(lg);
+  if (logs !== undefined) rec.logs = logs as TaskRecord['logs'];
+  if (f.headers !== undefined) rec.headers = f.headers;
+  if (stl !== undefined && stl !== '0') rec.stalls = Number(stl);
+  if (f.seq !== undefined) rec.seq = f.seq;
+  const attempts = attemptsOf(rec, list(ah) as AttemptInfo[] | undefined);
   if (attempts !== undefined) rec.attempts = attempts;
   return rec;
 }

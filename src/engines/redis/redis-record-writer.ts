@@ -5,8 +5,6 @@
  * end, by count and by age: in the call that ends the task) as the Redis engine does.
  */
 
-/** How many expired ids at most each transition call drops from the head of each finished list. */
-const TRIM_BUDGET = 10;
 import type { RecordPatch, RecordWriter } from '../../engine/storage';
 import type { Retention } from '../../task/retention';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
@@ -15,6 +13,15 @@ import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
 import { badRecord } from '../bad-record';
 import type { RedisStorage } from './redis-storage';
 import type { QueueKeys } from './queue-keys';
+
+/** How many expired ids at most each transition call drops from the head of each finished list. */
+const TRIM_BUDGET = 10;
+/**
+ * Transition calls in flight at most: changes asked meanwhile wait and leave together once one is
+ * answered, so that batches grow with the load (one call per turn, each small, would leave Node and
+ * Redis waiting on each other's wake-ups), while two keep both busy.
+ */
+const MAX_INFLIGHT = 2;
 
 /** How each changing record field is kept in the task hash. */
 const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
@@ -94,50 +101,78 @@ export class RedisRecordWriter implements RecordWriter {
 
   /**
    * Changes asked in the same turn of the event loop go to Redis together, in one script call
-   * (each still a compare-and-set of its own record, applied in the order asked).
+   * (each still a compare-and-set of its own record, applied in the order asked); while
+   * {@link MAX_INFLIGHT} calls wait for their answers, changes gather for the next call.
    */
   transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
     const s = this.s;
-    const set: string[] = [];
+    const retention =
+      keep === undefined ? '' : keep.now ? '1' : keep.count !== undefined || keep.age !== undefined ? JSON.stringify([keep.count ?? -1, keep.age ?? -1]) : '';
+    // id, allowed statuses, retention, how many pairs to set, the pairs, how many fields to clear,
+    // the fields (the script sets `up` to its now unless the patch gives updatedAt)
+    const args: (string | number)[] = [id, ',' + from.join(',') + ',', retention, 0];
     const del: string[] = [];
-    const full: RecordPatch = { updatedAt: Date.now(), ...patch };
-    for (const [key, value] of Object.entries(full)) {
+    for (const key in patch) {
       const m = FIELDS[key];
       if (m === undefined) continue;
+      const value = patch[key as keyof RecordPatch];
       if (value === undefined) del.push(m.f);
-      else set.push(m.f, m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value));
+      else args.push(m.f, m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value));
     }
+    args[3] = (args.length - 4) / 2;
+    args.push(del.length);
+    for (const f of del) args.push(f);
     return new Promise((resolve, reject) => {
-      const retention =
-        keep === undefined ? '' : keep.now ? '1' : keep.count !== undefined || keep.age !== undefined ? JSON.stringify([keep.count ?? -1, keep.age ?? -1]) : '';
-      this.batch.push({ args: [id, ',' + from.join(',') + ',', retention, set.length / 2, ...set, del.length, ...del], id, resolve, reject });
-      if (this.batch.length === 1) setImmediate(() => this.flush());
+      this.batch.push({ args, id, resolve, reject });
+      this.schedule();
     });
   }
 
   private batch: PendingChange[] = [];
+  /** Batches sent and not answered yet. */
+  private inflight = 0;
+  private scheduled = false;
+
+  /** Sends the waiting changes at the end of this turn, or once a batch in flight is answered. */
+  private schedule(): void {
+    if (this.scheduled || this.batch.length === 0 || this.inflight >= MAX_INFLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
 
   private flush(): void {
+    this.scheduled = false;
+    if (this.inflight >= MAX_INFLIGHT || this.batch.length === 0) return;
     const s = this.s;
     const batch = this.batch;
     this.batch = [];
-    if (s.parts.length === 1) return this.send(s.keys, batch);
-    // a partitioned queue: one call per partition
-    const groups = new Map<QueueKeys, PendingChange[]>();
-    for (const c of batch) {
-      const k = s.keysOf(c.id);
-      const g = groups.get(k);
-      if (g === undefined) groups.set(k, [c]);
-      else g.push(c);
+    this.inflight++;
+    let calls: Promise<void>[];
+    if (s.parts.length === 1) calls = [this.send(s.keys, batch)];
+    else {
+      // a partitioned queue: one call per partition
+      const groups = new Map<QueueKeys, PendingChange[]>();
+      for (const c of batch) {
+        const k = s.keysOf(c.id);
+        const g = groups.get(k);
+        if (g === undefined) groups.set(k, [c]);
+        else g.push(c);
+      }
+      calls = [...groups].map(([k, g]) => this.send(k, g));
     }
-    for (const [k, g] of groups) this.send(k, g);
+    void Promise.all(calls).then(() => {
+      this.inflight--;
+      // what was asked meanwhile, together with what the answered changes lead to in this turn
+      this.schedule();
+    });
   }
 
-  private send(k: QueueKeys, batch: PendingChange[]): void {
+  /** One script call for `batch`; settles each change, never rejects. */
+  private send(k: QueueKeys, batch: PendingChange[]): Promise<void> {
     const s = this.s;
     const args: (string | number)[] = [k.task, k.items, s.ctx.config.resultTtlMs, Date.now(), TRIM_BUDGET];
     for (const c of batch) for (const a of c.args) args.push(a);
-    s.call('transition', () => s.link.script('rwTransitions')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], args)).then(
+    return s.call('transition', () => s.link.script('rwTransitions')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], args)).then(
       (res) => {
         const rows = res as (string[] | null)[];
         batch.forEach((c, i) => {

@@ -8,11 +8,14 @@
   id, statuses allowed now (',new,delayed,'), retention ('' keep, '1' drop the task now, or JSON
   [count, age] of the tasks of that end to keep, -1 for none; applied when the change ends it
   success or error, in this call: no reader sees the end before its retention), how many field
-  pairs to set, those pairs, how many fields to clear, those fields
+  pairs to set, those pairs, how many fields to clear, those fields; `up` is set to now unless
+  a change sets it
   A change to `process` or `retry` of a task whose stored priority (`pri`) is not a number ends it
   `error` QTASKS_ERR_BAD_RECORD instead.
   Returns one entry per change: the HGETALL after it (before the drop, for a task dropped at its
   end), or false when the task is unknown, not a task hash or in another status.
+  The counts' changes and the ids pushed on each finished list are gathered and written once per
+  call (a list's pushes before anything else reads or changes it): nothing reads them in between.
 ]]
 local pfx, ipfx, ttl, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local lists = { success = KEYS[2], error = KEYS[3], cancel = KEYS[4] }
@@ -22,6 +25,17 @@ local trims = {}
 --- @include "bad-err"
 --- @include "keep-only"
 --- @include "drop-expired"
+-- count changes by status, and ids waiting to be pushed on each finished list
+local delta, pushes = {}, {}
+local function count(st, n) delta[st] = (delta[st] or 0) + n end
+local function pushAll(st)
+  local ids = pushes[st]
+  if ids and #ids > 0 then
+    -- in slices: unpack takes a few thousand values at most
+    for i = 1, #ids, 1000 do redis.call('RPUSH', lists[st], unpack(ids, i, math.min(#ids, i + 999))) end
+    pushes[st] = {}
+  end
+end
 local b = 6
 while b <= #ARGV do
   local id, allowed, keep = ARGV[b], ARGV[b + 1], ARGV[b + 2]
@@ -31,36 +45,48 @@ while b <= #ARGV do
   local delFrom = setFrom + nset * 2 + 1
   b = delFrom + ndel
   local k = pfx .. id
-  local f = redis.pcall('HMGET', k, 'd', 'st')
+  -- the status, the priority and the fields to clear, in one read (only those present are cleared)
+  local f = redis.pcall('HMGET', k, 'd', 'st', 'pri', unpack(ARGV, delFrom, delFrom + ndel - 1))
   local st = (not f.err) and f[1] and (f[2] or 'new')
   if not st or not string.find(allowed, ',' .. st .. ',', 1, true) then
     out[#out + 1] = false
   else
-    local set, nxt = {}, st
+    local set, nxt, up = {}, st, false
     for i = setFrom, setFrom + nset * 2 - 1, 2 do
       set[#set + 1] = ARGV[i]
       set[#set + 1] = ARGV[i + 1]
-      if ARGV[i] == 'st' then nxt = ARGV[i + 1] end
+      if ARGV[i] == 'st' then nxt = ARGV[i + 1] elseif ARGV[i] == 'up' then up = true end
     end
-    if (nxt == 'process' or nxt == 'retry') and not level(redis.call('HGET', k, 'pri')) then
+    if not up then
+      set[#set + 1] = 'up'
+      set[#set + 1] = ARGV[4]
+    end
+    local del = {}
+    for i = 1, ndel do
+      if f[3 + i] then del[#del + 1] = ARGV[delFrom + i - 1] end
+    end
+    if (nxt == 'process' or nxt == 'retry') and not level(f[3]) then
       -- its stored priority is not a number: it cannot run or be queued again, it ends here
       set = { 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now }
-      nxt, ndel = 'error', 0
+      nxt, del = 'error', {}
     end
-    if ndel > 0 then redis.call('HDEL', k, unpack(ARGV, delFrom, delFrom + ndel - 1)) end
-    if #set > 0 then redis.call('HSET', k, unpack(set)) end
+    if #del > 0 then redis.call('HDEL', k, unpack(del)) end
+    redis.call('HSET', k, unpack(set))
     -- dropped at its end: it joins neither the counts nor the finished list of that end
     local drop = keep == '1' and nxt ~= st and (nxt == 'success' or nxt == 'error')
     if nxt ~= st then
-      redis.call('HINCRBY', KEYS[1], st, -1)
-      if not drop then redis.call('HINCRBY', KEYS[1], nxt, 1) end
+      count(st, -1)
+      if not drop then count(nxt, 1) end
       if lists[st] then
+        pushAll(st)
         redis.call('LREM', lists[st], 1, id)
         redis.call('PERSIST', k)
         redis.call('PERSIST', ipfx .. id)
       end
       if lists[nxt] and not drop then
-        redis.call('RPUSH', lists[nxt], id)
+        local ids = pushes[nxt] or {}
+        ids[#ids + 1] = id
+        pushes[nxt] = ids
         redis.call('PEXPIRE', k, ttl)
         redis.call('PEXPIRE', ipfx .. id, ttl)
       end
@@ -70,16 +96,18 @@ while b <= #ARGV do
     if drop then dropTask(pfx, ipfx, KEYS[5], id) end
   end
 end
+for st in pairs(lists) do pushAll(st) end
 
 for _, t in ipairs(trims) do
-  local n = keepOnly(t[1], lists[t[1]], t[2], pfx, ipfx, KEYS[5], now)
-  if n > 0 then redis.call('HINCRBY', KEYS[1], t[1], -n) end
+  count(t[1], -keepOnly(t[1], lists[t[1]], t[2], pfx, ipfx, KEYS[5], now))
 end
 
 -- expired ids leave the finished lists at the pace tasks change, so that the indexes stay bounded
 local budget = tonumber(ARGV[5])
 for j, st in ipairs(budget > 0 and { 'success', 'error', 'cancel' } or {}) do
-  local n = dropExpired(KEYS[1 + j], st, budget, pfx, KEYS[5])
-  if n > 0 then redis.call('HINCRBY', KEYS[1], st, -n) end
+  count(st, -dropExpired(KEYS[1 + j], st, budget, pfx, KEYS[5]))
+end
+for st, n in pairs(delta) do
+  if n ~= 0 then redis.call('HINCRBY', KEYS[1], st, n) end
 end
 return out
