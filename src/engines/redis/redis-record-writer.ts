@@ -43,9 +43,21 @@ const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
   cancelReason: { f: 'cr', enc: (v) => encodeOpt(v as string) },
 };
 
+/** One change as the transitions script takes it: id, allowed statuses, retention, pairs to set, fields to clear. */
+type Change = [string, string, string, string[], string[]];
+
+/**
+ * `s` with each lone surrogate replaced by U+FFFD, as it would be stored had it been sent as an
+ * argument of its own (Lua's JSON decoder refuses a lone surrogate's escape).
+ */
+function wellFormed(s: string): string {
+  const t = s as unknown as { isWellFormed(): boolean; toWellFormed(): string };
+  return t.isWellFormed() ? s : t.toWellFormed();
+}
+
 /** A change waiting for the next batched script call. */
 interface PendingChange {
-  args: (string | number)[];
+  change: Change;
   id: string;
   resolve: (rec: TaskRecord | undefined) => void;
   reject: (err: Error) => void;
@@ -108,22 +120,20 @@ export class RedisRecordWriter implements RecordWriter {
     const s = this.s;
     const retention =
       keep === undefined ? '' : keep.now ? '1' : keep.count !== undefined || keep.age !== undefined ? JSON.stringify([keep.count ?? -1, keep.age ?? -1]) : '';
-    // id, allowed statuses, retention, how many pairs to set, the pairs, how many fields to clear,
-    // the fields (the script sets `up` to its now unless the patch gives updatedAt)
-    const args: (string | number)[] = [id, ',' + from.join(',') + ',', retention, 0];
+    // [id, allowed statuses, retention, [field, value, …] to set, [field, …] to clear] (the script
+    // sets `up` to its now unless the patch gives updatedAt)
+    const set: string[] = [];
     const del: string[] = [];
     for (const key in patch) {
       const m = FIELDS[key];
       if (m === undefined) continue;
       const value = patch[key as keyof RecordPatch];
       if (value === undefined) del.push(m.f);
-      else args.push(m.f, m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value));
+      else set.push(m.f, wellFormed(m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value)));
     }
-    args[3] = (args.length - 4) / 2;
-    args.push(del.length);
-    for (const f of del) args.push(f);
+    const change: Change = [wellFormed(id), ',' + from.join(',') + ',', retention, set, del];
     return new Promise((resolve, reject) => {
-      this.batch.push({ args, id, resolve, reject });
+      this.batch.push({ change, id, resolve, reject });
       this.schedule();
     });
   }
@@ -160,23 +170,29 @@ export class RedisRecordWriter implements RecordWriter {
       }
       calls = [...groups].map(([k, g]) => this.send(k, g));
     }
-    void Promise.all(calls).then(() => {
+    const answered = (): void => {
       this.inflight--;
       // what was asked meanwhile, together with what the answered changes lead to in this turn
       this.schedule();
-    });
+    };
+    void Promise.all(calls).then(answered, answered);
   }
 
   /** One script call for `batch`; settles each change, never rejects. */
   private send(k: QueueKeys, batch: PendingChange[]): Promise<void> {
     const s = this.s;
-    const args: (string | number)[] = [k.task, k.items, s.ctx.config.resultTtlMs, Date.now(), TRIM_BUDGET];
-    for (const c of batch) for (const a of c.args) args.push(a);
+    const args: (string | number)[] = [k.task, k.items, s.ctx.config.resultTtlMs, Date.now(), TRIM_BUDGET, JSON.stringify(batch.map((c) => c.change))];
     return s.call('transition', () => s.link.script('rwTransitions')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], args)).then(
       (res) => {
-        const rows = res as (string[] | null)[];
+        let rows: unknown;
+        try {
+          rows = JSON.parse(res as string);
+        } catch (err) {
+          for (const c of batch) c.reject(err as Error);
+          return;
+        }
         batch.forEach((c, i) => {
-          const row = rows[i];
+          const row = Array.isArray(rows) ? (rows[i] as string[] | false | undefined) : undefined;
           c.resolve(row ? decodeRecord(row, c.id) : undefined);
         });
       },

@@ -4,16 +4,17 @@
   the ends that ask for one, then a few expired ids dropped from the head of each finished list.
   KEYS[1] cnt  KEYS[2] done:success  KEYS[3] done:error  KEYS[4] done:cancel  KEYS[5] all (zset)
   ARGV[1] task key prefix  ARGV[2] items key prefix  ARGV[3] result ttl (ms)  ARGV[4] now
-  ARGV[5] how many expired ids at most to drop from the head of each finished list, then per change:
-  id, statuses allowed now (',new,delayed,'), retention ('' keep, '1' drop the task now, or JSON
-  [count, age] of the tasks of that end to keep, -1 for none; applied when the change ends it
-  success or error, in this call: no reader sees the end before its retention), how many field
-  pairs to set, those pairs, how many fields to clear, those fields; `up` is set to now unless
-  a change sets it
+  ARGV[5] how many expired ids at most to drop from the head of each finished list
+  ARGV[6] the changes, as one JSON array (one argument costs the client far less than hundreds),
+  each [id, statuses allowed now (',new,delayed,'), retention ('' keep, '1' drop the task now, or
+  JSON [count, age] of the tasks of that end to keep, -1 for none; applied when the change ends it
+  success or error, in this call: no reader sees the end before its retention), [field, value, …]
+  to set, [field, …] to clear]; `up` is set to now unless a change sets it
   A change to `process` or `retry` of a task whose stored priority (`pri`) is not a number ends it
   `error` QTASKS_ERR_BAD_RECORD instead.
-  Returns one entry per change: the HGETALL after it (before the drop, for a task dropped at its
-  end), or false when the task is unknown, not a task hash or in another status.
+  Returns, as one JSON text (a single reply costs the client far less than nested ones), one entry
+  per change: the HGETALL after it (before the drop, for a task dropped at its end), or false when
+  the task is unknown, not a task hash or in another status.
   The counts' changes and the ids pushed on each finished list are gathered and written once per
   call (a list's pushes before anything else reads or changes it): nothing reads them in between.
 ]]
@@ -36,34 +37,28 @@ local function pushAll(st)
     pushes[st] = {}
   end
 end
-local b = 6
-while b <= #ARGV do
-  local id, allowed, keep = ARGV[b], ARGV[b + 1], ARGV[b + 2]
-  local nset = tonumber(ARGV[b + 3])
-  local setFrom = b + 4
-  local ndel = tonumber(ARGV[setFrom + nset * 2])
-  local delFrom = setFrom + nset * 2 + 1
-  b = delFrom + ndel
+for _, c in ipairs(cjson.decode(ARGV[6])) do
+  local id, allowed, keep, sets, clear = c[1], c[2], c[3], c[4], c[5]
   local k = pfx .. id
   -- the status, the priority and the fields to clear, in one read (only those present are cleared)
-  local f = redis.pcall('HMGET', k, 'd', 'st', 'pri', unpack(ARGV, delFrom, delFrom + ndel - 1))
+  local f = redis.pcall('HMGET', k, 'd', 'st', 'pri', unpack(clear))
   local st = (not f.err) and f[1] and (f[2] or 'new')
   if not st or not string.find(allowed, ',' .. st .. ',', 1, true) then
     out[#out + 1] = false
   else
     local set, nxt, up = {}, st, false
-    for i = setFrom, setFrom + nset * 2 - 1, 2 do
-      set[#set + 1] = ARGV[i]
-      set[#set + 1] = ARGV[i + 1]
-      if ARGV[i] == 'st' then nxt = ARGV[i + 1] elseif ARGV[i] == 'up' then up = true end
+    for i = 1, #sets, 2 do
+      set[#set + 1] = sets[i]
+      set[#set + 1] = sets[i + 1]
+      if sets[i] == 'st' then nxt = sets[i + 1] elseif sets[i] == 'up' then up = true end
     end
     if not up then
       set[#set + 1] = 'up'
       set[#set + 1] = ARGV[4]
     end
     local del = {}
-    for i = 1, ndel do
-      if f[3 + i] then del[#del + 1] = ARGV[delFrom + i - 1] end
+    for i = 1, #clear do
+      if f[3 + i] then del[#del + 1] = clear[i] end
     end
     if (nxt == 'process' or nxt == 'retry') and not level(f[3]) then
       -- its stored priority is not a number: it cannot run or be queued again, it ends here
@@ -110,4 +105,4 @@ end
 for st, n in pairs(delta) do
   if n ~= 0 then redis.call('HINCRBY', KEYS[1], st, n) end
 end
-return out
+return cjson.encode(out)

@@ -1,0 +1,73 @@
+/**
+ * How the RabbitMQ broker's record changes reach the Redis storage: the changes of a turn go in one
+ * script call, at most two calls are in flight (what is asked meanwhile leaves together once one is
+ * answered), and a change whose text Lua's JSON decoder would refuse (a lone surrogate) is stored
+ * as it would have been sent on its own, without failing the other changes of its call.
+ */
+import 'reflect-metadata';
+import { Task } from 'qtasks';
+import { AppTracker, waitFor } from 'qtasks/conformance';
+import type { RedisStorage } from '../../src/engines/redis/redis-storage';
+import type { ScriptFn } from '../../src/engines/redis/redis-link';
+import { rabbitRedisEngine } from './rabbit-support';
+
+const engine = rabbitRedisEngine('rrw');
+const tracker = new AppTracker(engine.factory, engine.cleanup);
+beforeAll(engine.check);
+afterEach(() => {
+  jest.restoreAllMocks();
+  return tracker.closeAll();
+});
+
+class Noop {
+  @Task({ name: 'rrw.noop' })
+  run(): number {
+    return 1;
+  }
+}
+
+/** One turn of the event loop. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+it('changes asked while two transition calls are in flight wait, then leave together in one call', async () => {
+  const app = (await tracker.make({ suite: 'rrw' })).register(Noop);
+  const handles = await app.addTasks(Array.from({ length: 8 }, () => ({ name: 'rrw.noop', args: [] })));
+  const ids = handles.map((h) => h.id);
+  const storage = app.storage as unknown as RedisStorage;
+  const writer = app.storage.recordWriter!;
+  // each transitions call is held until released: the calls in flight are known exactly
+  const script = storage.link.script.bind(storage.link);
+  const calls: { changes: number; release: () => void }[] = [];
+  jest.spyOn(storage.link, 'script').mockImplementation((name: string): ScriptFn => {
+    const fn = script(name);
+    if (name !== 'rwTransitions') return fn;
+    return (keys, args) =>
+      new Promise<void>((resolve) => calls.push({ changes: (JSON.parse(String(args[5])) as unknown[]).length, release: resolve })).then(() => fn(keys, args));
+  });
+  const done: Promise<unknown>[] = [];
+  // one change per turn, six turns: the first two go at once, the four others wait
+  for (const id of ids.slice(0, 6)) {
+    done.push(writer.transition(id, ['new'], { progress: 1 }));
+    await turn();
+  }
+  expect(calls.map((c) => c.changes)).toEqual([1, 1]);
+  calls[0].release();
+  await done[0];
+  await waitFor(() => calls.length === 3, 'the third call');
+  expect(calls.map((c) => c.changes)).toEqual([1, 1, 4]);
+  for (const c of calls) c.release();
+  const stored = await Promise.all(done);
+  expect(stored.every((r) => (r as { progress?: unknown } | undefined)?.progress === 1)).toBe(true);
+});
+
+it('cancel reasons with a lone surrogate are stored with U+FFFD in its place; the other cancels of the same call apply', async () => {
+  const app = (await tracker.make({ suite: 'rrw' })).register(Noop);
+  const handles = await app.addTasks(Array.from({ length: 3 }, () => ({ name: 'rrw.noop', args: [] })));
+  // the three cancels are asked in one turn: one script call
+  const reasons = ['plain', 'bad \ud800 half', 'last'];
+  expect(await Promise.all(handles.map((h, i) => app.manager.cancel(h.id, reasons[i])))).toEqual([true, true, true]);
+  const recs = await Promise.all(handles.map((h) => app.manager.get(h.id)));
+  expect(recs.map((r) => r?.status)).toEqual(['cancel', 'cancel', 'cancel']);
+  expect(recs.map((r) => r?.cancelReason)).toEqual(['plain', 'bad \ufffd half', 'last']);
+  expect((await app.manager.counts()).cancel).toBe(3);
+});
