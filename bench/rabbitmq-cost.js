@@ -71,8 +71,12 @@ async function redisStats(r) {
   const info = (await r.info('cpu')) + (await r.info('stats')) + (await r.info('commandstats'));
   const num = (k) => Number(new RegExp(`^${k}:(\\S+)`, 'm').exec(info)?.[1] ?? 0);
   const calls = {};
-  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
-  return { cpu: num('used_cpu_sys') + num('used_cpu_user'), calls, cmds: num('total_commands_processed') };
+  let scriptUs = 0;
+  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+),usec=(\d+)/gm)) {
+    calls[m[1]] = Number(m[2]);
+    if (m[1] === 'evalsha' || m[1] === 'eval') scriptUs += Number(m[3]);
+  }
+  return { cpu: num('used_cpu_sys') + num('used_cpu_user'), calls, scriptUs, cmds: num('total_commands_processed') };
 }
 
 async function snapshot(r) {
@@ -99,6 +103,7 @@ function diff(a, b, per) {
     'node context switches / 1k (voluntary, involuntary)': [f(b.vcs - a.vcs), f(b.ivcs - a.ivcs)],
     'rabbitmq cpu ms / 1k': f((b.beam - a.beam) * 1000),
     'redis cpu ms / 1k': f((b.redis.cpu - a.redis.cpu) * 1000),
+    'redis scripts ms / 1k (commandstats)': f((b.redis.scriptUs - a.redis.scriptUs) / 1000),
     'amqp sent / 1k': methods(a.sent, b.sent),
     'amqp received / 1k': methods(a.received, b.received),
     'redis commands / 1k (scripts and their inner commands)': calls,
