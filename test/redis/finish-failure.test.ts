@@ -38,19 +38,24 @@ function endIds(args: (string | number)[]): string[] {
 function failFinish(app: QTasks, times: number): () => number {
   const link = (app.storage as RedisStorage).link;
   let failed = 0;
+  /** True when this finish call is to fail (it carries an end and failures are left). */
+  const fails = (args: (string | number)[]): boolean => failed < times && endIds(args).length > 0 && ++failed > 0;
+  const oom = () => Promise.reject(new Error('ERR Error running script (call to f_0): @user_script:1: OOM command not allowed when used memory > maxmemory'));
   const wrap =
     (fn: ScriptFn): ScriptFn =>
-    (keys, args) => {
-      if (failed < times && endIds(args).length > 0) {
-        failed++;
-        return Promise.reject(new Error('ERR Error running script (call to f_0): @user_script:1: OOM command not allowed when used memory > maxmemory'));
-      }
-      return fn(keys, args);
-    };
+    (keys, args) =>
+      fails(args) ? oom() : fn(keys, args);
   const script = link.script.bind(link);
   const scriptOn = link.scriptOn.bind(link);
+  const scriptThen = link.scriptThen.bind(link);
   link.script = (name) => (name === 'finish' ? wrap(script(name)) : script(name));
   link.scriptOn = (pipe, name) => (name === 'finish' ? wrap(scriptOn(pipe, name)) : scriptOn(pipe, name));
+  // an idle worker's call goes out with its next pop behind it: the pop is sent either way
+  link.scriptThen = (conn, name, keys, args, then) => {
+    if (name !== 'finish' || !fails(args)) return scriptThen(conn, name, keys, args, then);
+    then();
+    return oom();
+  };
   return () => failed;
 }
 

@@ -408,7 +408,11 @@ export class RedisConsumerLoop {
     // connection (the pop runs right behind the call, which entered it idle)
     const blocker = this.pipe === undefined && want > 0 && this.queueEmpty && !this.stopped && !this.paused && this.inflight === 1 ? this.wakeups.connection : undefined;
     let call: Promise<unknown>;
-    if (blocker !== undefined) {
+    if (blocker !== undefined && !s.link.isCluster) {
+      call = s.link.scriptThen(blocker, 'finish', keys, args, () => this.wakeups.block());
+      this.finishAhead = true;
+    } else if (blocker !== undefined) {
+      // a cluster client: the pop goes to the queue's node queued on the same pipeline
       const pipe = s.link.pipelineOn(blocker, 'finish');
       call = s.link.scriptOn(pipe, 'finish')(keys, args);
       this.wakeups.block(pipe);

@@ -147,6 +147,25 @@ export class RedisLink {
     return (keys, args) => method.call(conn, ...keys, ...args);
   }
 
+  /**
+   * Sends the script `name` on `conn`, then whatever `then` sends on `conn`, in one write: the
+   * socket is corked meanwhile. Unlike a pipeline this makes no pipeline object per call (a worker
+   * makes one call per task when it waits idle), and each command keeps its own reply. For a single
+   * connection only: a cluster client's commands go to several sockets (use {@link pipelineOn}).
+   */
+  scriptThen(conn: Redis, name: string, keys: string[], args: (string | number)[], then: () => void): Promise<unknown> {
+    const method = this.defineOn(conn, name);
+    const stream = conn.stream;
+    stream.cork();
+    try {
+      const call = method.call(conn, ...keys, ...args);
+      then();
+      return call;
+    } finally {
+      stream.uncork();
+    }
+  }
+
   /** A pipeline of `conn` on which the script `name` can be queued (see {@link scriptOn}). */
   pipelineOn(conn: Redis, name: string): ChainableCommander {
     this.defineOn(conn, name);
