@@ -4,10 +4,10 @@
  * app of concurrency 1; a producer app and a worker app, each with its own engine, as a worker in
  * another process is told of tasks) of qtasks in a fresh database each, and prints per task:
  * client statements (round trips to the server), rows answered to the client, transactions
- * committed (autovacuum's included), function calls of the engine's schema, row updates of the
- * tasks table and how many of them were HOT (no index entry written), the server's WAL bytes, and
- * CPU time of this process and of the engine's backends (read from /proc: the server must run on
- * this machine).
+ * committed (autovacuum's included), function calls of the engine's schema, row inserts, updates
+ * (and how many of them were HOT: no index entry written) and deletes of the engine's tables, the
+ * server's WAL bytes, and CPU time of this process and of the engine's backends (read from /proc:
+ * the server must run on this machine).
  *
  * Run: `npm run build && node bench/pg-profile.js` (env: QTASKS_PG_URL, TASKS=20000, TRIPS=500;
  * PROFILE_PKG=<another built copy of the package> profiles that build instead).
@@ -54,10 +54,10 @@ async function counters(db) {
   await new Promise((r) => setTimeout(r, 1_000));
   return admin(db, async (c) => {
     const d = (await c.query('SELECT xact_commit::bigint AS x FROM pg_stat_database WHERE datname = current_database()')).rows[0];
-    const t = (await c.query("SELECT coalesce(sum(n_tup_upd), 0)::bigint AS upd, coalesce(sum(n_tup_hot_upd), 0)::bigint AS hot FROM pg_stat_user_tables WHERE relname = 'tasks'")).rows[0];
+    const t = (await c.query("SELECT coalesce(sum(n_tup_upd), 0)::bigint AS upd, coalesce(sum(n_tup_hot_upd), 0)::bigint AS hot, coalesce(sum(n_tup_ins), 0)::bigint AS ins, coalesce(sum(n_tup_del), 0)::bigint AS del FROM pg_stat_user_tables WHERE schemaname = 'qtasks'")).rows[0];
     const f = (await c.query("SELECT coalesce(sum(calls), 0)::bigint AS calls, string_agg(funcname || ' ' || calls, ', ' ORDER BY funcname) AS by FROM pg_stat_user_functions WHERE schemaname = 'qtasks'")).rows[0];
     const w = (await c.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0];
-    return { xact: Number(d.x), upd: Number(t.upd), hot: Number(t.hot), calls: Number(f.calls), by: f.by ?? '', lsn: w.lsn };
+    return { xact: Number(d.x), upd: Number(t.upd), hot: Number(t.hot), ins: Number(t.ins), del: Number(t.del), calls: Number(f.calls), by: f.by ?? '', lsn: w.lsn };
   });
 }
 
@@ -115,6 +115,8 @@ async function phase(label, n, steps) {
           xacts: (b.xact - a.xact) / n,
           calls: (b.calls - a.calls) / n,
           updates: (b.upd - a.upd) / n,
+          inserts: (b.ins - a.ins) / n,
+          deletes: (b.del - a.del) / n,
           hot: b.upd - a.upd > 0 ? (b.hot - a.hot) / (b.upd - a.upd) : 0,
           walBytes: lsnBytes(a.lsn, b.lsn) / n,
           nodeMs: (nodeMs * 1000) / n,
@@ -174,9 +176,9 @@ async function main() {
     ])),
   );
   console.log(`PostgreSQL engine, counted per task (${PKG}); statements = client round trips; WAL bytes are server-wide`);
-  console.log('| part | statements | rows answered | transactions | function calls | tasks row updates | HOT | WAL bytes | node CPU µs | server CPU µs |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of out) console.log(`| ${r.part} | ${r.statements.toFixed(3)} | ${r.rows.toFixed(2)} | ${r.xacts.toFixed(3)} | ${r.calls.toFixed(3)} | ${r.updates.toFixed(2)} | ${(r.hot * 100).toFixed(0)}% | ${Math.round(r.walBytes)} | ${r.nodeMs.toFixed(1)} | ${r.serverMs.toFixed(1)} |`);
+  console.log('| part | statements | rows answered | transactions | function calls | row inserts | row updates | HOT | row deletes | WAL bytes | node CPU µs | server CPU µs |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of out) console.log(`| ${r.part} | ${r.statements.toFixed(3)} | ${r.rows.toFixed(2)} | ${r.xacts.toFixed(3)} | ${r.calls.toFixed(3)} | ${r.inserts.toFixed(2)} | ${r.updates.toFixed(2)} | ${(r.hot * 100).toFixed(0)}% | ${r.deletes.toFixed(2)} | ${Math.round(r.walBytes)} | ${r.nodeMs.toFixed(1)} | ${r.serverMs.toFixed(1)} |`);
   for (const r of out) console.log(`- ${r.part}: ${r.functions}`);
 }
 

@@ -21,6 +21,12 @@ class TripTasks {
   add(a: number, b: number): number {
     return a + b;
   }
+
+  @Task({ name: 'rt.slow' })
+  async slow(ms: number): Promise<string> {
+    await new Promise((r) => setTimeout(r, ms));
+    return 'ok';
+  }
 }
 
 const apps: QTasks[] = [];
@@ -213,5 +219,62 @@ describe('PostgreSQL engine: statements per task', () => {
     expect(inline).toMatchObject({ status: 'success', returning: 42 });
     await until('the event of the last task in the listener', () => events.some((r) => r.id === last));
     expect(events.find((r) => r.id === last)).toMatchObject({ status: 'success', returning: 42 });
+  });
+
+  it('a worker whose tasks end before its next claim comes back claims more at once: a backlog of quick tasks goes in claims above four times its slots', async () => {
+    const name = queue('grow');
+    const producer = pgApp(db, { name, config: { logLevel: 'silent' } }).register(TripTasks);
+    apps.push(producer);
+    const total = 4_000;
+    for (let i = 0; i < total; i += 1_000) {
+      await producer.addTasks(Array.from({ length: 1_000 }, (_, j) => ({ name: 'rt.add', args: [i + j, 1] })));
+    }
+    const { pool, wants } = watchedPool();
+    try {
+      const worker = new QTasks({ name, concurrency: 20, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
+      apps.push(worker);
+      let done = 0;
+      worker.on('task:success', () => void done++);
+      await worker.start();
+      await until('every task ended', () => done === total, 30_000);
+      // 4 × 20 at first, doubling while the worker runs out of work, up to 16 × 20
+      const claims = wants.filter((w) => w > 0);
+      expect(Math.max(...claims)).toBe(320);
+      expect(claims.length).toBeLessThan(total / 80);
+      expect((await producer.manager.counts()).success).toBe(total);
+    } finally {
+      await Promise.all(apps.splice(0).map((a) => a.close()));
+      await pool.end();
+    }
+  });
+
+  it('a worker of slow tasks keeps its claims at four times its slots, and another worker of the queue shares the backlog', async () => {
+    const name = queue('slow');
+    const { pool, wants } = watchedPool();
+    try {
+      const mk = (engine: ReturnType<typeof postgresEngine>) => {
+        const app = new QTasks({ name, concurrency: 4, discover: false, engine, config: { logLevel: 'silent' } }).register(TripTasks);
+        apps.push(app);
+        return app;
+      };
+      const a = mk(postgresEngine({ pool }));
+      const b = mk(postgresEngine({ connectionString: db.url, poolSize: 4 }));
+      await a.start();
+      await b.start();
+      const total = 120;
+      await a.addTasks(Array.from({ length: total }, () => ({ name: 'rt.slow', args: [20] })));
+      let ended = 0;
+      await until('every task ended', () => ended === total, 30_000, async () => {
+        ended = (await a.manager.counts()).success;
+        await new Promise((r) => setTimeout(r, 50));
+      });
+      const ran = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM qtasks.tasks WHERE queue = $1 GROUP BY worker_id', [name]);
+      expect(Math.max(...wants)).toBeLessThanOrEqual(16);
+      expect(ran.length).toBe(2);
+      for (const r of ran) expect(r.n).toBeGreaterThanOrEqual(total / 4);
+    } finally {
+      await Promise.all(apps.splice(0).map((x) => x.close()));
+      await pool.end();
+    }
   });
 });

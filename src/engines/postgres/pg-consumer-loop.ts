@@ -60,8 +60,10 @@ function logStall(logger: Logger, row: LeaseRow): void {
 }
 
 const MAX_INFLIGHT = 2;
-/** The most tasks one step claims. */
+/** The most tasks one step claims at first (see setWidth). */
 const CLAIM_MAX = 250;
+/** The most tasks one step claims once grown (see {@link PgConsumerLoop.fit}). */
+const CLAIM_GROWN_MAX = 1_000;
 const SAFETY_POLL_MS = 5_000;
 
 /** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
@@ -89,6 +91,11 @@ export class PgConsumerLoop {
   private prefetch = 0;
   private claimsInFlight = 1;
   private claimMax = Infinity;
+  /** The claim size of setWidth, and the most it may grow to while tasks end as fast as they come. */
+  private claimBase = Infinity;
+  private claimTop = Infinity;
+  /** Attempts this worker ended since the last claim came back (see {@link fit}). */
+  private endedSince = 0;
   private readonly pumpFn = () => this.pump();
   private idleWaiters: (() => void)[] = [];
   /** When each step on the way that may claim was sent (its claims' start time is not earlier). */
@@ -107,13 +114,41 @@ export class PgConsumerLoop {
    * How much it claims for `concurrency` slots: a worker of one slot claims one task at a time (in
    * priority order, nothing held that it does not run); a wider one prefetches and keeps two claims
    * on the way (two connections at work; their batches overlap anyway), each of up to four times
-   * its slots: a step's cost is mostly per call, so large batches cost less per task.
+   * its slots: a step's cost is mostly per call, so large batches cost less per task. A worker
+   * whose tasks end before its next claim comes back claims more at once (see {@link fit}).
    */
   private setWidth(concurrency: number): void {
     const n = Math.max(1, concurrency);
     this.claimsInFlight = n >= 4 ? 2 : 1;
-    this.claimMax = n >= 4 ? Math.min(4 * n, CLAIM_MAX) : Infinity;
+    this.claimBase = n >= 4 ? Math.min(4 * n, CLAIM_MAX) : Infinity;
+    this.claimTop = n >= 4 ? Math.max(this.claimBase, Math.min(16 * n, CLAIM_GROWN_MAX)) : Infinity;
+    this.claimMax = this.claimBase;
     this.prefetch = n >= 4 ? 2 * this.claimMax : n === 1 ? 0 : n;
+  }
+
+  /** The claim size of a wide worker (see {@link fit}), which prefetches two claims' worth. */
+  private setClaim(max: number): void {
+    this.claimMax = max;
+    this.prefetch = 2 * max;
+  }
+
+  /**
+   * Sizes the next claims when a claim comes back with `got` tasks: a worker that ran a whole claim's
+   * worth of tasks since the last one came back, and now has nothing left to start and free slots
+   * (its tasks are quick), doubles its claim when this one was full, up to 16 times its slots (a
+   * step costs mostly per call: fewer, larger steps cost less per task); one that still holds a
+   * claim's worth not started (its tasks are slow) halves it, down to the size of setWidth, so that
+   * other workers of the queue share the backlog of slow tasks.
+   */
+  private fit(got: number): void {
+    const ran = this.endedSince;
+    this.endedSince = 0;
+    if (this.claimBase === Infinity) return;
+    if (got >= this.claimMax && ran >= this.claimMax && this.buffer.length === 0 && this.consumer.capacity() > 0) {
+      if (this.claimMax < this.claimTop) this.setClaim(Math.min(this.claimTop, 2 * this.claimMax));
+    } else if (this.buffer.length >= this.claimMax && this.claimMax > this.claimBase) {
+      this.setClaim(Math.max(this.claimBase, Math.floor(this.claimMax / 2)));
+    }
   }
 
   get workerId(): string {
@@ -153,6 +188,7 @@ export class PgConsumerLoop {
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
     return new Promise((resolve, reject) => {
       const end = endOf(rec, outcome, resolve, reject);
+      if (outcome.status !== 'handback') this.endedSince++;
       if (end.runAt !== null) this.armDue(end.runAt);
       this.ends.push(end);
       this.schedule();
@@ -401,6 +437,7 @@ export class PgConsumerLoop {
         next = row.x;
       } else if (row.k === 'p') none = true;
     }
+    this.fit(claims.length);
     this.took(claims, now);
     none ||= claims.length < want;
     // empty (or paused) until told otherwise, unless a wake-up came while this step was on its way
