@@ -62,8 +62,11 @@ export class RabbitNotifier {
     this.recent.delete(record.id);
     this.recent.set(record.id, record);
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
-    for (const w of [...(this.waiters.get(record.id) ?? [])]) w.done(record);
-    for (const w of [...(this.watchers.get(record.id) ?? [])]) w.end(record);
+    // copies: a waiter or watcher leaves its set when told; most ends have neither
+    const waiters = this.waiters.get(record.id);
+    if (waiters !== undefined) for (const w of [...waiters]) w.done(record);
+    const watchers = this.watchers.get(record.id);
+    if (watchers !== undefined) for (const w of [...watchers]) w.end(record);
   }
 
   /** A task streamed an item, wherever it runs. */
