@@ -71,3 +71,24 @@ it('cancel reasons with a lone surrogate are stored with U+FFFD in its place; th
   expect(recs.map((r) => r?.cancelReason)).toEqual(['plain', 'bad \ufffd half', 'last']);
   expect((await app.manager.counts()).cancel).toBe(3);
 });
+
+it('a task that ends error and is queued again in the same call leaves no id on the finished list and counts right', async () => {
+  const app = (await tracker.make({ suite: 'rrw' })).register(Noop);
+  const [h] = await app.addTasks([{ name: 'rrw.noop', args: [] }]);
+  const storage = app.storage as unknown as RedisStorage;
+  const writer = app.storage.recordWriter!;
+  expect((await writer.transition(h.id, ['new'], { status: 'process', attempt: 1, startedAt: Date.now(), workerId: 'w1' }))?.status).toBe('process');
+  // both asked in one turn: one script call, the end's push on the error list before the retry's removal
+  const [ended, again] = await Promise.all([
+    writer.transition(h.id, ['process'], { status: 'error', error: { name: 'Error', message: 'boom' }, finishedAt: Date.now() }),
+    writer.transition(h.id, ['error'], { status: 'new', error: undefined, finishedAt: undefined }),
+  ]);
+  expect(ended?.status).toBe('error');
+  expect(again?.status).toBe('new');
+  expect(await storage.link.cmd.lrange(storage.keys.doneError, 0, -1)).toEqual([]);
+  // the stored counts themselves (a reader would show a negative one as 0)
+  const counts = await storage.link.cmd.hgetall(storage.keys.cnt);
+  expect({ new: Number(counts.new ?? 0), process: Number(counts.process ?? 0), error: Number(counts.error ?? 0) }).toEqual({ new: 1, process: 0, error: 0 });
+  // no expiry left on a record queued again
+  expect(await storage.link.cmd.pttl(storage.keys.task + h.id)).toBe(-1);
+});
