@@ -3,6 +3,10 @@
  * (one app; producer and worker apps in one process; worker in another process) and prints
  * - the mean time per trip and the Redis commands per trip by command, read from INFO commandstats
  *   before and after (every client of the server is counted: use a Redis of its own);
+ * - where the CPU went per trip: Redis's time inside commands (commandstats usec, scripts by
+ *   command) and its whole CPU (INFO cpu: commands, network and event loop), and the CPU of this
+ *   process and, in the third way, of the worker process; the same figures for Bee-Queue, run the
+ *   same way right after, for comparison;
  * - from a second run of N trips watched with MONITOR, only this run's keys counted (so other
  *   clients of the server do not count): the commands sent per trip by connection (the round
  *   trips, with the connection's name and port), the commands run inside scripts per trip, and the
@@ -14,6 +18,7 @@
 
 const { runMain } = require('./lib/run-main');
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const IORedis = require('ioredis');
@@ -22,41 +27,83 @@ const { REDIS_URL, deleteKeys, commandStats, commandDelta } = require('./lib/red
 
 const TRIPS = Number(process.env.TRIPS ?? 500);
 
-async function measure(way, r) {
-  const names = { url: REDIS_URL, name: `prof-${way.replace(" ", "-")}-${process.pid}`, prefix: `qtb-prof-${process.pid}-${way.replace(" ", "-")}` };
+const TICK_MS = 1_000 / 100; // USER_HZ: /proc times are in 1/100 s on Linux
+/** CPU ms (user + system) the process `pid` has used so far. */
+function cpuMsOf(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+
+/** Redis's CPU seconds so far (main thread and others: user + system), from INFO cpu. */
+async function redisCpu(r) {
+  const text = await r.info('cpu');
+  let s = 0;
+  for (const m of text.matchAll(/^used_cpu_(sys|user):([\d.]+)/gm)) s += Number(m[2]);
+  return s;
+}
+
+async function measure(way, r, kind = 'qtasks') {
+  const tag = `${kind === 'qtasks' ? '' : 'bee-'}${way.replace(' ', '-')}`;
+  const names = { url: REDIS_URL, name: `prof-${tag}-${process.pid}`, prefix: `qtb-prof-${process.pid}-${tag}` };
   const engines = [];
   let child;
   try {
     let trips;
     if (way === 'one app') {
-      const e = create('qtasks', names);
+      const e = create(kind, names);
       engines.push(e);
-      trips = (n) => e.roundTrip(n);
+      // a Bee-Queue queue takes one process() handler: each batch of trips gets a queue of its own
+      trips =
+        kind === 'qtasks'
+          ? (n) => e.roundTrip(n)
+          : (n) => {
+              const next = create(kind, names);
+              engines.push(next);
+              return next.roundTrip(n);
+            };
     } else if (way === 'two apps') {
-      const w = create('qtasks', names);
+      const w = create(kind, names);
       engines.push(w);
       await (await w.worker(1, () => undefined)).run();
-      const p = create('qtasks', names);
+      const p = create(kind, names);
       engines.push(p);
       trips = (n) => p.trips(n);
     } else {
-      child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind: 'qtasks', ...names, concurrency: 1 })]);
+      child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: 1 })]);
       await new Promise((resolve) => child.on('message', (m) => m.type === 'ready' && resolve()));
       child.send('go');
-      const p = create('qtasks', names);
+      const p = create(kind, names);
       engines.push(p);
       trips = (n) => p.trips(n);
     }
     await trips(50);
     const before = await commandStats(r);
+    const redisBefore = await redisCpu(r);
+    const cpu0 = process.cpuUsage();
+    const child0 = child ? cpuMsOf(child.pid) : 0;
     const t0 = process.hrtime.bigint();
     await trips(TRIPS);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const cpu = process.cpuUsage(cpu0);
+    const childMs = child ? cpuMsOf(child.pid) - child0 : 0;
+    const redisMs = ((await redisCpu(r)) - redisBefore) * 1000;
     const after = await commandStats(r);
     const d = commandDelta(before, after);
     const per = Object.fromEntries(Object.entries(d).map(([k, v]) => [k, +(v.calls / TRIPS).toFixed(2)]));
     const total = Object.values(d).reduce((a, b) => a + b.calls, 0) / TRIPS;
-    console.log(`${way}: ${(ms / TRIPS).toFixed(3)} ms per trip (mean), ${total.toFixed(2)} Redis commands per trip (of every process): ${JSON.stringify(per)}`);
+    const us = (x) => ((x * 1000) / TRIPS).toFixed(0);
+    const inCommands = Object.values(d).reduce((a, b) => a + b.usec, 0) / 1000;
+    const scripts = Object.entries(d)
+      .filter(([k]) => k === 'evalsha' || k === 'eval' || k === 'exec')
+      .map(([k, v]) => `${k} ${(v.usec / v.calls).toFixed(1)} µs × ${(v.calls / TRIPS).toFixed(2)}`)
+      .join(', ');
+    const label = `${kind === 'qtasks' ? '' : 'Bee-Queue, '}${way}`;
+    console.log(`${label}: ${(ms / TRIPS).toFixed(3)} ms per trip (mean), ${total.toFixed(2)} Redis commands per trip (of every process): ${JSON.stringify(per)}`);
+    console.log(
+      `  CPU per trip: Redis ${us(redisMs)} µs (in commands ${us(inCommands)} µs; ${scripts}), ` +
+        `this process ${us((cpu.user + cpu.system) / 1000)} µs${child ? `, worker process ${us(childMs)} µs` : ''}`,
+    );
+    if (kind !== 'qtasks') return;
     const w = await watched(names.prefix, () => trips(TRIPS));
     console.log(`  watched: ${w.sent} commands sent per trip ${JSON.stringify(w.byConnection)}, ${w.inScripts} run inside scripts, ${w.timers} timers made here per trip`);
   } finally {
@@ -116,7 +163,10 @@ async function watched(prefix, run) {
 async function main() {
   const r = new IORedis(REDIS_URL);
   try {
-    for (const way of ['one app', 'two apps', 'worker process']) await measure(way, r);
+    for (const way of ['one app', 'two apps', 'worker process']) {
+      await measure(way, r);
+      await measure(way, r, 'bee-queue');
+    }
   } finally {
     r.disconnect();
   }
