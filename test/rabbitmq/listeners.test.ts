@@ -10,6 +10,7 @@ import { AppTracker, BrokerTasks, waitFor } from 'qtasks/conformance';
 import { RabbitBus } from '../../src/engines/rabbitmq/rabbit-bus';
 import type { BusMessage } from '../../src/engines/rabbitmq/rabbit-bus';
 import type { RabbitListeners } from '../../src/engines/rabbitmq/rabbit-listeners';
+import { ListenBeacon } from '../../src/engines/shared/listen-beacon';
 import { rabbitRedisEngine } from './rabbit-support';
 
 const engine = rabbitRedisEngine('rls');
@@ -55,4 +56,22 @@ it('publishes no end while no other process listens, and every end once one does
   const third = await other.addTask('cb.add', [3, 4]);
   expect(await third.result({ timeout: 5_000 })).toBe(7);
   expect(sent.some((m) => m.t === 'end' && m.rec.id === third.id)).toBe(true);
+});
+
+it('a worker that joins asks who listens: a listening process answers at once, not at its next beat', async () => {
+  // beats silenced: a listener says so when it starts listening and when asked, nothing else
+  jest.spyOn(ListenBeacon.prototype as unknown as { beat(): void }, 'beat').mockImplementation(() => undefined);
+  const listener = (await tracker.make({ suite: 'rls' })).register(BrokerTasks);
+  const heard: string[] = [];
+  listener.on('task:success', ({ record }) => heard.push(record.id));
+  await listener.getTask('cb.add');
+  const queue = (listener.broker as RabbitMQBroker).ctx.queue;
+  // the worker joins after the listener said it listens: only the answer to its question tells it
+  const worker = (await tracker.make({ suite: 'rls', name: queue, concurrency: 2 })).register(BrokerTasks);
+  await worker.start();
+  const beacon = (listenersOf(worker) as unknown as { beacon: ListenBeacon }).beacon;
+  await waitFor(() => beacon.othersListen(), 'the worker to hear the listener', 10_000);
+  const h = await worker.addTask('cb.add', [1, 1]);
+  expect(await h.result({ timeout: 5_000 })).toBe(2);
+  await waitFor(() => heard.includes(h.id), 'the listener to hear the end', 10_000);
 });

@@ -21,6 +21,8 @@ export type BusMessage =
   | { t: 'pause' | 'resume'; nonce: string }
   /** Process `o` listens to the queue's events (said at once, then every second while it does). */
   | { t: 'listen'; o: string }
+  /** A process joined the bus: every process that listens says so now. */
+  | { t: 'ask' }
   | { t: 'worker'; workerId: string; command: WorkerCommand };
 
 /** Several bus messages in one AMQP message, from process `o` (absent: every process handles them). */

@@ -6,10 +6,11 @@
  * A process that listens (a `result()` or `stream()` waiting, or an app listener of a task event)
  * says so on the bus at once and then every {@link LISTEN_BEAT_MS} while it does (the shared
  * {@link ListenBeacon}); a process publishes its events while it heard such a process lately, and
- * always during its first {@link JOIN_GRACE_MS} on a connection (it may not have heard the
- * listeners yet). A waiter made just after its process started listening reads the storage often
- * for a moment (a worker may end the task before it heard of the listener); a missed event delays
- * a reader, never strands it.
+ * always during its first {@link JOIN_GRACE_MS} on a connection: joining, it asks who listens, and
+ * every listening process answers at once (without the question it would hear them only at their
+ * next beat). A waiter made just after its process started listening reads the storage often for a
+ * moment (a worker may end the task before it heard of the listener); a missed event delays a
+ * reader, never strands it.
  */
 import { ListenBeacon } from '../shared/listen-beacon';
 
@@ -17,8 +18,11 @@ import { ListenBeacon } from '../shared/listen-beacon';
 const LISTEN_BEAT_MS = 1_000;
 /** A process heard listening this long ago still counts (ms). */
 const LISTEN_LIVE_MS = LISTEN_BEAT_MS * 3.5;
-/** Events are published this long after (re)joining the bus, whoever listens (ms). */
-const JOIN_GRACE_MS = LISTEN_BEAT_MS * 2.5;
+/**
+ * Events are published this long after (re)joining the bus, whoever listens: long enough for the
+ * listening processes' answers to the join's question to arrive (ms).
+ */
+const JOIN_GRACE_MS = 500;
 /** A process keeps saying it listens this long after its last waiter (ms). */
 const LINGER_MS = 10_000;
 /** How long after starting to listen a waiter reads the storage often (ms). */
@@ -40,6 +44,8 @@ export class RabbitListeners {
     waits: () => boolean,
     /** Sends "origin listens" to every process of the queue. */
     announce: (origin: string) => void,
+    /** Asks every process of the queue that listens to say so now. */
+    private readonly ask: () => void,
   ) {
     this.beacon = new ListenBeacon({
       periodMs: LISTEN_BEAT_MS,
@@ -50,9 +56,18 @@ export class RabbitListeners {
     });
   }
 
-  /** The bus was (re)joined: publish whatever listens for a while, and say again that this process listens. */
+  /**
+   * The bus was (re)joined: publish whatever listens for a while, ask who listens, and say again
+   * that this process listens.
+   */
   joined(): void {
     this.joinedAt = Date.now();
+    this.ask();
+    this.beacon.again();
+  }
+
+  /** Another process joined and asks who listens: this one says so now when it does. */
+  asked(): void {
     this.beacon.again();
   }
 

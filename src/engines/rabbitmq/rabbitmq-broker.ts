@@ -91,6 +91,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
       () => this.appListens(),
       () => this.notifier.waits(),
       (o) => this.busOut.send({ t: 'listen', o }),
+      () => this.busOut.send({ t: 'ask' }),
     );
     await this.link.start();
     this.listenersChanged();
@@ -385,6 +386,9 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         break;
       case 'listen':
         if (typeof msg.o === 'string') this.listeners.heardFrom(msg.o);
+        break;
+      case 'ask':
+        this.listeners.asked();
         break;
       case 'pause':
       case 'resume':
