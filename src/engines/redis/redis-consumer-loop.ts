@@ -3,15 +3,19 @@
  * records a batch of ends and claims the next batch (prefetched into a small local buffer, leases
  * already running; see {@link finishCall}). When the queue is empty it waits on the queue's marker
  * ({@link QueueWakeups}), never polling. Leases are renewed, and claims whose reply was lost are
- * found, by {@link LeaseRounds}. What the worker holds is kept by {@link ClaimedTasks}.
+ * found, by {@link LeaseRounds}. What the worker holds is kept by {@link ClaimedTasks}; finish
+ * calls that fail are sent again by {@link FinishRetries}; who listens on the event channel is
+ * tracked by {@link ChannelListeners}.
  */
 import type { ChainableCommander } from 'ioredis';
 import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
 import { BrokerUnavailableError } from '../../errors';
 import { badRecordError } from '../bad-record';
 import type { TaskRecord } from '../../task/task-record';
+import { ChannelListeners } from './channel-listeners';
 import { ClaimedTasks, ClaimSinks } from './claimed-tasks';
 import { applyFinish, End, finishCall, finishReply } from './finish-batch';
+import { FinishRetries } from './finish-retries';
 import { fixedJson } from './record-codec';
 import { IdleEntry } from './idle-entry';
 import { endOf } from './task-end';
@@ -20,6 +24,9 @@ import { QueueWakeups } from './queue-wakeups';
 import { isConnectionError } from './redis-link';
 import type { RedisNotifier } from './redis-notifier';
 import type { PartitionScope } from './partition-scope';
+import { removeWorkerState, writeWorkerState } from './worker-state';
+
+export { FINISH_TRIES } from './finish-retries';
 
 const MAX_INFLIGHT = 2;
 /**
@@ -28,15 +35,6 @@ const MAX_INFLIGHT = 2;
  * leaves Node and Redis waiting on each other in turn when tasks are short).
  */
 const SPLIT_CLAIM = 16;
-/** Finish calls between two questions of who listens on the event channel (see `publishUnasked`). */
-const ASK_LISTENERS_EVERY = 64;
-/**
- * How many finish calls carry an end before the worker gives it up, when they fail for a reason
- * other than a lost connection (a script error, OOM, BUSY, a redirection not followed); the waits
- * before each new try follow.
- */
-export const FINISH_TRIES = 4;
-const FINISH_RETRY_MS = [20, 100, 400];
 
 /** Claims, runs (through the consumer) and finishes tasks of one queue for one worker. */
 export class RedisConsumerLoop {
@@ -56,26 +54,10 @@ export class RedisConsumerLoop {
   /** An operator paused this worker: it claims nothing. */
   private paused = false;
   private readonly pumpFn = () => this.pump();
-  /** Ends waiting to be sent again after a failed finish call (see {@link endsFailed}). */
-  private retrying = 0;
   private idleWaiters: (() => void)[] = [];
   /** A pipeline the next script calls join (see {@link kick}). */
   private pipe: ChainableCommander | undefined;
-  /** Other processes listening on the event channel, as of the last finish call that asked. */
-  private remote = 1;
-  /**
-   * Finish calls left that publish without asking who listens (PUBSUB NUMSUB): known listeners
-   * are asked about again every {@link ASK_LISTENERS_EVERY} calls; an end published to nobody
-   * costs nothing, an end not published to a listener would be lost, so only a count of 0 is
-   * asked about on every call.
-   */
-  private publishUnasked = 0;
-  /**
-   * The queue's listener mark (`ls`) when the last call that asked found no other process
-   * listening: a process that subscribes later writes a new one before it relies on the channel, so
-   * while it is unchanged the script skips PUBSUB NUMSUB.
-   */
-  private quietAt: string | undefined;
+  private readonly listeners: ChannelListeners;
   private calls = 0;
   /** Whether this worker may be among the idle workers (see {@link IdleEntry}). */
   private readonly idleEntry = new IdleEntry();
@@ -92,6 +74,7 @@ export class RedisConsumerLoop {
   private heldPop: { entry: string | undefined } | undefined;
   private readonly wakeups: QueueWakeups;
   private readonly leases: LeaseRounds;
+  private readonly retries: FinishRetries;
   /** Where claimed tasks go that do not wait in the buffer. */
   private readonly sinks: ClaimSinks = {
     onBad: (rec, reason) => void this.finish(rec, { status: 'error', error: badRecordError(rec.id, reason) }).catch(() => undefined),
@@ -128,11 +111,17 @@ export class RedisConsumerLoop {
         this.queueEmpty = false;
         this.schedule();
       },
-      reconcileDue: () => {
-        this.reconcileWanted = true;
-        this.schedule();
-      },
+      reconcileDue: () => this.reconcileDue(),
     });
+    this.retries = new FinishRetries(storage.ctx, {
+      get closed() {
+        return loop.closedFlag;
+      },
+      release: (id) => this.tasks.release(id),
+      resend: (e) => this.send(0, [e]),
+      reconcileDue: () => this.reconcileDue(),
+    });
+    this.listeners = new ChannelListeners(notifier);
   }
 
   get workerId(): string {
@@ -263,7 +252,7 @@ export class RedisConsumerLoop {
     return new Promise((resolve, reject) => {
       const d = this.tasks.data(rec.id) ?? fixedJson(rec);
       // a record whose data could not be decoded is announced by id only
-      const end = endOf(rec, d, outcome, this.tasks.hasItems(rec.id), this.remote > 0 && d !== '', this.storage.ctx.config.maxAttemptHistory);
+      const end = endOf(rec, d, outcome, this.tasks.hasItems(rec.id), this.listeners.publish && d !== '', this.storage.ctx.config.maxAttemptHistory);
       this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
       this.schedule();
     });
@@ -300,10 +289,7 @@ export class RedisConsumerLoop {
     } else if (command.op === 'resume') {
       this.paused = false;
     }
-    const k = this.storage.keys;
-    const now = Date.now();
-    const beat = JSON.stringify({ ...this.consumer.info(), id: this.workerId, lastSeenAt: now });
-    void this.storage.call('worker state', (r) => r.multi().hset(k.workers, this.workerId, beat).zadd(k.seen, now, this.workerId).exec()).catch(() => undefined);
+    writeWorkerState(this.storage, this.workerId, this.consumer.info());
     this.schedule();
   }
 
@@ -325,16 +311,13 @@ export class RedisConsumerLoop {
   async close(): Promise<void> {
     await this.stop();
     const deadline = Date.now() + this.storage.link.connectTimeoutMs;
-    while ((this.ends.length > 0 || this.inflight > 0 || this.retrying > 0) && Date.now() < deadline) {
+    while ((this.ends.length > 0 || this.inflight > 0 || this.retries.pending > 0) && Date.now() < deadline) {
       this.schedule();
       await new Promise((r) => setTimeout(r, 10));
     }
     this.closedFlag = true;
     this.leases.stop();
-    const k = this.storage.keys;
-    if (this.storage.link.isReady) {
-      await this.storage.link.cmd.multi().hdel(k.workers, this.workerId).zrem(k.seen, this.workerId).exec().catch(() => undefined);
-    }
+    if (this.storage.link.isReady) await removeWorkerState(this.storage, this.workerId);
     const left = this.ends;
     this.ends = [];
     for (const e of left) e.reject(new BrokerUnavailableError('Recording the end of a task: Redis could not be reached before close'));
@@ -389,14 +372,7 @@ export class RedisConsumerLoop {
     const now = Date.now();
     // expired ids leave the finished lists at the pace tasks end (small batches: every 8th call)
     const trim = batch.length >= 8 ? batch.length * 2 : (++this.calls & 7) === 0 ? 64 : 0;
-    let listening: string;
-    if (s.link.isCluster || (this.remote > 0 && this.publishUnasked > 0)) {
-      listening = 'c';
-      if (batch.length > 0) this.publishUnasked--;
-    } else {
-      listening = this.notifier.hasEvents ? '1' : '';
-      if (this.remote === 0 && this.quietAt !== undefined) listening += ':' + this.quietAt;
-    }
+    const listening = this.listeners.listening(s.link.isCluster, batch.length);
     const asking = listening !== 'c';
     const { keys, args } = finishCall(s, { workerId: this.workerId, listening, idleEntry: this.idleEntry.mayExist }, batch, want, trim, now);
     const idleToken = this.idleEntry.sent(want);
@@ -428,11 +404,7 @@ export class RedisConsumerLoop {
         this.requested -= want;
         this.idleEntry.answered(want, idleToken);
         const { flags, claimed, next, remote, ls } = finishReply(res);
-        if (remote >= 0 && asking) {
-          this.remote = remote;
-          this.publishUnasked = remote > 0 ? ASK_LISTENERS_EVERY : 0;
-          this.quietAt = remote === 0 && ls !== '' ? ls : undefined;
-        }
+        if (remote >= 0 && asking) this.listeners.answered(remote, ls);
         applyFinish(batch, flags, (id) => this.tasks.release(id), (rec) => this.notifier.deliver(rec));
         if (want > 0) this.queueEmpty = claimed.length / 3 < want;
         this.tasks.take(claimed, now, this.stopped || this.paused, this.sinks);
@@ -447,7 +419,7 @@ export class RedisConsumerLoop {
         this.requested -= want;
         this.idleEntry.failed(want);
         if (isConnectionError(err) && !this.closedFlag) this.ends = batch.concat(this.ends);
-        else this.endsFailed(batch, err);
+        else this.retries.failed(batch, err);
         if (blocker !== undefined) this.finishAnswered();
         this.notifyIdle();
         this.afterReady();
@@ -461,46 +433,10 @@ export class RedisConsumerLoop {
     return batch;
   }
 
-  /**
-   * A finish call failed for a reason other than a lost connection (its tasks would otherwise stay
-   * `process` as long as the worker lives: the reconcile leaves alone the tasks it knows). Each end
-   * is sent again, alone (an end that makes the script fail does not take the others down with it),
-   * after a short wait, up to {@link FINISH_TRIES} calls. Sending an end again is safe: the script
-   * records the end of a task the worker still holds only, so an end that a script failing part way
-   * recorded already is answered '0' and settles undefined. An end still failing then is given up:
-   * its task is forgotten, so that the next reconcile (see {@link LeaseRounds.reconcile}; within a
-   * blocking pop, 5 s) finds it held but unknown and puts it back in the queue as it does the task
-   * of a lost claim reply, counted neither as a stall nor as an attempt (or ends it `cancel` when a
-   * cancel was asked), and it runs again; the end's promise rejects with the error.
-   */
-  private endsFailed(batch: End[], err: Error): void {
-    const again: End[] = [];
-    const given: string[] = [];
-    for (const e of batch) {
-      const n = (e.failures = (e.failures ?? 0) + 1);
-      if (n < FINISH_TRIES && !this.closedFlag) again.push(e);
-      else {
-        this.tasks.release(e.rec.id);
-        given.push(e.rec.id);
-        e.reject(err);
-      }
-    }
-    const log = this.storage.ctx.logger;
-    if (given.length > 0) {
-      log.error('Recording task ends failed: their tasks go back to the queue', { error: err, ids: given });
-      this.reconcileWanted = true;
-      this.schedule();
-    }
-    if (again.length === 0) return;
-    log.warn('Recording task ends failed: they are sent again', { error: err, ids: again.map((e) => e.rec.id) });
-    this.retrying += again.length;
-    for (const e of again) {
-      setTimeout(() => {
-        this.retrying--;
-        if (this.closedFlag) this.endsFailed([e], err);
-        else this.send(0, [e]);
-      }, FINISH_RETRY_MS[Math.min(e.failures!, FINISH_RETRY_MS.length) - 1]).unref();
-    }
+  /** A reconcile is due: it is sent on the blocking connection while no pop waits there. */
+  private reconcileDue(): void {
+    this.reconcileWanted = true;
+    this.schedule();
   }
 
   private afterReady(): void {
