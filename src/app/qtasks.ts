@@ -1,50 +1,44 @@
 /**
  * `QTasks`: the app. Registers tasks, enqueues them, runs a worker in this process, and closes
- * everything in a fixed order. The parts live in their own files: the enqueue path
- * (`enqueue.ts`), plugins and middleware (`plugin-wiring.ts`), the workers' runtime
- * (`app-runtime.ts`), connect/start/close (`app-lifecycle.ts`).
+ * everything in a fixed order. The parts live in their own files: how they are put together
+ * (`app-wiring.ts`), the enqueue path (`enqueue.ts`), plugins and middleware (`plugin-wiring.ts`),
+ * the workers' runtime (`app-runtime.ts`), connect/start/close (`app-lifecycle.ts`).
  */
-import { Workflows } from '../workflow/workflows';
+import type { Workflows } from '../workflow/workflows';
 import type { WorkflowHandle } from '../workflow/workflow-handle';
 import type { Workflow } from '../workflow/workflow-spec';
-import { container as rootContainer, DependencyContainer, InjectionToken } from 'tsyringe';
-import { Broker } from '../engine/broker';
-import { Config, ConfigValues, ResolvedConfig } from '../config';
+import type { DependencyContainer } from 'tsyringe';
+import type { Broker } from '../engine/broker';
+import type { Config } from '../config';
 import { HOOK_POINTS, HookPoint } from '../decorators/middleware.decorator';
 import { ErrorCodes, QTasksError } from '../errors';
-import { ConsoleLogger, Logger } from '../logger';
+import type { Logger } from '../logger';
 import { Constructor, Metadata } from '../metadata';
-import { HookRunner } from '../plugins/hook-runner';
-import { SCHEDULES_STATE, Timers } from '../timer/timers';
-import { prepareValidation, validationDtos } from '../validation/validate-args';
-import { Storage, Storage as StorageToken } from '../engine/storage';
-import { newTaskId } from '../task/task-id';
+import type { HookRunner } from '../plugins/hook-runner';
+import type { Timers } from '../timer/timers';
+import { validationDtos } from '../validation/validate-args';
+import type { Storage } from '../engine/storage';
 import { QTaskHandle, TaskHandle } from '../task/task-handle';
 import { toJsonArgs } from '../task/json';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import type { PreparedTask, Runtime } from '../worker/runtime';
 import type { WebServer } from '../web/web-server';
 import type { Worker } from '../worker/worker';
-import { AppEvent, AppEvents, AppListener } from './app-events';
+import type { AppEvent, AppEvents, AppListener } from './app-events';
 import type { QTasksOptions } from './options';
-import { Router } from './router';
-import { TaskManager } from './task-manager';
-import { TaskRegistry } from './task-registry';
+import type { Router } from './router';
+import type { TaskManager } from './task-manager';
+import type { TaskRegistry } from './task-registry';
 import { createTaskClient, TaskClient } from './task-client';
 import type { KnownTaskName, KnownTaskRest, KnownTaskResult, UnknownTaskName } from '../task/task-map';
 import type { ExplicitOnly, MethodArgsOf, MethodName, MethodReturnOf, TaskArgsOf, TaskClass, TaskReturnOf } from '../task/task-signature';
-import { checkOptions } from './check-options';
 import { checkId, checkReason } from './check-input';
-import { chooseEngine } from './engine-choice';
-import { Executors, runsElsewhere } from '../executor';
-import { BulkTask, Enqueuer } from './enqueue';
-import { PluginWiring } from './plugin-wiring';
-import { createRuntime } from './app-runtime';
-import { AppLifecycle, Extensions } from './app-lifecycle';
-import { defaultQueueOptions, queuesOfTasks, resolveQueues } from './queue-settings';
-import { AppQueue, AppQueues, checkQueueName } from './app-queues';
+import type { BulkTask, Enqueuer } from './enqueue';
+import type { PluginWiring } from './plugin-wiring';
+import type { AppLifecycle, Extensions } from './app-lifecycle';
+import { AppQueues, checkQueueName } from './app-queues';
 import { RoutedHandle } from './routed-handle';
-import { prepareRateLimit, RateLimiter } from '../rate-limit/rate-limiter';
+import { wireApp } from './app-wiring';
 
 export type { BulkTask } from './enqueue';
 
@@ -91,134 +85,26 @@ export class QTasks {
   protected readonly lifecycle: Extensions = { start: [], close: [] };
 
   constructor(options: QTasksOptions = {}) {
-    checkOptions(options);
-    this.name = options.name ?? process.env.QTASKS_NAME ?? 'default';
-    if (!/^[^{}\s]+$/.test(this.name)) {
-      throw new QTasksError(ErrorCodes.BAD_OPTION, `Queue name ${JSON.stringify(this.name)} must be non-empty, without spaces or braces`);
-    }
-    const cfg: Partial<ConfigValues> = { ...options.config };
-    if (options.concurrency !== undefined) cfg.concurrency = options.concurrency;
-    this.config = new ResolvedConfig(cfg);
-    this.logger = options.logger ?? new ConsoleLogger(this.config.logLevel, { queue: this.name });
-    const discover = options.discover ?? true;
-    const consumed = resolveQueues(this.name, options.queues, this.config.concurrency);
+    const parts = wireApp(this, QTasks, options, this.lifecycle);
+    this.name = parts.name;
+    this.config = parts.config;
+    this.logger = parts.logger;
     this.webOptions = options.web;
-    this.container = rootContainer.createChildContainer();
-    const engine = chooseEngine(options);
-    this.engineName = engine.name;
-    this.broker = engine.broker;
-    this.storage = engine.storage;
-    const broker = this.broker;
-    const newId = broker.newId === undefined ? newTaskId : () => broker.newId!();
-    this.events = new AppEvents(this.logger, () => {
-      for (const q of this.queues.opened()) q.broker.listenersChanged?.();
-    });
-    this.hooks = new HookRunner(this.logger);
-    // discover never takes a task of a queue this app does not consume
-    this.registry = new TaskRegistry(this, runsElsewhere, (def) => def.options.queue === undefined || consumed.has(def.options.queue));
-    this.queues = new AppQueues({
-      main: { name: this.name, broker: this.broker, storage: this.storage },
-      consumed,
-      others: defaultQueueOptions(this.config.concurrency),
-      context: (queue, storage, queueOptions) => ({
-        queue,
-        queueOptions,
-        config: this.config,
-        logger: this.logger,
-        storage,
-        emit: (event, payload) => this.events.emit(event, payload as never),
-        listens: (event) => this.events.listens(event),
-      }),
-      taskQueues: () => queuesOfTasks(this.registry.definitions()),
-      isClosed: () => this.isClosed,
-    });
-    this.plugins = new PluginWiring(this.registry, this.hooks);
-    const executors = new Executors({ name: this.name, config: this.config, logger: this.logger, definitions: () => this.registry.definitions() });
-    this.registry.preparers.push(prepareValidation, prepareRateLimit((task) => this.rateLimiterOf(task)), executors.prepare);
-    this.timer = new Timers({
-      broker: this.broker,
-      logger: this.logger,
-      addTask: (name, args) => this.addTask(name, args),
-      definitions: () => this.registry.definitions(),
-      markRun: (key, tick) => this.storage.stateSet(SCHEDULES_STATE, key, tick),
-      lastRuns: async () => {
-        await this.init();
-        return this.storage.stateAll(SCHEDULES_STATE);
-      },
-    });
-    this.registry.preparers.push((task) => this.timer.check([task.def]));
-    this.lifecycle.start.push(() => this.timer.start());
-    this.lifecycle.close.push(() => this.timer.stop());
-    const app = this;
-    this.enqueuer = new Enqueuer({
-      app,
-      config: this.config,
-      hooks: this.hooks,
-      registry: this.registry,
-      queues: this.queues,
-      discover,
-      newId,
-      isClosed: () => this.isClosed,
-    });
-    this.workflows = new Workflows({
-      storage: this.storage,
-      init: () => this.init(),
-      hasTask: (name) => this.enqueuer.has(name),
-      addTask: (name, args, opts) => this.addTask(name, args, opts),
-      holdTask: (name, args, opts) => this.enqueuer.hold(name, args, opts),
-      releaseTask: (name, id, opts) => this.enqueuer.release(name, id, opts),
-      handle: (id) => this.handle(id),
-      cancel: (id, reason) => this.cancel(id, reason),
-    });
-    this.manager = new TaskManager(this.queues, { commandTimeoutMs: () => this.config.connectTimeoutMs, schedules: () => this.timer.schedules() });
-    const token = (t: Constructor) => t as unknown as InjectionToken<unknown>;
-    this.container.register(token(QTasks), { useValue: this });
-    this.container.register(token(Config), { useValue: this.config });
-    this.container.register(token(Logger), { useValue: this.logger });
-    this.container.register(token(Broker), { useValue: this.broker });
-    this.container.register(token(StorageToken), { useValue: this.storage });
-    const runtimeOf = (q: AppQueue): Runtime =>
-      createRuntime({
-        app,
-        name: q.name,
-        broker: q.broker,
-        storage: q.storage,
-        config: this.config,
-        logger: this.logger,
-        hooks: this.hooks,
-        registry: this.registry,
-        workflows: this.workflows,
-        addTask: (name, args, opts) => this.addTask(name, args, opts),
-        close: () => this.close(),
-      });
-    this.runtime = runtimeOf(this.queues.main);
-    this.life = new AppLifecycle({
-      app,
-      config: this.config,
-      logger: this.logger,
-      queues: this.queues,
-      runtimeOf: (q) => (q === this.queues.main ? this.runtime : runtimeOf(q)),
-      registry: this.registry,
-      hooks: this.hooks,
-      events: this.events,
-      plugins: this.plugins,
-      executors,
-      discover,
-      extensions: this.lifecycle,
-    });
-  }
-
-  /** The rate-limit windows of a task: kept by the broker of the task's queue. */
-  private rateLimiterOf(task: PreparedTask): RateLimiter {
-    const name = task.def.options.queue;
-    if (name === undefined || name === this.name) return this.broker;
-    return {
-      rateLimit: async (key, max, perMs) => {
-        const q = this.queues.get(name);
-        await q.init();
-        return q.broker.rateLimit(key, max, perMs);
-      },
-    };
+    this.container = parts.container;
+    this.engineName = parts.engineName;
+    this.broker = parts.broker;
+    this.storage = parts.storage;
+    this.events = parts.events;
+    this.hooks = parts.hooks;
+    this.registry = parts.registry;
+    this.queues = parts.queues;
+    this.plugins = parts.plugins;
+    this.timer = parts.timer;
+    this.enqueuer = parts.enqueuer;
+    this.workflows = parts.workflows;
+    this.manager = parts.manager;
+    this.runtime = parts.runtime;
+    this.life = parts.life;
   }
 
   /**
