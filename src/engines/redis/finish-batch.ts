@@ -1,11 +1,14 @@
 /**
  * One call of the finish script: the ends of attempts batched in one tick and how many tasks to
- * claim next. Builds its keys and arguments, and applies its reply to the ends (each resolved
- * with the record as stored, and told to this process's waiters and listeners).
+ * claim next. Builds its keys and arguments, sends it on the connection the worker chose, and
+ * applies its reply to the ends (each resolved with the record as stored, and told to this
+ * process's waiters and listeners).
  */
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { TaskRecord } from '../../task/task-record';
 import { badRecordError } from '../bad-record';
 import type { PartitionScope } from './partition-scope';
+import type { RedisLink } from './redis-link';
 
 /** An end waiting to be recorded. */
 export interface End {
@@ -68,6 +71,31 @@ export function finishCall(s: PartitionScope, who: FinishCaller, batch: End[], w
   for (const e of batch) args.push(e.args[0], e.args[1], e.args[2], e.args[3]);
   const keys = [k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + who.workerId, k.cancels, k.all, k.idle, k.inbox + who.workerId];
   return { keys, args };
+}
+
+/**
+ * Sends a finish call: on `blocker` (the worker's blocking connection) with the worker's next pop
+ * right behind it in the same write when given, else on `pipe` (a pipeline the call joins) when
+ * given, else on the command connection.
+ */
+export function sendFinish(
+  link: RedisLink,
+  keys: string[],
+  args: (string | number)[],
+  blocker: Redis | undefined,
+  pipe: ChainableCommander | undefined,
+  wakeups: { block(pipe?: ChainableCommander): void },
+): Promise<unknown> {
+  if (blocker !== undefined && !link.isCluster) return link.scriptThen(blocker, 'finish', keys, args, () => wakeups.block());
+  if (blocker !== undefined) {
+    // a cluster client: the pop goes to the queue's node queued on the same pipeline
+    const popPipe = link.pipelineOn(blocker, 'finish');
+    const call = link.scriptOn(popPipe, 'finish')(keys, args);
+    wakeups.block(popPipe);
+    popPipe.exec().catch(() => undefined);
+    return call;
+  }
+  return (pipe ? link.scriptOn(pipe, 'finish') : link.script('finish'))(keys, args);
 }
 
 /**

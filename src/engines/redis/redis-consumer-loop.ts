@@ -14,7 +14,7 @@ import { badRecordError } from '../bad-record';
 import type { TaskRecord } from '../../task/task-record';
 import { ChannelListeners } from './channel-listeners';
 import { ClaimedTasks, ClaimSinks } from './claimed-tasks';
-import { applyFinish, End, finishCall, finishReply } from './finish-batch';
+import { applyFinish, End, finishCall, finishReply, sendFinish } from './finish-batch';
 import { FinishRetries } from './finish-retries';
 import { fixedJson } from './record-codec';
 import { IdleEntry } from './idle-entry';
@@ -383,20 +383,8 @@ export class RedisConsumerLoop {
     // a worker about to be idle sends the call and its next pop in one write on its blocking
     // connection (the pop runs right behind the call, which entered it idle)
     const blocker = this.pipe === undefined && want > 0 && this.queueEmpty && !this.stopped && !this.paused && this.inflight === 1 ? this.wakeups.connection : undefined;
-    let call: Promise<unknown>;
-    if (blocker !== undefined && !s.link.isCluster) {
-      call = s.link.scriptThen(blocker, 'finish', keys, args, () => this.wakeups.block());
-      this.finishAhead = true;
-    } else if (blocker !== undefined) {
-      // a cluster client: the pop goes to the queue's node queued on the same pipeline
-      const pipe = s.link.pipelineOn(blocker, 'finish');
-      call = s.link.scriptOn(pipe, 'finish')(keys, args);
-      this.wakeups.block(pipe);
-      this.finishAhead = true;
-      pipe.exec().catch(() => undefined);
-    } else {
-      call = (this.pipe ? s.link.scriptOn(this.pipe, 'finish') : s.link.script('finish'))(keys, args);
-    }
+    const call = sendFinish(s.link, keys, args, blocker, this.pipe, this.wakeups);
+    if (blocker !== undefined) this.finishAhead = true;
     call.then(
       (res) => {
         this.inflight--;
