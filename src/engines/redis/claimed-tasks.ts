@@ -119,4 +119,18 @@ export class ClaimedTasks {
       }
     }
   }
+
+  /**
+   * A task an enqueue handed over (claimed for this worker, into its inbox) as the blocking pop
+   * took it: `count\ndata\nid`, where count is how many that enqueue handed over. Returns true when
+   * more wait in the inbox (taken by the next call) or the entry is not one, false when it was the
+   * only one.
+   */
+  takeHanded(entry: string, now: number, stopped: boolean, sinks: ClaimSinks): boolean {
+    const a = entry.indexOf('\n');
+    const b = entry.indexOf('\n', a + 1);
+    if (a < 0 || b < 0) return true;
+    this.take([entry.slice(b + 1), entry.slice(a + 1, b), '1'], now, stopped, sinks);
+    return entry.slice(0, a) !== '1';
+  }
 }

@@ -195,20 +195,9 @@ export class RedisConsumerLoop {
     if (held !== undefined) this.popped(held.entry);
   }
 
-  /**
-   * An enqueue handed a task over (claimed for this worker, into its inbox) and the blocking pop took
-   * it: `count\ndata\nid`, where count is how many that enqueue handed over (more wait in the inbox,
-   * taken by the next call).
-   */
+  /** An enqueue handed a task over and the blocking pop took it (see {@link ClaimedTasks.takeHanded}). */
   private handedOver(entry: string): void {
-    const a = entry.indexOf('\n');
-    const b = entry.indexOf('\n', a + 1);
-    if (a < 0 || b < 0) {
-      this.queueEmpty = false;
-      return this.schedule();
-    }
-    if (entry.slice(0, a) !== '1') this.queueEmpty = false;
-    this.tasks.take([entry.slice(b + 1), entry.slice(a + 1, b), '1'], Date.now(), this.stopped || this.paused, this.sinks);
+    if (this.tasks.takeHanded(entry, Date.now(), this.stopped || this.paused, this.sinks)) this.queueEmpty = false;
     this.schedule();
   }
 
