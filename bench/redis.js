@@ -12,7 +12,7 @@
  * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
  *
  * Run: `npm run build && node --expose-gc bench/redis.js`
- * (env: REDIS_URL, BENCH_ROUNDS, BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_ONLY=qtasks,bullmq).
+ * (env: REDIS_URL, BENCH_ROUNDS, BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_WARMUP_TRIPS, BENCH_ONLY=qtasks,bullmq).
  */
 'use strict';
 

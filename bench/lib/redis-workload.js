@@ -13,7 +13,7 @@ const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
 const BATCH = 1_000;
 const CONCURRENCY = 50;
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1_000);
-const WARMUP_TRIPS = 100;
+const WARMUP_TRIPS = Number(process.env.BENCH_WARMUP_TRIPS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PHASE_MS = 60_000;
 
