@@ -86,7 +86,7 @@ export class RabbitWorker {
     for (const d of this.pending.splice(0)) this.settle(d, 'requeue');
   }
 
-  /** Consumes again with a prefetch of the consumer's concurrency now (after it changed). */
+  /** Consumes again with the prefetch of the consumer's concurrency now (after it changed; see {@link prefetchOf}). */
   async resubscribe(): Promise<void> {
     if (this.stopped || this.paused) return;
     await this.unsubscribe();

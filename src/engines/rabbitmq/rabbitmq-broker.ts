@@ -1,6 +1,6 @@
 /**
  * RabbitMQ broker: task ids travel through a durable AMQP queue (publisher confirms, manual acks,
- * prefetch = concurrency) while records, results, stream items and shared state live in the storage
+ * a prefetch of twice the concurrency, see `prefetchOf`) while records, results, stream items and shared state live in the storage
  * it pairs with, written through that storage's {@link RecordWriter} (Redis or PostgreSQL). Delays
  * use per-delay queues with a message TTL that dead-letter into the work queue (no plugin); events
  * and control messages go through a fanout exchange that every process of the queue binds.
@@ -406,7 +406,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
         if (w && msg.workerId === w.consumer.workerId) {
           w.consumer.control?.(msg.command);
           this.shared.beat(w.consumer.info()).catch(() => undefined);
-          if (msg.command.op === 'concurrency') void w.resubscribe().catch(() => undefined); // prefetch = the new concurrency
+          if (msg.command.op === 'concurrency') void w.resubscribe().catch(() => undefined); // prefetch of the new concurrency
           w.drain();
         }
         break;
