@@ -19,6 +19,7 @@ const path = require('node:path');
 const { fork } = require('node:child_process');
 const { Client } = require('pg');
 const { create, KINDS } = require('./lib/pg-engines');
+const { now, within, throughputOf } = require('./lib/workload');
 const { median, percentile, pkgVersion, fmtInt, fmtMs, fmtRatio, header, writeSection } = require('./lib/report');
 
 const SERVER = (process.env.QTASKS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
@@ -34,7 +35,6 @@ const PICKED = process.env.BENCH_WORKLOADS ? process.env.BENCH_WORKLOADS.split('
 const NAMES = { qtasks: 'qtasks', 'qtasks-base': `qtasks (${process.env.BENCH_BASELINE_LABEL ?? 'baseline build'})`, graphile: 'graphile-worker (default)', 'graphile-lq': 'graphile-worker (localQueue 500)', pgboss: 'pg-boss (batch 50, notify)' };
 const VERSIONS = { graphile: 'graphile-worker', 'graphile-lq': 'graphile-worker', pgboss: 'pg-boss' };
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 let seq = 0;
 
 async function admin(fn) {
@@ -58,12 +58,6 @@ async function freshDb() {
   return { url: `${SERVER}/${db}`, name: `bench-${seq}`, drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)) };
 }
 
-function within(p, ms, what) {
-  let timer;
-  const limit = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'function' ? what() : what}`)), ms)));
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 async function withEngine(kind, fn) {
   const db = await freshDb();
   const engine = create(kind, db);
@@ -75,20 +69,8 @@ async function withEngine(kind, fn) {
   }
 }
 
-async function throughput(kind) {
-  return withEngine(kind, async (engine) => {
-    const t0 = now();
-    await within(engine.enqueue(TOTAL, BATCH), PHASE_MS, 'enqueue');
-    const enqueueMs = now() - t0;
-    let done = 0;
-    let finish;
-    const all = new Promise((resolve) => (finish = resolve));
-    const worker = await within(engine.worker(CONCURRENCY, () => ++done === TOTAL && finish(now())), PHASE_MS, 'worker ready');
-    const t1 = now();
-    await within(Promise.resolve(worker.run()), PHASE_MS, 'worker start');
-    const end = await within(all, PHASE_MS, () => `${done} of ${TOTAL} succeeded`);
-    return { enqueue: (TOTAL / enqueueMs) * 1000, process: (TOTAL / (end - t1)) * 1000 };
-  });
+function throughput(kind) {
+  return withEngine(kind, (engine) => throughputOf(engine, { total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, phaseMs: PHASE_MS }));
 }
 
 async function roundTrip(kind) {

@@ -1,13 +1,14 @@
 /**
  * What the Redis queue benchmarks (bench/redis.js, bench/rabbitmq.js) share: the workload sizes
  * (env: BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_ROUNDS), a fresh queue name and key prefix per
- * run, a time limit on each phase, and the throughput and round-trip measures on an engine adapter
- * of bench/lib/engines.js.
+ * run, a time limit on each phase (bench/lib/workload.js), and the throughput (bench/lib/workload.js
+ * at these sizes) and round-trip measures on an engine adapter of bench/lib/engines.js.
  */
 'use strict';
 
 const { REDIS_URL } = require('./redis-util');
 const { percentile } = require('./report');
+const { now, within, throughputOf: measureThroughput } = require('./workload');
 
 const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
 const BATCH = 1_000;
@@ -17,7 +18,6 @@ const WARMUP_TRIPS = Number(process.env.BENCH_WARMUP_TRIPS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PHASE_MS = 60_000;
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 let seq = 0;
 
 /** A queue name and key prefix used by one run only. */
@@ -26,31 +26,12 @@ function fresh(kind) {
   return { url: REDIS_URL, name: `bench-${id}`, prefix: `qtb-${kind}-${id}` };
 }
 
-/** Rejects with `what()` when `p` takes longer than `ms`. */
-function within(p, ms, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'function' ? what() : what}`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Enqueues `total` jobs in batches of {@link BATCH}, then starts one worker of {@link CONCURRENCY}
  * in this process; returns the enqueue rate and the process rate (until the last success), per s.
  */
-async function throughputOf(engine, total = TOTAL) {
-  const t0 = now();
-  await within(engine.enqueue(total, BATCH), PHASE_MS, 'enqueue');
-  const enqueueMs = now() - t0;
-  let done = 0;
-  let finish;
-  const all = new Promise((resolve) => (finish = resolve));
-  const worker = await within(engine.worker(CONCURRENCY, () => ++done === total && finish(now())), PHASE_MS, 'worker ready');
-  const t1 = now();
-  await within(Promise.resolve(worker.run()), PHASE_MS, 'worker start');
-  const end = await within(all, PHASE_MS, () => `${done} of ${total} succeeded`);
-  return { enqueue: (total / enqueueMs) * 1000, process: (total / (end - t1)) * 1000 };
+function throughputOf(engine, total = TOTAL) {
+  return measureThroughput(engine, { total, batch: BATCH, concurrency: CONCURRENCY, phaseMs: PHASE_MS });
 }
 
 /** p50 and p99 (ms) of round trips after the warm-up ones, each key with `suffix`. */
