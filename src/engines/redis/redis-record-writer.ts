@@ -13,6 +13,7 @@ import { decodeRecord, encodeOpt, fixedJson } from './record-codec';
 import { badRecord } from '../bad-record';
 import type { RedisStorage } from './redis-storage';
 import type { QueueKeys } from './queue-keys';
+import { retentionArg } from './task-end';
 
 /** How many expired ids at most each transition call drops from the head of each finished list. */
 const TRIM_BUDGET = 10;
@@ -118,8 +119,7 @@ export class RedisRecordWriter implements RecordWriter {
    */
   transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
     const s = this.s;
-    const retention =
-      keep === undefined ? '' : keep.now ? '1' : keep.count !== undefined || keep.age !== undefined ? JSON.stringify([keep.count ?? -1, keep.age ?? -1]) : '';
+    const retention = retentionArg(keep);
     // [id, allowed statuses, retention, [field, value, …] to set, [field, …] to clear] (the script
     // sets `up` to its now unless the patch gives updatedAt)
     const set: string[] = [];

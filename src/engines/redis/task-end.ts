@@ -3,19 +3,19 @@
  * in place to what will be stored (with its JSON for other processes, when any listens).
  */
 import type { Outcome } from '../../engine/broker';
-import { RetentionOption, retentionOf } from '../../task/retention';
+import { Retention, retentionOf } from '../../task/retention';
 import { retriedAttempt } from '../../task/task-history';
 import type { TaskRecord } from '../../task/task-record';
 import { encodeOpt, recordJson } from './record-codec';
 
 /**
- * The finish script's retention argument: '' keeps the task, '1' drops it at once, otherwise the
- * JSON `[count, age]` (-1 for none) of the queue's tasks of that end to keep.
+ * A retention as the finish and transition scripts take it: '' keeps the task, '1' drops it at
+ * once, otherwise the JSON `[count, age]` (-1 for none) of the queue's tasks of that end to keep.
  */
-function keepArg(opt: RetentionOption | undefined): string {
-  const r = retentionOf(opt);
+export function retentionArg(r: Retention | undefined): string {
   if (r === undefined) return '';
-  return r.now ? '1' : JSON.stringify([r.count ?? -1, r.age ?? -1]);
+  if (r.now) return '1';
+  return r.count !== undefined || r.age !== undefined ? JSON.stringify([r.count ?? -1, r.age ?? -1]) : '';
 }
 
 /**
@@ -40,7 +40,7 @@ export function endOf(
       rec.status = 'success';
       rec.returning = o.returning;
       rec.finishedAt = now;
-      const keep = rec.removeOnComplete === undefined ? '' : keepArg(rec.removeOnComplete);
+      const keep = rec.removeOnComplete === undefined ? '' : retentionArg(retentionOf(rec.removeOnComplete));
       // a record dropped at once can only reach other processes' handles in the announcement
       const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
       return { args: [rec.id, 's' + flagItems + keep, ret ?? '', json], stored: rec };
@@ -50,7 +50,7 @@ export function endOf(
       rec.status = 'error';
       rec.error = o.error;
       rec.finishedAt = now;
-      const keep = rec.removeOnFail === undefined ? '' : keepArg(rec.removeOnFail);
+      const keep = rec.removeOnFail === undefined ? '' : retentionArg(retentionOf(rec.removeOnFail));
       const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ',"error":' + err) : '';
       return { args: [rec.id, 'e' + flagItems + keep, err, json], stored: rec };
     }
