@@ -24,8 +24,6 @@ import { BusMessage, decodeBus, encodeBus, RabbitBus } from './rabbit-bus';
 import { RabbitListeners } from './rabbit-listeners';
 import { listensToTaskEvents } from '../shared/task-events';
 
-/** The events a broker reports; someone listening to one of them wants other processes' events. */
-
 /** Moves task ids through RabbitMQ; keeps records in a storage of another engine. */
 export class RabbitMQBroker extends Broker implements WorkerHost {
   readonly engine = 'rabbitmq';
