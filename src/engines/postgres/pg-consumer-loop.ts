@@ -9,10 +9,10 @@
  */
 import { hostname } from 'node:os';
 import type { Consumer, Outcome, WorkerCommand } from '../../engine/broker';
-import { BrokerUnavailableError, ErrorCodes } from '../../errors';
-import type { Logger } from '../../logger';
+import { BrokerUnavailableError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { badRecordError } from '../bad-record';
+import { warnStall } from '../shared/stall-warning';
 import { applyFixed, decodeOpt, parseFixed } from './pg-codec';
 import type { PgNotifier } from './pg-notifier';
 import type { PostgresStorage } from './postgres-storage';
@@ -50,13 +50,6 @@ interface LeaseRow {
   name: string | null;
   stalls: number | null;
   worker: string | null;
-}
-
-/** Says a stall out loud at warn (id, name, code), as every engine does: queued again, or ended. */
-function logStall(logger: Logger, row: LeaseRow): void {
-  const fields = { id: row.id, name: row.name ?? '', code: ErrorCodes.STALLED, stalls: row.stalls ?? 1, worker: row.worker ?? '' };
-  if (row.stalled === 'error') logger.warn('Task stalled more than maxStalls times: its worker stopped renewing its lease; it ended error', fields);
-  else logger.warn('Task stalled: its worker stopped renewing its lease (crashed or blocked); it was queued again', fields);
 }
 
 const MAX_INFLIGHT = 2;
@@ -538,7 +531,7 @@ export class PgConsumerLoop {
       (res) => {
         for (const row of res.rows) {
           if (row.stalled === null) this.onCancel(row.id, this.workerId, decodeOpt(row.reason));
-          else logStall(s.ctx.logger, row);
+          else warnStall(s.ctx.logger, { id: row.id, name: row.name ?? '', stalls: row.stalls ?? 1, worker: row.worker ?? '' }, row.stalled === 'error');
         }
       },
       (err: Error) => {

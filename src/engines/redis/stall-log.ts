@@ -5,6 +5,7 @@
  * handled at `warn` (id, name, code). Nearly always one read of an empty range per lease round.
  */
 import { ErrorCodes } from '../../errors';
+import { warnStall } from '../shared/stall-warning';
 import type { PartitionScope } from './partition-scope';
 
 /** A task held by a worker whose lease has expired. */
@@ -55,11 +56,6 @@ export async function logStalls(s: PartitionScope, held: HeldByDead[]): Promise<
     const ended = rec.status === 'error' && rec.error?.code === ErrorCodes.STALLED;
     const requeued = rec.status === 'new' && (rec.stalls ?? 0) > 0;
     if ((!ended && !requeued) || !firstTime(s, `${id}\0${worker}\0${rec.stalls ?? 0}`)) continue;
-    const fields = { id, name: rec.name, code: ErrorCodes.STALLED, stalls: rec.stalls, worker };
-    if (ended) {
-      s.ctx.logger.warn('Task stalled more than maxStalls times: its worker stopped renewing its lease; it ended error', fields);
-    } else {
-      s.ctx.logger.warn('Task stalled: its worker stopped renewing its lease (crashed or blocked); it was queued again', fields);
-    }
+    warnStall(s.ctx.logger, { id, name: rec.name, stalls: rec.stalls, worker }, ended);
   }
 }
