@@ -16,7 +16,7 @@
  * command for one worker.
  */
 
-import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots } from './pg-end-extras';
+import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots, sweepSql } from './pg-end-extras';
 
 /**
  * The insert of `enqueue` and `enqueue_claim`: the new tasks of p_queue in the order given, ids that
@@ -273,8 +273,7 @@ BEGIN
     INTO v_ended, v_requeued, v_s_ids, v_s_status, v_s_names, v_s_stalls, v_s_workers FROM upd;
   PERFORM ${s}.notify_list(p_channel, 'f', v_ended);
   IF v_requeued > 0 THEN PERFORM pg_notify(p_channel, 'n'); END IF;
-  DELETE FROM ${s}.tasks t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${s}.tasks x
-    WHERE x.queue = p_queue AND x.expires_at < p_now LIMIT 2000 FOR UPDATE SKIP LOCKED));
+  ${sweepSql(`${s}.tasks`, 'p_queue', 'p_now')};
   DELETE FROM ${s}.locks l WHERE l.queue = p_queue AND l.until < p_now;
   IF v_s_ids IS NOT NULL THEN
     RETURN QUERY SELECT w.id, NULL::text, w.st, w.nm, w.n, w.wk FROM unnest(v_s_ids, v_s_status, v_s_names, v_s_stalls, v_s_workers) AS w(id, st, nm, n, wk);

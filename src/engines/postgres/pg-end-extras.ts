@@ -45,6 +45,16 @@ export function historyBefore(s: PostgresStorage, batch: PendingEnd[], now: numb
 export const DROPPED = 0;
 
 /**
+ * The sweep: deletes (at most 2000 per statement) the queue's rows whose `expires_at` passed by
+ * `now`, skipping rows locked by a transition under way. Run by the engine's lease rounds, and by
+ * `PgRecordWriter.sweep` for a broker of another engine.
+ */
+export function sweepSql(t: string, queue: string, now: string): string {
+  return `DELETE FROM ${t} t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${t} x
+    WHERE x.queue = ${queue} AND x.expires_at < ${now} LIMIT 2000 FOR UPDATE SKIP LOCKED))`;
+}
+
+/**
  * Where a retention statement finds its values (placeholders such as `$1`): the queue, now (which
  * records are live), the status of that end, and `also`, a condition on the candidate row `x` (e.g.
  * leaving a task out).

@@ -13,7 +13,7 @@ import { toJson } from '../../task/json';
 import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { decodeRow, fixedJson, TaskRow } from './pg-codec';
 import type { PostgresStorage } from './postgres-storage';
-import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots } from './pg-end-extras';
+import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots, sweepSql } from './pg-end-extras';
 
 const LIVE = '(expires_at IS NULL OR expires_at > $3)';
 
@@ -103,12 +103,7 @@ export class PgRecordWriter implements RecordWriter {
 
   async sweep(): Promise<void> {
     const st = this.s;
-    await st.q(
-      'sweep',
-      `DELETE FROM ${st.s}.tasks t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${st.s}.tasks x
-         WHERE x.queue = $1 AND x.expires_at < $2 LIMIT 2000 FOR UPDATE SKIP LOCKED))`,
-      [st.ctx.queue, Date.now()],
-    );
+    await st.q('sweep', sweepSql(`${st.s}.tasks`, '$1', '$2'), [st.ctx.queue, Date.now()]);
   }
 
   async appendItem(id: string, item: unknown): Promise<number> {
