@@ -6,7 +6,7 @@
 import { ChildFailedError, ErrorCodes, QTasksError, TaskErrorInfo, TaskFailedError } from '../errors';
 import type { TaskHandle } from '../task/task-handle';
 import { toErrorInfo } from '../task/task-error-info';
-import type { ChildErrorPolicy } from '../workflow/workflow-spec';
+import { ChildErrorPolicy, failedChildResult, isChildErrorPolicy } from '../workflow/workflow-spec';
 
 /** Options of `self.waitChildren()`. */
 export interface WaitChildrenOptions {
@@ -39,7 +39,7 @@ function isShutdown(reason: unknown): boolean {
  */
 export function awaitChildren(handles: readonly TaskHandle[], options: WaitChildrenOptions | undefined, signal: AbortSignal): Promise<unknown[]> {
   const policy = options?.onChildError ?? 'fail';
-  if (policy !== 'fail' && policy !== 'ignore' && policy !== 'continue') {
+  if (!isChildErrorPolicy(policy)) {
     return Promise.reject(new QTasksError(ErrorCodes.BAD_OPTION, `waitChildren({ onChildError }) must be 'fail', 'ignore' or 'continue', not ${JSON.stringify(policy)}`));
   }
   if (handles.length === 0) return Promise.resolve([]);
@@ -79,7 +79,7 @@ export function awaitChildren(handles: readonly TaskHandle[], options: WaitChild
             reject(new ChildFailedError(h.id, end.err));
             return;
           }
-          out[i] = policy === 'ignore' ? undefined : { error: end.err };
+          out[i] = failedChildResult(policy, end.err);
         } else {
           out[i] = end.ok;
         }

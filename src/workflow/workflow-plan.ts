@@ -6,7 +6,7 @@
  * an add with an existing id returns the existing task.
  */
 import { ErrorCodes, QTasksError } from '../errors';
-import type { ChildErrorPolicy, Workflow, WorkflowStepOptions } from './workflow-spec';
+import { ChildErrorPolicy, isChildErrorPolicy, Workflow, WorkflowStepOptions } from './workflow-spec';
 
 /** The state name workflow plans and progress live under. */
 export const WORKFLOW_STATE = '__qtasks_wf';
@@ -89,7 +89,7 @@ export function compile(spec: Workflow): Plan {
       };
     }
     case 'flow': {
-      if (!['fail', 'ignore', 'continue'].includes(spec.onChildError)) bad(`flow onChildError must be 'fail', 'ignore' or 'continue', not ${JSON.stringify(spec.onChildError)}`);
+      if (!isChildErrorPolicy(spec.onChildError)) bad(`flow onChildError must be 'fail', 'ignore' or 'continue', not ${JSON.stringify(spec.onChildError)}`);
       if (!Array.isArray(spec.children) || spec.children.length === 0) bad('flow() needs at least one child (without children, use step())');
       const children = spec.children.map((c, i) => planStep({ kind: 'step', name: c?.name, args: c?.args ?? [], opts: c?.opts }, `flow child ${i}`));
       const parent = planStep({ kind: 'step', name: spec.name, args: spec.args, opts: spec.opts }, 'flow parent');

@@ -2,6 +2,7 @@
  * Workflows described as plain data: `step`, `chain`, `group` and `flow` build a spec that
  * `app.run(spec)` starts. Nothing runs when a spec is built.
  */
+import type { TaskErrorInfo } from '../errors';
 import type { EnqueueOptions } from '../task/task-record';
 
 /** One task of a workflow: its name, its own arguments and enqueue options. */
@@ -26,6 +27,16 @@ export interface ChainSpec {
 
 /** What a flow does when a child fails: see {@link flow}. */
 export type ChildErrorPolicy = 'fail' | 'ignore' | 'continue';
+
+/** True for a {@link ChildErrorPolicy}. */
+export function isChildErrorPolicy(policy: unknown): policy is ChildErrorPolicy {
+  return policy === 'fail' || policy === 'ignore' || policy === 'continue';
+}
+
+/** What a child that ended `error` or `cancel` gives in its parent's results under `policy` ('ignore' or 'continue'). */
+export function failedChildResult(policy: ChildErrorPolicy, error: TaskErrorInfo): { error: TaskErrorInfo } | undefined {
+  return policy === 'ignore' ? undefined : { error };
+}
 
 /** A parent task that runs after all of its children ended, reading `ctx.childResults()`. */
 export interface FlowSpec {

@@ -11,7 +11,7 @@ import type { TaskHandle } from '../task/task-handle';
 import type { EnqueueOptions, TaskRecord } from '../task/task-record';
 import { toErrorInfo } from '../task/task-error-info';
 import { compile, nodeId, nodeOf, Plan, planNames, PlanStep, WORKFLOW_STATE } from './workflow-plan';
-import type { Workflow } from './workflow-spec';
+import { failedChildResult, Workflow } from './workflow-spec';
 import { WorkflowHandle } from './workflow-handle';
 
 /** What workflows need from the app. */
@@ -128,7 +128,8 @@ export class Workflows {
     const first = plan.stages[0];
     const n = first.t === 'g' ? first.steps.length : 0;
     const entries = await this.entries(node.wf, 0, n);
-    return entries.map((e) => ('ok' in e ? e.ok : plan.flow === 'ignore' ? undefined : { error: e.err }));
+    const policy = plan.flow;
+    return entries.map((e) => ('ok' in e ? e.ok : failedChildResult(policy, e.err)));
   }
 
   private async failFlow(wf: string, plan: Plan, member: number, rec: TaskRecord, error: TaskErrorInfo): Promise<void> {
