@@ -11,6 +11,8 @@
  */
 'use strict';
 
+const { runMain } = require('./lib/run-main');
+
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -157,10 +159,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${err.stack}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -12,6 +12,8 @@
  */
 'use strict';
 
+const { runMain } = require('./lib/run-main');
+
 const { create } = require('./lib/engines');
 const { rabbitRedis, AMQP_URL } = require('./lib/rabbit-engine');
 const { REDIS_URL, redisVersion, deleteKeys } = require('./lib/redis-util');
@@ -96,10 +98,4 @@ async function main() {
   if (!process.env.BENCH_ONLY && ROUNDS >= 3 && TOTAL === 20_000 && ROUND_TRIPS === 1_000) writeSection('rabbitmq', text);
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${err.stack}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);
