@@ -148,11 +148,6 @@ export async function cleanOver(s: RedisStorage, query: CleanQuery, limit: numbe
     else e.n++;
   }
   let removed = 0;
-  for (const { part, status, n } of share.values()) {
-    const k = s.parts[part];
-    removed += Number(
-      await s.call('clean', () => s.link.script('clean')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, query.finishedBefore, n, status])),
-    );
-  }
+  for (const { part, status, n } of share.values()) removed += await s.cleanOf(s.parts[part], query.finishedBefore, n, [status]);
   return removed;
 }

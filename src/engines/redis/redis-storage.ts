@@ -206,16 +206,18 @@ export class RedisStorage extends Storage {
     const limit = query.limit ?? Number.MAX_SAFE_INTEGER;
     // a limit over several partitions: the oldest of the whole queue first
     if (this.parts.length > 1 && query.limit !== undefined) return cleanOver(this, query, limit);
-    const removed = await Promise.all(
-      this.parts.map(async (k) =>
-        Number(
-          await this.call('clean', () =>
-            this.link.script('clean')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, query.finishedBefore, limit, ...query.statuses]),
-          ),
-        ),
-      ),
-    );
+    const removed = await Promise.all(this.parts.map((k) => this.cleanOf(k, query.finishedBefore, limit, query.statuses)));
     return removed.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * @internal Removes at most `limit` tasks of one partition that ended with one of `statuses` at
+   * or before `finishedBefore`, oldest first; resolves how many were removed.
+   */
+  async cleanOf(k: QueueKeys, finishedBefore: number, limit: number, statuses: readonly string[]): Promise<number> {
+    return Number(
+      await this.call('clean', () => this.link.script('clean')([k.cnt, k.doneSuccess, k.doneError, k.doneCancel, k.all], [k.task, k.items, finishedBefore, limit, ...statuses])),
+    );
   }
 
   async appendLog(id: string, line: TaskLogLine): Promise<void> {
