@@ -46,12 +46,15 @@ export class AppLifecycle {
   private closed = false;
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
-  /** The worker of the app's own queue, once started. */
-  worker: Worker | undefined;
   /** Every worker of this process, one per consumed queue (the app's own first). */
   readonly workers: Worker[] = [];
 
   constructor(private readonly p: LifecycleParts) {}
+
+  /** The worker of the app's own queue, once started (the first consumed). */
+  get worker(): Worker | undefined {
+    return this.workers[0];
+  }
 
   /** True once `close()` was called. */
   get isClosed(): boolean {
@@ -99,7 +102,6 @@ export class AppLifecycle {
       const queue = p.queues.get(name);
       await queue.init();
       const worker = new Worker(p.runtimeOf(queue), queue.options.concurrency);
-      if (queue === p.queues.main) this.worker = worker;
       this.workers.push(worker);
       await queue.broker.consume(worker);
       p.events.emit('worker:start', { workerId: worker.workerId });
