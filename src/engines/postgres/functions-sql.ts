@@ -17,6 +17,7 @@
  */
 
 import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots, sweepSql } from './pg-end-extras';
+import { BY_ID } from './task-end';
 
 /**
  * The insert of `enqueue` and `enqueue_claim`: the new tasks of p_queue in the order given, ids that
@@ -98,7 +99,7 @@ function retentionSql(s: string): string {
 /**
  * `step` (as workers of version 11 and older call it: it answers an `f` row for each end it
  * applied, and sends each end's notice as given), `step_lean` (version 12: it answers a `u` row
- * for each end it did not apply only, mostly none, and writes the notice of an end given as '='
+ * for each end it did not apply only, mostly none, and writes the notice of an end given as {@link BY_ID}
  * itself, its id as JSON) or `step_keep` (`keep`, version 13: step_lean that also applies the
  * retention of each end, `e_count` and `e_age`, in its own transaction; workers of version 12 and
  * older apply a retention by count or age in statements of their own after the step).
@@ -106,7 +107,7 @@ function retentionSql(s: string): string {
 function stepSql(s: string, name: 'step' | 'step_lean' | 'step_keep', claim: string): string {
   const lean = name !== 'step';
   const keep = name === 'step_keep';
-  const notice = lean ? "CASE WHEN upd.js = '=' THEN to_json(upd.id)::text ELSE upd.js END" : 'upd.js';
+  const notice = lean ? `CASE WHEN upd.js = '${BY_ID}' THEN to_json(upd.id)::text ELSE upd.js END` : 'upd.js';
   const keepArgs = keep ? ', e_count int[], e_age bigint[]' : '';
   const keepCols = keep ? ', cnt, age' : '';
   const keepUnnest = keep ? ', e_count, e_age' : '';
