@@ -33,8 +33,8 @@ export interface ManagerQueues {
   resolve(name: string | undefined, what: string): Promise<ManagedQueue>;
   /** Every queue the app knows, connected, its own first (and those named in `also`). */
   connectedKnown(also?: readonly string[]): Promise<ManagedQueue[]>;
-  /** The queue holding task `id`, undefined when none does. */
-  locate(id: string): Promise<{ queue: ManagedQueue } | undefined>;
+  /** The queue holding task `id` and its record, undefined when none does. */
+  locate(id: string): Promise<{ queue: ManagedQueue; record: TaskRecord } | undefined>;
   /** True when the app uses one queue only. */
   readonly single: boolean;
   /** Names of every queue the engine holds. */
@@ -127,8 +127,8 @@ export class TaskManager {
   async get(id: string): Promise<TaskRecord | undefined> {
     checkId(id, 'manager.get()');
     if (this.reach.single) return (await this.reach.resolve(undefined, 'manager.get()')).storage.get(id);
-    const q = await this.queueOf(id);
-    return q.storage.get(id);
+    // the lookup has read the record already
+    return (await this.reach.locate(id))?.record;
   }
 
   /** Streamed items of a task from index `from` (looked up in every queue the app knows). */
