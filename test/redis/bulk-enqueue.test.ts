@@ -4,8 +4,8 @@
  * counts each new task once; a batch with a priority that is not a number writes nothing.
  */
 import 'reflect-metadata';
-import { QTasks, Task, TaskRecord } from 'qtasks';
-import { countKeys, deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
+import { Task, TaskRecord } from 'qtasks';
+import { countKeys, redisQueueFixture } from './redis-support';
 
 class BulkTasks {
   @Task({ name: 'be.echo' })
@@ -14,27 +14,8 @@ class BulkTasks {
   }
 }
 
-let seq = 0;
-
 describe('Redis bulk enqueue', () => {
-  let prefix: string;
-  let apps: QTasks[] = [];
-
-  beforeAll(() => ensureRedis());
-  beforeEach(() => {
-    prefix = testPrefix('be');
-  });
-  afterEach(async () => {
-    for (const app of apps.reverse()) await app.close();
-    apps = [];
-    await deleteKeys(prefix);
-  });
-
-  const make = () => {
-    const app = redisApp({ name: `be${++seq}`, prefix }).register(BulkTasks);
-    apps.push(app);
-    return app;
-  };
+  const fx = redisQueueFixture('be', BulkTasks);
 
   const record = (id: string, args: unknown[], priority = 0): TaskRecord => {
     const now = Date.now();
@@ -42,7 +23,7 @@ describe('Redis bulk enqueue', () => {
   };
 
   it('a batch of several script calls keeps its order and answers with the stored record of ids that existed', async () => {
-    const app = make();
+    const app = fx.app();
     const earlier = ['be-a', 'be-b', 'be-c'];
     for (const id of earlier) await app.addTask('be.echo', ['earlier ' + id], { id });
     const n = 1_200;
@@ -69,13 +50,13 @@ describe('Redis bulk enqueue', () => {
   }, 60_000);
 
   it('a batch with a priority that is not a number is refused and writes none of its tasks', async () => {
-    const app = make();
+    const app = fx.app();
     await app.manager.counts();
-    const keys = await countKeys(prefix);
+    const keys = await countKeys(fx.prefix);
     // what the engine is handed (the app checks priorities first; a broker's caller may not)
     const records = Array.from({ length: 900 }, (_, i) => record(`be-bad-${i}`, [i], i === 800 ? Number.NaN : 0));
     await expect(app.broker.enqueue(records)).rejects.toThrow(/not a number/);
-    expect(await countKeys(prefix)).toBe(keys);
+    expect(await countKeys(fx.prefix)).toBe(keys);
     expect(await app.manager.get('be-bad-0')).toBeUndefined();
   });
 });

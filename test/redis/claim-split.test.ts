@@ -4,9 +4,9 @@
  * leaves Node and Redis waiting on each other in turn). Every task still ends once.
  */
 import 'reflect-metadata';
-import { QTasks, Task } from 'qtasks';
+import { Task } from 'qtasks';
 import { RedisStorage } from 'qtasks/redis';
-import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
+import { redisQueueFixture } from './redis-support';
 
 class SplitTasks {
   @Task({ name: 'cs.inc' })
@@ -16,22 +16,10 @@ class SplitTasks {
 }
 
 describe('Redis engine: claims split over two calls', () => {
-  let prefix: string;
-  const apps: QTasks[] = [];
-
-  beforeAll(() => ensureRedis());
-  beforeEach(() => {
-    prefix = testPrefix('cs');
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-    await deleteKeys(prefix);
-  });
+  const fx = redisQueueFixture('cs', SplitTasks);
 
   it('claims half its want, then the rest in a second call while the first is in flight', async () => {
-    const queue = `cs-${process.pid}`;
-    const app = redisApp({ name: queue, prefix, concurrency: 20 }).register(SplitTasks);
-    apps.push(app);
+    const app = fx.app({ concurrency: 20 });
     const hs = await app.addTasks(Array.from({ length: 400 }, (_, i) => ({ name: 'cs.inc', args: [i] })));
     const link = (app.storage as RedisStorage).link;
     const wants: number[] = [];
