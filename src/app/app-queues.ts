@@ -184,7 +184,13 @@ export class AppQueues {
    * own first); undefined when none has it.
    */
   async locate(id: string): Promise<{ queue: AppQueue; record: TaskRecord } | undefined> {
+    // the app's own queue first, before the others are connected
+    const main = this.main;
+    await main.init();
+    const own = await main.storage.get(id);
+    if (own !== undefined) return { queue: main, record: own };
     for (const q of await this.connectedKnown()) {
+      if (q === main) continue;
       const record = await q.storage.get(id);
       if (record !== undefined) return { queue: q, record };
     }

@@ -286,9 +286,10 @@ export class QTasks {
   /** The record of a task (looked up in every queue this app knows), undefined for an unknown id. */
   async getTask(id: string): Promise<TaskRecord | undefined> {
     checkId(id, 'getTask()');
-    await this.init();
-    const rec = await this.storage.get(id);
-    if (rec !== undefined || this.queues.single) return rec;
+    if (this.queues.single) {
+      await this.init();
+      return this.storage.get(id);
+    }
     return (await this.queues.locate(id))?.record;
   }
 
