@@ -12,6 +12,7 @@ import { ClosedError } from '../../errors';
 import { isFinal, TaskRecord } from '../../task/task-record';
 import { ItemSource, ItemWatchers } from './item-watchers';
 import { ResultWaiters } from './result-waiters';
+import { END_EVENTS } from './task-events';
 
 /** What the shared part asks of the engine's listening connection. */
 export interface ListenState {
@@ -24,7 +25,6 @@ export interface ListenState {
 }
 
 const EVENT_OF: Record<string, keyof EngineEventMap> = { success: 'task:success', error: 'task:error', cancel: 'task:cancel', retry: 'task:retry' };
-const END_EVENTS: (keyof EngineEventMap)[] = ['task:success', 'task:error', 'task:retry', 'task:cancel'];
 const RECHECK_MS = 3_000;
 const RECENT_MAX = 20_000;
 

@@ -4,7 +4,9 @@
  */
 import type { EngineContext, EngineEventMap } from '../../engine/broker';
 
-const TASK_EVENTS: (keyof EngineEventMap)[] = ['task:success', 'task:error', 'task:retry', 'task:cancel', 'task:progress'];
+/** The events of a task's end (a retry included): what end notifications carry. */
+export const END_EVENTS: readonly (keyof EngineEventMap)[] = ['task:success', 'task:error', 'task:retry', 'task:cancel'];
+const TASK_EVENTS: readonly (keyof EngineEventMap)[] = [...END_EVENTS, 'task:progress'];
 
 /** True while an app listener of this process listens to a task event. */
 export function listensToTaskEvents(ctx: EngineContext): boolean {
