@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { QTasks, Task } from 'qtasks';
-import { redisQueueFixture, waitFor } from './redis-support';
+import { redisQueueFixture, sleep, waitFor } from './redis-support';
 
 jest.setTimeout(30_000);
 
@@ -83,7 +83,7 @@ describe('Redis engine: tasks handed over to idle workers', () => {
     expect((await producer.getTask(h2.id))?.workerId).toBe('ghost2');
     // ghost2 holds a lease that runs out (ghost1's idle entry does)
     await fx.admin.zadd(fx.base() + 'leases', Date.now() + 300, 'ghost2');
-    await new Promise((r) => setTimeout(r, 1_600));
+    await sleep(1_600);
     const worker = app({ leaseMs: 400 });
     await worker.start();
     await expect(h1.result({ timeout: 10_000 })).resolves.toBe(`x-${fx.queue}-1`);
@@ -124,7 +124,7 @@ describe('Redis engine: tasks handed over to idle workers', () => {
     await producer.manager.pauseWorker(wid);
     await waitFor(async () => (await fx.admin.hexists(fx.base() + 'idle', wid)) === 0, 'the paused worker to leave idle');
     const h = await producer.addTask('ho.echo', [`paused-${fx.queue}`]);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect((await producer.getTask(h.id))?.status).toBe('new');
     expect(runs.get(`paused-${fx.queue}`)).toBeUndefined();
     await producer.manager.resumeWorker(wid);

@@ -9,7 +9,7 @@ import IORedis from 'ioredis';
 import { ErrorCodes, flow, QTasks, Task, TaskContext } from 'qtasks';
 import { partitionOf, partitionTags, redisEngine } from 'qtasks/redis';
 import { registerFixtureTasks, startWorkers } from './child-workers';
-import { deleteKeys, ensureRedis, REDIS_URL, sleep, testPrefix, waitFor } from './redis-support';
+import { deleteKeys, ensureRedis, REDIS_URL, redisApp, sleep, testPrefix, waitFor } from './redis-support';
 import { idOnPartition } from '../support/partition-ids';
 
 const prefix = testPrefix('part');
@@ -28,7 +28,7 @@ class PartTasks {
   @Task({ name: 'pt.slow' })
   async slow(ctx: TaskContext, ms: number): Promise<string> {
     ran.push({ id: ctx.id, label: 'slow' });
-    await new Promise((r) => setTimeout(r, ms));
+    await sleep(ms);
     return ctx.id;
   }
 
@@ -55,14 +55,13 @@ const apps: QTasks[] = [];
 let r: IORedis;
 let n = 0;
 
-function app(name: string, opts: { partitions?: number; concurrency?: number; config?: Record<string, unknown> } = {}): QTasks {
-  const a = new QTasks({
+function app(name: string, opts: { partitions?: number; concurrency?: number } = {}): QTasks {
+  const a = redisApp({
     name,
-    redis: REDIS_URL,
+    prefix,
     queues: { [name]: { partitions: opts.partitions ?? K } },
     concurrency: opts.concurrency,
-    discover: false,
-    config: { logLevel: 'silent', shutdownTimeoutMs: 2_000, ...opts.config, prefix },
+    config: { shutdownTimeoutMs: 2_000 },
   }).register(PartTasks);
   apps.push(a);
   return a;
@@ -234,9 +233,7 @@ describe('Redis partitions', () => {
 
   it('a worker killed mid-task: its tasks on every partition run again elsewhere', async () => {
     const name = queue();
-    const producer = registerFixtureTasks(
-      new QTasks({ name, redis: REDIS_URL, queues: { [name]: { partitions: K } }, discover: false, config: { logLevel: 'silent', prefix } }),
-    );
+    const producer = registerFixtureTasks(redisApp({ name, prefix, queues: { [name]: { partitions: K } } }));
     apps.push(producer);
     const [child] = await startWorkers(1, { QT_QUEUE: name, QT_PREFIX: prefix, QT_PARTITIONS: String(K), QT_LEASE_MS: '400', QT_CONCURRENCY: '9', QT_MAX_STALLS: '2' });
     const handles = await producer.addTasks(Array.from({ length: 9 }, (_, i) => ({ name: 'it.record', args: [i, 60_000] })));
