@@ -12,7 +12,6 @@
  */
 'use strict';
 
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { fork } = require('node:child_process');
@@ -20,6 +19,7 @@ const { QTasks } = require('..');
 const { incTask } = require('./lib/inc-task');
 const { startRedis, startCluster, flush, run } = require('./lib/redis-servers');
 const { median, fmtInt, fmtRatio, header, writeSection } = require('./lib/report');
+const { cpuMsOf } = require('./lib/proc-cpu');
 
 const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -27,12 +27,10 @@ const WORKERS = Number(process.env.BENCH_CLUSTER_WORKERS ?? 2);
 const CONCURRENCY = 50;
 const BATCH = 1_000;
 
-const TICK = 1_000 / 100; // USER_HZ: /proc times are in 1/100 s on Linux
 /** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
 function cpuSeconds(pid) {
   try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * TICK) / 1000;
+    return cpuMsOf(pid) / 1000;
   } catch {
     return 0;
   }

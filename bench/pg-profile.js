@@ -17,6 +17,7 @@
 const path = require('node:path');
 const { Client } = require('pg');
 const { runMain } = require('./lib/run-main');
+const { cpuMsOf } = require('./lib/proc-cpu');
 
 const SERVER = (process.env.QTASKS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
 const TASKS = Number(process.env.TASKS ?? 20_000);
@@ -64,16 +65,15 @@ async function counters(db) {
 /** CPU time (ms) of the backends connected to `db` now (read from /proc: the server runs on this machine). */
 async function backendCpuMs(db) {
   const pids = await admin(db, async (c) => (await c.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid));
-  let ticks = 0;
+  let ms = 0;
   for (const pid of pids) {
     try {
-      const f = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      ms += cpuMsOf(pid);
     } catch {
       // not on this machine, or gone
     }
   }
-  return ticks * 10;
+  return ms;
 }
 
 function lsnBytes(a, b) {

@@ -24,6 +24,7 @@ const { rabbitRedis } = require('./lib/rabbit-engine');
 const { create } = require('./lib/engines');
 const IORedis = require('ioredis');
 const { REDIS_URL, deleteKeys } = require('./lib/redis-util');
+const { cpuMsOf } = require('./lib/proc-cpu');
 const { fresh, BATCH, within, PHASE_MS, now } = require('./lib/redis-workload');
 
 const TOTAL = Number(process.env.BENCH_REDIS_TASKS ?? 20_000);
@@ -60,13 +61,9 @@ Connection.prototype.recvFrame = function () {
 /** CPU seconds (user + system) of the RabbitMQ server, from /proc. */
 function beamCpu() {
   const pids = execFileSync('pgrep', ['-f', 'beam.smp'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  const tick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-  let s = 0;
-  for (const pid of pids) {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    s += (Number(f[11]) + Number(f[12])) / tick;
-  }
-  return s;
+  let ms = 0;
+  for (const pid of pids) ms += cpuMsOf(pid);
+  return ms / 1000;
 }
 
 async function redisStats(r) {

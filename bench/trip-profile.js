@@ -18,21 +18,14 @@
 
 const { runMain } = require('./lib/run-main');
 
-const fs = require('node:fs');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const IORedis = require('ioredis');
 const { create } = require('./lib/engines');
 const { REDIS_URL, deleteKeys, commandStats, commandDelta } = require('./lib/redis-util');
+const { cpuMsOf } = require('./lib/proc-cpu');
 
 const TRIPS = Number(process.env.TRIPS ?? 500);
-
-const TICK_MS = 1_000 / 100; // USER_HZ: /proc times are in 1/100 s on Linux
-/** CPU ms (user + system) the process `pid` has used so far. */
-function cpuMsOf(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-}
 
 /** Redis's CPU seconds so far (main thread and others: user + system), from INFO cpu. */
 async function redisCpu(r) {
