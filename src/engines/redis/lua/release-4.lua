@@ -8,9 +8,9 @@
 local k, id = KEYS[1], ARGV[3]
 local f = redis.pcall('HMGET', k, 'st', 'wid', 'pri')
 if f.err or f[1] ~= 'waiting' or f[2] then return 0 end
-local pri = f[3] or '0'
-local n = tonumber(pri)
-if not n or n ~= n or n == math.huge or n == -math.huge or string.find(pri, '[^%d%.eE%+%-]') then return 0 end
+--- @include "level"
+local pri = level(f[3])
+if not pri then return 0 end
 redis.call('HINCRBY', KEYS[3], 'waiting', -1)
 redis.call('HINCRBY', KEYS[3], 'new', 1)
 redis.call('HSET', k, 'st', 'new', 'up', ARGV[2])
