@@ -112,7 +112,7 @@ export class RedisNotifier {
       .call('Subscribing to the queue channel', (r) => {
         const pipe = r.pipeline();
         const mark = Date.now().toString(36) + '.' + (++announced).toString(36) + '.' + PROCESS_MARK;
-        for (const k of this.storage.parts ?? [this.storage.keys]) pipe.hset(k.meta, 'ls', mark);
+        for (const k of this.storage.parts) pipe.hset(k.meta, 'ls', mark);
         return pipe.exec();
       })
       .then(() => undefined);
