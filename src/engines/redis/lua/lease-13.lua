@@ -63,8 +63,8 @@ local function unhand(w)
     local b = a and string.find(m, '\n', a + 1, true)
     local id = b and string.sub(m, b + 1)
     local f = id and redis.pcall('HMGET', pfx .. id, 'st', 'wid', 'pri')
-    if f and not f.err and f[1] == 'process' and f[2] == w and level(f[3]) then
-      local pri = level(f[3])
+    local pri = f and not f.err and f[1] == 'process' and f[2] == w and level(f[3])
+    if pri then
       redis.call('SREM', hpfx .. w, id)
       redis.call('HSET', pfx .. id, 'st', 'new', 'att', 0, 'up', now)
       redis.call('LPUSH', wpfx .. pri, id)
