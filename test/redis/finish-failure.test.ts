@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { QTasks, Task } from 'qtasks';
 import { RedisStorage } from 'qtasks/redis';
 import type { ScriptFn } from '../../src/engines/redis/redis-link';
-import { FINISH_TRIES } from '../../src/engines/redis/redis-consumer-loop';
+import { FINISH_TRIES } from '../../src/engines/redis/finish-retries';
 import { redisQueueFixture } from './redis-support';
 
 jest.setTimeout(30_000);

@@ -26,8 +26,6 @@ import type { RedisNotifier } from './redis-notifier';
 import type { PartitionScope } from './partition-scope';
 import { removeWorkerState, writeWorkerState } from './worker-state';
 
-export { FINISH_TRIES } from './finish-retries';
-
 const MAX_INFLIGHT = 2;
 /**
  * A claim of at least this many tasks, sent with no other call in flight, is split over two calls:
