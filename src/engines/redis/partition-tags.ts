@@ -16,7 +16,7 @@
  */
 
 /** Slots of a Redis Cluster. */
-export const CLUSTER_SLOTS = 16384;
+const CLUSTER_SLOTS = 16384;
 
 /** Suffixes tried per partition (the best lands within a few slots of its target). */
 const CANDIDATES = 2048;

@@ -26,7 +26,7 @@ export async function countsOver(parts: Promise<Record<TaskStatus, number>>[]): 
 }
 
 /** Order of ids made in one process (a base-36 counter after a fixed prefix): shorter is older. */
-export function idOrder(a: string, b: string): number {
+function idOrder(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
