@@ -9,7 +9,7 @@
  * - `roundTrip(count)`: one worker with concurrency 1 in this process, then `count` times enqueue
  *   one job and wait for its end; returns the latencies in ms (one object produces and works);
  * - `trips(count)`: the same with a producer only (its worker is another object: `worker(1, …)` in
- *   this process, or in another process);
+ *   this process, or in another process); every call uses the same producer;
  * - `close()`: closes everything it opened (keys are deleted by the caller).
  */
 'use strict';
@@ -36,6 +36,7 @@ function qtasks({ url, name, prefix }) {
     return app;
   };
   let main;
+  let producerApp;
   const mainApp = (concurrency) => (main ??= newApp(concurrency));
   return {
     async enqueue(total, batch) {
@@ -64,8 +65,9 @@ function qtasks({ url, name, prefix }) {
       return out;
     },
     async trips(count) {
-      // a producer app of its own, never started: the worker is another app
-      const producer = newApp(1);
+      // a producer app of its own, never started: the worker is another app (one for every call,
+      // so that trips after warm-up ones are not also heard by a second producer)
+      const producer = (producerApp ??= newApp(1));
       const out = [];
       for (let i = 0; i < count; i++) {
         const t0 = now();
@@ -88,6 +90,7 @@ function bullmq({ url, name, prefix }) {
   const workerConnection = { ...connection, maxRetriesPerRequest: null };
   const opened = [];
   let queue;
+  let producer;
   const getQueue = () => {
     if (!queue) opened.push((queue = new Queue(name, { connection, prefix })));
     return queue;
@@ -125,9 +128,11 @@ function bullmq({ url, name, prefix }) {
       return out;
     },
     async trips(count) {
-      const q = new Queue(name, { connection, prefix });
-      const events = new QueueEvents(name, { connection: workerConnection, prefix });
-      opened.push(q, events);
+      if (!producer) {
+        producer = { q: new Queue(name, { connection, prefix }), events: new QueueEvents(name, { connection: workerConnection, prefix }) };
+        opened.push(producer.q, producer.events);
+      }
+      const { q, events } = producer;
       await Promise.all([events.waitUntilReady(), q.waitUntilReady()]);
       const out = [];
       for (let i = 0; i < count; i++) {
@@ -156,6 +161,7 @@ function beeQueue({ url, name, prefix }) {
     return q;
   };
   let queue;
+  let producer;
   // One queue object does the producing and, when asked, the processing (as BullMQ's and ours).
   const getQueue = (settings) => (queue ??= open(settings));
   const handler = async (job) => job.data.x + 1;
@@ -193,7 +199,7 @@ function beeQueue({ url, name, prefix }) {
       return out;
     },
     async trips(count) {
-      const q = open({ getEvents: true, isWorker: false });
+      const q = (producer ??= open({ getEvents: true, isWorker: false }));
       await q.ready();
       const out = [];
       // Bee-Queue drops a few results across processes: a trip not heard within 2 s is counted
