@@ -4,6 +4,8 @@
  * count. A remembered task's heard end answers `result()` without a read; a task not remembered
  * is read from storage.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { EngineContext } from '../../src/engine/broker';
 import { FinalWatch } from '../../src/engines/shared/final-watch';
 import type { TaskRecord } from '../../src/task/task-record';
@@ -117,5 +119,43 @@ it('matches the oldest-first map over long mixed runs of notes, forgets and resu
   expect(model.size).toBeGreaterThan(CAP / 2);
   expect(kept.size).toBe(model.size);
   for (const id of model.keys()) expect(kept.has(id)).toBe(true);
+  fw.close();
+});
+
+/** A full garbage collection (V8's gc(), reached without starting Node with --expose-gc). */
+function collect(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+it('holds no heard end once result() took it, in whatever order tasks are awaited', async () => {
+  const { fw } = watch();
+  const refs: WeakRef<TaskRecord>[] = [];
+  const hear = (id: string): void => {
+    const r = rec(id, 'heard');
+    refs.push(new WeakRef(r));
+    fw.onRecord(r);
+  };
+  const takes = async (ids: string[]): Promise<number> => {
+    let heard = 0;
+    for (const id of ids) if (((await fw.waitFinal(id)) as unknown as { result: string }).result === 'heard') heard++;
+    return heard;
+  };
+  // one at a time: enqueued, ended, awaited
+  for (let i = 0; i < 50; i++) {
+    fw.noteEnqueued([`a${i}`]);
+    hear(`a${i}`);
+    expect(await takes([`a${i}`])).toBe(1);
+  }
+  // a batch awaited in enqueue order, another in reverse, another shuffled
+  for (const order of [(x: string[]) => x, (x: string[]) => x.slice().reverse(), (x: string[]) => x.slice(25).concat(x.slice(0, 25).reverse())]) {
+    const ids = range(`b${refs.length}-`, 0, 50);
+    fw.noteEnqueued(ids);
+    ids.forEach(hear);
+    expect(await takes(order(ids))).toBe(50);
+  }
+  await new Promise((r) => setImmediate(r));
+  collect();
+  expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
   fw.close();
 });

@@ -112,9 +112,36 @@ export class FinalWatch {
     this.orderHead = 0;
   }
 
+  /**
+   * Takes a noted task off the list. Its entry also leaves `order` when it is the newest or the
+   * oldest there (a task awaited right after its enqueue, or in enqueue order), so that a process
+   * that awaits what it enqueues holds no entry for tasks it is done with (they would be kept up to
+   * `2 × RECENT_MAX` entries, surviving young collections into the old generation).
+   */
+  private unnote(noted: Noted): void {
+    this.recent.delete(noted.id);
+    noted.rec = undefined;
+    const order = this.order;
+    const last = order.length - 1;
+    if (last < this.orderHead) return;
+    if (order[last] === noted) order.pop();
+    else if (order[this.orderHead] === noted) order[this.orderHead++] = undefined;
+    else return;
+    // passed-over entries (forgotten since) at either end go too
+    while (order.length > this.orderHead && this.recent.get(order[order.length - 1]!.id) !== order[order.length - 1]) order.pop();
+    while (this.orderHead < order.length && this.recent.get(order[this.orderHead]!.id) !== order[this.orderHead]) order[this.orderHead++] = undefined;
+    if (this.orderHead === order.length) {
+      order.length = 0;
+      this.orderHead = 0;
+    }
+  }
+
   /** Forgets noted tasks (the enqueue failed, the id existed already, the task was removed). */
   forget(ids: string[]): void {
-    for (const id of ids) this.recent.delete(id);
+    for (const id of ids) {
+      const noted = this.recent.get(id);
+      if (noted !== undefined) this.unnote(noted);
+    }
   }
 
   /** Forgets every noted task (the listening connection broke, or every record was removed). */
@@ -130,8 +157,9 @@ export class FinalWatch {
     const noted = this.recent.get(id);
     let sure = false;
     if (noted !== undefined) {
-      this.recent.delete(id);
-      if (noted.rec !== undefined) return Promise.resolve(noted.rec);
+      const heard = noted.rec;
+      this.unnote(noted);
+      if (heard !== undefined) return Promise.resolve(heard);
       sure = noted.epoch === this.listening.epoch() && this.listening.live();
     }
     return new Promise((resolve, reject) => {
@@ -196,7 +224,8 @@ export class FinalWatch {
   onEndedId(id: string): void {
     if (!this.waiters.has(id) && !this.watchers.has(id)) {
       // enqueued here and awaited by nobody yet: a later result() reads the stored end
-      this.recent.delete(id);
+      const noted = this.recent.get(id);
+      if (noted !== undefined) this.unnote(noted);
       if (!END_EVENTS.some((e) => this.ctx.listens(e))) return;
     }
     this.storage.get(id).then(
