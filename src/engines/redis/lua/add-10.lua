@@ -31,7 +31,7 @@ local uni = ARGV[9]
 local step = uni == '' and 4 or 2
 --- @include "level"
 if step == 2 then
-  if not level(uni) then
+  if uni ~= '0' and not level(uni) then
     return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[10]) .. ' has a priority or runAt that is not a number')
   end
 else
@@ -50,18 +50,60 @@ if #ARGV == 11 and step == 2 and asked > 0 then
   local id, pri = ARGV[10], uni
   local k = ARGV[1] .. id
   if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
-    local sq = tostring(redis.call('INCR', KEYS[4]))
+    local sq = string.format('%d', redis.call('INCR', KEYS[4]))
     local d = ARGV[11] .. sq .. '}'
     if pri == '0' then
-      redis.call('HSET', k, 'd', d, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+      redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
     else
-      redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', 1, 'sa', now, 'up', now, 'wid', wid)
+      redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
     end
     redis.call('ZADD', KEYS[3], sq, id)
     redis.call('SADD', KEYS[9], id)
     redis.call('ZADD', KEYS[8], ARGV[6], wid)
-    redis.call('HINCRBY', KEYS[5], 'process', 1)
+    redis.call('HINCRBY', KEYS[5], 'process', '1')
     return { {}, { id, d, 1 } }
+  end
+end
+-- the common call alone: one new task due now handed over to the first idle worker that wants
+-- tasks, when nothing else waits and the queue is not paused (same effects as the general path
+-- below, which takes the call when no idle worker wants tasks; numbers stay the strings they came as)
+local idle
+if #ARGV == 11 and step == 2 and ARGV[3] == '' then
+  idle = redis.call('HGETALL', KEYS[10])
+  local id = ARGV[10]
+  local k = ARGV[1] .. id
+  if #idle > 0 and redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 and redis.call('EXISTS', k) == 0 then
+    local nowN, cut = tonumber(now), 0
+    for j = 1, #idle, 2 do
+      local w, v = idle[j], idle[j + 1]
+      local a = string.find(v, ':', 1, true)
+      local b = a and string.find(v, ':', a + 1, true)
+      local want = b and tonumber(string.sub(v, 1, a - 1))
+      local expires = b and tonumber(string.sub(v, a + 1, b - 1))
+      local lease = b and tonumber(string.sub(v, b + 1))
+      if not want or not expires or not lease or expires < nowN then
+        redis.call('HDEL', KEYS[10], w)
+        cut = j + 1
+      elseif want > 0 then
+        local sq = string.format('%d', redis.call('INCR', KEYS[4]))
+        local d = ARGV[11] .. sq .. '}'
+        if uni == '0' then
+          redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+        else
+          redis.call('HSET', k, 'd', d, 'pri', uni, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+        end
+        -- the entry stays (want 0) until the worker's next call (see below)
+        redis.call('HSET', KEYS[10], w, '0' .. string.sub(v, a))
+        redis.call('ZADD', ARGV[7] .. w, sq, '1\n' .. d .. '\n' .. id)
+        redis.call('SADD', ARGV[8] .. w, id)
+        redis.call('ZADD', KEYS[8], nowN + lease, w)
+        redis.call('HINCRBY', KEYS[5], 'process', '1')
+        redis.call('ZADD', KEYS[3], sq, id)
+        return { {}, {} }
+      end
+    end
+    -- no idle worker wants tasks: the entries dropped above are not read again
+    if cut > 0 then idle = { unpack(idle, cut + 1) } end
   end
 end
 local pfx, wpfx = ARGV[1], ARGV[2]
@@ -74,7 +116,7 @@ local claimed, taken, ntaken = {}, {}, 0
 if want > 0 and (redis.call('HEXISTS', KEYS[7], 'paused') == 1 or redis.call('ZCARD', KEYS[1]) > 0) then want = 0 end
 -- tasks that may be handed over to an idle worker: their data and seq by id (the idle workers are
 -- read once, here: nothing below changes them before the hand-over)
-local idle = ARGV[3] == '' and redis.call('HGETALL', KEYS[10]) or {}
+if ARGV[3] ~= '' then idle = {} elseif not idle then idle = redis.call('HGETALL', KEYS[10]) end
 local mayHand = #idle > 0
 local dataOf, seqOf = {}, {}
 local pri, runAt, lastPri, wait, nlevel = uni, '', nil, nil, 0
