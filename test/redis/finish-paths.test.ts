@@ -1,8 +1,8 @@
 /**
- * The finish script's fast path (one end, no trim, a claim that finds the queue empty) and its
- * general path leave the same state: the same case runs once taking the fast path and once forced
- * down the general one (a trim budget, with nothing to trim), on two queues set up alike, and every
- * key of both queues and the replies are compared.
+ * The finish script's fast path (one end, no retention count, a claim that finds the queue empty)
+ * and its general path leave the same state: the same case runs once taking the fast path and once
+ * down the general one (the script with its fast path turned off), on two queues set up alike, and
+ * every key of both queues and the replies are compared.
  */
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -10,6 +10,9 @@ import { loadScripts } from '../../src/engines/redis/lua-scripts';
 import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
+const FAST = "if ARGV[10] == '1' and";
+/** The script with its fast path turned off. */
+const GENERAL = LUA.replace(FAST, 'if false and');
 const NOW = 1_700_000_000_000;
 const WID = 'w1';
 
@@ -26,6 +29,10 @@ interface Case {
   json?: string;
   listening?: string;
   delayedLater?: boolean;
+  /** expired ids to drop at most from the head of each finished list */
+  trim?: number;
+  /** finished ids at the head of the lists before the call: expired (no record) or not */
+  finishedBefore?: boolean;
 }
 
 const CASES: Case[] = [
@@ -39,6 +46,10 @@ const CASES: Case[] = [
   { name: 'a cancel asked while it ran', kind: 's', cancelAsked: true, want: 1 },
   { name: 'an idle entry left from before, nothing to claim', kind: 'e', idleBefore: true },
   { name: 'a delayed task not due yet', kind: 's', want: 1, delayedLater: true },
+  { name: 'a trim budget with nothing to trim', kind: 's', want: 1, trim: 64 },
+  { name: 'a trim budget, expired ids at the head of the finished lists', kind: 's', want: 2, trim: 64, finishedBefore: true },
+  { name: 'a trim budget smaller than the expired ids, an error', kind: 'e', trim: 1, finishedBefore: true },
+  { name: 'a trim budget, a task not held any more', kind: 's', held: false, want: 1, trim: 64, finishedBefore: true },
 ];
 
 describe('Redis finish script: fast and general paths', () => {
@@ -78,17 +89,32 @@ describe('Redis finish script: fast and general paths', () => {
       await r.hset(t, 'cx', '"stop"');
     }
     if (c.idleBefore) await r.hset(base + 'idle', WID, '0:' + (NOW + 100) + ':30000');
+    if (c.finishedBefore) {
+      // gone (expired), gone, still there; an expired cancel; an error still there
+      await r.rpush(base + 'done:success', 'x1', 'x2', 'x3');
+      await r.hset(base + 't:x3', 'd', '{"name":"x","seq":5}', 'st', 'success');
+      await r.zadd(base + 'all', 3, 'x1', 4, 'x2', 5, 'x3', 6, 'x4', 7, 'x5');
+      await r.rpush(base + 'done:cancel', 'x4');
+      await r.rpush(base + 'done:error', 'x5');
+      await r.hset(base + 't:x5', 'd', '{"name":"x","seq":7}', 'st', 'error');
+      await r.hset(base + 'cnt', 'success', 6, 'cancel', 1, 'error', 1);
+    }
     if (c.delayedLater) {
       await r.hset(base + 't:b', 'd', '{"name":"x","seq":2}', 'st', 'delayed', 'run', String(NOW + 60_000));
       await r.zadd(base + 'delayed', NOW + 60_000, 'b');
     }
   }
 
-  async function run(base: string, c: Case, trim: number): Promise<unknown> {
-    const args = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', trim, 1, NOW + 6000 + ':30000'];
+  async function run(base: string, c: Case, lua = LUA): Promise<unknown> {
+    const args = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', c.trim ?? 0, 1, NOW + 6000 + ':30000'];
     args.push('a', c.kind + (c.items ? '1' : '0') + (c.keep ?? ''), c.kind === 's' ? '2' : '{"message":"no"}', c.json ?? '');
-    return r.eval(LUA, 14, ...keysOf(base), ...args);
+    return r.eval(lua, 14, ...keysOf(base), ...args);
   }
+
+  it('turns its fast path off for these tests', () => {
+    expect(LUA).toContain(FAST);
+    expect(GENERAL).not.toContain(FAST);
+  });
 
   /** Every key of the queue with its type, value and whether it expires. */
   async function dump(base: string): Promise<Record<string, unknown>> {
@@ -119,13 +145,13 @@ describe('Redis finish script: fast and general paths', () => {
       sub.on('message', (_ch: string, m: string) => heard.push(m));
       await sub.subscribe(base + 'chan');
       // the caller learnt under mark m1 that nobody else listened: not asked, not published
-      const quiet = (await run(base, { ...c, listening: ':m1' }, 0)) as unknown[];
+      const quiet = (await run(base, { ...c, listening: ':m1' })) as unknown[];
       expect(quiet[3]).toBe(0);
       expect(quiet[4]).toBe('m1');
       // a listener announced itself since (a new mark): asked again, and published
       await r.hset(base + 'meta', 'ls', 'm2');
       await r.sadd(base + 'held:' + WID, 'a');
-      const heardOf = (await run(base, { ...c, listening: ':m1' }, 64)) as unknown[];
+      const heardOf = (await run(base, { ...c, listening: ':m1' }, GENERAL)) as unknown[];
       expect(heardOf[3]).toBe(1);
       expect(heardOf[4]).toBe('m2');
       await r.publish(base + 'chan', 'end');
@@ -146,10 +172,12 @@ describe('Redis finish script: fast and general paths', () => {
     try {
       sub.on('message', (ch: string, m: string) => heard[ch.slice(0, -'chan'.length)].push(m));
       await sub.subscribe(fast + 'chan', general + 'chan');
-      const a = await run(fast, c, 0);
-      const b = await run(general, c, 64);
+      const a = await run(fast, c);
+      const b = await run(general, c, GENERAL);
       expect(a).toEqual(b);
       expect(await dump(fast)).toEqual(await dump(general));
+      // the expired ids at the head went (the first at least: a budget of 1 or more)
+      if (c.finishedBefore) expect(await r.lindex(fast + 'done:success', 0)).not.toBe('x1');
       // what each path published, up to a last message of the test's own
       await r.publish(fast + 'chan', 'end');
       await r.publish(general + 'chan', 'end');

@@ -45,12 +45,13 @@ local function remoteCount(ls)
   if colon and string.sub(listen, colon + 1) == lsOut then return 0 end
   return redis.call('PUBSUB', 'NUMSUB', ARGV[2])[2] - (string.byte(listen, 1) == 49 and 1 or 0)
 end
--- the common call alone: one success or error with no retention count, nothing to trim, and
--- either nothing to claim or a claim that finds the queue empty (the worker then waits idle); the
--- same effects as the general path below, which takes every other call (checked before any write)
+--- @include "drop-expired"
+-- the common call alone: one success or error with no retention count, and either nothing to
+-- claim or a claim that finds the queue empty (the worker then waits idle); the same effects as
+-- the general path below, which takes every other call (checked before any write)
 local head, want = ARGV[13], ARGV[7]
 local kind, keep = string.sub(head or '', 1, 1), string.sub(head or '', 3)
-if ARGV[10] == '1' and (kind == 's' or kind == 'e') and ARGV[9] == '0' and (keep == '' or keep == '1')
+if ARGV[10] == '1' and (kind == 's' or kind == 'e') and (keep == '' or keep == '1')
   and redis.call('EXISTS', KEYS[14]) == 0 then
   local now = ARGV[3]
   local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -92,6 +93,14 @@ if ARGV[10] == '1' and (kind == 's' or kind == 'e') and ARGV[9] == '0' and (keep
         end
       end
     end
+    -- expired ids leave the finished lists (see the general path)
+    if ARGV[9] ~= '0' then
+      local budget = tonumber(ARGV[9])
+      for j, st in ipairs({ 'success', 'error', 'cancel' }) do
+        local n = dropExpired(KEYS[6 + j], st, budget, ARGV[1] .. 't:', KEYS[12])
+        if n > 0 then redis.call('HINCRBY', KEYS[4], st, -n) end
+      end
+    end
     -- the worker leaves the idle workers, or (the queue ran dry) stays there, wanting `want` more:
     -- enqueues may hand tasks over directly
     if paused == nil and want ~= '0' then paused = redis.call('HEXISTS', KEYS[6], 'paused') == 1 end
@@ -118,7 +127,6 @@ end
 --- @include "level"
 --- @include "bad-err"
 --- @include "keep-only"
---- @include "drop-expired"
 local trims = {}
 -- the history of attempts: appends one entry (spec: [how many kept, entry]), dropping the oldest
 local function remember(k, spec)
