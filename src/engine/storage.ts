@@ -70,9 +70,11 @@ export interface RecordWriter {
    * retention of that end (`retentionOf(removeOnComplete | removeOnFail)`), applied in the same
    * atomic write as the change, so that no reader finds the task ended before its retention: `now`
    * drops the task itself (the record returned is the one it ended with), `count` and `age` apply to
-   * the queue's tasks of that status.
+   * the queue's tasks of that status. `known`, optional, is the record as the caller holds it (the
+   * claimed task): a storage may take the fields fixed at enqueue (args, options, `createdAt`,
+   * `seq`) from it instead of reading them back, when its stored record is that same task.
    */
-  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined>;
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention, known?: TaskRecord): Promise<TaskRecord | undefined>;
   /** Appends one streamed item of a task; returns its index, or -1 for an unknown id. */
   appendItem(id: string, item: unknown): Promise<number>;
   /**

@@ -92,3 +92,39 @@ it('a task that ends error and is queued again in the same call leaves no id on 
   // no expiry left on a record queued again
   expect(await storage.link.cmd.pttl(storage.keys.task + h.id)).toBe(-1);
 });
+
+it('an end given the claimed record leaves the stored body out of the reply and returns the record as stored; a different task under its id comes back whole', async () => {
+  const app = (await tracker.make({ suite: 'rrw' })).register(Noop);
+  const body = 'b'.repeat(64);
+  const [h, h2] = await app.addTasks([
+    { name: 'rrw.noop', args: [{ body }] },
+    { name: 'rrw.noop', args: [{ body }] },
+  ]);
+  const storage = app.storage as unknown as RedisStorage;
+  const writer = app.storage.recordWriter!;
+  const script = storage.link.script.bind(storage.link);
+  const replies: string[] = [];
+  jest.spyOn(storage.link, 'script').mockImplementation((name: string): ScriptFn => {
+    const fn = script(name);
+    if (name !== 'rwTransitions') return fn;
+    return async (keys, args) => {
+      const res = await fn(keys, args);
+      replies.push(String(res));
+      return res;
+    };
+  });
+  const claim = { status: 'process' as const, attempt: 1, startedAt: Date.now(), workerId: 'w1' };
+  const claimed = await writer.transition(h.id, ['new'], claim);
+  expect(claimed?.seq).toEqual(expect.any(Number));
+  const ended = await writer.transition(h.id, ['process'], { status: 'success', returning: 2, finishedAt: Date.now() }, undefined, claimed);
+  expect(replies[1]).not.toContain(body);
+  expect(ended).toEqual(await app.manager.get(h.id));
+  expect(ended).toMatchObject({ status: 'success', returning: 2, args: [{ body }], attempt: 1, workerId: 'w1' });
+  // a record held for another task of that id (its seq differs): the stored body is read back
+  const other = await writer.transition(h2.id, ['new'], claim);
+  const stale = { ...other!, seq: other!.seq! + 1_000, args: ['stale'] };
+  const ended2 = await writer.transition(h2.id, ['process'], { status: 'error', error: { name: 'Error', message: 'x' }, finishedAt: Date.now() }, undefined, stale);
+  expect(replies[3]).toContain(body);
+  expect(ended2).toEqual(await app.manager.get(h2.id));
+  expect(ended2?.args).toEqual([{ body }]);
+});

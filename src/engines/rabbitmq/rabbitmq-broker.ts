@@ -199,7 +199,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     this.worker?.drain();
     // the retention (a drop at the end included) is written with the end: no reader finds the task
     // ended before its retention applied
-    const stored = await this.writer.transition(record.id, ['process'], patch, keep);
+    const stored = await this.writer.transition(record.id, ['process'], patch, keep, record);
     // a retry of a task whose stored record cannot be queued again ends it error instead
     if (stored && ev === 'task:retry' && stored.status === 'error') {
       this.bus({ t: 'end', ev: 'task:error', rec: stored });

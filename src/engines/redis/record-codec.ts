@@ -163,11 +163,27 @@ function notBefore(t: number | undefined, createdAt: number): number | undefined
 }
 
 /**
+ * What a reply carries in place of field `d` when the caller gave the record's fixed part (see
+ * {@link decodeRecord}'s `known`): never the JSON of a stored body.
+ */
+export const KNOWN_BODY = '=';
+
+/** The fixed part of a record the caller holds (its args and headers copied). */
+function fixedOf(r: TaskRecord): Fixed {
+  const f: Fixed = { id: r.id, name: r.name, priority: r.priority, args: [...r.args], createdAt: r.createdAt };
+  copyOptionalFixed(r, f);
+  if (r.headers !== undefined) f.headers = { ...r.headers };
+  if (r.seq !== undefined) f.seq = r.seq;
+  return f;
+}
+
+/**
  * A record from an HGETALL reply (flat field/value list) of task `id`; undefined when the hash is
  * gone. Never throws: a record that cannot be decoded comes back as a `QTASKS_ERR_BAD_RECORD`
- * error record (see {@link badRecord}).
+ * error record (see {@link badRecord}). A reply whose `d` is {@link KNOWN_BODY} takes the fixed
+ * part from `known` (the same task, as the caller holds it) instead of decoding it again.
  */
-export function decodeRecord(flat: string[] | null | undefined, id: string): TaskRecord | undefined {
+export function decodeRecord(flat: string[] | null | undefined, id: string, known?: TaskRecord): TaskRecord | undefined {
   if (!flat || flat.length === 0) return undefined;
   // the fields read by name, without building a dictionary (this runs twice per task on some paths)
   let d: string | undefined, st: string | undefined, att: string | undefined, up: string | undefined, sa: string | undefined;
@@ -193,7 +209,7 @@ export function decodeRecord(flat: string[] | null | undefined, id: string): Tas
       case 'stl': stl = v; break;
     }
   }
-  const dec = decodeFixed(d, id);
+  const dec: FixedDecoded = d === KNOWN_BODY && known !== undefined ? { fixed: fixedOf(known) } : decodeFixed(d, id);
   const attempt = num(att ?? '0');
   const err = json(errText);
   if (dec.problem !== undefined) {

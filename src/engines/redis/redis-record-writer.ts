@@ -44,8 +44,11 @@ const FIELDS: Record<string, { f: string; enc: (v: unknown) => string }> = {
   cancelReason: { f: 'cr', enc: (v) => encodeOpt(v as string) },
 };
 
-/** One change as the transitions script takes it: id, allowed statuses, retention, pairs to set, fields to clear. */
-type Change = [string, string, string, string[], string[]];
+/**
+ * One change as the transitions script takes it: id, allowed statuses, retention, pairs to set,
+ * fields to clear, and the end of the stored body (`d`) of the task the caller holds ('' for none).
+ */
+type Change = [string, string, string, string[], string[], string];
 
 /**
  * `s` with each lone surrogate replaced by U+FFFD, as it would be stored had it been sent as an
@@ -60,6 +63,8 @@ function wellFormed(s: string): string {
 interface PendingChange {
   change: Change;
   id: string;
+  /** The record the caller holds, whose fixed part the reply leaves out when it is the same task. */
+  known: TaskRecord | undefined;
   resolve: (rec: TaskRecord | undefined) => void;
   reject: (err: Error) => void;
 }
@@ -115,9 +120,12 @@ export class RedisRecordWriter implements RecordWriter {
   /**
    * Changes asked in the same turn of the event loop go to Redis together, in one script call
    * (each still a compare-and-set of its own record, applied in the order asked); while
-   * {@link MAX_INFLIGHT} calls wait for their answers, changes gather for the next call.
+   * {@link MAX_INFLIGHT} calls wait for their answers, changes gather for the next call. With
+   * `known`, the reply leaves the stored body (args and options) out when it ends with `known`'s
+   * enqueue seq (the same task, not one removed and added again under its id): the record returned
+   * takes them from `known`.
    */
-  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention, known?: TaskRecord): Promise<TaskRecord | undefined> {
     const s = this.s;
     const retention = retentionArg(keep);
     // [id, allowed statuses, retention, [field, value, …] to set, [field, …] to clear] (the script
@@ -131,9 +139,12 @@ export class RedisRecordWriter implements RecordWriter {
       if (value === undefined) del.push(m.f);
       else set.push(m.f, wellFormed(m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value)));
     }
-    const change: Change = [wellFormed(id), ',' + from.join(',') + ',', retention, set, del];
+    // the stored body ends with its seq (see rwInsert): `,"seq":N}`
+    const seq = known !== undefined && known.id === id && Number.isSafeInteger(known.seq) ? ',"seq":' + known.seq + '}' : '';
+    const change: Change = [wellFormed(id), ',' + from.join(',') + ',', retention, set, del, seq];
+    const held = seq === '' ? undefined : known;
     return new Promise((resolve, reject) => {
-      this.batch.push({ change, id, resolve, reject });
+      this.batch.push({ change, id, known: held, resolve, reject });
       this.schedule();
     });
   }
@@ -193,7 +204,7 @@ export class RedisRecordWriter implements RecordWriter {
         }
         batch.forEach((c, i) => {
           const row = Array.isArray(rows) ? (rows[i] as string[] | false | undefined) : undefined;
-          c.resolve(row ? decodeRecord(row, c.id) : undefined);
+          c.resolve(row ? decodeRecord(row, c.id, c.known) : undefined);
         });
       },
       (err: Error) => {

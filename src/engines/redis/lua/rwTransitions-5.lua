@@ -9,12 +9,15 @@
   each [id, statuses allowed now (',new,delayed,'), retention ('' keep, '1' drop the task now, or
   JSON [count, age] of the tasks of that end to keep, -1 for none; applied when the change ends it
   success or error, in this call: no reader sees the end before its retention), [field, value, …]
-  to set, [field, …] to clear]; `up` is set to now unless a change sets it
+  to set, [field, …] to clear, the end of the body (`d`) of the task the caller holds ('' for
+  none, or `,"seq":N}`)]; `up` is set to now unless a change sets it
   A change to `process` or `retry` of a task whose stored priority (`pri`) is not a number ends it
   `error` QTASKS_ERR_BAD_RECORD instead.
   Returns, as one JSON text (a single reply costs the client far less than nested ones), one entry
-  per change: the HGETALL after it (before the drop, for a task dropped at its end), or false when
-  the task is unknown, not a task hash or in another status.
+  per change: the hash after it, as HGETALL gives it (the hash read once, before the change, with
+  the change applied; before the drop, for a task dropped at its end), or false when
+  the task is unknown, not a task hash or in another status. When the stored body ends as the change
+  says, the entry carries '=' in its place (the caller has it).
   The counts' changes and the ids pushed on each finished list are gathered and written once per
   call (a list's pushes before anything else reads or changes it): nothing reads them in between.
 ]]
@@ -38,11 +41,16 @@ local function pushAll(st)
   end
 end
 for _, c in ipairs(cjson.decode(ARGV[6])) do
-  local id, allowed, keep, sets, clear = c[1], c[2], c[3], c[4], c[5]
+  local id, allowed, keep, sets, clear, tail = c[1], c[2], c[3], c[4], c[5], c[6]
   local k = pfx .. id
-  -- the status, the priority and the fields to clear, in one read (only those present are cleared)
-  local f = redis.pcall('HMGET', k, 'd', 'st', 'pri', unpack(clear))
-  local st = (not f.err) and f[1] and (f[2] or 'new')
+  -- the whole hash in one read: the status, the priority and the fields to clear (only those
+  -- present are cleared) are taken from it, and the entry returned is it with the change applied
+  local row = redis.pcall('HGETALL', k)
+  local at = {}
+  if not row.err then
+    for j = 1, #row, 2 do at[row[j]] = j + 1 end
+  end
+  local st = at.d and (at.st and row[at.st] or 'new')
   if not st or not string.find(allowed, ',' .. st .. ',', 1, true) then
     out[#out + 1] = false
   else
@@ -58,15 +66,37 @@ for _, c in ipairs(cjson.decode(ARGV[6])) do
     end
     local del = {}
     for i = 1, #clear do
-      if f[3 + i] then del[#del + 1] = clear[i] end
+      if at[clear[i]] then del[#del + 1] = clear[i] end
     end
-    if (nxt == 'process' or nxt == 'retry') and not level(f[3]) then
+    if (nxt == 'process' or nxt == 'retry') and not level(at.pri and row[at.pri]) then
       -- its stored priority is not a number: it cannot run or be queued again, it ends here
-      set = { 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now }
+      set = { 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', ARGV[4], 'up', ARGV[4] }
       nxt, del = 'error', {}
     end
     if #del > 0 then redis.call('HDEL', k, unpack(del)) end
     redis.call('HSET', k, unpack(set))
+    -- the entry: the hash as read, with the change applied (the body left out when the caller has it)
+    for i = 1, #set, 2 do
+      local j = at[set[i]]
+      if j then
+        row[j] = set[i + 1]
+      else
+        row[#row + 1] = set[i]
+        row[#row + 1] = set[i + 1]
+      end
+    end
+    if tail and tail ~= '' and string.sub(row[at.d], -#tail) == tail then row[at.d] = '=' end
+    if #del > 0 then
+      local gone, kept = {}, {}
+      for i = 1, #del do gone[del[i]] = true end
+      for j = 1, #row, 2 do
+        if not gone[row[j]] then
+          kept[#kept + 1] = row[j]
+          kept[#kept + 1] = row[j + 1]
+        end
+      end
+      row = kept
+    end
     -- dropped at its end: it joins neither the counts nor the finished list of that end
     local drop = keep == '1' and nxt ~= st and (nxt == 'success' or nxt == 'error')
     if nxt ~= st then
@@ -87,7 +117,7 @@ for _, c in ipairs(cjson.decode(ARGV[6])) do
       end
       if keep ~= '' and not drop and (nxt == 'success' or nxt == 'error') then trims[#trims + 1] = { nxt, keep } end
     end
-    out[#out + 1] = redis.call('HGETALL', k)
+    out[#out + 1] = row
     if drop then dropTask(pfx, ipfx, KEYS[5], id) end
   end
 end
