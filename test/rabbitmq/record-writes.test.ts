@@ -10,6 +10,7 @@ import { AppTracker, waitFor } from 'qtasks/conformance';
 import type { RedisStorage } from '../../src/engines/redis/redis-storage';
 import type { ScriptFn } from '../../src/engines/redis/redis-link';
 import { rabbitRedisEngine } from './rabbit-support';
+import type { TaskRecord } from '../../src/task/task-record';
 
 const engine = rabbitRedisEngine('rrw');
 const tracker = new AppTracker(engine.factory, engine.cleanup);
@@ -127,4 +128,31 @@ it('an end given the claimed record leaves the stored body out of the reply and 
   expect(replies[3]).toContain(body);
   expect(ended2).toEqual(await app.manager.get(h2.id));
   expect(ended2?.args).toEqual([{ body }]);
+});
+
+it('an insert adds each new id once, in the order given with consecutive seqs, and counts and indexes only those added', async () => {
+  const app = (await tracker.make({ suite: 'rrw' })).register(Noop);
+  const [old] = await app.addTasks([{ name: 'rrw.noop', args: [] }]);
+  const storage = app.storage as unknown as RedisStorage;
+  const writer = app.storage.recordWriter!;
+  const now = Date.now();
+  const rec = (id: string, args: unknown[], extra: Partial<TaskRecord> = {}): TaskRecord => ({ id, name: 'rrw.noop', status: 'new', priority: 0, args, attempt: 0, createdAt: now, updatedAt: now, ...extra });
+  const stored = await writer.insert([
+    rec('rrw-a', [1]),
+    rec(old.id, ['not written']),
+    rec('rrw-b', [2], { priority: 3 }),
+    rec('rrw-a', ['second copy']),
+    rec('rrw-c', [3], { status: 'delayed', runAt: now + 60_000 }),
+  ]);
+  expect(stored.map((r) => r.args)).toEqual([[1], [], [2], [1], [3]]);
+  const a = await app.manager.get('rrw-a');
+  const b = await app.manager.get('rrw-b');
+  const c = await app.manager.get('rrw-c');
+  expect([b!.seq! - a!.seq!, c!.seq! - b!.seq!]).toEqual([1, 1]);
+  expect(a!.seq).toBeGreaterThan((await app.manager.get(old.id))!.seq!);
+  expect(b).toMatchObject({ priority: 3, status: 'new' });
+  expect(c).toMatchObject({ status: 'delayed', runAt: now + 60_000 });
+  const counts = await storage.link.cmd.hgetall(storage.keys.cnt);
+  expect({ new: Number(counts.new), delayed: Number(counts.delayed) }).toEqual({ new: 3, delayed: 1 });
+  expect(await storage.link.cmd.zrange(storage.keys.all, 0, -1)).toEqual([old.id, 'rrw-a', 'rrw-b', 'rrw-c']);
 });

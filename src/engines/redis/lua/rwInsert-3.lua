@@ -5,9 +5,13 @@
   ARGV[1] task key prefix, then 5 per task: id, fixed data (JSON), priority, status, runAt ('' for none)
   Returns one entry per task: 0 when added, or the existing task's HGETALL ({ 'st', '?' } when the
   key is not a task hash).
+  The seq counter, the counts and the index are written once per call (the seqs of the tasks added
+  follow each other, in the order given): nothing reads them in between.
 ]]
 local pfx = ARGV[1]
 local out = {}
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local added, delta, index = 0, {}, {}
 for b = 2, #ARGV, 5 do
   local id, pri, st, runAt = ARGV[b], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
   local k = pfx .. id
@@ -15,14 +19,28 @@ for b = 2, #ARGV, 5 do
     local row = redis.pcall('HGETALL', k)
     out[#out + 1] = row.err and { 'st', '?' } or row
   else
-    local sq = redis.call('INCR', KEYS[2])
-    local d = string.sub(ARGV[b + 1], 1, -2) .. ',"seq":' .. sq .. '}'
-    redis.call('HSET', k, 'd', d, 'st', st)
-    if pri ~= '0' then redis.call('HSET', k, 'pri', pri) end
-    if runAt ~= '' then redis.call('HSET', k, 'run', runAt) end
-    redis.call('ZADD', KEYS[1], sq, id)
-    redis.call('HINCRBY', KEYS[3], st, 1)
+    added = added + 1
+    local sq = seq + added
+    local set = { 'd', string.sub(ARGV[b + 1], 1, -2) .. ',"seq":' .. sq .. '}', 'st', st }
+    if pri ~= '0' then
+      set[#set + 1] = 'pri'
+      set[#set + 1] = pri
+    end
+    if runAt ~= '' then
+      set[#set + 1] = 'run'
+      set[#set + 1] = runAt
+    end
+    redis.call('HSET', k, unpack(set))
+    index[#index + 1] = sq
+    index[#index + 1] = id
+    delta[st] = (delta[st] or 0) + 1
     out[#out + 1] = 0
   end
+end
+if added > 0 then
+  redis.call('INCRBY', KEYS[2], added)
+  -- in slices: unpack takes a few thousand values at most
+  for i = 1, #index, 1000 do redis.call('ZADD', KEYS[1], unpack(index, i, math.min(#index, i + 999))) end
+  for st, n in pairs(delta) do redis.call('HINCRBY', KEYS[3], st, n) end
 end
 return out
