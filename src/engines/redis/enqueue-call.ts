@@ -47,3 +47,13 @@ export function pushTasks(args: (string | number)[], records: readonly TaskRecor
 
 /** The script's answer: ids that existed (flat: index in the call, HGETALL), tasks claimed (flat: id, data, attempt). */
 export type AddReply = [existing: (number | string[])[], claimed: string[]];
+
+/**
+ * The add script's reply as an {@link AddReply}: the script answers 0 when both lists are empty,
+ * and the claimed tasks alone (a list that starts with an id) when no id existed.
+ */
+export function addReply(res: unknown): AddReply {
+  if (res === 0) return [[], []];
+  const r = res as AddReply | string[];
+  return typeof r[0] === 'string' ? [[], r as string[]] : (r as AddReply);
+}

@@ -36,10 +36,10 @@ export interface FinishReply {
   ls: string;
 }
 
-/** The reply of a finish call, named. */
+/** The reply of a finish call, named (the script answers 0 for no claimed task). */
 export function finishReply(res: unknown): FinishReply {
-  const [flags, claimed, next, remote, ls] = res as [string, string[], string, number, string];
-  return { flags, claimed, next, remote, ls };
+  const [flags, claimed, next, remote, ls] = res as [string, string[] | 0, string, number, string];
+  return { flags, claimed: claimed === 0 ? [] : claimed, next, remote, ls };
 }
 
 /** What the call needs to know of its worker. */

@@ -9,7 +9,7 @@ import { Broker, Consumer, EngineContext, Outcome, WorkerCommand, WorkerInfo } f
 import { ClosedError } from '../../errors';
 import type { TaskRecord } from '../../task/task-record';
 import { decodeRecord, encodeOpt } from './record-codec';
-import { AddReply, callSize, pushTasks, sharedPriority } from './enqueue-call';
+import { AddReply, addReply, callSize, pushTasks, sharedPriority } from './enqueue-call';
 import { RedisConsumerLoop } from './redis-consumer-loop';
 import { RedisNotifier } from './redis-notifier';
 import { isConnectionError } from './redis-link';
@@ -202,7 +202,7 @@ export class RedisBroker extends Broker {
     const noted = this.notifier.noteEnqueued(ids);
     const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker, k.meta, k.leases, k.held + (loop?.workerId ?? ''), k.idle];
     const link = this.storage.link;
-    const add = (args: (string | number)[]) => this.storage.call('addTask', () => link.script('add')(keys, args)) as Promise<AddReply>;
+    const add = (args: (string | number)[]): Promise<AddReply> => this.storage.call('addTask', () => link.script('add')(keys, args)).then(addReply);
     // after a dropped connection the enqueue is sent again without claiming (the marker wakes workers)
     const again = (args: (string | number)[]) => (err: unknown): Promise<AddReply> => {
       if (!isConnectionError(err)) return Promise.reject(err);
@@ -217,8 +217,9 @@ export class RedisBroker extends Broker {
       pushTasks(args, records, 0, n, shared);
       if (direct > 0) {
         parts.push(
-          (link.script('add')(keys, args) as Promise<AddReply>).then(
-            (res) => {
+          link.script('add')(keys, args).then(
+            (raw) => {
+              const res = addReply(raw);
               const claimed = res[1];
               loop!.directClaimed(claimed, now, direct, claimed.length / 3 === n);
               return res;
@@ -232,7 +233,7 @@ export class RedisBroker extends Broker {
       } else {
         // an idle worker of this process claims right behind the enqueue: one write, one round trip
         const pipe = link.cmd.pipeline();
-        parts.push((link.scriptOn(pipe, 'add')(keys, args) as Promise<AddReply>).catch(again(args)));
+        parts.push(link.scriptOn(pipe, 'add')(keys, args).then(addReply).catch(again(args)));
         loop!.kick(pipe);
         pipe.exec().catch(() => undefined);
       }

@@ -31,7 +31,8 @@
   until now + 6 s (its blocking pop lasts 5 s, then it calls again).
   Returns { flags ('1' per end recorded, '0' when the task was not held any more, '2' when it ended
   `error` QTASKS_ERR_BAD_RECORD instead because its stored priority is not a number), claimed (flat:
-  id, data ('' when missing), attempt per task), next delayed runAt or '', how many other processes
+  id, data ('' when missing), attempt per task; 0 when none: a table in a reply costs Redis more
+  than the rest of the reply), next delayed runAt or '', how many other processes
   listen (-1: not asked), the `ls` field read ('-' when missing, '' when not read) }.
   Nothing read from a task hash can make a write fail: a bad priority ends its task instead.
 ]]
@@ -109,7 +110,7 @@ if ARGV[10] == '1' and (kind == 's' or kind == 'e') and (keep == '' or keep == '
     elseif ARGV[11] ~= '' then
       redis.call('HDEL', KEYS[13], ARGV[4])
     end
-    return { flag, {}, nxt[2] or '', remote, lsOut }
+    return { flag, 0, nxt[2] or '', remote, lsOut }
   end
 end
 
@@ -367,4 +368,4 @@ for st, d in pairs(cnt) do
 end
 if #due > 0 then nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES') end
 if #badDue > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(badDue, ',') .. ']') end
-return { table.concat(flags), claimed, nxt[2] or '', remote, lsOut }
+return { table.concat(flags), #claimed > 0 and claimed or 0, nxt[2] or '', remote, lsOut }
