@@ -8,6 +8,7 @@ import { BrokerUnavailableError } from '../../errors';
 import { describeTarget, failureReason } from './connection-failure';
 import { loadScripts } from './lua-scripts';
 import { CallDeadlines } from './call-deadlines';
+import { directScript, ScriptFn } from './script-calls';
 
 /** One node of a Redis Cluster to start from (the others are discovered). */
 export interface RedisClusterNode {
@@ -34,7 +35,7 @@ export interface RedisDurability {
 }
 
 /** A script loaded from `lua/<name>-<numKeys>.lua`, called as `(keys, args)`. */
-export type ScriptFn = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+export type { ScriptFn } from './script-calls';
 
 // CLUSTERDOWN, TRYAGAIN, READONLY and a failed slot refresh are passing states of a cluster failover
 const CONNECTION_ERRORS = /Connection is closed|isn't writeable|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Socket closed|LOADING|CLUSTERDOWN|TRYAGAIN|READONLY|refresh slots cache|startup nodes|Too many Cluster redirections/i;
@@ -54,6 +55,8 @@ export class RedisLink {
   private subConn: Redis | undefined;
   private readonly blockers = new Set<Redis>();
   private readonly scripts = new Map<string, ScriptFn>();
+  /** The scripts of the other connections (blocking ones), made on first use. */
+  private readonly scriptsOn = new WeakMap<Redis, Map<string, ScriptFn>>();
   private closed = false;
   /** The last connection error seen, cleared once connected (for BrokerUnavailableError). */
   private lastError: Error | undefined;
@@ -74,7 +77,8 @@ export class RedisLink {
     for (const s of loadScripts()) {
       this.cmd.defineCommand('qt_' + s.name, { numberOfKeys: s.keys, lua: s.lua });
       const method = (this.cmd as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)['qt_' + s.name].bind(this.cmd);
-      this.scripts.set(s.name, (keys, args) => method(...keys, ...args));
+      const viaIoredis: ScriptFn = (keys, args) => method(...keys, ...args);
+      this.scripts.set(s.name, this.isCluster ? viaIoredis : directScript(this.cmd, s, viaIoredis));
     }
   }
 
@@ -154,16 +158,30 @@ export class RedisLink {
    * connection only: a cluster client's commands go to several sockets (use {@link pipelineOn}).
    */
   scriptThen(conn: Redis, name: string, keys: string[], args: (string | number)[], then: () => void): Promise<unknown> {
-    const method = this.defineOn(conn, name);
+    const script = this.scriptOnConn(conn, name);
     const stream = conn.stream;
     stream.cork();
     try {
-      const call = method.call(conn, ...keys, ...args);
+      const call = script(keys, args);
       then();
       return call;
     } finally {
       stream.uncork();
     }
+  }
+
+  /** The script `name` on `conn`, a single connection of this link (see {@link directScript}). */
+  private scriptOnConn(conn: Redis, name: string): ScriptFn {
+    let scripts = this.scriptsOn.get(conn);
+    if (scripts === undefined) this.scriptsOn.set(conn, (scripts = new Map()));
+    let fn = scripts.get(name);
+    if (fn === undefined) {
+      const method = this.defineOn(conn, name);
+      const def = loadScripts().find((x) => x.name === name)!;
+      fn = directScript(conn, def, (keys, args) => method.call(conn, ...keys, ...args));
+      scripts.set(name, fn);
+    }
+    return fn;
   }
 
   /** A pipeline of `conn` on which the script `name` can be queued (see {@link scriptOn}). */
