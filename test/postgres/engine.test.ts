@@ -306,6 +306,22 @@ describe('PostgreSQL engine', () => {
     ]);
   });
 
+  it('brings a version 13 schema to version 14 (pages of tasks keep room for the versions of the claim and the end); its tasks run', async () => {
+    const q = queue('v13');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v13' })).toMatchObject({ changed: true });
+    const fillfactor = async () =>
+      (await db.query<{ opts: string[] | null }>("SELECT c.reloptions AS opts FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'jobs_v13' AND c.relname = 'tasks'"))[0].opts;
+    expect(await fillfactor()).toEqual(['fillfactor=50']);
+    // what version 13 left: the pages of tasks filled to 85%
+    await db.query('ALTER TABLE jobs_v13.tasks SET (fillfactor = 85)');
+    await asVersion('jobs_v13', 13);
+    const app = make(q, { schema: 'jobs_v13', concurrency: 1 });
+    await app.start();
+    expect(await (await app.addTask('pg.add', [1, 2])).result({ timeout: 5_000 })).toBe(3);
+    expect(await fillfactor()).toEqual(['fillfactor=50']);
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v13.migrations ORDER BY 1')).map((r) => r.version)).toEqual([13, SCHEMA_VERSION]);
+  });
+
   it('drops finished records after resultTtlMs, and at once with removeOnComplete (result() still settles)', async () => {
     const app = make(queue('ttl'), { config: { resultTtlMs: 300 } });
     await app.start();

@@ -8,7 +8,7 @@
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 
 /** The text key columns (table, column) that use the "C" collation from version 8 on. */
 const KEY_COLUMNS = [
@@ -16,6 +16,13 @@ const KEY_COLUMNS = [
   ['workers', 'id'], ['state', 'queue'], ['state', 'state'], ['state', 'key'], ['locks', 'queue'], ['locks', 'key'],
   ['rate', 'queue'], ['rate', 'key'], ['tasks', 'worker_id'],
 ].map(([t, c]) => `('${t}', '${c}')`).join(', ');
+
+/**
+ * How full an insert leaves a page of `tasks`: the rest is room for the versions the claim and the
+ * end write, which then stay on the row's page (an update to another page also writes a lock
+ * record and the whole new row to the WAL).
+ */
+const TASKS_FILLFACTOR = 50;
 
 /** Quotes a schema name (checked to be a plain identifier). */
 export function quoteSchema(schema: string): string {
@@ -53,7 +60,7 @@ CREATE TABLE IF NOT EXISTS ${s}.tasks (
   cancel_req text,
   expires_at bigint,
   PRIMARY KEY (queue, id)
-) WITH (fillfactor = 85);
+) WITH (fillfactor = ${TASKS_FILLFACTOR});
 CREATE INDEX IF NOT EXISTS tasks_ready ON ${s}.tasks (queue, priority, seq) WHERE q = 1;
 CREATE INDEX IF NOT EXISTS tasks_timed ON ${s}.tasks (queue, run_at) WHERE q = 2;
 CREATE INDEX IF NOT EXISTS tasks_running ON ${s}.tasks (queue, worker_id) WHERE status = 'process';
@@ -107,5 +114,7 @@ END $v8$;
 -- version 11: no table change (step says so too)
 -- version 12: no table change (step_lean: step answering only the ends it did not apply)
 -- version 13: no table change (step_keep: step_lean applying the retention of its ends in its transaction)
+-- version 14: more room on each page for the claim's and the end's versions of its rows (new pages only)
+ALTER TABLE ${s}.tasks SET (fillfactor = ${TASKS_FILLFACTOR});
 `;
 }
