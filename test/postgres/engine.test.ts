@@ -8,6 +8,7 @@ import { Client, Pool } from 'pg';
 import { ErrorCodes, QTasks, Task, TaskContext } from 'qtasks';
 import { migratePostgres, postgresEngine } from 'qtasks/postgres';
 import { main as cli } from '../../src/cli/main';
+import { SWEEP_BLOCKS } from '../../src/engines/postgres/pg-end-extras';
 import { SCHEMA_VERSION } from '../../src/engines/postgres/schema-sql';
 import { pgApp, TestDatabase } from './pg-support';
 
@@ -320,6 +321,50 @@ describe('PostgreSQL engine', () => {
     expect(await (await app.addTask('pg.add', [1, 2])).result({ timeout: 5_000 })).toBe(3);
     expect(await fillfactor()).toEqual(['fillfactor=50']);
     expect((await db.query<{ version: number }>('SELECT version FROM jobs_v13.migrations ORDER BY 1')).map((r) => r.version)).toEqual([13, SCHEMA_VERSION]);
+  });
+
+  it('brings a version 14 schema to version 15 (no index on expires_at, the sweep walks the table); expired records are deleted', async () => {
+    const q = queue('v14');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v14' })).toMatchObject({ changed: true });
+    const indexes = async () =>
+      (await db.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'jobs_v14' AND tablename = 'tasks' ORDER BY 1")).map((r) => r.name);
+    // what version 14 left: the expiry index, no sweep sequence
+    await db.query('CREATE INDEX tasks_expiry ON jobs_v14.tasks (queue, expires_at) WHERE expires_at IS NOT NULL');
+    await db.query('DROP SEQUENCE jobs_v14.sweep_seq');
+    await asVersion('jobs_v14', 14);
+    const app = make(q, { schema: 'jobs_v14', concurrency: 1, config: { leaseMs: 200, resultTtlMs: 100 } });
+    await app.start();
+    const h = await app.addTask('pg.add', [2, 2]);
+    expect(await h.result({ timeout: 5_000 })).toBe(4);
+    expect(await indexes()).toEqual(['tasks_pkey', 'tasks_ready', 'tasks_running', 'tasks_timed', 'tasks_waiting']);
+    const rows = () => db.query('SELECT 1 FROM jobs_v14.tasks WHERE queue = $1 AND id = $2', [q, h.id]);
+    const until = Date.now() + 5_000;
+    while ((await rows()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await rows()).toEqual([]);
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v14.migrations ORDER BY 1')).map((r) => r.version)).toEqual([14, SCHEMA_VERSION]);
+  });
+
+  it('the lease rounds delete the expired rows of every queue, round a table of more blocks than one sweep looks through; live rows stay', async () => {
+    const q = queue('sweep');
+    const other = queue('sweep-other');
+    const app = make(q, { config: { leaseMs: 200 } });
+    await app.init();
+    // rows of about 1.8 kB, two a page: 3,000 of them take more blocks than one sweep reads
+    await db.query(
+      `INSERT INTO qtasks.tasks (queue, id, name, status, data, created_at, updated_at, finished_at, expires_at)
+       SELECT CASE WHEN i % 2 = 0 THEN $1 ELSE $2 END, 'x' || i, 'pg.add', 'success',
+         (SELECT string_agg(md5(i::text || '.' || j::text), '') FROM generate_series(1, 56) j), 1, 1, 1, CASE WHEN i IN (7, 8) THEN NULL ELSE 2 END
+       FROM generate_series(1, 3000) i`,
+      [q, other],
+    );
+    const blocks = (await db.query<{ n: number }>("SELECT (pg_relation_size('qtasks.tasks') / 8192)::int AS n"))[0].n;
+    expect(blocks).toBeGreaterThan(SWEEP_BLOCKS);
+    const left = async () =>
+      (await db.query<{ id: string }>("SELECT id FROM qtasks.tasks WHERE queue IN ($1, $2) AND id LIKE 'x%' ORDER BY id", [q, other])).map((r) => r.id);
+    await app.start();
+    const until = Date.now() + 15_000;
+    while ((await left()).length > 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(await left()).toEqual(['x7', 'x8']);
   });
 
   it('drops finished records after resultTtlMs, and at once with removeOnComplete (result() still settles)', async () => {

@@ -274,7 +274,7 @@ BEGIN
     INTO v_ended, v_requeued, v_s_ids, v_s_status, v_s_names, v_s_stalls, v_s_workers FROM upd;
   PERFORM ${s}.notify_list(p_channel, 'f', v_ended);
   IF v_requeued > 0 THEN PERFORM pg_notify(p_channel, 'n'); END IF;
-  ${sweepSql(`${s}.tasks`, 'p_queue', 'p_now')};
+  ${sweepSql(s, 'p_now')};
   DELETE FROM ${s}.locks l WHERE l.queue = p_queue AND l.until < p_now;
   IF v_s_ids IS NOT NULL THEN
     RETURN QUERY SELECT w.id, NULL::text, w.st, w.nm, w.n, w.wk FROM unnest(v_s_ids, v_s_status, v_s_names, v_s_stalls, v_s_workers) AS w(id, st, nm, n, wk);

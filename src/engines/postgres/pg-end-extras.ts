@@ -44,14 +44,24 @@ export function historyBefore(s: PostgresStorage, batch: PendingEnd[], now: numb
  */
 export const DROPPED = 0;
 
+/** How many heap blocks of `tasks` (8 kB each) one sweep looks through. */
+export const SWEEP_BLOCKS = 1024;
+
 /**
- * The sweep: deletes (at most 2000 per statement) the queue's rows whose `expires_at` passed by
- * `now`, skipping rows locked by a transition under way. Run by the engine's lease rounds, and by
- * `PgRecordWriter.sweep` for a broker of another engine.
+ * The sweep of schema `s` (already quoted): deletes (at most 2000 per statement) the rows of every
+ * queue whose `expires_at` passed by `now`, skipping rows locked by a transition under way. It looks
+ * through one range of {@link SWEEP_BLOCKS} blocks of the table (a TID range scan), the next one
+ * each time any worker sweeps (`sweep_seq`), round the table: no index is kept on `expires_at`, so
+ * the end of a task writes no entry for its expiry. An expired row is invisible to every reader
+ * before it is deleted. Run by the engine's lease rounds, and by `PgRecordWriter.sweep` for a broker
+ * of another engine.
  */
-export function sweepSql(t: string, queue: string, now: string): string {
-  return `DELETE FROM ${t} t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${t} x
-    WHERE x.queue = ${queue} AND x.expires_at < ${now} LIMIT 2000 FOR UPDATE SKIP LOCKED))`;
+export function sweepSql(s: string, now: string): string {
+  const range = `(nextval('${s}.sweep_seq') % greatest(1, ceil(pg_relation_size('${s}.tasks') / (${SWEEP_BLOCKS} * current_setting('block_size')::float8))::bigint)) * ${SWEEP_BLOCKS}`;
+  return `WITH r AS MATERIALIZED (SELECT ${range} AS b)
+    DELETE FROM ${s}.tasks t WHERE t.ctid = ANY(ARRAY(SELECT x.ctid FROM ${s}.tasks x
+      WHERE x.ctid >= (SELECT format('(%s,0)', r.b)::tid FROM r) AND x.ctid < (SELECT format('(%s,0)', r.b + ${SWEEP_BLOCKS})::tid FROM r)
+        AND x.expires_at < ${now} LIMIT 2000 FOR UPDATE SKIP LOCKED))`;
 }
 
 /**

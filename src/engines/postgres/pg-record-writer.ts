@@ -103,7 +103,7 @@ export class PgRecordWriter implements RecordWriter {
 
   async sweep(): Promise<void> {
     const st = this.s;
-    await st.q('sweep', sweepSql(`${st.s}.tasks`, '$1', '$2'), [st.ctx.queue, Date.now()]);
+    await st.q('sweep', sweepSql(st.s, '$1'), [Date.now()]);
   }
 
   async appendItem(id: string, item: unknown): Promise<number> {

@@ -2,13 +2,14 @@
  * The PostgreSQL engine's tables, in one schema shared by every queue (rows carry their queue).
  * A task is one row of `tasks`: the fields fixed at enqueue are one JSON text (`data`), those that
  * change are columns. `q` says where a row waits: 1 ready to claim, 2 until `run_at`, 0 nowhere.
- * Partial indexes only hold rows that wait or run, so the hot claim and sweep queries stay small.
+ * Partial indexes only hold rows that wait or run, so the hot claim and sweep queries stay small; a
+ * finished row is in its primary key only (the deletion of expired rows walks the table instead).
  * Key columns (queue names, ids, keys) use the "C" collation: they compare bytewise.
  * Every transition is a function of {@link functionsSql}; this file is the tables.
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 15;
 
 /** The text key columns (table, column) that use the "C" collation from version 8 on. */
 const KEY_COLUMNS = [
@@ -65,7 +66,6 @@ CREATE INDEX IF NOT EXISTS tasks_ready ON ${s}.tasks (queue, priority, seq) WHER
 CREATE INDEX IF NOT EXISTS tasks_timed ON ${s}.tasks (queue, run_at) WHERE q = 2;
 CREATE INDEX IF NOT EXISTS tasks_running ON ${s}.tasks (queue, worker_id) WHERE status = 'process';
 CREATE INDEX IF NOT EXISTS tasks_waiting ON ${s}.tasks (queue, worker_id) WHERE status = 'waiting';
-CREATE INDEX IF NOT EXISTS tasks_expiry ON ${s}.tasks (queue, expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS ${s}.items (
   queue text COLLATE "C" NOT NULL,
   task_id text COLLATE "C" NOT NULL,
@@ -116,5 +116,9 @@ END $v8$;
 -- version 13: no table change (step_keep: step_lean applying the retention of its ends in its transaction)
 -- version 14: more room on each page for the claim's and the end's versions of its rows (new pages only)
 ALTER TABLE ${s}.tasks SET (fillfactor = ${TASKS_FILLFACTOR});
+-- version 15: no index on expires_at (an end wrote one entry in it); the sweep walks the table in
+-- ranges of blocks, the next range each time (sweep_seq)
+DROP INDEX IF EXISTS ${s}.tasks_expiry;
+CREATE SEQUENCE IF NOT EXISTS ${s}.sweep_seq;
 `;
 }
