@@ -1,7 +1,7 @@
 /**
  * The consuming side of the RabbitMQ broker in one worker: a consumer on the work queue with
- * manual acks and a prefetch of twice the concurrency (one for a worker of concurrency 1, so that
- * it holds nothing it does not run); each message (a task id) is claimed by a compare-and-set of
+ * manual acks and a prefetch of four times the concurrency (one for a worker of concurrency 1, so
+ * that it holds nothing it does not run); each message (a task id) is claimed by a compare-and-set of
  * its record in the storage when a slot is free, acknowledged once its attempt is recorded,
  * dropped when its record was cancelled or removed meanwhile, and dead-lettered after `maxStalls`
  * redeliveries of a task whose worker was lost. Acknowledgements asked in one turn of the event
@@ -328,11 +328,15 @@ function taskIdOf(body: Buffer): string | undefined {
 }
 
 /**
- * The prefetch of a worker of `concurrency`: a second message per slot waits here, unclaimed, so
- * that a slot that frees claims its next task in the same storage write as the end; a worker of
- * concurrency 1 holds nothing it does not run (strict priority order).
+ * The prefetch of a worker of `concurrency`: three more messages per slot wait here, unclaimed, so
+ * that a slot that frees claims its next task in the same storage write as the end, and the
+ * messages whose end is being written and whose ack is on its way to RabbitMQ (each counts until
+ * RabbitMQ reads the ack) leave the next ones delivered meanwhile: with one held message per slot
+ * the held ones ran out most of the time, and the claims trickled in one per storage call instead
+ * of one call per batch. A worker of concurrency 1 holds nothing it does not run (strict priority
+ * order).
  */
 export function prefetchOf(concurrency: number): number {
   const n = Math.max(1, Math.floor(concurrency));
-  return n === 1 ? 1 : Math.min(n * 2, 10_000);
+  return n === 1 ? 1 : Math.min(n * 4, 10_000);
 }

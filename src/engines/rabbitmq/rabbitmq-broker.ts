@@ -1,6 +1,6 @@
 /**
  * RabbitMQ broker: task ids travel through a durable AMQP queue (publisher confirms, manual acks,
- * a prefetch of twice the concurrency, see `prefetchOf`) while records, results, stream items and shared state live in the storage
+ * a prefetch of four times the concurrency, see `prefetchOf`) while records, results, stream items and shared state live in the storage
  * it pairs with, written through that storage's {@link RecordWriter} (Redis or PostgreSQL). Delays
  * use per-delay queues with a message TTL that dead-letter into the work queue (no plugin); events
  * and control messages go through a fanout exchange that every process of the queue binds.
