@@ -16,6 +16,11 @@ import type { ScriptDef } from './lua-scripts';
 /** A script called as `(keys, args)`. */
 export type ScriptFn = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
+/** Options of every call: replies as strings, as ioredis's defined commands answer. */
+const UTF8 = { replyEncoding: 'utf8' } as const;
+/** Never changed: the constructor copies it. */
+const NO_ARGS: string[] = [];
+
 /** The scripts (by SHA1) that ran on each socket. */
 const loadedOn = new WeakMap<object, Set<string>>();
 
@@ -57,7 +62,10 @@ export function directScript(conn: Redis, def: ScriptDef, viaIoredis: ScriptFn):
       const a = args[i];
       argv[2 + n + i] = typeof a === 'string' ? a : String(a);
     }
-    const command = new Command('evalsha', argv, { replyEncoding: 'utf8' });
+    // the arguments are set after construction: the constructor would copy them (`flat()`) and
+    // look at each for a Buffer or a number; they are all strings already
+    const command = new Command('evalsha', NO_ARGS, UTF8);
+    command.args = argv;
     void conn.sendCommand(command);
     return (command.promise as Promise<unknown>).then(undefined, (err: unknown) => {
       if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
