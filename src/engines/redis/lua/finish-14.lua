@@ -36,79 +36,82 @@
   listen (-1: not asked), the `ls` field read ('-' when missing, '' when not read) }.
   Nothing read from a task hash can make a write fail: a bad priority ends its task instead.
 ]]
+-- globals used per task, as locals (a global is looked up on every use)
+local KEYS, ARGV = KEYS, ARGV
+local rcall, rpcall, sub, find, byte, toN, toS, encode = redis.call, redis.pcall, string.sub, string.find, string.byte, tonumber, tostring, cjson.encode
 -- other processes listening on the event channel (see ARGV[8]), given the `ls` field read (nil:
 -- missing); the field as read is returned to the caller
 local lsOut = ''
 local function remoteCount(ls)
   lsOut = ls or '-'
   local listen = ARGV[8]
-  local colon = string.find(listen, ':', 1, true)
-  if colon and string.sub(listen, colon + 1) == lsOut then return 0 end
-  return redis.call('PUBSUB', 'NUMSUB', ARGV[2])[2] - (string.byte(listen, 1) == 49 and 1 or 0)
+  local colon = find(listen, ':', 1, true)
+  if colon and sub(listen, colon + 1) == lsOut then return 0 end
+  return rcall('PUBSUB', 'NUMSUB', ARGV[2])[2] - (byte(listen, 1) == 49 and 1 or 0)
 end
 --- @include "drop-expired"
 -- the common call alone: one success or error with no retention count, and either nothing to
 -- claim or a claim that finds the queue empty (the worker then waits idle); the same effects as
 -- the general path below, which takes every other call (checked before any write)
 local head, want = ARGV[13], ARGV[7]
-local kind, keep = string.sub(head or '', 1, 1), string.sub(head or '', 3)
+local kind, keep = sub(head or '', 1, 1), sub(head or '', 3)
 if ARGV[10] == '1' and (kind == 's' or kind == 'e') and (keep == '' or keep == '1')
-  and redis.call('EXISTS', KEYS[14]) == 0 then
+  and rcall('EXISTS', KEYS[14]) == 0 then
   local now = ARGV[3]
-  local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local nxt = rcall('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   -- a claim that would find tasks (or due delayed ones) takes the general path
-  if want == '0' or (redis.call('ZCARD', KEYS[1]) == 0 and not (nxt[2] and tonumber(nxt[2]) <= tonumber(now))) then
+  if want == '0' or (rcall('ZCARD', KEYS[1]) == 0 and not (nxt[2] and toN(nxt[2]) <= toN(now))) then
     local id = ARGV[12]
     local flag, remote, paused = '0', -1, nil
-    if redis.call('SREM', KEYS[10], id) == 1 then
+    if rcall('SREM', KEYS[10], id) == 1 then
       flag = '1'
-      redis.call('SREM', KEYS[11], id)
+      rcall('SREM', KEYS[11], id)
       local k = ARGV[1] .. 't:' .. id
       if keep == '1' then
-        redis.call('DEL', k, ARGV[1] .. 'i:' .. id)
-        redis.call('ZREM', KEYS[12], id)
+        rcall('DEL', k, ARGV[1] .. 'i:' .. id)
+        rcall('ZREM', KEYS[12], id)
       else
         local st = kind == 's' and 'success' or 'error'
-        redis.call('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', ARGV[14], 'fa', now, 'up', now)
-        redis.call('PEXPIRE', k, ARGV[5])
-        if string.byte(head, 2) == 49 then redis.call('PEXPIRE', ARGV[1] .. 'i:' .. id, ARGV[5]) end
-        redis.call('RPUSH', kind == 's' and KEYS[7] or KEYS[8], id)
-        redis.call('HINCRBY', KEYS[4], st, '1')
+        rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', ARGV[14], 'fa', now, 'up', now)
+        rcall('PEXPIRE', k, ARGV[5])
+        if byte(head, 2) == 49 then rcall('PEXPIRE', ARGV[1] .. 'i:' .. id, ARGV[5]) end
+        rcall('RPUSH', kind == 's' and KEYS[7] or KEYS[8], id)
+        rcall('HINCRBY', KEYS[4], st, '1')
       end
-      redis.call('HINCRBY', KEYS[4], 'process', '-1')
+      rcall('HINCRBY', KEYS[4], 'process', '-1')
       if ARGV[8] == 'c' then
         remote = 1
       elseif want ~= '0' then
         -- the paused flag is read with it, for the idle entry below
-        paused = redis.call('HMGET', KEYS[6], 'ls', 'paused')
+        paused = rcall('HMGET', KEYS[6], 'ls', 'paused')
         remote = remoteCount(paused[1])
         paused = paused[2]
       else
-        remote = remoteCount(redis.call('HGET', KEYS[6], 'ls'))
+        remote = remoteCount(rcall('HGET', KEYS[6], 'ls'))
       end
       if remote > 0 then
         if ARGV[15] == '' then
-          redis.call('PUBLISH', ARGV[2], 'f[' .. cjson.encode(id) .. ']')
+          rcall('PUBLISH', ARGV[2], 'f[' .. encode(id) .. ']')
         else
-          redis.call('PUBLISH', ARGV[2], 'F' .. ARGV[4] .. ' [' .. ARGV[15] .. ']')
+          rcall('PUBLISH', ARGV[2], 'F' .. ARGV[4] .. ' [' .. ARGV[15] .. ']')
         end
       end
     end
     -- expired ids leave the finished lists (see the general path)
     if ARGV[9] ~= '0' then
-      local budget = tonumber(ARGV[9])
+      local budget = toN(ARGV[9])
       for j, st in ipairs({ 'success', 'error', 'cancel' }) do
         local n = dropExpired(KEYS[6 + j], st, budget, ARGV[1] .. 't:', KEYS[12])
-        if n > 0 then redis.call('HINCRBY', KEYS[4], st, -n) end
+        if n > 0 then rcall('HINCRBY', KEYS[4], st, -n) end
       end
     end
     -- the worker leaves the idle workers, or (the queue ran dry) stays there, wanting `want` more:
     -- enqueues may hand tasks over directly
-    if paused == nil and want ~= '0' then paused = redis.call('HEXISTS', KEYS[6], 'paused') == 1 end
+    if paused == nil and want ~= '0' then paused = rcall('HEXISTS', KEYS[6], 'paused') == 1 end
     if want ~= '0' and not paused then
-      redis.call('HSET', KEYS[13], ARGV[4], want .. ':' .. ARGV[11])
+      rcall('HSET', KEYS[13], ARGV[4], want .. ':' .. ARGV[11])
     elseif ARGV[11] ~= '' then
-      redis.call('HDEL', KEYS[13], ARGV[4])
+      rcall('HDEL', KEYS[13], ARGV[4])
     end
     return { flag, 0, nxt[2] or '', remote, lsOut }
   end
@@ -116,14 +119,14 @@ end
 
 local pfx, ipfx, wpfx, chan = ARGV[1] .. 't:', ARGV[1] .. 'i:', ARGV[1] .. 'w:', ARGV[2]
 -- now and ttl stay strings where they are written (a Lua number is formatted on every write)
-local now, nowN, wid, ttl = ARGV[3], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local nEnd = tonumber(ARGV[10])
+local now, nowN, wid, ttl = ARGV[3], toN(ARGV[3]), ARGV[4], ARGV[5]
+local nEnd = toN(ARGV[10])
 local flags, pub, pubIds, gone = {}, {}, {}, {}
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
 local front = {}
 local function announce(json, id)
-  if json == '' then pubIds[#pubIds + 1] = cjson.encode(id) else pub[#pub + 1] = json end
+  if json == '' then pubIds[#pubIds + 1] = id else pub[#pub + 1] = json end
 end
 --- @include "level"
 --- @include "bad-err"
@@ -132,40 +135,40 @@ local trims = {}
 -- the history of attempts: appends one entry (spec: [how many kept, entry]), dropping the oldest
 local function remember(k, spec)
   local x = cjson.decode(spec)
-  local cur = redis.call('HGET', k, 'ah')
+  local cur = rcall('HGET', k, 'ah')
   -- a history that does not decode (written by hand or another version) starts again
   local ok, h = pcall(cjson.decode, cur or '[]')
   if not ok or type(h) ~= 'table' then h = {} end
   h[#h + 1] = x[2]
   while #h > x[1] do table.remove(h, 1) end
-  if #h > 0 then redis.call('HSET', k, 'ah', cjson.encode(h)) end
+  if #h > 0 then rcall('HSET', k, 'ah', encode(h)) end
 end
 local function many(cmd, key, list)
   local out = {}
   for s = 1, #list, 1000 do
-    local r = redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list)))
+    local r = rcall(cmd, key, unpack(list, s, math.min(s + 999, #list)))
     if type(r) == 'table' then for j = 1, #r do out[#out + 1] = r[j] end end
   end
   return out
 end
 
 -- tasks handed over while idle (member: count, data, id), still held by this worker
-if ARGV[11] ~= '' then redis.call('HDEL', KEYS[13], wid) end
+if ARGV[11] ~= '' then rcall('HDEL', KEYS[13], wid) end
 local claimed = {}
-if redis.call('EXISTS', KEYS[14]) == 1 then
-  local ms = redis.call('ZRANGE', KEYS[14], 0, -1)
-  redis.call('DEL', KEYS[14])
+if rcall('EXISTS', KEYS[14]) == 1 then
+  local ms = rcall('ZRANGE', KEYS[14], 0, -1)
+  rcall('DEL', KEYS[14])
   for j = 1, #ms do
     local m = ms[j]
-    local a = string.find(m, '\n', 1, true)
-    local b = a and string.find(m, '\n', a + 1, true)
+    local a = find(m, '\n', 1, true)
+    local b = a and find(m, '\n', a + 1, true)
     if b then
-      local id = string.sub(m, b + 1)
-      if redis.call('SISMEMBER', KEYS[10], id) == 1 then
+      local id = sub(m, b + 1)
+      if rcall('SISMEMBER', KEYS[10], id) == 1 then
         -- started now, as if claimed by this call (see the reconcile script)
-        redis.call('HSET', pfx .. id, 'sa', now)
+        rcall('HSET', pfx .. id, 'sa', now)
         claimed[#claimed + 1] = id
-        claimed[#claimed + 1] = string.sub(m, a + 1, b - 1)
+        claimed[#claimed + 1] = sub(m, a + 1, b - 1)
         claimed[#claimed + 1] = 1
       end
     end
@@ -175,12 +178,12 @@ end
 local ids = {}
 for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * 4] end
 local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
-local asked = (nEnd > 0 and redis.call('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
+local asked = (nEnd > 0 and rcall('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
 
 for i = 0, nEnd - 1 do
   local b = 12 + i * 4
   local id, head, data, json = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  local kind, keep = string.sub(head, 1, 1), string.sub(head, 3)
+  local kind, keep = sub(head, 1, 1), sub(head, 3)
   local k = pfx .. id
   if own[i + 1] == 0 then
     flags[i + 1] = '0'
@@ -190,8 +193,8 @@ for i = 0, nEnd - 1 do
     cnt.process = cnt.process - 1
     local cx = false
     if asked and asked[i + 1] == 1 then
-      redis.call('SREM', KEYS[11], id)
-      cx = redis.call('HGET', k, 'cx')
+      rcall('SREM', KEYS[11], id)
+      cx = rcall('HGET', k, 'cx')
       if cx and (kind == 'r' or kind == 'h') then
         -- a cancel was asked while it ran: it ends cancelled instead of going back to the queue
         kind = 'c'
@@ -205,40 +208,40 @@ for i = 0, nEnd - 1 do
         dropTask(pfx, ipfx, KEYS[12], id)
         st = nil
       else
-        redis.call('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now, 'up', now)
+        rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now, 'up', now)
         if keep ~= '' then trims[#trims + 1] = { st, keep } end
       end
       announce(json, id)
     elseif kind == 'c' then
       st = 'cancel'
-      redis.call('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
+      rcall('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
       announce(cx and '' or json, id)
     else
-      local f = redis.call('HMGET', k, 'pri', 'att')
+      local f = rcall('HMGET', k, 'pri', 'att')
       f[1] = level(f[1])
       if not f[1] then
         -- its priority is not a number: it cannot be queued again
         st = 'error'
         flags[i + 1] = '2'
-        redis.call('HSET', k, 'st', st, 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+        rcall('HSET', k, 'st', st, 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
         announce('', id)
       elseif kind == 'r' then
-        local sp = string.find(keep, ' ', 1, true)
-        local runAt = tonumber(string.sub(keep, 1, sp - 1))
-        local history = string.sub(keep, sp + 1)
+        local sp = find(keep, ' ', 1, true)
+        local runAt = toN(sub(keep, 1, sp - 1))
+        local history = sub(keep, sp + 1)
         cnt.retry = cnt.retry + 1
         if history ~= '' then remember(k, history) end
         if runAt > nowN then
-          redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
-          redis.call('ZADD', KEYS[2], runAt, id)
+          rcall('HSET', k, 'st', 'retry', 'err', data, 'up', now, 'run', runAt)
+          rcall('ZADD', KEYS[2], runAt, id)
         else
-          redis.call('HSET', k, 'st', 'retry', 'err', data, 'up', now)
-          redis.call('RPUSH', wpfx .. f[1], id)
-          redis.call('ZADD', KEYS[1], f[1], f[1])
+          rcall('HSET', k, 'st', 'retry', 'err', data, 'up', now)
+          rcall('RPUSH', wpfx .. f[1], id)
+          rcall('ZADD', KEYS[1], f[1], f[1])
         end
         announce(json, id)
       else -- handback: back to the front of its level; the attempt does not count
-        redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[2]) or 1) - 1), 'up', now)
+        rcall('HSET', k, 'st', 'new', 'att', math.max(0, (toN(f[2]) or 1) - 1), 'up', now)
         front[#front + 1] = id
         front[#front + 1] = f[1]
         cnt.new = cnt.new + 1
@@ -246,8 +249,8 @@ for i = 0, nEnd - 1 do
     end
     if st then
       cnt[st] = cnt[st] + 1
-      redis.call('PEXPIRE', k, ttl)
-      if string.byte(head, 2) == 49 then redis.call('PEXPIRE', ipfx .. id, ttl) end
+      rcall('PEXPIRE', k, ttl)
+      if byte(head, 2) == 49 then rcall('PEXPIRE', ipfx .. id, ttl) end
       local d = done[st]
       d[#d + 1] = id
     end
@@ -255,11 +258,11 @@ for i = 0, nEnd - 1 do
 end
 if #gone > 0 then
   many('SREM', KEYS[10], gone)
-  if cnt.retry > 0 or #front > 0 then redis.call('ZADD', KEYS[5], 0, '0') end
+  if cnt.retry > 0 or #front > 0 then rcall('ZADD', KEYS[5], 0, '0') end
 end
 for j = #front - 1, 1, -2 do
-  redis.call('LPUSH', wpfx .. front[j + 1], front[j])
-  redis.call('ZADD', KEYS[1], front[j + 1], front[j + 1])
+  rcall('LPUSH', wpfx .. front[j + 1], front[j])
+  rcall('ZADD', KEYS[1], front[j + 1], front[j + 1])
 end
 many('RPUSH', KEYS[7], done.success)
 many('RPUSH', KEYS[8], done.error)
@@ -269,78 +272,81 @@ for _, t in ipairs(trims) do
   cnt[st] = cnt[st] - keepOnly(st, st == 'success' and KEYS[7] or KEYS[8], t[2], pfx, ipfx, KEYS[12], nowN)
 end
 local remote = -1
-if #pub + #pubIds > 0 then remote = ARGV[8] == 'c' and 1 or remoteCount(redis.call('HGET', KEYS[6], 'ls')) end
+if #pub + #pubIds > 0 then remote = ARGV[8] == 'c' and 1 or remoteCount(rcall('HGET', KEYS[6], 'ls')) end
 if remote > 0 then
-  if #pub > 0 then redis.call('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
-  if #pubIds > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']') end
+  if #pub > 0 then rcall('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
+  if #pubIds > 0 then
+    for j = 1, #pubIds do pubIds[j] = encode(pubIds[j]) end
+    rcall('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']')
+  end
 end
 
 -- expired ids leave the finished lists at the pace tasks finish, so that the indexes stay bounded
-local budget = tonumber(ARGV[9])
+local budget = toN(ARGV[9])
 if budget > 0 then
   for j, st in ipairs({ 'success', 'error', 'cancel' }) do cnt[st] = cnt[st] - dropExpired(KEYS[6 + j], st, budget, pfx, KEYS[12]) end
 end
 
 -- due delayed tasks join the end of their level
-local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local nxt = rcall('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local due, badDue = {}, {}
-if nxt[2] and tonumber(nxt[2]) <= nowN then due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
+if nxt[2] and toN(nxt[2]) <= nowN then due = rcall('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
 for j = 1, #due do
   local id = due[j]
   local k = pfx .. id
-  redis.call('ZREM', KEYS[2], id)
-  local f = redis.call('HMGET', k, 'st', 'pri')
+  rcall('ZREM', KEYS[2], id)
+  local f = rcall('HMGET', k, 'st', 'pri')
   local pri = level(f[2])
   if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
     -- its priority is not a number: it ends here (announced to every process)
-    redis.call('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
-    redis.call('PEXPIRE', k, ttl)
-    redis.call('PEXPIRE', ipfx .. id, ttl)
-    redis.call('RPUSH', KEYS[8], id)
+    rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+    rcall('PEXPIRE', k, ttl)
+    rcall('PEXPIRE', ipfx .. id, ttl)
+    rcall('RPUSH', KEYS[8], id)
     cnt[f[1]] = cnt[f[1]] - 1
     cnt.error = cnt.error + 1
-    badDue[#badDue + 1] = cjson.encode(id)
+    badDue[#badDue + 1] = encode(id)
   elseif f[1] == 'delayed' or f[1] == 'retry' then
     if f[1] == 'delayed' then
-      redis.call('HSET', k, 'st', 'new')
+      rcall('HSET', k, 'st', 'new')
       cnt.delayed = cnt.delayed - 1
       cnt.new = cnt.new + 1
     end
-    redis.call('RPUSH', wpfx .. pri, id)
-    redis.call('ZADD', KEYS[1], pri, pri)
+    rcall('RPUSH', wpfx .. pri, id)
+    rcall('ZADD', KEYS[1], pri, pri)
   end
 end
 
 -- claim from the lowest level first, FIFO within a level
-local asked = tonumber(ARGV[7])
+local asked = toN(ARGV[7])
 local want = asked - #claimed / 3
-if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
+if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
   local taken = {}
   while #taken < want do
-    local lv = redis.call('ZRANGE', KEYS[1], 0, 0)
+    local lv = rcall('ZRANGE', KEYS[1], 0, 0)
     if #lv == 0 then break end
     local ask = want - #taken
-    local ids = redis.call('LPOP', wpfx .. lv[1], ask)
-    if not ids or #ids < ask then redis.call('ZREM', KEYS[1], lv[1]) end
+    local ids = rcall('LPOP', wpfx .. lv[1], ask)
+    if not ids or #ids < ask then rcall('ZREM', KEYS[1], lv[1]) end
     if ids then
       for j = 1, #ids do
         local id = ids[j]
         local k = pfx .. id
-        local f = redis.pcall('HMGET', k, 'd', 'st', 'att')
+        local f = rpcall('HMGET', k, 'd', 'st', 'att')
         -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD
         local st = (not f.err) and (f[2] or (f[1] and 'new'))
         if f.err then
           -- not a task hash at all: it cannot run, it ends in a fresh record of its own
-          redis.call('DEL', k)
-          redis.call('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now, 'up', now)
-          redis.call('PEXPIRE', k, ttl)
-          redis.call('RPUSH', KEYS[8], id)
+          rcall('DEL', k)
+          rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now, 'up', now)
+          rcall('PEXPIRE', k, ttl)
+          rcall('RPUSH', KEYS[8], id)
           cnt.new = cnt.new - 1
           cnt.error = cnt.error + 1
-          badDue[#badDue + 1] = cjson.encode(id)
+          badDue[#badDue + 1] = encode(id)
         elseif st == 'new' or st == 'retry' then
-          local att = f[3] and tostring((tonumber(f[3]) or 0) + 1) or '1'
-          redis.call('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
+          local att = f[3] and toS((toN(f[3]) or 0) + 1) or '1'
+          rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
           cnt[st] = cnt[st] - 1
           taken[#taken + 1] = id
           local n = #claimed
@@ -353,19 +359,19 @@ if want > 0 and redis.call('HEXISTS', KEYS[6], 'paused') == 0 then
   end
   if #taken > 0 then
     many('SADD', KEYS[10], taken)
-    redis.call('ZADD', KEYS[3], ARGV[6], wid)
+    rcall('ZADD', KEYS[3], ARGV[6], wid)
     cnt.process = cnt.process + #taken
-    if redis.call('ZCARD', KEYS[1]) > 0 then redis.call('ZADD', KEYS[5], 0, '0') end
+    if rcall('ZCARD', KEYS[1]) > 0 then rcall('ZADD', KEYS[5], 0, '0') end
   end
   if #taken < want then
     -- the queue ran dry: enqueues may hand the rest over directly
-    redis.call('HSET', KEYS[13], wid, (want - #taken) .. ':' .. ARGV[11])
+    rcall('HSET', KEYS[13], wid, (want - #taken) .. ':' .. ARGV[11])
   end
 end
 
 for st, d in pairs(cnt) do
-  if d ~= 0 then redis.call('HINCRBY', KEYS[4], st, d) end
+  if d ~= 0 then rcall('HINCRBY', KEYS[4], st, d) end
 end
-if #due > 0 then nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES') end
-if #badDue > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(badDue, ',') .. ']') end
+if #due > 0 then nxt = rcall('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES') end
+if #badDue > 0 then rcall('PUBLISH', chan, 'f[' .. table.concat(badDue, ',') .. ']') end
 return { table.concat(flags), #claimed > 0 and claimed or 0, nxt[2] or '', remote, lsOut }
