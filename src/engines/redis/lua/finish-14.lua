@@ -121,7 +121,7 @@ local pfx, ipfx, wpfx, chan = ARGV[1] .. 't:', ARGV[1] .. 'i:', ARGV[1] .. 'w:',
 -- now and ttl stay strings where they are written (a Lua number is formatted on every write)
 local now, nowN, wid, ttl = ARGV[3], toN(ARGV[3]), ARGV[4], ARGV[5]
 local nEnd = toN(ARGV[10])
-local flags, pub, pubIds, gone = {}, {}, {}, {}
+local flags, pub, pubIds, nGone = {}, {}, {}, 0
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
 local front = {}
@@ -189,8 +189,7 @@ for i = 0, nEnd - 1 do
     flags[i + 1] = '0'
   else
     flags[i + 1] = '1'
-    gone[#gone + 1] = id
-    cnt.process = cnt.process - 1
+    nGone = nGone + 1
     local cx = false
     if asked and asked[i + 1] == 1 then
       rcall('SREM', KEYS[11], id)
@@ -256,8 +255,10 @@ for i = 0, nEnd - 1 do
     end
   end
 end
-if #gone > 0 then
-  many('SREM', KEYS[10], gone)
+if nGone > 0 then
+  -- every id of the call leaves the held set (those not in it any more are no-ops)
+  cnt.process = cnt.process - nGone
+  many('SREM', KEYS[10], ids)
   if cnt.retry > 0 or #front > 0 then rcall('ZADD', KEYS[5], 0, '0') end
 end
 for j = #front - 1, 1, -2 do
@@ -322,10 +323,11 @@ local asked = toN(ARGV[7])
 local want = asked - #claimed / 3
 if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
   local taken = {}
-  while #taken < want do
+  local nTaken, nClaimed = 0, #claimed
+  while nTaken < want do
     local lv = rcall('ZRANGE', KEYS[1], 0, 0)
     if #lv == 0 then break end
-    local ask = want - #taken
+    local ask = want - nTaken
     local ids = rcall('LPOP', wpfx .. lv[1], ask)
     if not ids or #ids < ask then rcall('ZREM', KEYS[1], lv[1]) end
     if ids then
@@ -348,11 +350,12 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
           local att = f[3] and toS((toN(f[3]) or 0) + 1) or '1'
           rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
           cnt[st] = cnt[st] - 1
-          taken[#taken + 1] = id
-          local n = #claimed
-          claimed[n + 1] = id
-          claimed[n + 2] = f[1] or ''
-          claimed[n + 3] = att
+          nTaken = nTaken + 1
+          taken[nTaken] = id
+          claimed[nClaimed + 1] = id
+          claimed[nClaimed + 2] = f[1] or ''
+          claimed[nClaimed + 3] = att
+          nClaimed = nClaimed + 3
         end
       end
     end
