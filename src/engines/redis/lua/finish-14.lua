@@ -183,7 +183,15 @@ local asked = (nEnd > 0 and rcall('SCARD', KEYS[11]) > 0) and many('SMISMEMBER',
 for i = 0, nEnd - 1 do
   local b = 12 + i * 4
   local id, head, data, json = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  local kind, keep = sub(head, 1, 1), sub(head, 3)
+  -- the common heads are told apart without taking them apart
+  local kind, keep, items
+  if head == 's0' then
+    kind, keep, items = 's', '', false
+  elseif head == 'e0' then
+    kind, keep, items = 'e', '', false
+  else
+    kind, keep, items = sub(head, 1, 1), sub(head, 3), byte(head, 2) == 49
+  end
   local k = pfx .. id
   if own[i + 1] == 0 then
     flags[i + 1] = '0'
@@ -249,7 +257,7 @@ for i = 0, nEnd - 1 do
     if st then
       cnt[st] = cnt[st] + 1
       rcall('PEXPIRE', k, ttl)
-      if byte(head, 2) == 49 then rcall('PEXPIRE', ipfx .. id, ttl) end
+      if items then rcall('PEXPIRE', ipfx .. id, ttl) end
       local d = done[st]
       d[#d + 1] = id
     end
