@@ -78,6 +78,23 @@ describe('Redis script calls', () => {
     expect(sent).toEqual(['eval', 'evalsha', 'eval']);
   });
 
+  it('runs a script once when its own error only mentions NOSCRIPT', async () => {
+    const key = `qt-script-calls:${process.pid}:${Date.now()}`;
+    const lua = `-- ${Math.random()}\nredis.call('INCR', KEYS[1])\nif ARGV[1] == 'fail' then return redis.error_reply('ERR task "NOSCRIPT" is bad') end\nreturn 1`;
+    conn.defineCommand('qt_count', { numberOfKeys: 1, lua });
+    const method = (conn as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>).qt_count.bind(conn);
+    const call = directScript(conn, { name: 'count', keys: 1, lua }, (keys, args) => method(...keys, ...args));
+    try {
+      await call([key], ['ok']);
+      sent = [];
+      await expect(call([key], ['fail'])).rejects.toThrow('is bad');
+      expect(sent).toEqual(['evalsha']);
+      expect(await conn.get(key)).toBe('2');
+    } finally {
+      await conn.del(key);
+    }
+  });
+
   it('rejects with the script error of a failing script, as ioredis does', async () => {
     const lua = `-- ${Math.random()}\nreturn redis.error_reply('ERR no such thing')`;
     conn.defineCommand('qt_fail', { numberOfKeys: 0, lua });

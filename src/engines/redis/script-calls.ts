@@ -68,7 +68,8 @@ export function directScript(conn: Redis, def: ScriptDef, viaIoredis: ScriptFn):
     command.args = argv;
     void conn.sendCommand(command);
     return (command.promise as Promise<unknown>).then(undefined, (err: unknown) => {
-      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      // the server's own error, not a script's error that mentions it (the script ran then)
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       loaded.delete(sha);
       return loading(keys, args);
     });
