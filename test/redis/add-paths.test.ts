@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+import { deleteKeys, dumpKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'add')!.lua;
 const NOW = 1_700_000_000_000;
@@ -91,24 +91,6 @@ describe('Redis add script: the common call and the general form', () => {
     return r.eval(LUA, 10, ...keysOf(base, c), ...args);
   }
 
-  /** Every key of the queue with its type, value and whether it expires. */
-  async function dump(base: string): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = {};
-    const keys = (await r.keys(base + '*')).sort();
-    for (const k of keys) {
-      const type = await r.type(k);
-      const ttl = (await r.pttl(k)) > 0;
-      let v: unknown;
-      if (type === 'hash') v = await r.hgetall(k);
-      else if (type === 'list') v = await r.lrange(k, 0, -1);
-      else if (type === 'set') v = (await r.smembers(k)).sort();
-      else if (type === 'zset') v = await r.zrange(k, 0, -1, 'WITHSCORES');
-      else v = await r.get(k);
-      out[k.slice(base.length)] = { type, v, ttl };
-    }
-    return out;
-  }
-
   it.each(CASES)('$name', async (c) => {
     const common = `${prefix}:{qc}:`;
     const general = `${prefix}:{qg}:`;
@@ -117,8 +99,8 @@ describe('Redis add script: the common call and the general form', () => {
     const a = await run(common, c, false);
     const b = await run(general, c, true);
     expect(a).toEqual(b);
-    const d = await dump(common);
-    expect(d).toEqual(await dump(general));
+    const d = await dumpKeys(r, common);
+    expect(d).toEqual(await dumpKeys(r, general));
     // the case does what its name says
     if (c.idle?.w1 && !c.paused && !c.waiting && !c.exists) expect(d['inbox:w1']).toBeDefined();
     else expect(Object.keys(d).some((k) => k.startsWith('inbox:'))).toBe(false);

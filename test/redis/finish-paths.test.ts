@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+import { deleteKeys, dumpKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const FAST = "if ARGV[10] == '1' and";
@@ -116,24 +116,6 @@ describe('Redis finish script: fast and general paths', () => {
     expect(GENERAL).not.toContain(FAST);
   });
 
-  /** Every key of the queue with its type, value and whether it expires. */
-  async function dump(base: string): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = {};
-    const keys = (await r.keys(base + '*')).sort();
-    for (const k of keys) {
-      const type = await r.type(k);
-      const ttl = (await r.pttl(k)) > 0;
-      let v: unknown;
-      if (type === 'hash') v = await r.hgetall(k);
-      else if (type === 'list') v = await r.lrange(k, 0, -1);
-      else if (type === 'set') v = (await r.smembers(k)).sort();
-      else if (type === 'zset') v = await r.zrange(k, 0, -1, 'WITHSCORES');
-      else v = await r.get(k);
-      out[k.slice(base.length)] = { type, v, ttl };
-    }
-    return out;
-  }
-
   it('skips asking who listens while the listener mark is the one under which nobody else listened', async () => {
     const base = `${prefix}:{ql}:`;
     const c: Case = { name: 'listener mark', kind: 's', json: '{"id":"a"}' };
@@ -175,7 +157,7 @@ describe('Redis finish script: fast and general paths', () => {
       const a = await run(fast, c);
       const b = await run(general, c, GENERAL);
       expect(a).toEqual(b);
-      expect(await dump(fast)).toEqual(await dump(general));
+      expect(await dumpKeys(r, fast)).toEqual(await dumpKeys(r, general));
       // the expired ids at the head went (the first at least: a budget of 1 or more)
       if (c.finishedBefore) expect(await r.lindex(fast + 'done:success', 0)).not.toBe('x1');
       // what each path published, up to a last message of the test's own

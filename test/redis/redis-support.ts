@@ -46,6 +46,27 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
   }
 }
 
+/**
+ * Every key starting with `base` with its type, value and whether it expires, by the rest of its
+ * name: two queues set up alike and run through different script paths compare equal.
+ */
+export async function dumpKeys(r: IORedis, base: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const keys = (await r.keys(base + '*')).sort();
+  for (const k of keys) {
+    const type = await r.type(k);
+    const ttl = (await r.pttl(k)) > 0;
+    let v: unknown;
+    if (type === 'hash') v = await r.hgetall(k);
+    else if (type === 'list') v = await r.lrange(k, 0, -1);
+    else if (type === 'set') v = (await r.smembers(k)).sort();
+    else if (type === 'zset') v = await r.zrange(k, 0, -1, 'WITHSCORES');
+    else v = await r.get(k);
+    out[k.slice(base.length)] = { type, v, ttl };
+  }
+  return out;
+}
+
 /** Number of keys starting with `prefix`. */
 export async function countKeys(prefix: string, url = REDIS_URL): Promise<number> {
   const r = new IORedis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
