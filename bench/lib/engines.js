@@ -65,8 +65,8 @@ function qtasks({ url, name, prefix }) {
       return out;
     },
     async trips(count) {
-      // a producer app of its own, never started: the worker is another app (one for every call,
-      // so that trips after warm-up ones are not also heard by a second producer)
+      // a producer app of its own, never started: the worker is another app (the same producer for
+      // every call, so that trips after warm-up ones are not also heard by a second producer)
       const producer = (producerApp ??= newApp(1));
       const out = [];
       for (let i = 0; i < count; i++) {
