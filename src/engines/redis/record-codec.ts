@@ -177,6 +177,11 @@ function fixedOf(r: TaskRecord): Fixed {
   return f;
 }
 
+/** The changing fields a bad record keeps, as read from its hash. */
+function changingOf(attempt: number | undefined, up?: string, sa?: string, fa?: string, workerId?: string) {
+  return { attempt, updatedAt: num(up), startedAt: num(sa), finishedAt: num(fa), workerId };
+}
+
 /**
  * A record from an HGETALL reply (flat field/value list) of task `id`; undefined when the hash is
  * gone. Never throws: a record that cannot be decoded comes back as a `QTASKS_ERR_BAD_RECORD`
@@ -213,8 +218,7 @@ export function decodeRecord(flat: string[] | null | undefined, id: string, know
   const attempt = num(att ?? '0');
   const err = json(errText);
   if (dec.problem !== undefined) {
-    const known = { attempt, updatedAt: num(up), startedAt: num(sa), finishedAt: num(fa), workerId: wid };
-    return badRecord(id, dec.problem, { ...dec.partial, ...known, error: err === NOT_JSON ? undefined : err });
+    return badRecord(id, dec.problem, { ...dec.partial, ...changingOf(attempt, up, sa, fa, wid), error: err === NOT_JSON ? undefined : err });
   }
   const f = dec.fixed;
   const status = st ?? 'new';
@@ -233,10 +237,7 @@ export function decodeRecord(flat: string[] | null | undefined, id: string, know
             : badNum(up) || badNum(sa) || badNum(fa) || badNum(run) || badNum(stl)
               ? 'a time or count on it is not a number'
               : undefined;
-  if (problem !== undefined) {
-    const known = { attempt, updatedAt: num(up), startedAt: num(sa), finishedAt: num(fa), workerId: wid };
-    return badRecord(id, problem, { ...f, ...known });
-  }
+  if (problem !== undefined) return badRecord(id, problem, { ...f, ...changingOf(attempt, up, sa, fa, wid) });
   const rec: TaskRecord = {
     id: f.id,
     name: f.name,
