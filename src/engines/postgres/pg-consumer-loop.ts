@@ -511,7 +511,8 @@ export class PgConsumerLoop {
   // ---- leases ----
 
   /**
-   * One lease round: renews this worker's leases and heartbeat, runs the queue's sweep, and gives
+   * One lease round: renews this worker's leases and heartbeat, runs the sweep (expired rows of every
+   * queue of the schema, in the next range of the table: see `sweepSql`), and gives
    * back the tasks held in the database by this worker that it does not know of (their claim's
    * reply was lost); tasks of steps still on the way started at or after the earliest send time.
    */

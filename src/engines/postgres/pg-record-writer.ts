@@ -4,8 +4,8 @@
  * statement, atomic per row. Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other
  * engine's broker queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does;
  * a retention sets it to {@link DROPPED} on the tasks it drops (the task itself for a drop at its end),
- * in the statement that ends the task; `sweep` deletes the rows whose `expires_at` passed (the engine's lease
- * rounds do it there; no lease round runs for another broker).
+ * in the statement that ends the task; `sweep` deletes the rows whose `expires_at` passed, in the next range
+ * of the table (see `sweepSql`; the engine's lease rounds do it there; no lease round runs for another broker).
  */
 import type { RecordPatch, RecordWriter } from '../../engine/storage';
 import type { Retention } from '../../task/retention';
