@@ -128,8 +128,7 @@ export class RedisRecordWriter implements RecordWriter {
   transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention, known?: TaskRecord): Promise<TaskRecord | undefined> {
     const s = this.s;
     const retention = retentionArg(keep);
-    // [id, allowed statuses, retention, [field, value, …] to set, [field, …] to clear] (the script
-    // sets `up` to its now unless the patch gives updatedAt)
+    // the fields of a {@link Change} (the script sets `up` to its now unless the patch gives updatedAt)
     const set: string[] = [];
     const del: string[] = [];
     for (const key in patch) {
@@ -140,9 +139,9 @@ export class RedisRecordWriter implements RecordWriter {
       else set.push(m.f, wellFormed(m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value)));
     }
     // the stored body ends with its seq (see rwInsert): `,"seq":N}`
-    const seq = known !== undefined && known.id === id && Number.isSafeInteger(known.seq) ? ',"seq":' + known.seq + '}' : '';
-    const change: Change = [wellFormed(id), ',' + from.join(',') + ',', retention, set, del, seq];
-    const held = seq === '' ? undefined : known;
+    const tail = known !== undefined && known.id === id && Number.isSafeInteger(known.seq) ? ',"seq":' + known.seq + '}' : '';
+    const change: Change = [wellFormed(id), ',' + from.join(',') + ',', retention, set, del, tail];
+    const held = tail === '' ? undefined : known;
     return new Promise((resolve, reject) => {
       this.batch.push({ change, id, known: held, resolve, reject });
       this.schedule();
