@@ -35,6 +35,7 @@ const CASES: Case[] = [
   { name: 'an idle worker that got tasks already, then one that wants', idle: { w0: live(0), w1: live(1) } },
   { name: 'expired and bad idle entries before one that wants', idle: { w0: `1:${NOW - 1}:30000`, wb: 'bad', w1: live(1) } },
   { name: 'only expired idle entries', idle: { w0: `1:${NOW - 1}:30000` } },
+  { name: 'idle workers that got tasks already, an expired entry between them', idle: { w0: live(0), wx: `1:${NOW - 1}:30000`, w2: live(0) } },
   { name: 'a paused queue', idle: { w1: live(1) }, paused: true },
   { name: 'a paused queue, an expired idle entry', idle: { w0: `1:${NOW - 1}:30000`, w1: live(1) }, paused: true },
   { name: 'an expired idle entry, an id that exists already', idle: { w0: `1:${NOW - 1}:30000`, w1: live(1) }, exists: true },

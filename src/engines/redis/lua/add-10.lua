@@ -74,7 +74,7 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
   local id = ARGV[10]
   local k = ARGV[1] .. id
   if #idle > 0 and redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 and redis.call('EXISTS', k) == 0 then
-    local nowN, cut = tonumber(now), 0
+    local nowN = tonumber(now)
     for j = 1, #idle, 2 do
       local w, v = idle[j], idle[j + 1]
       local a = string.find(v, ':', 1, true)
@@ -84,7 +84,6 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
       local lease = b and tonumber(string.sub(v, b + 1))
       if not want or not expires or not lease or expires < nowN then
         redis.call('HDEL', KEYS[10], w)
-        cut = j + 1
       elseif want > 0 then
         local sq = string.format('%d', redis.call('INCR', KEYS[4]))
         local d = ARGV[11] .. sq .. '}'
@@ -103,8 +102,9 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
         return 0
       end
     end
-    -- no idle worker wants tasks: the entries dropped above are not read again
-    if cut > 0 then idle = { unpack(idle, cut + 1) } end
+    -- no idle worker wants tasks (expired and unreadable entries were dropped above): the general
+    -- path below has none to hand over to
+    idle = {}
   end
 end
 local pfx, wpfx = ARGV[1], ARGV[2]
