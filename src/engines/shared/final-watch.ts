@@ -46,9 +46,10 @@ export class FinalWatch {
   private readonly recent = new Map<string, Noted>();
   /**
    * The noted entries in the order noted, from `orderHead` on; entries since forgotten stay until
-   * passed over (an entry is live while `recent` maps its id to it). Finding the oldest live entry
-   * this way costs O(1) amortized, where taking the first key of `recent` skips every deleted slot
-   * at the front of the map's table. Compacted when it reaches twice `RECENT_MAX`, so bounded.
+   * passed over, or leave at once from either end (an entry is live while `recent` maps its id to
+   * it; see {@link unnote}). Finding the oldest live entry this way costs O(1) amortized, where
+   * taking the first key of `recent` skips every deleted slot at the front of the map's table.
+   * Compacted when it reaches twice `RECENT_MAX`, so bounded.
    */
   private order: (Noted | undefined)[] = [];
   private orderHead = 0;
