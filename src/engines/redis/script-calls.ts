@@ -7,7 +7,9 @@
  *
  * The first call on a socket, and a call answered NOSCRIPT (the server lost its scripts: SCRIPT
  * FLUSH, a restart, a failover), go through ioredis's defined command, which sends EVAL and so
- * loads the script. A reconnect is a new socket, whose first calls load it again.
+ * loads the script (after a NOSCRIPT, ioredis, which took the socket for loaded, first sends
+ * EVALSHA itself and sends EVAL on its own NOSCRIPT). A reconnect is a new socket, whose first
+ * calls load it again.
  */
 import { createHash } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
