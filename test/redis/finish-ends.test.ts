@@ -1,0 +1,75 @@
+/**
+ * The finish script's general path over a call of more ends than one command takes (1,000 ids):
+ * only the ends of tasks the worker still holds are recorded (flag, status, finished list, counts,
+ * announcement), those of tasks it no longer holds are ignored, and the held set keeps only the
+ * tasks the call did not end. Ids with quotes and non-ASCII characters are announced as they are.
+ */
+import { join } from 'node:path';
+import IORedis from 'ioredis';
+import { loadScripts } from '../../src/engines/redis/lua-scripts';
+import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+
+const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
+const NOW = 1_700_000_000_000;
+const WID = 'w1';
+/** More ends than one command of the script takes. */
+const ENDS = 2_003;
+
+describe('Redis finish script: a call of many ends', () => {
+  let r: IORedis;
+  let prefix: string;
+
+  beforeAll(async () => {
+    await ensureRedis();
+    r = new IORedis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
+  beforeEach(() => {
+    prefix = testPrefix('finish-ends');
+  });
+  afterEach(async () => {
+    await deleteKeys(prefix);
+  });
+
+  it('records the ends of held tasks only, in their order, and leaves the rest of the held set', async () => {
+    const base = `${prefix}:{qe}:`;
+    const keys = [
+      'prios', 'delayed', 'leases', 'cnt', 'marker', 'meta', 'done:success', 'done:error', 'done:cancel', 'held:' + WID, 'cancels', 'all', 'idle', 'inbox:' + WID,
+    ].map((k) => base + k);
+    const ids = Array.from({ length: ENDS }, (_, i) => (i % 7 === 0 ? `q"${i}\\é✓` : `t${i}`));
+    // every third task was taken from the worker (a lease sweep, a release) before its end came
+    const held = ids.filter((_, i) => i % 3 !== 0);
+    const pipe = r.pipeline();
+    for (const id of ids) pipe.hset(base + 't:' + id, 'd', '{"name":"x"}', 'st', 'process', 'att', '1', 'wid', WID);
+    pipe.sadd(base + 'held:' + WID, ...held, 'still-running');
+    pipe.hset(base + 'cnt', 'process', held.length + 1);
+    await pipe.exec();
+
+    const sub = new IORedis(REDIS_URL);
+    const heard: string[] = [];
+    try {
+      sub.on('message', (_ch: string, m: string) => heard.push(m));
+      await sub.subscribe(base + 'chan');
+      const args: (string | number)[] = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, 0, '', 0, ENDS, ''];
+      for (const id of ids) args.push(id, 's0', '1', '');
+      const reply = (await r.eval(LUA, 14, ...keys, ...args)) as unknown[];
+
+      expect(reply[0]).toBe(ids.map((_, i) => (i % 3 !== 0 ? '1' : '0')).join(''));
+      expect(await r.smembers(base + 'held:' + WID)).toEqual(['still-running']);
+      expect(await r.hgetall(base + 'cnt')).toEqual({ process: '1', success: String(held.length) });
+      expect(await r.lrange(base + 'done:success', 0, -1)).toEqual(held);
+      const st = await Promise.all(ids.map((id) => r.hget(base + 't:' + id, 'st')));
+      expect(st).toEqual(ids.map((_, i) => (i % 3 !== 0 ? 'success' : 'process')));
+
+      await r.publish(base + 'chan', 'end');
+      for (let i = 0; i < 400 && !heard.includes('end'); i++) await new Promise((z) => setTimeout(z, 5));
+      expect(heard).toHaveLength(2);
+      expect(heard[0].startsWith('f')).toBe(true);
+      expect(JSON.parse(heard[0].slice(1))).toEqual(held);
+    } finally {
+      sub.disconnect();
+    }
+  });
+});
