@@ -18,6 +18,8 @@ const WID = 'w1';
 
 interface Case {
   name: string;
+  /** the task's id ('a' unless told) */
+  id?: string;
   kind: 's' | 'e';
   keep?: string;
   items?: boolean;
@@ -40,6 +42,7 @@ const CASES: Case[] = [
   { name: 'a success, a claim on an empty queue (idle again)', kind: 's', want: 2 },
   { name: 'an error, a claim on an empty queue', kind: 'e', want: 1 },
   { name: 'a success dropped at once (removeOnComplete)', kind: 's', keep: '1', want: 1, json: '{"id":"a"}' },
+  { name: 'an id with quotes and non-ASCII characters, announced by id', id: 'a"\\é✓', kind: 's', want: 1 },
   { name: 'a success with items, published as a record', kind: 's', items: true, json: '{"id":"a"}', listening: 'c' },
   { name: 'a task not held any more', kind: 's', held: false, want: 1 },
   { name: 'a claim on a paused queue', kind: 's', want: 1, paused: true, idleBefore: true },
@@ -76,16 +79,17 @@ describe('Redis finish script: fast and general paths', () => {
   ];
 
   async function setUp(base: string, c: Case): Promise<void> {
-    const t = base + 't:a';
+    const id = c.id ?? 'a';
+    const t = base + 't:' + id;
     await r.hset(t, 'd', '{"name":"x","seq":1}', 'st', 'process', 'att', '1', 'sa', String(NOW - 5), 'up', String(NOW - 5), 'wid', WID);
-    await r.zadd(base + 'all', 1, 'a');
+    await r.zadd(base + 'all', 1, id);
     await r.hset(base + 'cnt', 'process', 1, 'success', 3);
     await r.zadd(base + 'leases', NOW + 1000, WID);
-    if (c.held !== false) await r.sadd(base + 'held:' + WID, 'a');
-    if (c.items) await r.rpush(base + 'i:a', 'x');
+    if (c.held !== false) await r.sadd(base + 'held:' + WID, id);
+    if (c.items) await r.rpush(base + 'i:' + id, 'x');
     if (c.paused) await r.hset(base + 'meta', 'paused', '1');
     if (c.cancelAsked) {
-      await r.sadd(base + 'cancels', 'a');
+      await r.sadd(base + 'cancels', id);
       await r.hset(t, 'cx', '"stop"');
     }
     if (c.idleBefore) await r.hset(base + 'idle', WID, '0:' + (NOW + 100) + ':30000');
@@ -107,7 +111,7 @@ describe('Redis finish script: fast and general paths', () => {
 
   async function run(base: string, c: Case, lua = LUA): Promise<unknown> {
     const args = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', c.trim ?? 0, 1, NOW + 6000 + ':30000'];
-    args.push('a', c.kind + (c.items ? '1' : '0') + (c.keep ?? ''), c.kind === 's' ? '2' : '{"message":"no"}', c.json ?? '');
+    args.push(c.id ?? 'a', c.kind + (c.items ? '1' : '0') + (c.keep ?? ''), c.kind === 's' ? '2' : '{"message":"no"}', c.json ?? '');
     return r.eval(lua, 14, ...keysOf(base), ...args);
   }
 
@@ -165,6 +169,8 @@ describe('Redis finish script: fast and general paths', () => {
       await r.publish(general + 'chan', 'end');
       for (let i = 0; i < 400 && !(heard[fast].includes('end') && heard[general].includes('end')); i++) await new Promise((z) => setTimeout(z, 5));
       expect(heard[fast]).toEqual(heard[general]);
+      // an end announced by id names the id as it is
+      if (c.id !== undefined) expect(heard[fast].map((m) => (m.startsWith('f[') ? JSON.parse(m.slice(1)) : m))).toEqual([[c.id], 'end']);
     } finally {
       sub.disconnect();
     }
