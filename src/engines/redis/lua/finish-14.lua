@@ -182,7 +182,8 @@ end
 local ids = {}
 for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * 4] end
 local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
-local asked = (nEnd > 0 and rcall('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
+-- which ends' tasks were asked to stop (nil when no running task of the queue was)
+local cancelAsked = (nEnd > 0 and rcall('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
 
 for i = 0, nEnd - 1 do
   local b = 12 + i * 4
@@ -203,7 +204,7 @@ for i = 0, nEnd - 1 do
     flags[i + 1] = '1'
     nGone = nGone + 1
     local cx = false
-    if asked and asked[i + 1] == 1 then
+    if cancelAsked and cancelAsked[i + 1] == 1 then
       rcall('SREM', KEYS[11], id)
       cx = rcall('HGET', k, 'cx')
       if cx and (kind == 'r' or kind == 'h') then
