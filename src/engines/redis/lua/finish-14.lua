@@ -373,15 +373,15 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
       end
     end
   end
-  if #taken > 0 then
+  if nTaken > 0 then
     many('SADD', KEYS[10], taken)
     rcall('ZADD', KEYS[3], ARGV[6], wid)
-    cnt.process = cnt.process + #taken
+    cnt.process = cnt.process + nTaken
     if rcall('ZCARD', KEYS[1]) > 0 then rcall('ZADD', KEYS[5], 0, '0') end
   end
-  if #taken < want then
+  if nTaken < want then
     -- the queue ran dry: enqueues may hand the rest over directly
-    rcall('HSET', KEYS[13], wid, (want - #taken) .. ':' .. ARGV[11])
+    rcall('HSET', KEYS[13], wid, (want - nTaken) .. ':' .. ARGV[11])
   end
 end
 
