@@ -149,6 +149,21 @@ export function parityConformance(name: string, makeApp: AppFactory, cleanup?: (
       expect(await app.manager.counts()).toMatchObject({ success: 0, error: 0 });
     });
 
+    it('an id whose record a retention dropped is free again: adding it makes and runs a new task; a live id reports its task', async () => {
+      const app = await make();
+      await app.start();
+      const first = await app.addTask('pa.ok', ['first'], { id: 'pa-readd', removeOnComplete: true });
+      expect(await first.result({ timeout: 5_000 })).toBe('first');
+      expect(await app.getTask('pa-readd')).toBeUndefined();
+      const again = await app.addTask('pa.ok', ['again'], { id: 'pa-readd' });
+      expect(await again.result({ timeout: 5_000 })).toBe('again');
+      expect(await app.getTask('pa-readd')).toMatchObject({ status: 'success', args: ['again'], attempt: 1 });
+      const live = await app.addTask('pa.ok', ['third'], { id: 'pa-readd' });
+      expect(await live.result({ timeout: 5_000 })).toBe('again');
+      expect(await app.getTask('pa-readd')).toMatchObject({ status: 'success', args: ['again'], attempt: 1 });
+      expect(await app.manager.counts()).toMatchObject({ success: 1 });
+    });
+
     it('a count keeps the newest tasks of that end, whatever their name', async () => {
       const app = await make({ concurrency: 1 });
       await app.start();

@@ -22,6 +22,11 @@ class PgTasks {
     return a + b;
   }
 
+  @Task({ name: 'pg.gen' })
+  async *gen(label: string, n: number): AsyncGenerator<string> {
+    for (let i = 0; i < n; i++) yield `${label}${i}`;
+  }
+
   @Task({ name: 'pg.slow' })
   async slow(ctx: TaskContext, ms: number): Promise<string> {
     await new Promise((r) => setTimeout(r, ms));
@@ -46,6 +51,13 @@ async function asVersion(schema: string, version: number, dropped: string[] = []
   for (const fn of dropped) await db.query(`DROP FUNCTION ${schema}.${fn}`);
   await db.query(`DELETE FROM ${schema}.migrations`);
   await db.query(`INSERT INTO ${schema}.migrations (version) VALUES (${version})`);
+}
+
+/** Waits until the record of `id` is gone for readers. */
+async function waitGone(app: QTasks, id: string): Promise<void> {
+  const until = Date.now() + 5_000;
+  while ((await app.getTask(id)) !== undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  expect(await app.getTask(id)).toBeUndefined();
 }
 
 describe('PostgreSQL engine', () => {
@@ -344,6 +356,41 @@ describe('PostgreSQL engine', () => {
     expect((await db.query<{ version: number }>('SELECT version FROM jobs_v14.migrations ORDER BY 1')).map((r) => r.version)).toEqual([14, SCHEMA_VERSION]);
   });
 
+  it('brings a version 15 schema to version 16 (enqueue and enqueue_claim take again an id whose row expired); the enqueue call of version 15 answers', async () => {
+    const q = queue('v15');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v15' })).toMatchObject({ changed: true });
+    // what version 15 left: the same tables, the functions without the take-back of expired ids
+    for (const fn of ['enqueue', 'enqueue_claim']) {
+      const [{ def }] = await db.query<{ def: string }>(
+        "SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace WHERE ns.nspname = 'jobs_v15' AND p.proname = $1",
+        [fn],
+      );
+      const old = def.replace(/\n  IF coalesce\(cardinality\(v_ins\), 0\) < cardinality\(p_ids\) THEN\n    DELETE [\s\S]*?\n    END IF;\n  END IF;/, '');
+      expect(old.length).toBeLessThan(def.length);
+      await db.query(old);
+    }
+    await asVersion('jobs_v15', 15);
+    const enqueue = (id: string, a: number) =>
+      db.query<{ id: string; status: string }>(
+        "SELECT id, status FROM jobs_v15.enqueue($1, 'c', ARRAY[$2], ARRAY['pg.add'], ARRAY[0]::float8[], ARRAY[NULL]::bigint[], ARRAY[$3], ARRAY[$4::bigint])",
+        [q, id, JSON.stringify({ args: [a, a] }), Date.now()],
+      );
+    await db.query(`INSERT INTO jobs_v15.tasks (queue, id, name, status, data, created_at, updated_at, finished_at, expires_at)
+      VALUES ($1, 'gone', 'pg.add', 'success', '{"args":[0,0]}', 1, 1, 1, 0)`, [q]);
+    // version 15 reports the expired row and inserts nothing
+    expect(await enqueue('gone', 1)).toEqual([{ id: 'gone', status: 'success' }]);
+
+    const app = make(q, { schema: 'jobs_v15', concurrency: 1, config: { leaseMs: 60_000 } });
+    await app.init();
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v15.migrations ORDER BY 1')).map((r) => r.version)).toEqual([15, SCHEMA_VERSION]);
+    // the same call of a version 15 producer now inserts (no row answered), and the task runs
+    expect(await enqueue('gone', 2)).toEqual([]);
+    await app.start();
+    expect(await app.handle('gone').result({ timeout: 5_000 })).toBe(4);
+    await db.query('UPDATE jobs_v15.tasks SET expires_at = 0 WHERE queue = $1 AND id = $2', [q, 'gone']);
+    expect(await (await app.addTask('pg.add', [3, 3], { id: 'gone' })).result({ timeout: 5_000 })).toBe(6);
+  });
+
   it('the lease rounds delete the expired rows of every queue, round a table of more blocks than one sweep looks through; live rows and rows not expired yet stay', async () => {
     const q = queue('sweep');
     const other = queue('sweep-other');
@@ -379,6 +426,76 @@ describe('PostgreSQL engine', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(await app.getTask(h.id)).toBeUndefined();
     expect((await app.manager.counts()).success).toBe(0);
+  });
+
+  it('takes again an id whose row expired but is not swept yet, by every enqueue path (its stream items go with it); a live id reports its task', async () => {
+    const q = queue('readd');
+    // lease rounds (which sweep) far apart: the expired rows stay in the table
+    const app = make(q, { concurrency: 1, config: { leaseMs: 60_000 } });
+    const producer = make(q);
+    const kept = async (id: string) =>
+      db.query<{ expires_at: string; items: number }>(
+        'SELECT t.expires_at, (SELECT count(*)::int FROM qtasks.items i WHERE i.queue = t.queue AND i.task_id = t.id) AS items FROM qtasks.tasks t WHERE t.queue = $1 AND t.id = $2',
+        [q, id],
+      );
+    const stream = async (h: { stream(): AsyncIterable<unknown> }) => {
+      const seen: unknown[] = [];
+      for await (const x of h.stream()) seen.push(x);
+      return seen;
+    };
+    // the id dropped at its end; then added again by enqueue (an app with no worker), enqueue_claim (an idle worker here), a transaction
+    const first = await app.addTask('pg.gen', ['a', 3], { id: 'dup', removeOnComplete: true });
+    await app.start();
+    expect(await stream(first)).toEqual(['a0', 'a1', 'a2']);
+    await waitGone(app, 'dup');
+    expect(await kept('dup')).toEqual([{ expires_at: '0', items: 3 }]);
+    await app.manager.pause();
+    const plain = await producer.addTask('pg.gen', ['b', 1], { id: 'dup', removeOnComplete: true });
+    expect(await app.getTask('dup')).toMatchObject({ status: 'new', args: ['b', 1], attempt: 0 });
+    expect(await kept('dup')).toEqual([{ expires_at: null, items: 0 }]);
+    await app.manager.resume();
+    expect(await stream(plain)).toEqual(['b0']);
+    await waitGone(app, 'dup');
+    expect(await kept('dup')).toEqual([{ expires_at: '0', items: 1 }]);
+    const along = await app.addTask('pg.gen', ['c', 2], { id: 'dup', removeOnComplete: true });
+    expect(await stream(along)).toEqual(['c0', 'c1']);
+    await waitGone(app, 'dup');
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const tx = await app.addTask('pg.gen', ['d', 1], { id: 'dup', transaction: client });
+      await client.query('COMMIT');
+      expect(await stream(tx)).toEqual(['d0']);
+    } finally {
+      await client.end();
+    }
+    // live: the existing task is reported, nothing runs again
+    const live = await app.addTask('pg.gen', ['e', 5], { id: 'dup' });
+    expect(await stream(live)).toEqual(['d0']);
+    expect(await app.getTask('dup')).toMatchObject({ status: 'success', args: ['d', 1], attempt: 1 });
+    expect(await kept('dup')).toEqual([{ expires_at: expect.any(String), items: 1 }]);
+  });
+
+  it('of two apps adding an expired id at once, one makes the task and both get it; it ends once', async () => {
+    const q = queue('readd-race');
+    const a = make(q, { concurrency: 1, config: { leaseMs: 60_000 } });
+    const b = make(q, { concurrency: 1, config: { leaseMs: 60_000 } });
+    await a.start();
+    for (let round = 0; round < 5; round++) {
+      const id = `race-${round}`;
+      const gone = await a.addTask('pg.slow', [1], { id, removeOnComplete: true });
+      expect(await gone.result({ timeout: 5_000 })).toBe(id);
+      await waitGone(a, id);
+      const runs = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM qtasks.tasks WHERE queue = $1 AND id = $2', [q, id]);
+      expect(runs).toEqual([{ n: 1 }]);
+      const [x, y] = await Promise.all([a.addTask('pg.slow', [1], { id }), b.addTask('pg.slow', [2], { id })]);
+      const args = [(await a.getTask(id))!.args];
+      expect([[1], [2]]).toContainEqual(args[0]);
+      expect(await x.result({ timeout: 5_000 })).toBe(id);
+      expect(await y.result({ timeout: 5_000 })).toBe(id);
+      expect(await a.getTask(id)).toMatchObject({ status: 'success', attempt: 1, args: args[0] });
+    }
   });
 
   it('ends a corrupt row QTASKS_ERR_BAD_RECORD; the tasks claimed with it run as usual', async () => {

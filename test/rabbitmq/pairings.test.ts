@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { connect } from 'amqplib';
 import { Client } from 'pg';
 import { ErrorCodes, QTasks } from 'qtasks';
+import type { TaskRecord } from 'qtasks';
 import type { RabbitMQBroker } from 'qtasks/rabbitmq';
 import { AppFactory, AppTracker, BrokerTasks, probe, waitFor } from 'qtasks/conformance';
 import { TestDatabase } from '../postgres/pg-support';
@@ -80,5 +81,40 @@ describe('RabbitMQ broker + postgres storage: expiry', () => {
     }
     await waitFor(async () => (await rows(app)) === 1, 'only the newest row kept', 5_000);
     expect((await app.manager.list({ status: 'success' })).map((r) => r.id)).toEqual([handles[3].id]);
+  });
+
+  it('an insert takes again an id whose row expired but is not swept yet (its stream items go with it); of two inserting at once one makes it, both answer it', async () => {
+    const a = (await tracker.make({ suite: 'rpx' })).register(BrokerTasks);
+    const b = (await tracker.make({ name: a.name })).register(BrokerTasks);
+    await Promise.all([a.init(), b.init()]);
+    const record = (id: string, x: number): TaskRecord => ({
+      id, name: 'cb.add', args: [x, x], status: 'new', priority: 0, attempt: 0, createdAt: Date.now(), updatedAt: Date.now(),
+    } as TaskRecord);
+    const expire = async (id: string) => {
+      await db.query('UPDATE qtasks.tasks SET status = $3, expires_at = 0 WHERE queue = $1 AND id = $2', [a.name, id, 'success']);
+      await db.query("INSERT INTO qtasks.items (queue, task_id, idx, item) VALUES ($1, $2, 0, '1')", [a.name, id]);
+    };
+    const items = async (id: string) => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM qtasks.items WHERE queue = $1 AND task_id = $2', [a.name, id]))[0].n);
+    const wa = a.storage.recordWriter!;
+    const wb = b.storage.recordWriter!;
+    expect(await wa.insert([record('w-1', 1)])).toMatchObject([{ args: [1, 1] }]);
+    // live: the existing record is answered
+    expect(await wb.insert([record('w-1', 2)])).toMatchObject([{ args: [1, 1], status: 'new' }]);
+    await expire('w-1');
+    expect(await a.getTask('w-1')).toBeUndefined();
+    expect(await wb.insert([record('w-1', 3)])).toMatchObject([{ args: [3, 3], status: 'new' }]);
+    expect(await a.getTask('w-1')).toMatchObject({ args: [3, 3], status: 'new' });
+    expect(await items('w-1')).toBe(0);
+    for (let round = 0; round < 5; round++) {
+      const id = `w-race-${round}`;
+      await wa.insert([record(id, 0)]);
+      await expire(id);
+      const [x, y] = await Promise.all([wa.insert([record(id, 1)]), wb.insert([record(id, 2)])]);
+      const stored = await a.getTask(id);
+      expect([[1, 1], [2, 2]]).toContainEqual(stored!.args);
+      expect(x[0].args).toEqual(stored!.args);
+      expect(y[0].args).toEqual(stored!.args);
+      expect(await items(id)).toBe(0);
+    }
   });
 });

@@ -22,17 +22,35 @@ import { BY_ID } from './task-end';
 /**
  * The insert of `enqueue` and `enqueue_claim`: the new tasks of p_queue in the order given, ids that
  * exist already skipped; v_ins gets the inserted ids, v_due the earliest due time among them.
+ *
+ * An id is free again once its row has expired (a retention dropped it, or its `resultTtlMs`
+ * passed) even though the sweep has not deleted the row yet: readers no longer find it. Only when
+ * some id was skipped, the rows of the skipped ids that expired by the task's creation time are
+ * deleted (their stream items with them), and the skipped tasks inserted again (also those whose row
+ * a sweep deleted meanwhile). The delete locks the row, so of two adders of that id one deletes and
+ * inserts, and the other finds the new row and reports it. Uses v_ins, v_due, v_re, v_re_due.
  */
 function insertSql(s: string): string {
-  return `  WITH ins AS (
+  const insert = (del: string) => `
     INSERT INTO ${s}.tasks AS t (queue, id, name, status, q, priority, run_at, data, created_at, updated_at)
     SELECT p_queue, u.id, u.name, CASE WHEN u.run_at IS NULL THEN 'new' ELSE 'delayed' END,
       CASE WHEN u.run_at IS NULL THEN 1 ELSE 2 END, u.pri, u.run_at, u.data, u.created, u.created
-    FROM unnest(p_ids, p_names, p_pri, p_run_at, p_data, p_created) WITH ORDINALITY AS u(id, name, pri, run_at, data, created, ord)
+    FROM unnest(p_ids, p_names, p_pri, p_run_at, p_data, p_created) WITH ORDINALITY AS u(id, name, pri, run_at, data, created, ord)${del}
     ORDER BY u.ord
     ON CONFLICT (queue, id) DO NOTHING
-    RETURNING t.id, t.run_at)
+    RETURNING t.id, t.run_at`;
+  return `  WITH ins AS (${insert('')})
   SELECT array_agg(ins.id), min(ins.run_at) INTO v_ins, v_due FROM ins;
+  IF coalesce(cardinality(v_ins), 0) < cardinality(p_ids) THEN
+    DELETE FROM ${s}.tasks t USING unnest(p_ids, p_created) AS u(id, created)
+    WHERE t.queue = p_queue AND t.id = u.id AND NOT (u.id = ANY(coalesce(v_ins, '{}'))) AND t.expires_at <= u.created;
+    WITH ins AS (${insert("\n    WHERE NOT (u.id = ANY(coalesce(v_ins, '{}')))")})
+    SELECT array_agg(ins.id), min(ins.run_at) INTO v_re, v_re_due FROM ins;
+    IF v_re IS NOT NULL THEN
+      v_ins := coalesce(v_ins, '{}') || v_re;
+      v_due := least(v_due, v_re_due);
+    END IF;
+  END IF;
 `;
 }
 
@@ -195,7 +213,7 @@ CREATE OR REPLACE FUNCTION ${s}.enqueue(p_queue text, p_channel text, p_ids text
   p_run_at bigint[], p_data text[], p_created bigint[])
 RETURNS SETOF ${s}.tasks LANGUAGE plpgsql AS $$
 #variable_conflict use_column
-DECLARE v_ins text[]; v_due bigint;
+DECLARE v_ins text[]; v_due bigint; v_re text[]; v_re_due bigint;
 BEGIN
 ${insertSql(s)}  IF v_ins IS NOT NULL THEN PERFORM pg_notify(p_channel, 'n' || coalesce(v_due::text, '')); END IF;
   IF coalesce(cardinality(v_ins), 0) < cardinality(p_ids) THEN
@@ -212,7 +230,7 @@ CREATE OR REPLACE FUNCTION ${s}.enqueue_claim(p_queue text, p_channel text, p_id
 RETURNS TABLE (k text, id text, name text, priority float8, data text, attempt int, created_at bigint, seq bigint, x bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
-DECLARE v_ins text[]; v_due bigint; v_paused boolean; v_n int; v_ready boolean := false;
+DECLARE v_ins text[]; v_due bigint; v_re text[]; v_re_due bigint; v_paused boolean; v_n int; v_ready boolean := false;
 BEGIN
 ${insertSql(s)}  IF coalesce(cardinality(v_ins), 0) < cardinality(p_ids) THEN
     RETURN QUERY SELECT 'e'::text, t.id, NULL::text, NULL::float8, row_to_json(t)::text, NULL::int, NULL::bigint, NULL::bigint, NULL::bigint

@@ -1,7 +1,7 @@
 /**
  * Record writes of the PostgreSQL storage for a broker of another engine (a RabbitMQ broker keeping
  * its records in PostgreSQL): insert, compare-and-set transitions and stream items, each one
- * statement, atomic per row. Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other
+ * statement, atomic per row (an insert that meets an expired row of its id takes the id in a second). Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other
  * engine's broker queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does;
  * a retention sets it to {@link DROPPED} on the tasks it drops (the task itself for a drop at its end),
  * in the statement that ends the task; `sweep` deletes the rows whose `expires_at` passed, in the next range
@@ -44,13 +44,23 @@ export class PgRecordWriter implements RecordWriter {
   async insert(records: readonly TaskRecord[]): Promise<TaskRecord[]> {
     const st = this.s;
     const out: TaskRecord[] = [];
+    const insert = `INSERT INTO ${st.s}.tasks (queue, id, name, status, q, priority, run_at, attempt, data, created_at, updated_at)
+      SELECT $1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $9`;
+    const conflict = 'ON CONFLICT (queue, id) DO NOTHING RETURNING id';
     for (const r of records) {
-      const ins = await st.q<TaskRow>(
-        'insert',
-        `INSERT INTO ${st.s}.tasks (queue, id, name, status, q, priority, run_at, attempt, data, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $9) ON CONFLICT (queue, id) DO NOTHING RETURNING id`,
-        [st.ctx.queue, r.id, r.name, r.status, r.priority, r.runAt ?? null, r.attempt, fixedJson(r), r.createdAt],
-      );
+      const params = [st.ctx.queue, r.id, r.name, r.status, r.priority, r.runAt ?? null, r.attempt, fixedJson(r), r.createdAt];
+      let ins = await st.q<TaskRow>('insert', `${insert} ${conflict}`, params);
+      if (ins.rows.length === 0) {
+        // the id is free again when its row expired (no reader finds it), swept or not: the row goes
+        // (its stream items with it) and the task is inserted, in one statement; the delete locks the
+        // row, so of two adders one inserts and the other finds its row
+        ins = await st.q<TaskRow>(
+          'insert',
+          `WITH gone AS (DELETE FROM ${st.s}.tasks WHERE queue = $1 AND id = $2 AND expires_at <= $9 RETURNING id)
+           ${insert} WHERE NOT EXISTS (SELECT 1 FROM ${st.s}.tasks WHERE queue = $1 AND id = $2) OR EXISTS (SELECT 1 FROM gone) ${conflict}`,
+          params,
+        );
+      }
       if (ins.rows.length > 0) out.push({ ...r, args: [...r.args] });
       else out.push((await st.get(r.id)) ?? { ...r, args: [...r.args] });
     }

@@ -9,7 +9,7 @@
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 15;
+export const SCHEMA_VERSION = 16;
 
 /** The text key columns (table, column) that use the "C" collation from version 8 on. */
 const KEY_COLUMNS = [
@@ -120,5 +120,6 @@ ALTER TABLE ${s}.tasks SET (fillfactor = ${TASKS_FILLFACTOR});
 -- ranges of blocks, the next range each time (sweep_seq)
 DROP INDEX IF EXISTS ${s}.tasks_expiry;
 CREATE SEQUENCE IF NOT EXISTS ${s}.sweep_seq;
+-- version 16: no table change (enqueue and enqueue_claim take again an id whose row expired but is not swept yet)
 `;
 }
