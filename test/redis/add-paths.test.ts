@@ -6,9 +6,8 @@
  * to hand over.
  */
 import { join } from 'node:path';
-import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { deleteKeys, dumpKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+import { dumpKeys, redisScratch } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'add')!.lua;
 const NOW = 1_700_000_000_000;
@@ -48,22 +47,8 @@ const CASES: Case[] = [
 ];
 
 describe('Redis add script: the common call and the general form', () => {
-  let r: IORedis;
-  let prefix: string;
-
-  beforeAll(async () => {
-    await ensureRedis();
-    r = new IORedis(REDIS_URL);
-  });
-  afterAll(async () => {
-    await r.quit();
-  });
-  beforeEach(() => {
-    prefix = testPrefix('add-paths');
-  });
-  afterEach(async () => {
-    await deleteKeys(prefix);
-  });
+  const scratch = redisScratch('add-paths');
+  const { r } = scratch;
 
   const keysOf = (base: string, c: Case): string[] => [
     base + 'prios', base + 'delayed', base + 'all', base + 'seq', base + 'cnt', base + 'marker', base + 'meta', base + 'leases',
@@ -93,8 +78,8 @@ describe('Redis add script: the common call and the general form', () => {
   }
 
   it.each(CASES)('$name', async (c) => {
-    const common = `${prefix}:{qc}:`;
-    const general = `${prefix}:{qg}:`;
+    const common = `${scratch.prefix}:{qc}:`;
+    const general = `${scratch.prefix}:{qg}:`;
     await setUp(common, c);
     await setUp(general, c);
     const a = await run(common, c, false);

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+import { REDIS_URL, redisScratch } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const NOW = 1_700_000_000_000;
@@ -16,25 +16,11 @@ const WID = 'w1';
 const ENDS = 2_003;
 
 describe('Redis finish script: a call of many ends', () => {
-  let r: IORedis;
-  let prefix: string;
-
-  beforeAll(async () => {
-    await ensureRedis();
-    r = new IORedis(REDIS_URL);
-  });
-  afterAll(async () => {
-    await r.quit();
-  });
-  beforeEach(() => {
-    prefix = testPrefix('finish-ends');
-  });
-  afterEach(async () => {
-    await deleteKeys(prefix);
-  });
+  const scratch = redisScratch('finish-ends');
+  const { r } = scratch;
 
   it('records the ends of held tasks only, in their order, and leaves the rest of the held set', async () => {
-    const base = `${prefix}:{qe}:`;
+    const base = `${scratch.prefix}:{qe}:`;
     const keys = [
       'prios', 'delayed', 'leases', 'cnt', 'marker', 'meta', 'done:success', 'done:error', 'done:cancel', 'held:' + WID, 'cancels', 'all', 'idle', 'inbox:' + WID,
     ].map((k) => base + k);

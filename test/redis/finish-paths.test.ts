@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { deleteKeys, dumpKeys, ensureRedis, REDIS_URL, testPrefix } from './redis-support';
+import { dumpKeys, REDIS_URL, redisScratch } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const FAST = "if ARGV[10] == '1' and";
@@ -56,22 +56,8 @@ const CASES: Case[] = [
 ];
 
 describe('Redis finish script: fast and general paths', () => {
-  let r: IORedis;
-  let prefix: string;
-
-  beforeAll(async () => {
-    await ensureRedis();
-    r = new IORedis(REDIS_URL);
-  });
-  afterAll(async () => {
-    await r.quit();
-  });
-  beforeEach(() => {
-    prefix = testPrefix('finish-paths');
-  });
-  afterEach(async () => {
-    await deleteKeys(prefix);
-  });
+  const scratch = redisScratch('finish-paths');
+  const { r } = scratch;
 
   const keysOf = (base: string): string[] => [
     base + 'prios', base + 'delayed', base + 'leases', base + 'cnt', base + 'marker', base + 'meta', base + 'done:success', base + 'done:error',
@@ -121,7 +107,7 @@ describe('Redis finish script: fast and general paths', () => {
   });
 
   it('skips asking who listens while the listener mark is the one under which nobody else listened', async () => {
-    const base = `${prefix}:{ql}:`;
+    const base = `${scratch.prefix}:{ql}:`;
     const c: Case = { name: 'listener mark', kind: 's', json: '{"id":"a"}' };
     await setUp(base, c);
     await r.hset(base + 'meta', 'ls', 'm1');
@@ -149,8 +135,8 @@ describe('Redis finish script: fast and general paths', () => {
   });
 
   it.each(CASES)('$name', async (c) => {
-    const fast = `${prefix}:{qf}:`;
-    const general = `${prefix}:{qg}:`;
+    const fast = `${scratch.prefix}:{qf}:`;
+    const general = `${scratch.prefix}:{qg}:`;
     await setUp(fast, c);
     await setUp(general, c);
     const sub = new IORedis(REDIS_URL);

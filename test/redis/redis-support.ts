@@ -112,6 +112,39 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
+/** A connection to the test Redis and a fresh key prefix per test, for tests that call scripts directly. */
+export interface RedisScratch {
+  /** Connected in `beforeAll`, closed in `afterAll`. */
+  readonly r: IORedis;
+  /** This test's key prefix (its keys are deleted after it). */
+  readonly prefix: string;
+}
+
+/** Registers the hooks of a {@link RedisScratch} in the enclosing `describe`. */
+export function redisScratch(label: string): RedisScratch {
+  const r = new IORedis(REDIS_URL, { lazyConnect: true });
+  let prefix = '';
+  beforeAll(async () => {
+    await ensureRedis();
+    await r.connect();
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
+  beforeEach(() => {
+    prefix = testPrefix(label);
+  });
+  afterEach(async () => {
+    await deleteKeys(prefix);
+  });
+  return {
+    r,
+    get prefix() {
+      return prefix;
+    },
+  };
+}
+
 /** One fresh queue and key prefix per test, the apps made on it (closed after each test) and an admin connection. */
 export interface RedisQueueFixture {
   readonly prefix: string;
