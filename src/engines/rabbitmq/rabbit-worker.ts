@@ -117,17 +117,23 @@ export class RabbitWorker {
     while (!this.stopped && !this.paused && this.pending.length > 0 && this.consumer.capacity() - this.claiming > 0) {
       const d = this.pending.shift()!;
       this.claiming++;
-      this.claim(d)
-        .catch((err: Error) => {
+      // one reaction per claim, its success handler shared (no promise nor closure of its own)
+      this.claim(d).then(this.claimed, (err: Error) => {
+        try {
           this.host.ctx.logger.warn('RabbitMQ claim failed: the message goes back to the queue', { error: err.message });
           this.settle(d, 'requeue');
-        })
-        .finally(() => {
-          this.claiming--;
-          this.drain();
-        });
+        } finally {
+          this.claimed();
+        }
+      });
     }
   }
+
+  /** A claim is over (its task runs, or its message was settled): its place goes to the next held message. */
+  private readonly claimed = (): void => {
+    this.claiming--;
+    this.drain();
+  };
 
   /** A claimed task's attempt was recorded: acknowledges its message (or gives it back, or dead-letters it). */
   done(id: string, how: 'ack' | 'requeue' | 'dead'): void {
