@@ -55,13 +55,28 @@ export class RabbitNotifier {
    * Ends heard lately (newest {@link RECENT} kept): a record dropped at its end (`removeOnComplete`)
    * still settles a `result()` called just after.
    */
-  private readonly recent = new Map<string, TaskRecord>();
+  private recent: TaskRecord[] = [];
+  /** Where the next end heard goes in {@link recent} (a ring: the oldest is overwritten). */
+  private recentAt = 0;
+
+  /**
+   * The newest end heard lately of task `id`. The ring is only searched when a record is missing
+   * from the storage (rare), so that each end costs one store, not a dictionary's insert and delete.
+   */
+  private heard(id: string): TaskRecord | undefined {
+    const ring = this.recent;
+    for (let n = 1; n <= ring.length; n++) {
+      const rec = ring[(this.recentAt - n + ring.length) % ring.length];
+      if (rec.id === id) return rec;
+    }
+    return undefined;
+  }
 
   /** A task ended (its record as stored), wherever it ran. */
   ended(record: TaskRecord): void {
-    this.recent.delete(record.id);
-    this.recent.set(record.id, record);
-    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
+    if (this.recent.length < RECENT) this.recent.push(record);
+    else this.recent[this.recentAt] = record;
+    this.recentAt = (this.recentAt + 1) % RECENT;
     // copies: a waiter or watcher leaves its set when told; most ends have neither
     const waiters = this.waiters.get(record.id);
     if (waiters !== undefined) for (const w of [...waiters]) w.done(record);
@@ -97,11 +112,11 @@ export class RabbitNotifier {
         if (settled || this.closed) return;
         this.storage.get(id).then(
           (rec) => {
-            const heard = this.recent.get(id);
+            const heard = this.heard(id);
             if (rec !== undefined && isFinal(rec.status)) waiter.done(rec);
             // unknown: dropped at its end (its event heard, or on its way), or never known
             else if (rec === undefined && heard) waiter.done(heard);
-            else if (rec === undefined) poll = setTimeout(() => waiter.done(this.recent.get(id)), GRACE_MS);
+            else if (rec === undefined) poll = setTimeout(() => waiter.done(this.heard(id)), GRACE_MS);
             else if (!settled) poll = setTimeout(check, this.hooks.pollMs(POLL_MS));
           },
           (err: Error) => finish(() => reject(err)),
@@ -165,7 +180,7 @@ export class RabbitNotifier {
       if (stopped || this.closed) return;
       this.storage.get(id).then(
         (rec) => {
-          if (rec === undefined) end(this.recent.get(id));
+          if (rec === undefined) end(this.heard(id));
           else if (isFinal(rec.status)) end(rec);
           else if (!stopped) {
             void sync().catch(() => undefined);
@@ -185,7 +200,8 @@ export class RabbitNotifier {
     for (const set of this.waiters.values()) for (const w of [...set]) w.fail(new ClosedError('result()'));
     this.waiters.clear();
     this.watchers.clear();
-    this.recent.clear();
+    this.recent = [];
+    this.recentAt = 0;
   }
 
   private add<T>(map: Map<string, Set<T>>, id: string): Set<T> {
