@@ -1,8 +1,9 @@
 /**
  * Record writes of the PostgreSQL storage for a broker of another engine (a RabbitMQ broker keeping
  * its records in PostgreSQL): insert, compare-and-set transitions and stream items, each one
- * statement, atomic per row (an insert that meets an expired row of its id takes the id in a second). Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other
- * engine's broker queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does;
+ * statement, atomic per row (an insert that meets an expired row of its id takes the id in a
+ * second). Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other engine's broker
+ * queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does;
  * a retention sets it to {@link DROPPED} on the tasks it drops (the task itself for a drop at its end),
  * in the statement that ends the task; `sweep` deletes the rows whose `expires_at` passed, in the next range
  * of the table (see `sweepSql`; the engine's lease rounds do it there; no lease round runs for another broker).
