@@ -477,6 +477,27 @@ describe('PostgreSQL engine', () => {
     expect(await kept('dup')).toEqual([{ expires_at: expect.any(String), items: 1 }]);
   });
 
+  it('takes again an expired id given twice in one enqueue or enqueue_claim call: one task, of the first, the id reported by neither as existing', async () => {
+    const q = queue('readd-batch');
+    const app = make(q, { concurrency: 1, config: { leaseMs: 60_000 } });
+    await app.init();
+    const rows = () => db.query<{ id: string; data: string }>('SELECT id, data FROM qtasks.tasks WHERE queue = $1 ORDER BY id', [q]);
+    const call = (fn: string, tail: string, a: number) =>
+      db.query<{ id: string }>(
+        `SELECT id FROM qtasks.${fn}($1, 'c', ARRAY['twice', 'fresh-${fn}', 'twice'], ARRAY['pg.add', 'pg.add', 'pg.add'], ARRAY[0, 0, 0]::float8[],
+          ARRAY[NULL, NULL, NULL]::bigint[], ARRAY[$2, '{"args":[5,5]}', $3], ARRAY[$4, $4, $4]::bigint[]${tail})`,
+        [q, JSON.stringify({ args: [a, a] }), JSON.stringify({ args: [a + 1, a + 1] }), Date.now()],
+      );
+    for (const [fn, tail] of [['enqueue', ''], ['enqueue_claim', ", 'w', 0, 0, 0"]]) {
+      await db.query(`INSERT INTO qtasks.tasks (queue, id, name, status, data, created_at, updated_at, finished_at, expires_at)
+        VALUES ($1, 'twice', 'pg.add', 'success', '{"args":[0,0]}', 1, 1, 1, 0) ON CONFLICT (queue, id) DO UPDATE SET expires_at = 0`, [q]);
+      expect(await call(fn, tail, 1)).toEqual([]);
+      expect((await rows()).filter((r) => r.id === 'twice').map((r) => JSON.parse(r.data).args)).toEqual([[1, 1]]);
+      expect(await app.getTask('twice')).toMatchObject({ status: 'new', args: [1, 1] });
+      expect(await app.getTask(`fresh-${fn}`)).toMatchObject({ status: 'new', args: [5, 5] });
+    }
+  });
+
   it('of two apps adding an expired id at once, one makes the task and both get it; it ends once', async () => {
     const q = queue('readd-race');
     const a = make(q, { concurrency: 1, config: { leaseMs: 60_000 } });
