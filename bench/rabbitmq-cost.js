@@ -7,7 +7,7 @@
  * (INFO cpu). Counts are deterministic where the wall clock is not: compare them between changes.
  *
  * Run: `npm run build && node bench/rabbitmq-cost.js` (env: REDIS_URL, AMQP_URL, BENCH_REDIS_TASKS,
- * BENCH_CONCURRENCY, BENCH_KIND=bullmq|bee-queue|qtasks: a peer of bench/lib/engines.js instead, BENCH_PROFILE=file: a CPU profile of the process phase). Linux only (reads /proc for RabbitMQ's CPU time); RabbitMQ must run on this host.
+ * BENCH_CONCURRENCY, BENCH_KIND=bullmq|bee-queue|qtasks: a peer of bench/lib/engines.js instead, BENCH_PROFILE=file: a CPU profile of the process phase, BENCH_HEAP=1: bytes allocated per task in the process phase, from a heap sampling profile that counts collected objects too). Linux only (reads /proc for RabbitMQ's CPU time); RabbitMQ must run on this host.
  */
 'use strict';
 
@@ -126,6 +126,37 @@ async function startProfile() {
   };
 }
 
+/**
+ * A heap sampling profile of this process from now, collected objects included (BENCH_HEAP=1): the
+ * bytes allocated per task and the functions allocating most, for the process phase.
+ */
+async function startHeapSampling() {
+  const inspector = require('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (m, p) => new Promise((resolve, reject) => session.post(m, p, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(per) {
+      const { profile } = await post('HeapProfiler.stopSampling');
+      session.disconnect();
+      const by = new Map();
+      let total = 0;
+      const walk = (n) => {
+        const f = n.callFrame;
+        const k = `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}`;
+        by.set(k, (by.get(k) ?? 0) + n.selfSize);
+        total += n.selfSize;
+        for (const c of n.children) walk(c);
+      };
+      walk(profile.head);
+      const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => [k, Math.round(v / per)]);
+      return { 'allocated bytes / task': Math.round(total / per), 'top (bytes / task)': Object.fromEntries(top) };
+    },
+  };
+}
+
 async function main() {
   const r = new IORedis(REDIS_URL);
   const kind = process.env.BENCH_KIND ?? 'rabbitmq';
@@ -140,12 +171,14 @@ async function main() {
     const all = new Promise((resolve) => (finish = resolve));
     const worker = await engine.worker(CONCURRENCY, () => ++done === TOTAL && finish());
     const prof = process.env.BENCH_PROFILE ? await startProfile() : undefined;
+    const heap = process.env.BENCH_HEAP ? await startHeapSampling() : undefined;
     const s2 = await snapshot(r);
     await worker.run();
     await within(all, PHASE_MS, () => `${done} of ${TOTAL} succeeded`);
     const s3 = await snapshot(r);
     if (prof) await prof.stop(process.env.BENCH_PROFILE);
     const out = { kind, tasks: TOTAL, concurrency: CONCURRENCY, enqueue: diff(s0, s1, TOTAL), process: diff(s2, s3, TOTAL) };
+    if (heap) out.process.heap = await heap.stop(TOTAL);
     out.enqueue['per s'] = Math.round((TOTAL / (s1.t - s0.t)) * 1000);
     out.process['per s'] = Math.round((TOTAL / (s3.t - s2.t)) * 1000);
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
