@@ -11,11 +11,14 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Consumer, EngineContext } from '../../engine/broker';
 import type { RecordWriter, Storage } from '../../engine/storage';
 import { ErrorCodes } from '../../errors';
-import type { TaskRecord } from '../../task/task-record';
+import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import type { AmqpLink, LinkChannels } from './amqp-link';
 import type { RabbitShared } from './rabbit-shared';
 import { MAX_ID_LENGTH } from '../../app/check-input';
 import { badRecordError } from '../bad-record';
+
+/** The statuses a claim takes a task from (one list for every claim: the writer keeps its text). */
+const CLAIMABLE: readonly TaskStatus[] = ['new', 'delayed', 'retry'];
 
 /** One delivered message and the connection it came on. */
 interface Delivery {
@@ -178,7 +181,7 @@ export class RabbitWorker {
     const prior = Number(headers[ATTEMPT_HEADER] ?? 0);
     const now = Date.now();
     const workerId = this.consumer.workerId;
-    const rec = await h.writer.transition(id, ['new', 'delayed', 'retry'], {
+    const rec = await h.writer.transition(id, CLAIMABLE, {
       status: 'process',
       attempt: (Number.isFinite(prior) ? prior : 0) + 1,
       startedAt: now,

@@ -13,7 +13,7 @@ import type { RecordWriter, Storage } from '../../engine/storage';
 import { ErrorCodes, QTasksError } from '../../errors';
 import { retentionOf } from '../../task/retention';
 import { declareTopology, message, outcomePatch } from './rabbit-outcome';
-import type { TaskRecord } from '../../task/task-record';
+import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import { AmqpLink, LinkChannels } from './amqp-link';
 import { RabbitNames, RabbitMQBrokerOptions } from './rabbitmq-options';
 import { RabbitNotifier } from './rabbit-notifier';
@@ -23,6 +23,9 @@ import { RabbitPublisher, TaskMessage } from './rabbit-publisher';
 import { BusMessage, decodeBus, encodeBus, RabbitBus } from './rabbit-bus';
 import { RabbitListeners } from './rabbit-listeners';
 import { listensToTaskEvents } from '../shared/task-events';
+
+/** The status an end takes a task from (one list for every end: the writer keeps its text). */
+const RUNNING: readonly TaskStatus[] = ['process'];
 
 /** Moves task ids through RabbitMQ; keeps records in a storage of another engine. */
 export class RabbitMQBroker extends Broker implements WorkerHost {
@@ -199,7 +202,7 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     this.worker?.drain();
     // the retention (a drop at the end included) is written with the end: no reader finds the task
     // ended before its retention applied
-    const stored = await this.writer.transition(record.id, ['process'], patch, keep, record);
+    const stored = await this.writer.transition(record.id, RUNNING, patch, keep, record);
     // a retry of a task whose stored record cannot be queued again ends it error instead
     if (stored && ev === 'task:retry' && stored.status === 'error') {
       this.bus({ t: 'end', ev: 'task:error', rec: stored });

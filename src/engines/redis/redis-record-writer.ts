@@ -59,6 +59,9 @@ function wellFormed(s: string): string {
   return t.isWellFormed() ? s : t.toWellFormed();
 }
 
+/** No field to clear (shared: most changes clear none). */
+const NONE: string[] = [];
+
 /** A change waiting for the next batched script call. */
 interface PendingChange {
   change: Change;
@@ -130,22 +133,40 @@ export class RedisRecordWriter implements RecordWriter {
     const retention = retentionArg(keep);
     // the fields of a {@link Change} (the script sets `up` to its now unless the patch gives updatedAt)
     const set: string[] = [];
-    const del: string[] = [];
+    let del: string[] = NONE;
     for (const key in patch) {
       const m = FIELDS[key];
       if (m === undefined) continue;
       const value = patch[key as keyof RecordPatch];
-      if (value === undefined) del.push(m.f);
+      if (value === undefined) del = del === NONE ? [m.f] : [...del, m.f];
       else set.push(m.f, wellFormed(m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value)));
     }
     // the stored body ends with its seq (see rwInsert): `,"seq":N}`
     const tail = known !== undefined && known.id === id && Number.isSafeInteger(known.seq) ? ',"seq":' + known.seq + '}' : '';
-    const change: Change = [wellFormed(id), ',' + from.join(',') + ',', retention, set, del, tail];
+    const change: Change = [wellFormed(id), this.allowedOf(from), retention, set, del, tail];
     const held = tail === '' ? undefined : known;
     return new Promise((resolve, reject) => {
       this.batch.push({ change, id, known: held, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** The last two status lists asked and their text as the script takes it (callers pass constants). */
+  private fromA: readonly TaskStatus[] = [];
+  private allowedA = ',,';
+  private fromB: readonly TaskStatus[] = [];
+  private allowedB = ',,';
+
+  /** `from` as the script takes it (',new,delayed,'), not joined again for the list asked last. */
+  private allowedOf(from: readonly TaskStatus[]): string {
+    if (from === this.fromA) return this.allowedA;
+    if (from === this.fromB) return this.allowedB;
+    const allowed = ',' + from.join(',') + ',';
+    this.fromB = this.fromA;
+    this.allowedB = this.allowedA;
+    this.fromA = from;
+    this.allowedA = allowed;
+    return allowed;
   }
 
   private batch: PendingChange[] = [];
