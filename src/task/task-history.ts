@@ -55,6 +55,11 @@ export function retriedAttempt(rec: TaskRecord, error: TaskErrorInfo, now: numbe
  */
 export function attemptsOf(rec: TaskRecord, earlier: readonly AttemptInfo[] | undefined): AttemptInfo[] | undefined {
   if (!(rec.attempt >= 1) && !earlier?.length) return undefined;
+  // the common record, on its first attempt with no history: one entry, no list grown
+  if (rec.attempt === 1 && earlier === undefined) {
+    const only = latest(rec);
+    if (only !== undefined) return [only];
+  }
   // entries of a stored history that is not what this version writes are left out
   const out: AttemptInfo[] = Array.isArray(earlier) ? earlier.filter(isAttemptInfo) : [];
   let last = out.length > 0 ? out[out.length - 1].attempt : 0;
@@ -87,6 +92,12 @@ function latest(rec: TaskRecord): AttemptInfo | undefined {
       break;
     default:
       return undefined;
+  }
+  const { startedAt, finishedAt, workerId } = rec;
+  // the common shapes built whole (the same keys in the same order as below, without growing the object)
+  if (startedAt !== undefined && workerId !== undefined) {
+    if (status === 'process') return { attempt: rec.attempt, status, startedAt, workerId };
+    if (finishedAt !== undefined && status !== 'error') return { attempt: rec.attempt, status, startedAt, finishedAt, workerId };
   }
   const a: AttemptInfo = { attempt: rec.attempt, status };
   if (rec.startedAt !== undefined) a.startedAt = rec.startedAt;
