@@ -170,26 +170,41 @@ export class RabbitWorker {
     this.drain();
   }
 
-  private async claim(d: Delivery): Promise<void> {
-    const h = this.host;
-    const id = taskIdOf(d.msg.content);
-    if (id === undefined) {
-      h.ctx.logger.warn('A RabbitMQ message that carries no task id was dead-lettered', { queue: h.queue, bytes: d.msg.content.length, code: ErrorCodes.BAD_RECORD });
-      return this.settle(d, 'dead');
+  /**
+   * Claims the task of a delivery and runs it. Not an async function: the usual claim is one storage
+   * write and one reaction (the rest, in {@link unclaimed}, only when the write did not claim it).
+   */
+  private claim(d: Delivery): Promise<void> {
+    try {
+      const h = this.host;
+      const id = taskIdOf(d.msg.content);
+      if (id === undefined) {
+        h.ctx.logger.warn('A RabbitMQ message that carries no task id was dead-lettered', { queue: h.queue, bytes: d.msg.content.length, code: ErrorCodes.BAD_RECORD });
+        this.settle(d, 'dead');
+        return Promise.resolve();
+      }
+      const headers = (d.msg.properties.headers ?? {}) as Record<string, unknown>;
+      const prior = Number(headers[ATTEMPT_HEADER] ?? 0);
+      const now = Date.now();
+      const workerId = this.consumer.workerId;
+      const claimed = h.writer.transition(id, CLAIMABLE, {
+        status: 'process',
+        attempt: (Number.isFinite(prior) ? prior : 0) + 1,
+        startedAt: now,
+        workerId,
+        runAt: undefined,
+      });
+      return claimed.then((rec) => (rec !== undefined && rec.status === 'process' ? this.run(rec, d) : this.unclaimed(id, d, rec, now, workerId)));
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    const headers = (d.msg.properties.headers ?? {}) as Record<string, unknown>;
-    const prior = Number(headers[ATTEMPT_HEADER] ?? 0);
-    const now = Date.now();
-    const workerId = this.consumer.workerId;
-    const rec = await h.writer.transition(id, CLAIMABLE, {
-      status: 'process',
-      attempt: (Number.isFinite(prior) ? prior : 0) + 1,
-      startedAt: now,
-      workerId,
-      runAt: undefined,
-    });
+  }
+
+  /** A claim's write did not make the task `process`: its record could not be used, or the task is elsewhere. */
+  private async unclaimed(id: string, d: Delivery, rec: TaskRecord | undefined, now: number, workerId: string): Promise<void> {
+    const h = this.host;
     // a stored record that cannot be decoded reads as an error: it never runs
-    if (rec) return rec.status === 'process' ? this.run(rec, d) : this.poisoned(rec, d, now);
+    if (rec) return this.poisoned(rec, d, now);
     const cur = await h.storage.get(id);
     // cancelled, removed, finished, or a copy of a message already claimed: dropped
     // (a task waiting for its children is held like a running one: its message is not acknowledged)
