@@ -12,7 +12,7 @@ import type { Consumer, EngineContext, EngineEventMap, Outcome, StreamEndListene
 import type { RecordWriter, Storage } from '../../engine/storage';
 import { ErrorCodes, QTasksError } from '../../errors';
 import { retentionOf } from '../../task/retention';
-import { declareTopology, message, outcomePatch } from './rabbit-outcome';
+import { declareTopology, type EndEvent, message, outcomePatch } from './rabbit-outcome';
 import type { TaskRecord, TaskStatus } from '../../task/task-record';
 import { AmqpLink, LinkChannels } from './amqp-link';
 import { RabbitNames, RabbitMQBrokerOptions } from './rabbitmq-options';
@@ -195,14 +195,26 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     await this.shared.leave(w.consumer.workerId).catch(() => undefined);
   }
 
-  async finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
-    const { patch, ev } = outcomePatch(record, outcome, Date.now(), this.ctx.config.maxAttemptHistory);
-    const keep = retentionOf(outcome.status === 'success' ? record.removeOnComplete : outcome.status === 'error' ? record.removeOnFail : undefined);
-    // the slot is free already: the next held message is claimed in the same storage write
-    this.worker?.drain();
-    // the retention (a drop at the end included) is written with the end: no reader finds the task
-    // ended before its retention applied
-    const stored = await this.writer.transition(record.id, RUNNING, patch, keep, record);
+  /**
+   * Not an async function: the usual end is one storage write and one reaction ({@link endWritten});
+   * a patch that cannot be written (a result that is not JSON) rejects as before.
+   */
+  finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+    try {
+      const { patch, ev } = outcomePatch(record, outcome, Date.now(), this.ctx.config.maxAttemptHistory);
+      const keep = retentionOf(outcome.status === 'success' ? record.removeOnComplete : outcome.status === 'error' ? record.removeOnFail : undefined);
+      // the slot is free already: the next held message is claimed in the same storage write
+      this.worker?.drain();
+      // the retention (a drop at the end included) is written with the end: no reader finds the task
+      // ended before its retention applied
+      return this.writer.transition(record.id, RUNNING, patch, keep, record).then((stored) => this.endWritten(record, outcome, ev, stored));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /** The end of `record` was written (`stored`, undefined when it was no longer `process`): its event, its next message, its ack. */
+  private endWritten(record: TaskRecord, outcome: Outcome, ev: EndEvent | undefined, stored: TaskRecord | undefined): TaskRecord | undefined | Promise<TaskRecord | undefined> {
     // a retry of a task whose stored record cannot be queued again ends it error instead
     if (stored && ev === 'task:retry' && stored.status === 'error') {
       this.bus({ t: 'end', ev: 'task:error', rec: stored });
@@ -217,7 +229,10 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     }
     if (stored && outcome.status === 'retry') {
       this.busOut.flush();
-      await this.publisher.publish([message(stored)]);
+      return this.publisher.publish([message(stored)]).then(() => {
+        this.worker?.done(record.id, 'ack');
+        return stored;
+      });
     }
     this.worker?.done(record.id, outcome.status === 'handback' && stored ? 'requeue' : 'ack');
     return stored;
