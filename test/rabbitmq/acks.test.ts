@@ -8,14 +8,12 @@ import 'reflect-metadata';
 import { connect } from 'amqplib';
 import type { RabbitMQBroker } from 'qtasks/rabbitmq';
 import { BrokerTasks, probe } from 'qtasks/conformance';
-import { AppTracker, waitFor } from 'qtasks/conformance';
-import { AMQP_URL, rabbitRedisEngine } from './rabbit-support';
+import { waitFor } from 'qtasks/conformance';
+import { AMQP_URL, rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const engine = rabbitRedisEngine('ra');
-const tracker = new AppTracker(engine.factory, engine.cleanup);
-beforeAll(engine.check);
+const tracker = trackApps(engine);
 beforeEach(() => probe.reset());
-afterEach(() => tracker.closeAll());
 
 it('acknowledges every message once when tasks end out of order, on one connection', async () => {
   const app = (await tracker.make({ suite: 'ra', concurrency: 8 })).register(BrokerTasks);

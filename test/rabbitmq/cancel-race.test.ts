@@ -9,17 +9,12 @@ import { Task } from 'qtasks';
 import { flow } from 'qtasks';
 import type { RecordPatch } from '../../src/engine/storage';
 import type { TaskRecord, TaskStatus } from 'qtasks';
-import { AppTracker, waitFor } from 'qtasks/conformance';
+import { waitFor } from 'qtasks/conformance';
 import { RabbitWorker } from '../../src/engines/rabbitmq/rabbit-worker';
-import { rabbitRedisEngine } from './rabbit-support';
+import { rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const engine = rabbitRedisEngine('rcr');
-const tracker = new AppTracker(engine.factory, engine.cleanup);
-beforeAll(engine.check);
-afterEach(() => {
-  jest.restoreAllMocks();
-  return tracker.closeAll();
-});
+const tracker = trackApps(engine, { restoreMocks: true });
 
 const ran: string[] = [];
 

@@ -9,15 +9,13 @@ import { ErrorCodes, QTasks, Storage } from 'qtasks';
 import { rabbitmqBroker } from 'qtasks/rabbitmq';
 import { redisStorage } from 'qtasks/redis';
 import { BrokerTasks, probe } from 'qtasks/conformance';
-import { AppTracker, waitFor } from 'qtasks/conformance';
+import { waitFor } from 'qtasks/conformance';
 import { REDIS_URL } from '../redis/redis-support';
-import { rabbitRedisEngine } from './rabbit-support';
+import { rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const engine = rabbitRedisEngine('rf');
-const tracker = new AppTracker(engine.factory, engine.cleanup);
-beforeAll(engine.check);
+const tracker = trackApps(engine);
 beforeEach(() => probe.reset());
-afterEach(() => tracker.closeAll());
 
 /** Closes, from the RabbitMQ side, every connection whose name mentions `queue`; returns how many. */
 function closeConnectionsOf(queue: string): number {

@@ -6,20 +6,15 @@
 import 'reflect-metadata';
 import type { QTasks, TaskRecord } from 'qtasks';
 import type { RabbitMQBroker } from 'qtasks/rabbitmq';
-import { AppTracker, BrokerTasks, waitFor } from 'qtasks/conformance';
+import { BrokerTasks, waitFor } from 'qtasks/conformance';
 import { RabbitBus } from '../../src/engines/rabbitmq/rabbit-bus';
 import type { BusMessage } from '../../src/engines/rabbitmq/rabbit-bus';
 import type { RabbitListeners } from '../../src/engines/rabbitmq/rabbit-listeners';
 import { ListenBeacon } from '../../src/engines/shared/listen-beacon';
-import { rabbitRedisEngine } from './rabbit-support';
+import { rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const engine = rabbitRedisEngine('rls');
-const tracker = new AppTracker(engine.factory, engine.cleanup);
-beforeAll(engine.check);
-afterEach(() => {
-  jest.restoreAllMocks();
-  return tracker.closeAll();
-});
+const tracker = trackApps(engine, { restoreMocks: true });
 
 const listenersOf = (app: QTasks): RabbitListeners => (app.broker as unknown as { listeners: RabbitListeners }).listeners;
 

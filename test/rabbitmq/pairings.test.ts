@@ -10,9 +10,9 @@ import { Client } from 'pg';
 import { ErrorCodes, QTasks } from 'qtasks';
 import type { TaskRecord } from 'qtasks';
 import type { RabbitMQBroker } from 'qtasks/rabbitmq';
-import { AppFactory, AppTracker, BrokerTasks, probe, waitFor } from 'qtasks/conformance';
+import { AppFactory, BrokerTasks, probe, waitFor } from 'qtasks/conformance';
 import { TestDatabase } from '../postgres/pg-support';
-import { AMQP_URL, rabbitPgEngine, rabbitRedisEngine } from './rabbit-support';
+import { AMQP_URL, rabbitPgEngine, rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const db = new TestDatabase('rpair').hooks();
 const engines: [string, { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> }][] = [
@@ -25,9 +25,7 @@ const rows = async (app: QTasks): Promise<number> =>
 beforeEach(() => probe.reset());
 
 describe.each(engines)('RabbitMQ broker + %s', (_label, engine) => {
-  const tracker = new AppTracker(engine.factory, engine.cleanup);
-  beforeAll(engine.check);
-  afterEach(() => tracker.closeAll());
+  const tracker = trackApps(engine);
 
   it('refuses addTask with a transaction (QTASKS_ERR_UNSUPPORTED): nothing is stored or published', async () => {
     const app = (await tracker.make({ suite: 'rpair' })).register(BrokerTasks);
@@ -56,9 +54,7 @@ describe.each(engines)('RabbitMQ broker + %s', (_label, engine) => {
 
 describe('RabbitMQ broker + postgres storage: expiry', () => {
   const engine = rabbitPgEngine(db, 'rpx');
-  const tracker = new AppTracker(engine.factory, engine.cleanup);
-  beforeAll(engine.check);
-  afterEach(() => tracker.closeAll());
+  const tracker = trackApps(engine);
 
   it('deletes the rows of records past resultTtlMs, and of tasks a retention dropped', async () => {
     const app = (await tracker.make({ suite: 'rpx', config: { resultTtlMs: 300, leaseMs: 200 } })).register(BrokerTasks);

@@ -11,6 +11,7 @@ import { RabbitMQBroker, rabbitmqBroker } from 'qtasks/rabbitmq';
 import { redisStorage } from 'qtasks/redis';
 import { postgresStorage } from 'qtasks/postgres';
 import type { TestDatabase } from '../postgres/pg-support';
+import { AppTracker } from 'qtasks/conformance';
 import type { AppFactory } from 'qtasks/conformance';
 import { deleteKeys, ensureRedis, REDIS_URL, testPrefix } from '../redis/redis-support';
 
@@ -84,4 +85,22 @@ export function rabbitPgEngine(db: TestDatabase, label: string): { factory: AppF
     cleanup: () => deleteAmqp(brokers),
     check: () => ensureRabbit(),
   };
+}
+
+/**
+ * The apps of the enclosing `describe` (or file) on `engine`: the services are checked before its
+ * tests, and after each test the apps are closed and the engine's queues and keys cleaned up
+ * (jest's mocks restored first when `restoreMocks` is set).
+ */
+export function trackApps(
+  engine: { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> },
+  opts: { restoreMocks?: boolean } = {},
+): AppTracker {
+  const tracker = new AppTracker(engine.factory, engine.cleanup);
+  beforeAll(engine.check);
+  afterEach(() => {
+    if (opts.restoreMocks) jest.restoreAllMocks();
+    return tracker.closeAll();
+  });
+  return tracker;
 }

@@ -6,19 +6,14 @@
  */
 import 'reflect-metadata';
 import { Task } from 'qtasks';
-import { AppTracker, waitFor } from 'qtasks/conformance';
+import { waitFor } from 'qtasks/conformance';
 import type { RedisStorage } from '../../src/engines/redis/redis-storage';
 import type { ScriptFn } from '../../src/engines/redis/redis-link';
-import { rabbitRedisEngine } from './rabbit-support';
+import { rabbitRedisEngine, trackApps } from './rabbit-support';
 import type { TaskRecord } from '../../src/task/task-record';
 
 const engine = rabbitRedisEngine('rrw');
-const tracker = new AppTracker(engine.factory, engine.cleanup);
-beforeAll(engine.check);
-afterEach(() => {
-  jest.restoreAllMocks();
-  return tracker.closeAll();
-});
+const tracker = trackApps(engine, { restoreMocks: true });
 
 class Noop {
   @Task({ name: 'rrw.noop' })

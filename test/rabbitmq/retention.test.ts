@@ -8,9 +8,9 @@
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { QTasks, TaskFailedError } from 'qtasks';
-import { AppFactory, AppTracker, BrokerTasks } from 'qtasks/conformance';
+import { AppFactory, BrokerTasks } from 'qtasks/conformance';
 import { TestDatabase } from '../postgres/pg-support';
-import { rabbitPgEngine, rabbitRedisEngine } from './rabbit-support';
+import { rabbitPgEngine, rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const db = new TestDatabase('rret').hooks();
 const engines: [string, { factory: AppFactory; cleanup: () => Promise<void>; check: () => Promise<void> }][] = [
@@ -42,9 +42,7 @@ function lookAfterEachRoundTrip(app: QTasks, look: () => Promise<string | undefi
 }
 
 describe.each(engines)('RabbitMQ broker + %s: retention written with the end', (_label, engine) => {
-  const tracker = new AppTracker(engine.factory, engine.cleanup);
-  beforeAll(engine.check);
-  afterEach(() => tracker.closeAll());
+  const tracker = trackApps(engine);
 
   it('a task dropped at its end is never seen ended', async () => {
     const app = (await tracker.make({ suite: 'rret', concurrency: 1 })).register(BrokerTasks);

@@ -8,14 +8,12 @@ import { connect } from 'amqplib';
 import { ErrorCodes, QTasks } from 'qtasks';
 import type { RabbitMQBroker } from 'qtasks/rabbitmq';
 import { BrokerTasks, probe } from 'qtasks/conformance';
-import { AppTracker, waitFor } from 'qtasks/conformance';
-import { AMQP_URL, rabbitRedisEngine } from './rabbit-support';
+import { waitFor } from 'qtasks/conformance';
+import { AMQP_URL, rabbitRedisEngine, trackApps } from './rabbit-support';
 
 const engine = rabbitRedisEngine('rs');
-const tracker = new AppTracker(engine.factory, engine.cleanup);
-beforeAll(engine.check);
+const tracker = trackApps(engine);
 beforeEach(() => probe.reset());
-afterEach(() => tracker.closeAll());
 
 /** Takes the task's message as a lost worker would: claimed in the storage, then its connection dropped. */
 async function claimAndLose(app: QTasks, id: string): Promise<void> {
