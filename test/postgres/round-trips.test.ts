@@ -31,9 +31,11 @@ class TripTasks {
 
 const apps: QTasks[] = [];
 const clients: Client[] = [];
+const pools: Pool[] = [];
 afterEach(async () => {
   for (const app of apps.splice(0).reverse()) await app.close();
   for (const c of clients.splice(0)) await c.end();
+  for (const p of pools.splice(0)) await p.end();
 });
 
 /** Waits until `ok()`, running `step` (or a short pause) between looks. */
@@ -63,10 +65,12 @@ function ends(heard: string[]): (string | TaskRecord)[] {
 
 /**
  * A pool of the test database whose plain-text queries are noted: `sent` gets each statement,
- * `wants` the claim size (7th argument) of each `step_keep` call.
+ * `wants` the claim size (7th argument) of each `step_keep` call. Ended after the test, once its
+ * apps are closed.
  */
 function watchedPool(): { pool: Pool; sent: string[]; wants: number[] } {
   const pool = new Pool({ connectionString: db.url, max: 4 });
+  pools.push(pool);
   const sent: string[] = [];
   const wants: number[] = [];
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
@@ -83,86 +87,71 @@ function watchedPool(): { pool: Pool; sent: string[]; wants: number[] } {
 describe('PostgreSQL engine: statements per task', () => {
   it('sends the counter increments of one tick as one statement; each call sees the value after its own increment', async () => {
     const { pool, sent } = watchedPool();
-    try {
-      const app = new QTasks({ name: queue('incr'), discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(Counts);
-      apps.push(app);
-      const counts = app.state(Counts);
-      await counts.set('x', 0);
-      const before = sent.length;
-      const got = await Promise.all([counts.incr('a', 1), counts.incr('b', 2), counts.incr('a', 3), counts.incr('c'), counts.incr('a', 5)]);
-      expect(got).toEqual([1, 2, 4, 1, 9]);
-      const incrs = sent.slice(before).filter((t) => t.includes('.state'));
-      // a, b, c in one statement; the second and third increments of `a` each in the next one
-      expect(incrs).toHaveLength(3);
-      expect(await counts.all()).toEqual({ x: 0, a: 9, b: 2, c: 1 });
-    } finally {
-      await Promise.all(apps.splice(0).map((a) => a.close()));
-      await pool.end();
-    }
+    const app = new QTasks({ name: queue('incr'), discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(Counts);
+    apps.push(app);
+    const counts = app.state(Counts);
+    await counts.set('x', 0);
+    const before = sent.length;
+    const got = await Promise.all([counts.incr('a', 1), counts.incr('b', 2), counts.incr('a', 3), counts.incr('c'), counts.incr('a', 5)]);
+    expect(got).toEqual([1, 2, 4, 1, 9]);
+    const incrs = sent.slice(before).filter((t) => t.includes('.state'));
+    // a, b, c in one statement; the second and third increments of `a` each in the next one
+    expect(incrs).toHaveLength(3);
+    expect(await counts.all()).toEqual({ x: 0, a: 9, b: 2, c: 1 });
   });
 
   it('an idle worker of the same process claims a new task in the enqueue\'s own call: a round trip is two statements and no wake-up', async () => {
     const name = queue('along');
     const heard = await channelOf(name);
     const { pool, sent, wants } = watchedPool();
-    try {
-      const app = new QTasks({ name, concurrency: 1, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
-      apps.push(app);
-      await app.start();
-      expect(await (await app.addTask('rt.add', [0, 1])).result({ timeout: 10_000 })).toBe(1);
-      const before = sent.length;
-      const wantsBefore = wants.length;
-      const wakesBefore = heard.filter((m) => m.startsWith('n')).length;
-      for (let i = 0; i < 20; i++) expect(await (await app.addTask('rt.add', [i, 1])).result({ timeout: 10_000 })).toBe(i + 1);
-      const trips = sent.slice(before);
-      // a claim of the safety poll on its way when a task is added lets that one enqueue go alone
-      const along = trips.filter((t) => t.includes('.enqueue_claim(')).length;
-      expect(along).toBeGreaterThanOrEqual(19);
-      expect(along + trips.filter((t) => t.includes('.enqueue(')).length).toBe(20);
-      // each end goes in one step; a safety poll may add one more look
-      const steps = trips.filter((t) => t.includes('.step_keep(')).length;
-      expect(steps).toBeGreaterThanOrEqual(20);
-      expect(steps).toBeLessThanOrEqual(21);
-      // the enqueue said that its claim left nothing ready: the ends go without a claim. A safety
-      // poll that fires during the trips (every 5 s: a slow machine gets there) claims once itself,
-      // and the enqueue it overlaps goes alone, so the next end claims once more
-      expect(wants.slice(wantsBefore).filter((w) => w > 0).length).toBeLessThanOrEqual(2);
-      // the tasks were taken in their enqueue: no other worker is woken for them
-      await new Promise((r) => setTimeout(r, 100));
-      expect(heard.filter((m) => m.startsWith('n')).length).toBe(wakesBefore);
+    const app = new QTasks({ name, concurrency: 1, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
+    apps.push(app);
+    await app.start();
+    expect(await (await app.addTask('rt.add', [0, 1])).result({ timeout: 10_000 })).toBe(1);
+    const before = sent.length;
+    const wantsBefore = wants.length;
+    const wakesBefore = heard.filter((m) => m.startsWith('n')).length;
+    for (let i = 0; i < 20; i++) expect(await (await app.addTask('rt.add', [i, 1])).result({ timeout: 10_000 })).toBe(i + 1);
+    const trips = sent.slice(before);
+    // a claim of the safety poll on its way when a task is added lets that one enqueue go alone
+    const along = trips.filter((t) => t.includes('.enqueue_claim(')).length;
+    expect(along).toBeGreaterThanOrEqual(19);
+    expect(along + trips.filter((t) => t.includes('.enqueue(')).length).toBe(20);
+    // each end goes in one step; a safety poll may add one more look
+    const steps = trips.filter((t) => t.includes('.step_keep(')).length;
+    expect(steps).toBeGreaterThanOrEqual(20);
+    expect(steps).toBeLessThanOrEqual(21);
+    // the enqueue said that its claim left nothing ready: the ends go without a claim. A safety
+    // poll that fires during the trips (every 5 s: a slow machine gets there) claims once itself,
+    // and the enqueue it overlaps goes alone, so the next end claims once more
+    expect(wants.slice(wantsBefore).filter((w) => w > 0).length).toBeLessThanOrEqual(2);
+    // the tasks were taken in their enqueue: no other worker is woken for them
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard.filter((m) => m.startsWith('n')).length).toBe(wakesBefore);
 
-      // a delayed task is still announced (with its due time), and runs when due
-      const delayed = await app.addTask('rt.add', [2, 2], { delay: 200 });
-      await until('the wake-up of the delayed task', () => heard.some((m) => /^n\d+$/.test(m)));
-      expect(await delayed.result({ timeout: 10_000 })).toBe(4);
-    } finally {
-      await Promise.all(apps.splice(0).map((a) => a.close()));
-      await pool.end();
-    }
+    // a delayed task is still announced (with its due time), and runs when due
+    const delayed = await app.addTask('rt.add', [2, 2], { delay: 200 });
+    await until('the wake-up of the delayed task', () => heard.some((m) => /^n\d+$/.test(m)));
+    expect(await delayed.result({ timeout: 10_000 })).toBe(4);
   });
 
   it('a worker told of one task by the channel claims it, learns that nothing else is ready, and records its end without a claim', async () => {
     const name = queue('told');
     const { pool, wants } = watchedPool();
-    try {
-      const worker = new QTasks({ name, concurrency: 1, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
-      apps.push(worker);
-      await worker.start();
-      // the producer is another app (its own engine): the worker learns of each task from the channel
-      const producer = pgApp(db, { name, config: { logLevel: 'silent' } }).register(TripTasks);
-      apps.push(producer);
-      expect(await (await producer.addTask('rt.add', [0, 1])).result({ timeout: 10_000 })).toBe(1);
-      const before = wants.length;
-      for (let i = 0; i < 10; i++) expect(await (await producer.addTask('rt.add', [i, 1])).result({ timeout: 10_000 })).toBe(i + 1);
-      const steps = wants.slice(before);
-      // one claim per task (a safety poll may add one); the ends go without a claim
-      expect(steps.filter((w) => w > 0).length).toBeGreaterThanOrEqual(10);
-      expect(steps.filter((w) => w > 0).length).toBeLessThanOrEqual(11);
-      expect(steps.filter((w) => w === 0).length).toBeGreaterThanOrEqual(10);
-    } finally {
-      await Promise.all(apps.splice(0).map((a) => a.close()));
-      await pool.end();
-    }
+    const worker = new QTasks({ name, concurrency: 1, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
+    apps.push(worker);
+    await worker.start();
+    // the producer is another app (its own engine): the worker learns of each task from the channel
+    const producer = pgApp(db, { name, config: { logLevel: 'silent' } }).register(TripTasks);
+    apps.push(producer);
+    expect(await (await producer.addTask('rt.add', [0, 1])).result({ timeout: 10_000 })).toBe(1);
+    const before = wants.length;
+    for (let i = 0; i < 10; i++) expect(await (await producer.addTask('rt.add', [i, 1])).result({ timeout: 10_000 })).toBe(i + 1);
+    const steps = wants.slice(before);
+    // one claim per task (a safety poll may add one); the ends go without a claim
+    expect(steps.filter((w) => w > 0).length).toBeGreaterThanOrEqual(10);
+    expect(steps.filter((w) => w > 0).length).toBeLessThanOrEqual(11);
+    expect(steps.filter((w) => w === 0).length).toBeGreaterThanOrEqual(10);
   });
 
   it('an enqueue with the claim of this process\'s worker answers an existing id with its stored record and runs it once', async () => {
@@ -230,51 +219,41 @@ describe('PostgreSQL engine: statements per task', () => {
       await producer.addTasks(Array.from({ length: 1_000 }, (_, j) => ({ name: 'rt.add', args: [i + j, 1] })));
     }
     const { pool, wants } = watchedPool();
-    try {
-      const worker = new QTasks({ name, concurrency: 20, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
-      apps.push(worker);
-      let done = 0;
-      worker.on('task:success', () => void done++);
-      await worker.start();
-      await until('every task ended', () => done === total, 30_000);
-      // 4 × 20 at first, doubling while the worker runs out of work, up to 16 × 20
-      const claims = wants.filter((w) => w > 0);
-      expect(Math.max(...claims)).toBe(320);
-      expect(claims.length).toBeLessThan(total / 80);
-      expect((await producer.manager.counts()).success).toBe(total);
-    } finally {
-      await Promise.all(apps.splice(0).map((a) => a.close()));
-      await pool.end();
-    }
+    const worker = new QTasks({ name, concurrency: 20, discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
+    apps.push(worker);
+    let done = 0;
+    worker.on('task:success', () => void done++);
+    await worker.start();
+    await until('every task ended', () => done === total, 30_000);
+    // 4 × 20 at first, doubling while the worker runs out of work, up to 16 × 20
+    const claims = wants.filter((w) => w > 0);
+    expect(Math.max(...claims)).toBe(320);
+    expect(claims.length).toBeLessThan(total / 80);
+    expect((await producer.manager.counts()).success).toBe(total);
   });
 
   it('a worker of slow tasks keeps its claims at four times its slots, and another worker of the queue shares the backlog', async () => {
     const name = queue('slow');
     const { pool, wants } = watchedPool();
-    try {
-      const mk = (engine: ReturnType<typeof postgresEngine>) => {
-        const app = new QTasks({ name, concurrency: 4, discover: false, engine, config: { logLevel: 'silent' } }).register(TripTasks);
-        apps.push(app);
-        return app;
-      };
-      const a = mk(postgresEngine({ pool }));
-      const b = mk(postgresEngine({ connectionString: db.url, poolSize: 4 }));
-      await a.start();
-      await b.start();
-      const total = 120;
-      await a.addTasks(Array.from({ length: total }, () => ({ name: 'rt.slow', args: [20] })));
-      let ended = 0;
-      await until('every task ended', () => ended === total, 30_000, async () => {
-        ended = (await a.manager.counts()).success;
-        await new Promise((r) => setTimeout(r, 50));
-      });
-      const ran = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM qtasks.tasks WHERE queue = $1 GROUP BY worker_id', [name]);
-      expect(Math.max(...wants)).toBeLessThanOrEqual(16);
-      expect(ran.length).toBe(2);
-      for (const r of ran) expect(r.n).toBeGreaterThanOrEqual(total / 4);
-    } finally {
-      await Promise.all(apps.splice(0).map((x) => x.close()));
-      await pool.end();
-    }
+    const mk = (engine: ReturnType<typeof postgresEngine>) => {
+      const app = new QTasks({ name, concurrency: 4, discover: false, engine, config: { logLevel: 'silent' } }).register(TripTasks);
+      apps.push(app);
+      return app;
+    };
+    const a = mk(postgresEngine({ pool }));
+    const b = mk(postgresEngine({ connectionString: db.url, poolSize: 4 }));
+    await a.start();
+    await b.start();
+    const total = 120;
+    await a.addTasks(Array.from({ length: total }, () => ({ name: 'rt.slow', args: [20] })));
+    let ended = 0;
+    await until('every task ended', () => ended === total, 30_000, async () => {
+      ended = (await a.manager.counts()).success;
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    const ran = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM qtasks.tasks WHERE queue = $1 GROUP BY worker_id', [name]);
+    expect(Math.max(...wants)).toBeLessThanOrEqual(16);
+    expect(ran.length).toBe(2);
+    for (const r of ran) expect(r.n).toBeGreaterThanOrEqual(total / 4);
   });
 });
