@@ -62,6 +62,16 @@ function wellFormed(s: string): string {
 /** No field to clear (shared: most changes clear none). */
 const NONE: string[] = [];
 
+/** The text of each status list as the script takes it (`,new,delayed,`), made once per list. */
+const allowedText = new WeakMap<readonly TaskStatus[], string>();
+
+/** `from` as the script takes it; joined once for a list callers pass again (their constants). */
+function allowedOf(from: readonly TaskStatus[]): string {
+  let text = allowedText.get(from);
+  if (text === undefined) allowedText.set(from, (text = ',' + from.join(',') + ','));
+  return text;
+}
+
 /** A change waiting for the next batched script call. */
 interface PendingChange {
   change: Change;
@@ -143,30 +153,12 @@ export class RedisRecordWriter implements RecordWriter {
     }
     // the stored body ends with its seq (see rwInsert): `,"seq":N}`
     const tail = known !== undefined && known.id === id && Number.isSafeInteger(known.seq) ? ',"seq":' + known.seq + '}' : '';
-    const change: Change = [wellFormed(id), this.allowedOf(from), retention, set, del, tail];
+    const change: Change = [wellFormed(id), allowedOf(from), retention, set, del, tail];
     const held = tail === '' ? undefined : known;
     return new Promise((resolve, reject) => {
       this.batch.push({ change, id, known: held, resolve, reject });
       this.schedule();
     });
-  }
-
-  /** The last two status lists asked and their text as the script takes it (callers pass constants). */
-  private fromA: readonly TaskStatus[] = [];
-  private allowedA = ',,';
-  private fromB: readonly TaskStatus[] = [];
-  private allowedB = ',,';
-
-  /** `from` as the script takes it (',new,delayed,'), not joined again for the list asked last. */
-  private allowedOf(from: readonly TaskStatus[]): string {
-    if (from === this.fromA) return this.allowedA;
-    if (from === this.fromB) return this.allowedB;
-    const allowed = ',' + from.join(',') + ',';
-    this.fromB = this.fromA;
-    this.allowedB = this.allowedA;
-    this.fromA = from;
-    this.allowedA = allowed;
-    return allowed;
   }
 
   private batch: PendingChange[] = [];
