@@ -58,7 +58,8 @@ local kind, keep = sub(head or '', 1, 1), sub(head or '', 3)
 if ARGV[10] == '1' and (kind == 's' or kind == 'e') and (keep == '' or keep == '1')
   and rcall('EXISTS', KEYS[14]) == 0 then
   local now = ARGV[3]
-  local nxt = rcall('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  -- string indexes: a Lua number given to redis.call is formatted with %.17g (costs more than the call)
+  local nxt = rcall('ZRANGE', KEYS[2], '0', '0', 'WITHSCORES')
   -- a claim that would find tasks (or due delayed ones) takes the general path
   if want == '0' or (rcall('ZCARD', KEYS[1]) == 0 and not (nxt[2] and toN(nxt[2]) <= toN(now))) then
     local id = ARGV[12]

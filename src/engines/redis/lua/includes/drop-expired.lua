@@ -5,7 +5,7 @@
 local function dropExpired(key, st, budget, pfx, all)
   local n = 0
   while n < budget do
-    local id = redis.call('LINDEX', key, 0)
+    local id = redis.call('LINDEX', key, '0')
     if not id then break end
     local cur = redis.call('HGET', pfx .. id, 'st')
     if cur == st then break end
