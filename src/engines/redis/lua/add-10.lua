@@ -96,8 +96,7 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
         redis.call('HSET', KEYS[10], w, '0' .. string.sub(v, a))
         redis.call('ZADD', ARGV[7] .. w, sq, '1\n' .. d .. '\n' .. id)
         redis.call('SADD', ARGV[8] .. w, id)
-        -- formatted as an integer: a Lua number given to redis.call is formatted with %.17g
-        redis.call('ZADD', KEYS[8], string.format('%d', nowN + lease), w)
+        redis.call('ZADD', KEYS[8], nowN + lease, w)
         redis.call('HINCRBY', KEYS[5], 'process', '1')
         redis.call('ZADD', KEYS[3], sq, id)
         return 0
