@@ -23,7 +23,9 @@
   JSON / error JSON / reason), record JSON to publish ('' to announce the end by id only). The head
   is the kind (s e c r h), '1' when the task has items (else '0'), then for s and e the retention
   ('' keep, '1' drop now, or JSON [count, age] of the tasks of that end to keep, -1 for none), for r
-  the runAt, a space and the JSON [how many kept, entry] for the attempt history `ah` (or nothing)
+  the runAt, a space and the JSON [how many kept, entry] for the attempt history `ah` (or nothing).
+  Ends that all have one head and no record to publish may come 2 per end instead (id, data): then
+  ARGV[10] is `<how many>:<head>` (Redis parses, copies and frees every argument)
   When another process listens, records of successes, errors, cancels and retries are published as
   'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
   The worker's idle entry goes, and its inbox is taken first among the claimed tasks; when it wants
@@ -121,7 +123,12 @@ end
 local pfx, ipfx, wpfx, chan = ARGV[1] .. 't:', ARGV[1] .. 'i:', ARGV[1] .. 'w:', ARGV[2]
 -- now and ttl stay strings where they are written (a Lua number is formatted on every write)
 local now, nowN, wid, ttl = ARGV[3], toN(ARGV[3]), ARGV[4], ARGV[5]
-local nEnd = toN(ARGV[10])
+-- ends all of one head with no record to publish come 2 per end (see ARGV[10])
+local nEnd, step, uhead = toN(ARGV[10]), 4, nil
+if not nEnd then
+  local c = find(ARGV[10], ':', 1, true)
+  nEnd, step, uhead = toN(sub(ARGV[10], 1, c - 1)), 2, sub(ARGV[10], c + 1)
+end
 local flags, pub, pubIds, nGone = {}, {}, {}, 0
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
@@ -181,14 +188,19 @@ if rcall('EXISTS', KEYS[14]) == 1 then
 end
 
 local ids = {}
-for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * 4] end
+for i = 0, nEnd - 1 do ids[i + 1] = ARGV[12 + i * step] end
 local own = nEnd > 0 and many('SMISMEMBER', KEYS[10], ids) or {}
 -- which ends' tasks were asked to stop (nil when no running task of the queue was)
 local cancelAsked = (nEnd > 0 and rcall('SCARD', KEYS[11]) > 0) and many('SMISMEMBER', KEYS[11], ids) or nil
 
 for i = 0, nEnd - 1 do
-  local b = 12 + i * 4
-  local id, head, data, json = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local b = 12 + i * step
+  local id, head, data, json
+  if step == 2 then
+    id, head, data, json = ARGV[b], uhead, ARGV[b + 1], ''
+  else
+    id, head, data, json = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  end
   -- the common heads are told apart without taking them apart
   local kind, keep, items
   if head == 's0' then
