@@ -1,7 +1,8 @@
 /**
  * The finish script's two forms of a batch of ends: 4 arguments per end, or 2 per end (id, data)
  * after `<how many>:<head>` when every end has that head and no record to publish. The same batch
- * sent both ways, on two queues set up alike, gives the same reply and leaves the same keys.
+ * sent both ways, on two queues set up alike, gives the same reply and leaves the same keys; and
+ * the records it finishes expire the result ttl after the call.
  */
 import { join } from 'node:path';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
@@ -85,5 +86,21 @@ describe('Redis finish script: 4 or 2 arguments per end', () => {
     expect(c).toEqual(a);
     expect(await dumpKeys(r, two)).toEqual(await dumpKeys(r, four));
     expect((a as string[])[0]).toBe(b.data.map((_, i) => (b.notHeld?.includes(i) ? '0' : '1')).join(''));
+  });
+
+  // PEXPIREAT from Redis's clock in a call of 8 ends or more, PEXPIRE below
+  it.each([3, 9])('has finished records and their items expire the result ttl after a call of %i ends', async (n) => {
+    const base = `${scratch.prefix}:{qt${n}}:`;
+    const b: Batch = { name: 'ttl', head: 'e1', data: Array.from({ length: n }, (_, i) => `{"message":"${i}"}`) };
+    await setUp(base, b);
+    const before = Date.now();
+    await run(base, b, 2);
+    for (let i = 0; i < n; i++) {
+      for (const k of [base + 't:' + idOf(i), base + 'i:' + idOf(i)]) {
+        const left = await r.pttl(k);
+        expect(left).toBeLessThanOrEqual(TTL);
+        expect(left).toBeGreaterThanOrEqual(TTL - (Date.now() - before) - 5);
+      }
+    }
   });
 });

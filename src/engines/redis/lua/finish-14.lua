@@ -26,6 +26,10 @@
   the runAt, a space and the JSON [how many kept, entry] for the attempt history `ah` (or nothing).
   Ends that all have one head and no record to publish may come 2 per end instead (id, data): then
   ARGV[10] is `<how many>:<head>` (Redis parses, copies and frees every argument)
+  Finished records expire ARGV[5] ms after the call: in a call of 8 ends or more by PEXPIREAT from
+  Redis's clock, read once (Redis turns every PEXPIRE into a PEXPIREAT, which costs it more than
+  the write; reading the clock costs about what 5 or 6 ends save), else (or when the ttl is not
+  a plain count of ms) by PEXPIRE
   When another process listens, records of successes, errors, cancels and retries are published as
   'F<worker id> [records]', ends announced by id only as 'f["id", ...]'.
   The worker's idle entry goes, and its inbox is taken first among the claimed tasks; when it wants
@@ -128,6 +132,13 @@ local nEnd, step, uhead = toN(ARGV[10]), 4, nil
 if not nEnd then
   local c = find(ARGV[10], ':', 1, true)
   nEnd, step, uhead = toN(sub(ARGV[10], 1, c - 1)), 2, sub(ARGV[10], c + 1)
+end
+-- how finished records get their ttl (see above): read at the first one
+local expCmd, expArg
+local function expiry()
+  if nEnd < 8 or not find(ttl, '^%d+$') then return 'PEXPIRE', ttl end
+  local t = rcall('TIME')
+  return 'PEXPIREAT', string.format('%.0f', toN(t[1]) * 1000 + math.floor(toN(t[2]) / 1000) + toN(ttl))
 end
 local flags, pub, pubIds, nGone = {}, {}, {}, 0
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
@@ -274,8 +285,9 @@ for i = 0, nEnd - 1 do
     end
     if st then
       cnt[st] = cnt[st] + 1
-      rcall('PEXPIRE', k, ttl)
-      if items then rcall('PEXPIRE', ipfx .. id, ttl) end
+      if not expCmd then expCmd, expArg = expiry() end
+      rcall(expCmd, k, expArg)
+      if items then rcall(expCmd, ipfx .. id, expArg) end
       local d = done[st]
       d[#d + 1] = id
     end
