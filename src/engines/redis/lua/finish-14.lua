@@ -212,19 +212,31 @@ for i = 0, nEnd - 1 do
   else
     id, head, data, json = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   end
-  -- the common heads are told apart without taking them apart
-  local kind, keep, items
-  if head == 's0' then
-    kind, keep, items = 's', '', false
-  elseif head == 'e0' then
-    kind, keep, items = 'e', '', false
-  else
-    kind, keep, items = sub(head, 1, 1), sub(head, 3), byte(head, 2) == 49
-  end
-  local k = pfx .. id
   if own[i + 1] == 0 then
     flags[i + 1] = '0'
+  elseif (head == 's0' or head == 'e0') and not (cancelAsked and cancelAsked[i + 1] == 1) then
+    -- the common end (a success or error, no items, no retention count, no cancel asked): the
+    -- same steps as below
+    flags[i + 1] = '1'
+    nGone = nGone + 1
+    local k = pfx .. id
+    local st
+    if head == 's0' then
+      st = 'success'
+      rcall('HSET', k, 'st', st, 'ret', data, 'fa', now, 'up', now)
+    else
+      st = 'error'
+      rcall('HSET', k, 'st', st, 'err', data, 'fa', now, 'up', now)
+    end
+    if json == '' then pubIds[#pubIds + 1] = id else pub[#pub + 1] = json end
+    cnt[st] = cnt[st] + 1
+    if not expCmd then expCmd, expArg = expiry() end
+    rcall(expCmd, k, expArg)
+    local d = done[st]
+    d[#d + 1] = id
   else
+    local kind, keep, items = sub(head, 1, 1), sub(head, 3), byte(head, 2) == 49
+    local k = pfx .. id
     flags[i + 1] = '1'
     nGone = nGone + 1
     local cx = false
@@ -373,9 +385,22 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
         local id = ids[j]
         local k = pfx .. id
         local f = rpcall('HMGET', k, 'd', 'st', 'att')
-        -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD
-        local st = (not f.err) and (f[2] or (f[1] and 'new'))
-        if f.err then
+        -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD (an
+        -- error reply has neither)
+        local d, st = f[1], f[2]
+        if not st and d then st = 'new' end
+        if st == 'new' or st == 'retry' then
+          local att = f[3]
+          att = att and toS((toN(att) or 0) + 1) or '1'
+          rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
+          cnt[st] = cnt[st] - 1
+          nTaken = nTaken + 1
+          taken[nTaken] = id
+          claimed[nClaimed + 1] = id
+          claimed[nClaimed + 2] = d or ''
+          claimed[nClaimed + 3] = att
+          nClaimed = nClaimed + 3
+        elseif f.err then
           -- not a task hash at all: it cannot run, it ends in a fresh record of its own
           rcall('DEL', k)
           rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now, 'up', now)
@@ -384,16 +409,6 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
           cnt.new = cnt.new - 1
           cnt.error = cnt.error + 1
           badDue[#badDue + 1] = encode(id)
-        elseif st == 'new' or st == 'retry' then
-          local att = f[3] and toS((toN(f[3]) or 0) + 1) or '1'
-          rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
-          cnt[st] = cnt[st] - 1
-          nTaken = nTaken + 1
-          taken[nTaken] = id
-          claimed[nClaimed + 1] = id
-          claimed[nClaimed + 2] = f[1] or ''
-          claimed[nClaimed + 3] = att
-          nClaimed = nClaimed + 3
         end
       end
     end
