@@ -37,8 +37,9 @@
   until now + 6 s (its blocking pop lasts 5 s, then it calls again).
   Returns { flags ('1' per end recorded, '0' when the task was not held any more, '2' when it ended
   `error` QTASKS_ERR_BAD_RECORD instead because its stored priority is not a number), claimed (flat:
-  id, data ('' when missing), attempt per task; 0 when none: a table in a reply costs Redis more
-  than the rest of the reply), next delayed runAt or '', how many other processes
+  id, data ('' when missing), attempt per task, a first attempt as the number 1, which Redis
+  replies more cheaply than a string; 0 when none: a table in a reply costs Redis more than the
+  rest of the reply), next delayed runAt or '', how many other processes
   listen (-1: not asked), the `ls` field read ('-' when missing, '' when not read) }.
   Nothing read from a task hash can make a write fail: a bad priority ends its task instead.
 ]]
@@ -393,6 +394,8 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
           local att = f[3]
           att = att and toS((toN(att) or 0) + 1) or '1'
           rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
+          -- a first attempt goes into the reply as a number (see above)
+          if not f[3] then att = 1 end
           cnt[st] = cnt[st] - 1
           nTaken = nTaken + 1
           taken[nTaken] = id
