@@ -14,7 +14,7 @@
  * - *given* to the app (event payloads, `watchItems`' end record, everything a `Storage` read
  *   returns): the receiver's own copy.
  *
- * **Optional capabilities** (`immediate`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`, `sibling`, `setWaiting`, `release`) are fast paths
+ * **Optional capabilities** (`immediate`, `finishThen`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`, `sibling`, `setWaiting`, `release`) are fast paths
  * or hints an engine may offer; the core checks for them and works without them.
  */
 import { ErrorCodes, QTasksError } from '../errors';
@@ -125,6 +125,14 @@ export abstract class Broker {
    *   status that finished more than `age` ms ago.
    */
   abstract finish(record: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined>;
+
+  /**
+   * Optional capability: `finish` settled through callbacks instead of a promise, for a worker that
+   * records every end it runs (no promise, closure or reaction per end). Exactly one of `done`
+   * (with what `finish` resolves with) and `failed` (with what it rejects with) is called, once;
+   * same effects and ownership rules as `finish`.
+   */
+  finishThen?(record: TaskRecord, outcome: Outcome, done: (stored: TaskRecord | undefined) => void, failed: (err: Error) => void): void;
 
   /**
    * Optional capability: marks a claimed task of this worker as waiting for its children

@@ -57,7 +57,7 @@ export function remoteStorage(link: () => ParentLink | undefined): Storage {
 }
 
 /** The broker's optional capabilities, absent here (so that the core takes its plain paths). */
-const NO_CAPABILITIES = { immediate: undefined, whenFinal: undefined, newId: undefined, listenersChanged: undefined, controlWorker: undefined };
+const NO_CAPABILITIES = { immediate: undefined, finishThen: undefined, whenFinal: undefined, newId: undefined, listenersChanged: undefined, controlWorker: undefined };
 
 /** The broker of one job: items and progress go to the app, `finish` ends the job with its outcome. */
 export function jobBroker(link: ParentLink, finish: (outcome: Outcome) => void): Broker {

@@ -21,6 +21,11 @@ export interface EndHost {
   readonly runtime: Runtime;
   /** Tracks the final write (close waits for it). */
   track(p: Promise<unknown>): void;
+  /**
+   * Optional: writes the record through `Broker.finishThen`, tracked as {@link track} does (no
+   * promise per end); called only when the broker offers it.
+   */
+  finishTracked?(rec: TaskRecord, outcome: Outcome): void;
 }
 
 /** The ended attempt, as its recording sees it. */
@@ -68,7 +73,8 @@ function record(host: EndHost, rec: TaskRecord, outcome: Outcome, at?: number): 
   const runtime = host.runtime;
   const broker = runtime.broker;
   if (broker.immediate === undefined) {
-    host.track(broker.finish(rec, outcome));
+    if (broker.finishThen !== undefined && host.finishTracked !== undefined) host.finishTracked(rec, outcome);
+    else host.track(broker.finish(rec, outcome));
     return;
   }
   broker.immediate.finishNow(rec, outcome, at);

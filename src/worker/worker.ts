@@ -206,6 +206,12 @@ export class Worker implements Consumer, ExecutionHost {
     p.then(this.untrack, this.untrackFailed);
   }
 
+  /** Writes an end through `Broker.finishThen`, tracked as {@link track} does, with the same handlers. */
+  finishTracked(rec: TaskRecord, outcome: Outcome): void {
+    this.pending++;
+    this.runtime.broker.finishThen!(rec, outcome, this.untrack, this.untrackFailed);
+  }
+
   private readonly untrack = (): void => {
     if (--this.pending === 0 && this.drainWaiters.length > 0) {
       const waiters = this.drainWaiters;

@@ -58,14 +58,18 @@ export class PartitionLoops {
   }
 
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+    return new Promise((resolve, reject) => this.finishThen(rec, outcome, resolve, reject));
+  }
+
+  /** {@link finish} settled through `resolve` or `reject`. */
+  finishThen(rec: TaskRecord, outcome: Outcome, resolve: (r: TaskRecord | undefined) => void, reject: (e: Error) => void): void {
     const p = partitionOf(rec.id, this.lanes.length);
     this.running[p].delete(rec.id);
-    const done = this.lanes[p].finish(rec, outcome);
+    this.lanes[p].finishThen(rec, outcome, resolve, reject);
     // a slot came free: partitions waiting under their share may take it, and one that found
     // its queue empty while no slot was free (so did not wait on its inbox and marker, though
     // enqueues may hand it tasks) waits on them now
     for (let j = 0; j < this.lanes.length; j++) if (j !== p) this.lanes[j].wake();
-    return done;
   }
 
   onCancel(id: string, workerId: string, reason: string | undefined): void {

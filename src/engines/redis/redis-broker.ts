@@ -301,6 +301,11 @@ export class RedisBroker extends Broker {
     return this.loop.finish(record, outcome);
   }
 
+  finishThen(record: TaskRecord, outcome: Outcome, done: (stored: TaskRecord | undefined) => void, failed: (err: Error) => void): void {
+    if (!this.loop) return done(undefined);
+    this.loop.finishThen(record, outcome, done, failed);
+  }
+
   async cancel(id: string, reason?: string): Promise<boolean> {
     const k = this.storage.keysOf(id);
     const cfg = this.ctx.config;

@@ -236,13 +236,22 @@ export class RedisConsumerLoop {
 
   /** Records how an attempt ended; batched with the other ends of this tick. */
   finish(rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve, reject) => this.finishThen(rec, outcome, resolve, reject));
+  }
+
+  /** {@link finish} settled through `resolve` or `reject` (a worker's shared callbacks: no promise per end). */
+  finishThen(rec: TaskRecord, outcome: Outcome, resolve: (r: TaskRecord | undefined) => void, reject: (e: Error) => void): void {
+    let end: ReturnType<typeof endOf>;
+    try {
       const d = this.tasks.data(rec.id) ?? fixedJson(rec);
       // a record whose data could not be decoded is announced by id only
-      const end = endOf(rec, d, outcome, this.tasks.hasItems(rec.id), this.listeners.publish && d !== '', this.storage.ctx.config.maxAttemptHistory);
-      this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
-      this.schedule();
-    });
+      end = endOf(rec, d, outcome, this.tasks.hasItems(rec.id), this.listeners.publish && d !== '', this.storage.ctx.config.maxAttemptHistory);
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    this.ends.push({ rec, args: end.args, stored: end.stored, resolve, reject });
+    this.schedule();
   }
 
   /** A running task of this worker streamed an item (its items then expire with it). */
