@@ -60,7 +60,8 @@ export class ClaimedTasks {
 
   /** True when the task streamed items (they then expire with it). */
   hasItems(id: string): boolean {
-    return this.withItems.has(id);
+    // most workers never stream an item: no hashing of the id then
+    return this.withItems.size !== 0 && this.withItems.has(id);
   }
 
   itemPushed(id: string): void {
@@ -70,7 +71,7 @@ export class ClaimedTasks {
   /** The task's end is recorded: it is not held any more. */
   release(id: string): void {
     this.held.delete(id);
-    this.withItems.delete(id);
+    if (this.withItems.size !== 0) this.withItems.delete(id);
   }
 
   /** Keeps a cancel request whose task is not held yet (for 5 s). */

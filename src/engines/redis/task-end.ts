@@ -36,14 +36,16 @@ export function endOf(
   rec.updatedAt = now;
   switch (o.status) {
     case 'success': {
-      const ret = JSON.stringify(o.returning);
+      const r = o.returning;
+      // a finite number's JSON is its text (the common result of a short task)
+      const ret = typeof r === 'number' && Number.isFinite(r) ? String(r) : JSON.stringify(r);
       rec.status = 'success';
       rec.returning = o.returning;
       rec.finishedAt = now;
       const keep = rec.removeOnComplete === undefined ? '' : retentionArg(retentionOf(rec.removeOnComplete));
       // a record dropped at once can only reach other processes' handles in the announcement
       const json = publish || (keep === '1' && d !== '') ? recordJson(d, rec, ret === undefined ? '' : ',"returning":' + ret) : '';
-      return { args: [rec.id, 's' + flagItems + keep, ret ?? '', json], stored: rec };
+      return { args: [rec.id, keep === '' ? (items ? 's1' : 's0') : 's' + flagItems + keep, ret ?? '', json], stored: rec };
     }
     case 'error': {
       const err = JSON.stringify(o.error);

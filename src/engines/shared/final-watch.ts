@@ -206,11 +206,14 @@ export class FinalWatch {
 
   /** A task's new record (an end, or a retry): settles what waits for it, fires its event here. */
   onRecord(rec: TaskRecord): void {
+    // (each looked up only when it holds anything: a worker's own ends come here one by one)
     if (isFinal(rec.status)) {
-      const noted = this.recent.get(rec.id);
-      if (noted !== undefined) noted.rec = rec;
-      this.waiters.settle(rec.id, rec);
-      this.watchers.onFinal(rec);
+      if (this.recent.size !== 0) {
+        const noted = this.recent.get(rec.id);
+        if (noted !== undefined) noted.rec = rec;
+      }
+      if (this.waiters.size !== 0) this.waiters.settle(rec.id, rec);
+      if (this.watchers.size !== 0) this.watchers.onFinal(rec);
     }
     const event = EVENT_OF[rec.status];
     if (event !== undefined && this.ctx.listens(event)) this.ctx.emit(event as 'task:success', { record: rec });
