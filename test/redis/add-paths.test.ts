@@ -3,7 +3,8 @@
  * the common call (one task, all due now, one priority: the fast paths) and once as the general
  * form (a priority and runAt per task), on two queues set up alike, and every key of both queues
  * and the replies are compared. The cases cover a hand-over to an idle worker and every reason not
- * to hand over.
+ * to hand over. Bulk adds are compared the same way (the common form takes a loop of its own), and
+ * the seq each new task gets is checked as written in its data and scored in `all`.
  */
 import { join } from 'node:path';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
@@ -90,5 +91,81 @@ describe('Redis add script: the common call and the general form', () => {
     // the case does what its name says
     if (c.idle?.w1 && !c.paused && !c.waiting && !c.exists) expect(d['inbox:w1']).toBeDefined();
     else expect(Object.keys(d).some((k) => k.startsWith('inbox:'))).toBe(false);
+  });
+});
+
+interface BulkCase {
+  name: string;
+  /** the enqueue seq before the call */
+  seq: number;
+  tasks: number;
+  /** indexes of tasks whose id exists already (as a task hash, or as a key of another type) */
+  exists?: number[];
+  notHash?: number[];
+  idle?: Record<string, string>;
+  pri?: string;
+  /** ARGV[3]: '' (wake through the marker), '0' (the caller's worker claims right behind) */
+  kick?: string;
+}
+
+const BULK: BulkCase[] = [
+  { name: '250 tasks from seq 7 (seqs below 100, then past 100 and 200)', seq: 7, tasks: 250 },
+  { name: 'seqs that gain a digit', seq: 999_950, tasks: 120 },
+  { name: 'seqs past 1e10', seq: 9_999_999_899, tasks: 260 },
+  { name: 'ids that exist already, one as a key of another type', seq: 95, tasks: 40, exists: [0, 4, 5, 39], notHash: [7] },
+  { name: 'an idle worker that gets some of the tasks', seq: 190, tasks: 30, idle: { w1: live(12) } },
+  { name: 'a worker of the caller claiming right behind', seq: 42, tasks: 70, kick: '0' },
+  { name: 'tasks of another priority', seq: 7, tasks: 120, pri: '4', exists: [2] },
+];
+
+describe('Redis add script: a bulk add in the common form and the general form', () => {
+  const scratch = redisScratch('add-bulk');
+  const { r } = scratch;
+
+  const keysOf = (base: string): string[] => [
+    base + 'prios', base + 'delayed', base + 'all', base + 'seq', base + 'cnt', base + 'marker', base + 'meta', base + 'leases', base + 'held:', base + 'idle',
+  ];
+  const idOf = (i: number): string => `task-${i}`;
+
+  async function setUp(base: string, c: BulkCase): Promise<void> {
+    await r.set(base + 'seq', c.seq);
+    for (const [w, v] of Object.entries(c.idle ?? {})) await r.hset(base + 'idle', w, v);
+    for (const i of c.exists ?? []) await r.hset(base + 't:' + idOf(i), 'd', '{"seq":1}', 'st', 'success');
+    for (const i of c.notHash ?? []) await r.set(base + 't:' + idOf(i), 'x');
+  }
+
+  async function run(base: string, c: BulkCase, general: boolean): Promise<unknown> {
+    const pri = c.pri ?? '0';
+    const args: (string | number)[] = [base + 't:', base + 'w:', c.kick ?? '', '', NOW, NOW + 30_000, base + 'inbox:', base + 'held:', general ? '' : pri];
+    for (let i = 0; i < c.tasks; i++) {
+      const head = `{"id":"${idOf(i)}","name":"x","args":[${i}],"seq":`;
+      if (general) args.push(idOf(i), head, pri, '');
+      else args.push(idOf(i), head);
+    }
+    return r.eval(LUA, 10, ...keysOf(base), ...args);
+  }
+
+  it.each(BULK)('$name', async (c) => {
+    const common = `${scratch.prefix}:{bc}:`;
+    const general = `${scratch.prefix}:{bg}:`;
+    await setUp(common, c);
+    await setUp(general, c);
+    const a = await run(common, c, false);
+    const b = await run(general, c, true);
+    expect(a).toEqual(b);
+    const d = await dumpKeys(r, common);
+    expect(d).toEqual(await dumpKeys(r, general));
+    // every new task has the next seq, in its data as in `all`, written as a plain integer
+    const skipped = new Set([...(c.exists ?? []), ...(c.notHash ?? [])]);
+    let seq = c.seq;
+    for (let i = 0; i < c.tasks; i++) {
+      if (skipped.has(i)) continue;
+      seq++;
+      const data = await r.hget(common + 't:' + idOf(i), 'd');
+      expect(data).toBe(`{"id":"${idOf(i)}","name":"x","args":[${i}],"seq":${seq}}`);
+      expect(await r.zscore(common + 'all', idOf(i))).toBe(String(seq));
+    }
+    expect(await r.get(common + 'seq')).toBe(String(c.seq + c.tasks));
+    if (c.idle) expect(d['inbox:w1']).toBeDefined();
   });
 });

@@ -132,77 +132,115 @@ local two = {
   '80', '81', '82', '83', '84', '85', '86', '87', '88', '89', '90', '91', '92', '93', '94', '95', '96', '97', '98', '99',
 }
 local hi
-for i = 0, n - 1 do
-  local b = 10 + i * step
-  local id = ARGV[b]
-  if step == 4 then pri, runAt = ARGV[b + 2], ARGV[b + 3] end
-  local k = pfx .. id
-  -- the fixed data carries the enqueue seq (also the task's score in `all`); a missing status
-  -- means 'new', a missing pri 0
-  local s = seq + 1
-  local lo = s % 100
-  if lo == 0 or not hi then hi = s < 100 and '' or tostring((s - lo) / 100) end
-  local sq = hi == '' and tostring(s) or hi .. two[lo + 1]
-  local d = ARGV[b + 1] .. sq .. '}'
-  local isNew, took = false, false
-  if ntaken < want and runAt == '' then
-    if redis.call('EXISTS', k) == 0 then
-      isNew, took = true, true
-      if pri == '0' then
-        redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
-      else
-        redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
-      end
-      ntaken = ntaken + 1
-      taken[ntaken] = id
-      claimed[#claimed + 1] = id
-      claimed[#claimed + 1] = d
-      claimed[#claimed + 1] = 1
-    end
-  elseif runAt == '' and pri == '0' then
+local argv, rpcall = ARGV, redis.pcall
+if step == 2 and uni == '0' and want == 0 then
+  -- the bulk add (all due now at priority 0, none claimed in the call) on a loop of its own, with
+  -- fewer steps per task: the same effects as the general loop below
+  wait = {}
+  for b = 10, #argv, 2 do
+    local id = argv[b]
+    local s = seq + 1
+    local lo = s % 100
+    if lo == 0 or not hi then hi = s < 100 and '' or tostring((s - lo) / 100) end
+    local sq = hi == '' and tostring(s) or hi .. two[lo + 1]
+    local d = argv[b + 1] .. sq .. '}'
     -- pcall: a key of that name that is not a task hash is reported, not an error half-way
-    isNew = redis.pcall('HSETNX', k, 'd', d) == 1
-  elseif redis.call('EXISTS', k) == 0 then
-    isNew = true
-    if runAt == '' then
-      redis.call('HSET', k, 'd', d, 'pri', pri)
-    else
-      redis.call('HSET', k, 'd', d, 'st', 'delayed', 'pri', pri, 'run', runAt)
-    end
-  end
-  if not isNew then
-    local row = redis.pcall('HGETALL', k)
-    existing[nexisting + 1] = i
-    existing[nexisting + 2] = row.err and { 'st', '?' } or row
-    nexisting = nexisting + 2
-  else
-    seq = seq + 1
-    if took then
-      -- claimed: runs at once
-    elseif runAt == '' then
-      if pri ~= lastPri then
-        wait = levels[pri]
-        if not wait then
-          wait = {}
-          levels[pri] = wait
-          order[#order + 1] = pri
-        end
-        lastPri, nlevel = pri, #wait
-      end
+    if rpcall('HSETNX', pfx .. id, 'd', d) == 1 then
+      seq = s
       nlevel = nlevel + 1
       wait[nlevel] = id
-      added = added + 1
       if mayHand then
         dataOf[id] = d
         seqOf[id] = sq
       end
+      ids[nids + 1] = sq
+      ids[nids + 2] = id
+      nids = nids + 2
     else
-      redis.call('ZADD', KEYS[2], runAt, id)
-      delayed = delayed + 1
+      local row = rpcall('HGETALL', pfx .. id)
+      existing[nexisting + 1] = (b - 10) / 2
+      existing[nexisting + 2] = row.err and { 'st', '?' } or row
+      nexisting = nexisting + 2
     end
-    ids[nids + 1] = sq
-    ids[nids + 2] = id
-    nids = nids + 2
+  end
+  if nlevel > 0 then
+    levels['0'] = wait
+    order[1] = '0'
+    added = nlevel
+  end
+else
+  for i = 0, n - 1 do
+    local b = 10 + i * step
+    local id = argv[b]
+    if step == 4 then pri, runAt = argv[b + 2], argv[b + 3] end
+    local k = pfx .. id
+    -- the fixed data carries the enqueue seq (also the task's score in `all`); a missing status
+    -- means 'new', a missing pri 0
+    local s = seq + 1
+    local lo = s % 100
+    if lo == 0 or not hi then hi = s < 100 and '' or tostring((s - lo) / 100) end
+    local sq = hi == '' and tostring(s) or hi .. two[lo + 1]
+    local d = argv[b + 1] .. sq .. '}'
+    local isNew, took = false, false
+    if ntaken < want and runAt == '' then
+      if redis.call('EXISTS', k) == 0 then
+        isNew, took = true, true
+        if pri == '0' then
+          redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
+        else
+          redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
+        end
+        ntaken = ntaken + 1
+        taken[ntaken] = id
+        claimed[#claimed + 1] = id
+        claimed[#claimed + 1] = d
+        claimed[#claimed + 1] = 1
+      end
+    elseif runAt == '' and pri == '0' then
+      -- pcall: a key of that name that is not a task hash is reported, not an error half-way
+      isNew = redis.pcall('HSETNX', k, 'd', d) == 1
+    elseif redis.call('EXISTS', k) == 0 then
+      isNew = true
+      if runAt == '' then
+        redis.call('HSET', k, 'd', d, 'pri', pri)
+      else
+        redis.call('HSET', k, 'd', d, 'st', 'delayed', 'pri', pri, 'run', runAt)
+      end
+    end
+    if not isNew then
+      local row = redis.pcall('HGETALL', k)
+      existing[nexisting + 1] = i
+      existing[nexisting + 2] = row.err and { 'st', '?' } or row
+      nexisting = nexisting + 2
+    else
+      seq = seq + 1
+      if took then
+        -- claimed: runs at once
+      elseif runAt == '' then
+        if pri ~= lastPri then
+          wait = levels[pri]
+          if not wait then
+            wait = {}
+            levels[pri] = wait
+            order[#order + 1] = pri
+          end
+          lastPri, nlevel = pri, #wait
+        end
+        nlevel = nlevel + 1
+        wait[nlevel] = id
+        added = added + 1
+        if mayHand then
+          dataOf[id] = d
+          seqOf[id] = sq
+        end
+      else
+        redis.call('ZADD', KEYS[2], runAt, id)
+        delayed = delayed + 1
+      end
+      ids[nids + 1] = sq
+      ids[nids + 2] = id
+      nids = nids + 2
+    end
   end
 end
 -- hand the new tasks over to idle workers (see above)
