@@ -28,6 +28,12 @@ export function fixedJson(r: TaskRecord): string {
 }
 
 /**
+ * The name and createdAt of the last common head, written: the records of a bulk add share them
+ * mostly (one task name, built within a millisecond), so each is written once per run of records.
+ */
+const last = { name: '', nameJson: '""', createdAt: NaN, tail: '' };
+
+/**
  * The JSON of field `d` as the enqueue script takes it: without its closing brace and ending in
  * `,"seq":`, so that the script completes it with the enqueue seq by one concatenation.
  */
@@ -35,7 +41,17 @@ export function fixedHead(r: TaskRecord): string {
   // the common record (no optional fixed field, finite numbers) written by hand: the same text as
   // JSON.stringify gives, without building the object first
   if (!hasOptionalFixed(r) && Number.isFinite(r.priority) && Number.isFinite(r.createdAt)) {
-    return '{"id":' + JSON.stringify(r.id) + ',"name":' + JSON.stringify(r.name) + ',"priority":' + r.priority + ',"args":' + JSON.stringify(r.args) + ',"createdAt":' + r.createdAt + ',"seq":';
+    const name = r.name;
+    if (name !== last.name) {
+      last.name = name;
+      last.nameJson = JSON.stringify(name);
+    }
+    const createdAt = r.createdAt;
+    if (createdAt !== last.createdAt) {
+      last.createdAt = createdAt;
+      last.tail = ',"createdAt":' + createdAt + ',"seq":';
+    }
+    return '{"id":' + JSON.stringify(r.id) + ',"name":' + last.nameJson + ',"priority":' + r.priority + ',"args":' + JSON.stringify(r.args) + last.tail;
   }
   const json = fixedJson(r);
   return json.slice(0, -1) + ',"seq":';
