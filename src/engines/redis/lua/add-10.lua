@@ -31,6 +31,7 @@
 local uni = ARGV[9]
 local step = uni == '' and 4 or 2
 --- @include "level"
+--- @include "idle-entry"
 if step == 2 then
   if uni ~= '0' and not level(uni) then
     return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[10]) .. ' has a priority or runAt that is not a number')
@@ -77,11 +78,7 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
     local nowN = tonumber(now)
     for j = 1, #idle, 2 do
       local w, v = idle[j], idle[j + 1]
-      local a = string.find(v, ':', 1, true)
-      local b = a and string.find(v, ':', a + 1, true)
-      local want = b and tonumber(string.sub(v, 1, a - 1))
-      local expires = b and tonumber(string.sub(v, a + 1, b - 1))
-      local lease = b and tonumber(string.sub(v, b + 1))
+      local want, expires, lease, a = idleEntry(v)
       if not want or not expires or not lease or expires < nowN then
         redis.call('HDEL', KEYS[10], w)
       elseif want > 0 then
@@ -250,12 +247,8 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
   local nowN = tonumber(now)
   for j = 1, #idle, 2 do
     if handed >= #list then break end
-    local w, v = idle[j], idle[j + 1]
-    local a = string.find(v, ':', 1, true)
-    local b = a and string.find(v, ':', a + 1, true)
-    local want = b and tonumber(string.sub(v, 1, a - 1))
-    local expires = b and tonumber(string.sub(v, a + 1, b - 1))
-    local lease = b and tonumber(string.sub(v, b + 1))
+    local w = idle[j]
+    local want, expires, lease = idleEntry(idle[j + 1])
     if not want or not expires or not lease or expires < nowN then
       redis.call('HDEL', KEYS[10], w)
     elseif want > 0 then

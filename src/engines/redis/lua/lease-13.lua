@@ -50,6 +50,7 @@ end
 --- @include "level"
 --- @include "bad-err"
 --- @include "drop-expired"
+--- @include "idle-entry"
 
 -- the inbox of worker w back to the front of the queue (its tasks never started)
 local function unhand(w)
@@ -77,10 +78,7 @@ local function unhand(w)
 end
 local idle = redis.call('HGETALL', KEYS[13])
 for j = 1, #idle, 2 do
-  local v = idle[j + 1]
-  local a = string.find(v, ':', 1, true)
-  local b = a and string.find(v, ':', a + 1, true)
-  local expires = b and tonumber(string.sub(v, a + 1, b - 1))
+  local _, expires = idleEntry(idle[j + 1])
   if not expires or expires < now then
     redis.call('HDEL', KEYS[13], idle[j])
     unhand(idle[j])
