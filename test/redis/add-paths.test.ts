@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { dumpKeys, redisScratch } from './redis-support';
+import { redisScratch, sameEffects } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'add')!.lua;
 const NOW = 1_700_000_000_000;
@@ -79,15 +79,7 @@ describe('Redis add script: the common call and the general form', () => {
   }
 
   it.each(CASES)('$name', async (c) => {
-    const common = `${scratch.prefix}:{qc}:`;
-    const general = `${scratch.prefix}:{qg}:`;
-    await setUp(common, c);
-    await setUp(general, c);
-    const a = await run(common, c, false);
-    const b = await run(general, c, true);
-    expect(a).toEqual(b);
-    const d = await dumpKeys(r, common);
-    expect(d).toEqual(await dumpKeys(r, general));
+    const { keys: d } = await sameEffects(r, `${scratch.prefix}:{qc}:`, `${scratch.prefix}:{qg}:`, (base) => setUp(base, c), (base, general) => run(base, c, general));
     // the case does what its name says
     if (c.idle?.w1 && !c.paused && !c.waiting && !c.exists) expect(d['inbox:w1']).toBeDefined();
     else expect(Object.keys(d).some((k) => k.startsWith('inbox:'))).toBe(false);
@@ -147,14 +139,7 @@ describe('Redis add script: a bulk add in the common form and the general form',
 
   it.each(BULK)('$name', async (c) => {
     const common = `${scratch.prefix}:{bc}:`;
-    const general = `${scratch.prefix}:{bg}:`;
-    await setUp(common, c);
-    await setUp(general, c);
-    const a = await run(common, c, false);
-    const b = await run(general, c, true);
-    expect(a).toEqual(b);
-    const d = await dumpKeys(r, common);
-    expect(d).toEqual(await dumpKeys(r, general));
+    const { keys: d } = await sameEffects(r, common, `${scratch.prefix}:{bg}:`, (base) => setUp(base, c), (base, general) => run(base, c, general));
     // every new task has the next seq, in its data as in `all`, written as a plain integer
     const skipped = new Set([...(c.exists ?? []), ...(c.notHash ?? [])]);
     let seq = c.seq;

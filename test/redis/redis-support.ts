@@ -67,6 +67,35 @@ export async function dumpKeys(r: IORedis, base: string): Promise<Record<string,
   return out;
 }
 
+/** What {@link sameEffects} saw: each queue's reply, and the first queue's keys. */
+export interface SameEffects {
+  first: unknown;
+  second: unknown;
+  keys: Record<string, unknown>;
+}
+
+/**
+ * Sets up the queues at `first` and `second` alike (`setUp`), runs one script call on each, in two
+ * forms (`run(base, false)` on the first, `run(base, true)` on the second), and expects the same
+ * reply and the same keys after: a fast or compact form of a call against its general form.
+ */
+export async function sameEffects(
+  r: IORedis,
+  first: string,
+  second: string,
+  setUp: (base: string) => Promise<void>,
+  run: (base: string, secondForm: boolean) => Promise<unknown>,
+): Promise<SameEffects> {
+  await setUp(first);
+  await setUp(second);
+  const a = await run(first, false);
+  const b = await run(second, true);
+  expect(b).toEqual(a);
+  const keys = await dumpKeys(r, first);
+  expect(await dumpKeys(r, second)).toEqual(keys);
+  return { first: a, second: b, keys };
+}
+
 /** Number of keys starting with `prefix`. */
 export async function countKeys(prefix: string, url = REDIS_URL): Promise<number> {
   const r = new IORedis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
