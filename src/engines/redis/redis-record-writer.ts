@@ -148,8 +148,9 @@ export class RedisRecordWriter implements RecordWriter {
       const m = FIELDS[key];
       if (m === undefined) continue;
       const value = patch[key as keyof RecordPatch];
-      if (value === undefined) del = del === NONE ? [m.f] : [...del, m.f];
-      else set.push(m.f, wellFormed(m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value)));
+      if (value !== undefined) set.push(m.f, wellFormed(m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, s.ctx.config) : value)));
+      else if (del === NONE) del = [m.f];
+      else del.push(m.f);
     }
     // the stored body ends with its seq (see rwInsert): `,"seq":N}`
     const tail = known !== undefined && known.id === id && Number.isSafeInteger(known.seq) ? ',"seq":' + known.seq + '}' : '';
