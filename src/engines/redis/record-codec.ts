@@ -22,9 +22,14 @@ export interface Fixed extends OptionalFixed {
 
 /** The JSON kept in field `d`. */
 export function fixedJson(r: TaskRecord): string {
-  const f: Fixed = { id: r.id, name: r.name, priority: r.priority, args: r.args, createdAt: r.createdAt };
+  return JSON.stringify(fixedPart(r, r.args));
+}
+
+/** The fields of `r` fixed at enqueue, with `args` as given. */
+function fixedPart(r: TaskRecord, args: unknown[]): Fixed {
+  const f: Fixed = { id: r.id, name: r.name, priority: r.priority, args, createdAt: r.createdAt };
   copyOptionalFixed(r, f);
-  return JSON.stringify(f);
+  return f;
 }
 
 /**
@@ -186,8 +191,7 @@ export const KNOWN_BODY = '=';
 
 /** The fixed part of a record the caller holds (its args and headers copied). */
 function fixedOf(r: TaskRecord): Fixed {
-  const f: Fixed = { id: r.id, name: r.name, priority: r.priority, args: [...r.args], createdAt: r.createdAt };
-  copyOptionalFixed(r, f);
+  const f = fixedPart(r, [...r.args]);
   if (r.headers !== undefined) f.headers = { ...r.headers };
   if (r.seq !== undefined) f.seq = r.seq;
   return f;
