@@ -281,13 +281,11 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
     redis.call('HINCRBY', KEYS[5], 'process', handed)
   end
 end
-local function push(key, list)
-  for s = 1, #list, 1000 do redis.call('RPUSH', key, unpack(list, s, math.min(s + 999, #list))) end
-end
-for s = 1, nids, 1000 do redis.call('ZADD', KEYS[3], unpack(ids, s, math.min(s + 999, nids))) end
+--- @include "many"
+many('ZADD', KEYS[3], ids)
 for _, p in ipairs(order) do
   if #levels[p] > 0 then
-    push(wpfx .. p, levels[p])
+    many('RPUSH', wpfx .. p, levels[p])
     redis.call('ZADD', KEYS[1], p, p)
   end
 end

@@ -163,18 +163,7 @@ local function remember(k, spec)
   while #h > x[1] do table.remove(h, 1) end
   if #h > 0 then rcall('HSET', k, 'ah', encode(h)) end
 end
-local function many(cmd, key, list)
-  local n = #list
-  if n == 0 then return {} end
-  -- one call: its reply as it is
-  if n <= 1000 then return rcall(cmd, key, unpack(list)) end
-  local out = {}
-  for s = 1, #list, 1000 do
-    local r = rcall(cmd, key, unpack(list, s, math.min(s + 999, #list)))
-    if type(r) == 'table' then for j = 1, #r do out[#out + 1] = r[j] end end
-  end
-  return out
-end
+--- @include "many"
 
 -- tasks handed over while idle (member: count, data, id), still held by this worker
 if ARGV[11] ~= '' then rcall('HDEL', KEYS[13], wid) end

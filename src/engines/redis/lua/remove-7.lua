@@ -9,6 +9,7 @@
   Returns how many were removed.
 ]]
 local pfx, ipfx, wpfx, purge = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+--- @include "many"
 local done = { success = KEYS[4], error = KEYS[5], cancel = KEYS[6] }
 local removed = 0
 local function drop(id, st, pri, unlink)
@@ -50,7 +51,7 @@ local function sweepList(key)
     if status(id) == purge then drop(id, purge, nil, false) else keep[#keep + 1] = id end
   end
   redis.call('DEL', key)
-  for s = 1, #keep, 1000 do redis.call('RPUSH', key, unpack(keep, s, math.min(s + 999, #keep))) end
+  many('RPUSH', key, keep)
 end
 if done[purge] then
   sweepList(done[purge])

@@ -9,6 +9,7 @@
   follow each other, in the order given): nothing reads them in between.
 ]]
 local pfx = ARGV[1]
+--- @include "many"
 local out = {}
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 local added, delta, index = 0, {}, {}
@@ -39,8 +40,7 @@ for b = 2, #ARGV, 5 do
 end
 if added > 0 then
   redis.call('INCRBY', KEYS[2], added)
-  -- in slices: unpack takes a few thousand values at most
-  for i = 1, #index, 1000 do redis.call('ZADD', KEYS[1], unpack(index, i, math.min(#index, i + 999))) end
+  many('ZADD', KEYS[1], index)
   for st, n in pairs(delta) do redis.call('HINCRBY', KEYS[3], st, n) end
 end
 return out

@@ -29,14 +29,14 @@ local trims = {}
 --- @include "bad-err"
 --- @include "keep-only"
 --- @include "drop-expired"
+--- @include "many"
 -- count changes by status, and ids waiting to be pushed on each finished list
 local delta, pushes = {}, {}
 local function count(st, n) delta[st] = (delta[st] or 0) + n end
 local function pushAll(st)
   local ids = pushes[st]
   if ids and #ids > 0 then
-    -- in slices: unpack takes a few thousand values at most
-    for i = 1, #ids, 1000 do redis.call('RPUSH', lists[st], unpack(ids, i, math.min(#ids, i + 999))) end
+    many('RPUSH', lists[st], ids)
     pushes[st] = {}
   end
 end
