@@ -14,12 +14,12 @@
 
 const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const IORedis = require('ioredis');
 const { create } = require('./lib/engines');
 const { runMain } = require('./lib/run-main');
+const { freePort } = require('./lib/redis-servers');
 
 const TRIPS = Number(process.env.TRIPS ?? 300);
 const WARMUP = 100;
@@ -30,17 +30,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: 120_000, maxBuffer: 1 << 28 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
   });
 }
 

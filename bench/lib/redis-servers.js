@@ -11,6 +11,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
+/** A TCP port nobody listens on now. */
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -93,4 +94,4 @@ async function flush(ports) {
   await Promise.all(ports.map((p) => run('redis-cli', ['-p', String(p), 'flushall'])));
 }
 
-module.exports = { startRedis, startCluster, flush, run };
+module.exports = { startRedis, startCluster, flush, run, freePort };

@@ -16,9 +16,9 @@
 
 const { fork, spawn } = require('node:child_process');
 const { mkdtempSync, rmSync, existsSync } = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort } = require('./redis-servers');
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -38,18 +38,6 @@ const SOAK_DEFAULTS = Object.freeze({
 });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A TCP port nobody listens on now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Retries `fn` until it resolves or `timeoutMs` passed. */
 async function retry(fn, timeoutMs, what) {
