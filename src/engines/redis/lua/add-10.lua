@@ -46,6 +46,14 @@ else
 end
 local asked = tonumber(ARGV[3]) or 0
 local now, wid = ARGV[5], ARGV[4]
+-- the hash of a new task `k` (data `d`) claimed at once by worker `w` (its priority kept unless 0)
+local function claimedNew(k, d, pri, w)
+  if pri == '0' then
+    redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+  else
+    redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+  end
+end
 -- the common call alone: one new task due now, claimed at once when nothing else waits and the
 -- queue is not paused (same effects as the general path below)
 if #ARGV == 11 and step == 2 and asked > 0 then
@@ -54,11 +62,7 @@ if #ARGV == 11 and step == 2 and asked > 0 then
   if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
     local sq = string.format('%d', redis.call('INCR', KEYS[4]))
     local d = ARGV[11] .. sq .. '}'
-    if pri == '0' then
-      redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
-    else
-      redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
-    end
+    claimedNew(k, d, pri, wid)
     redis.call('ZADD', KEYS[3], sq, id)
     redis.call('SADD', KEYS[9], id)
     redis.call('ZADD', KEYS[8], ARGV[6], wid)
@@ -84,11 +88,7 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
       elseif want > 0 then
         local sq = string.format('%d', redis.call('INCR', KEYS[4]))
         local d = ARGV[11] .. sq .. '}'
-        if uni == '0' then
-          redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
-        else
-          redis.call('HSET', k, 'd', d, 'pri', uni, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
-        end
+        claimedNew(k, d, uni, w)
         -- the entry stays (want 0) until the worker's next call (see below)
         redis.call('HSET', KEYS[10], w, '0' .. string.sub(v, a))
         redis.call('ZADD', ARGV[7] .. w, sq, '1\n' .. d .. '\n' .. id)
@@ -182,11 +182,7 @@ else
     if ntaken < want and runAt == '' then
       if redis.call('EXISTS', k) == 0 then
         isNew, took = true, true
-        if pri == '0' then
-          redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
-        else
-          redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', wid)
-        end
+        claimedNew(k, d, pri, wid)
         ntaken = ntaken + 1
         taken[ntaken] = id
         claimed[#claimed + 1] = id
