@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { REDIS_URL, redisScratch } from './redis-support';
+import { finishKeys, REDIS_URL, redisScratch } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const NOW = 1_700_000_000_000;
@@ -21,9 +21,7 @@ describe('Redis finish script: a call of many ends', () => {
 
   it('records the ends of held tasks only, in their order, and leaves the rest of the held set', async () => {
     const base = `${scratch.prefix}:{qe}:`;
-    const keys = [
-      'prios', 'delayed', 'leases', 'cnt', 'marker', 'meta', 'done:success', 'done:error', 'done:cancel', 'held:' + WID, 'cancels', 'all', 'idle', 'inbox:' + WID,
-    ].map((k) => base + k);
+    const keys = finishKeys(base, WID);
     const ids = Array.from({ length: ENDS }, (_, i) => (i % 7 === 0 ? `q"${i}\\é✓` : `t${i}`));
     // every third task was taken from the worker (a lease sweep, a release) before its end came
     const held = ids.filter((_, i) => i % 3 !== 0);

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { redisScratch, sameEffects } from './redis-support';
+import { finishKeys, redisScratch, sameEffects } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const NOW = 1_700_000_000_000;
@@ -37,10 +37,6 @@ describe('Redis finish script: 4 or 2 arguments per end', () => {
   const scratch = redisScratch('finish-forms');
   const { r } = scratch;
 
-  const keysOf = (base: string): string[] => [
-    base + 'prios', base + 'delayed', base + 'leases', base + 'cnt', base + 'marker', base + 'meta', base + 'done:success', base + 'done:error',
-    base + 'done:cancel', base + 'held:' + WID, base + 'cancels', base + 'all', base + 'idle', base + 'inbox:' + WID,
-  ];
   const idOf = (i: number): string => (i === 0 ? 'a"\\é✓' : `t${i}`);
 
   async function setUp(base: string, b: Batch): Promise<void> {
@@ -73,7 +69,7 @@ describe('Redis finish script: 4 or 2 arguments per end', () => {
       if (perEnd === 2) args.push(idOf(i), b.data[i]);
       else args.push(idOf(i), b.head, b.data[i], '');
     }
-    return r.eval(LUA, 14, ...keysOf(base), ...args);
+    return r.eval(LUA, 14, ...finishKeys(base, WID), ...args);
   }
 
   it.each(BATCHES)('$name', async (b) => {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { REDIS_URL, redisScratch, sameEffects } from './redis-support';
+import { finishKeys, REDIS_URL, redisScratch, sameEffects } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const FAST = "if ARGV[10] == '1' and";
@@ -59,10 +59,6 @@ describe('Redis finish script: fast and general paths', () => {
   const scratch = redisScratch('finish-paths');
   const { r } = scratch;
 
-  const keysOf = (base: string): string[] => [
-    base + 'prios', base + 'delayed', base + 'leases', base + 'cnt', base + 'marker', base + 'meta', base + 'done:success', base + 'done:error',
-    base + 'done:cancel', base + 'held:' + WID, base + 'cancels', base + 'all', base + 'idle', base + 'inbox:' + WID,
-  ];
 
   async function setUp(base: string, c: Case): Promise<void> {
     const id = c.id ?? 'a';
@@ -98,7 +94,7 @@ describe('Redis finish script: fast and general paths', () => {
   async function run(base: string, c: Case, lua = LUA): Promise<unknown> {
     const args = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', c.trim ?? 0, 1, NOW + 6000 + ':30000'];
     args.push(c.id ?? 'a', c.kind + (c.items ? '1' : '0') + (c.keep ?? ''), c.kind === 's' ? '2' : '{"message":"no"}', c.json ?? '');
-    return r.eval(lua, 14, ...keysOf(base), ...args);
+    return r.eval(lua, 14, ...finishKeys(base, WID), ...args);
   }
 
   it('turns its fast path off for these tests', () => {
