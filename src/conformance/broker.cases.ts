@@ -230,6 +230,20 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
         expect((await producer.manager.counts()).success).toBe(2);
       });
 
+      it('a task dropped at its end (removeOnComplete / removeOnFail: true) settles result() in a producer that followed the queue\'s ends, also when asked after the drop', async () => {
+        const producer = await make();
+        const worker = await make({ name: producer.name });
+        await worker.start();
+        // a first result() makes the producer follow the queue's ends
+        expect(await (await producer.addTask('cb.add', [1, 1])).result({ timeout: 3_000 })).toBe(2);
+        const ok = await producer.addTask('cb.add', [20, 22], { removeOnComplete: true });
+        const bad = await producer.addTask('cb.throwAsync', [], { removeOnFail: true });
+        for (const h of [ok, bad]) await waitFor(async () => (await worker.getTask(h.id)) === undefined, `task ${h.id} to be dropped`);
+        expect(await ok.result({ timeout: 3_000 })).toBe(42);
+        await expect(bad.result({ timeout: 3_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_FAILED });
+        expect(await producer.getTask(ok.id)).toBeUndefined();
+      });
+
       it('a producer cancels a task running in the worker app: its signal aborts there', async () => {
         const producer = await make();
         const worker = await make({ name: producer.name });

@@ -27,11 +27,36 @@ class PgTasks {
     for (let i = 0; i < n; i++) yield `${label}${i}`;
   }
 
+  /** Yields its first item, then waits until the test opens the gate of `label`, then yields the rest. */
+  @Task({ name: 'pg.gated' })
+  async *gated(label: string, n: number): AsyncGenerator<string> {
+    for (let i = 0; i < n; i++) {
+      yield `${label}${i}`;
+      if (i === 0) await gate(label).opened;
+    }
+  }
+
+  @Task({ name: 'pg.fail' })
+  fail(why: string): never {
+    throw new Error(why);
+  }
+
   @Task({ name: 'pg.slow' })
   async slow(ctx: TaskContext, ms: number): Promise<string> {
     await new Promise((r) => setTimeout(r, ms));
     return ctx.id;
   }
+}
+
+const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+function gate(label: string): { opened: Promise<void>; open: () => void } {
+  let g = gates.get(label);
+  if (!g) {
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    gates.set(label, (g = { opened, open }));
+  }
+  return g;
 }
 
 const apps: QTasks[] = [];
@@ -428,6 +453,19 @@ describe('PostgreSQL engine', () => {
     expect((await app.manager.counts()).success).toBe(0);
   });
 
+  it('a task dropped at its end settles result() in the app that enqueued it without a worker, also when asked after the drop (its end notification carries the record)', async () => {
+    const q = queue('drop-notice');
+    const producer = make(q);
+    const worker = make(q, { concurrency: 1 });
+    await producer.init();
+    await worker.start();
+    const ok = await producer.addTask('pg.add', [20, 22], { removeOnComplete: true });
+    const bad = await producer.addTask('pg.fail', ['no'], { removeOnFail: true });
+    for (const h of [ok, bad]) await waitGone(worker, h.id);
+    expect(await ok.result({ timeout: 3_000 })).toBe(42);
+    await expect(bad.result({ timeout: 3_000 })).rejects.toMatchObject({ code: ErrorCodes.TASK_FAILED });
+  });
+
   it('takes again an id whose row expired but is not swept yet, by every enqueue path (its stream items go with it); a live id reports its task', async () => {
     const q = queue('readd');
     // lease rounds (which sweep) far apart: the expired rows stay in the table
@@ -443,22 +481,32 @@ describe('PostgreSQL engine', () => {
       for await (const x of h.stream()) seen.push(x);
       return seen;
     };
+    // a task dropped at its end is read while it runs: it waits after its first item until the reader has that item
+    const streamGated = async (h: { stream(): AsyncIterable<unknown> }, label: string) => {
+      const it = h.stream()[Symbol.asyncIterator]();
+      const seen: unknown[] = [];
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        seen.push(r.value);
+        if (seen.length === 1) gate(label).open();
+      }
+      return seen;
+    };
     // the id dropped at its end; then added again by enqueue (an app with no worker), enqueue_claim (an idle worker here), a transaction
-    const first = await app.addTask('pg.gen', ['a', 3], { id: 'dup', removeOnComplete: true });
+    const first = await app.addTask('pg.gated', ['a', 3], { id: 'dup', removeOnComplete: true });
     await app.start();
-    expect(await stream(first)).toEqual(['a0', 'a1', 'a2']);
+    expect(await streamGated(first, 'a')).toEqual(['a0', 'a1', 'a2']);
     await waitGone(app, 'dup');
     expect(await kept('dup')).toEqual([{ expires_at: '0', items: 3 }]);
     await app.manager.pause();
-    const plain = await producer.addTask('pg.gen', ['b', 1], { id: 'dup', removeOnComplete: true });
-    expect(await app.getTask('dup')).toMatchObject({ status: 'new', args: ['b', 1], attempt: 0 });
+    const plain = await producer.addTask('pg.gated', ['b', 2], { id: 'dup', removeOnComplete: true });
+    expect(await app.getTask('dup')).toMatchObject({ status: 'new', args: ['b', 2], attempt: 0 });
     expect(await kept('dup')).toEqual([{ expires_at: null, items: 0 }]);
     await app.manager.resume();
-    expect(await stream(plain)).toEqual(['b0']);
+    expect(await streamGated(plain, 'b')).toEqual(['b0', 'b1']);
     await waitGone(app, 'dup');
-    expect(await kept('dup')).toEqual([{ expires_at: '0', items: 1 }]);
-    const along = await app.addTask('pg.gen', ['c', 2], { id: 'dup', removeOnComplete: true });
-    expect(await stream(along)).toEqual(['c0', 'c1']);
+    expect(await kept('dup')).toEqual([{ expires_at: '0', items: 2 }]);
+    const along = await app.addTask('pg.gated', ['c', 2], { id: 'dup', removeOnComplete: true });
+    expect(await streamGated(along, 'c')).toEqual(['c0', 'c1']);
     await waitGone(app, 'dup');
     const client = new Client({ connectionString: db.url });
     await client.connect();

@@ -4,6 +4,7 @@
  */
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import { ClosedError, ResultTimeoutError } from '../../errors';
+import { retentionOf } from '../../task/retention';
 import { isFinal, TaskRecord } from '../../task/task-record';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 
@@ -12,9 +13,22 @@ interface RecordLookup {
   get(id: string): MemRecord | undefined;
 }
 
+/**
+ * The record `enqueue` returned when it is still the stored one of `id`, or when the task dropped
+ * it at its end (`removeOnComplete` / `removeOnFail` true): the handle that enqueued it still
+ * settles, as on the engines that announce such an end with its record. Else undefined.
+ */
+function hinted(id: string, hint: TaskRecord | undefined): MemRecord | undefined {
+  if (!(hint instanceof MemRecord) || hint.id !== id) return undefined;
+  if (hint.live) return hint;
+  const dropped =
+    (hint.status === 'success' && retentionOf(hint.removeOnComplete)?.now === true) || (hint.status === 'error' && retentionOf(hint.removeOnFail)?.now === true);
+  return dropped ? hint : undefined;
+}
+
 /** The final record of `id` (checked, see `soundRecord`) when the task has ended, else undefined. */
 export function finalRecord(records: RecordLookup, id: string, hint?: TaskRecord): TaskRecord | undefined {
-  const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : records.get(id);
+  const rec = hinted(id, hint) ?? records.get(id);
   return rec !== undefined && isFinal(rec.status) ? soundRecord(rec) : undefined;
 }
 
@@ -31,7 +45,7 @@ export function waitForEnd(
   hint?: TaskRecord,
 ): void {
   // the record enqueue returned saves a map lookup while it is still the stored one
-  const rec = hint instanceof MemRecord && hint.live && hint.id === id ? hint : records.get(id);
+  const rec = hinted(id, hint) ?? records.get(id);
   if (rec === undefined) return done(rec);
   if (isFinal(rec.status)) return done(soundRecord(rec));
   if (closed) return done(undefined, new ClosedError('result()'));

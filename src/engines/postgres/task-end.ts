@@ -45,11 +45,13 @@ function recordJson(rec: TaskRecord): string {
 /**
  * What the notification of an end says: the stored record (for processes that asked for records:
  * waiting `result()` calls, stream readers, end events), or only its id ({@link BY_ID}: the others
- * read it when they need it); nothing for a handback, which is not an end.
+ * read it when they need it); nothing for a handback, which is not an end. A record dropped at its
+ * end (`S`, `E`) always goes whole: nobody can read it afterwards, so the notification is the only
+ * way it reaches the app that enqueued it or a reader that asked while the task ran.
  */
 export function noticeOf(e: PendingEnd, records: boolean): string {
   if (e.stored === undefined) return '';
-  return records ? recordJson(e.rec) : BY_ID;
+  return records || e.kind === 'S' || e.kind === 'E' ? recordJson(e.rec) : BY_ID;
 }
 
 /** The end of `rec` as `outcome` says; the record is updated in place. */
