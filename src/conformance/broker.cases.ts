@@ -230,12 +230,10 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
         expect((await producer.manager.counts()).success).toBe(2);
       });
 
-      it('a task dropped at its end (removeOnComplete / removeOnFail: true) settles result() in a producer that followed the queue\'s ends, also when asked after the drop', async () => {
+      it('a task dropped at its end (removeOnComplete / removeOnFail: true) settles result() in the producer app that added it, also when asked after the drop', async () => {
         const producer = await make();
         const worker = await make({ name: producer.name });
         await worker.start();
-        // a first result() makes the producer follow the queue's ends
-        expect(await (await producer.addTask('cb.add', [1, 1])).result({ timeout: 3_000 })).toBe(2);
         const ok = await producer.addTask('cb.add', [20, 22], { removeOnComplete: true });
         const bad = await producer.addTask('cb.throwAsync', [], { removeOnFail: true });
         for (const h of [ok, bad]) await waitFor(async () => (await worker.getTask(h.id)) === undefined, `task ${h.id} to be dropped`);

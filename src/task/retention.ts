@@ -35,6 +35,18 @@ export function retentionOf(opt: RetentionOption | undefined): Retention | undef
   return out;
 }
 
+/**
+ * True when the task is dropped at its end for some outcome (`removeOnComplete` or `removeOnFail`
+ * dropping at once), or, with `status`, for that final status: its record cannot be read after
+ * that end, only heard.
+ */
+export function dropsAtEnd(rec: { removeOnComplete?: RetentionOption; removeOnFail?: RetentionOption }, status?: string): boolean {
+  const ok = status === undefined || status === 'success';
+  const bad = status === undefined || status === 'error';
+  return (ok && rec.removeOnComplete !== undefined && retentionOf(rec.removeOnComplete)?.now === true) ||
+    (bad && rec.removeOnFail !== undefined && retentionOf(rec.removeOnFail)?.now === true);
+}
+
 /** Throws `QTASKS_ERR_BAD_OPTION` for a retention of the wrong shape. */
 export function checkRetention(opt: unknown, where: string): void {
   if (opt === undefined || typeof opt === 'boolean') return;

@@ -4,7 +4,7 @@
  */
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import { ClosedError, ResultTimeoutError } from '../../errors';
-import { retentionOf } from '../../task/retention';
+import { dropsAtEnd } from '../../task/retention';
 import { isFinal, TaskRecord } from '../../task/task-record';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 
@@ -21,9 +21,7 @@ interface RecordLookup {
 function hinted(id: string, hint: TaskRecord | undefined): MemRecord | undefined {
   if (!(hint instanceof MemRecord) || hint.id !== id) return undefined;
   if (hint.live) return hint;
-  const dropped =
-    (hint.status === 'success' && retentionOf(hint.removeOnComplete)?.now === true) || (hint.status === 'error' && retentionOf(hint.removeOnFail)?.now === true);
-  return dropped ? hint : undefined;
+  return isFinal(hint.status) && dropsAtEnd(hint, hint.status) ? hint : undefined;
 }
 
 /** The final record of `id` (checked, see `soundRecord`) when the task has ended, else undefined. */

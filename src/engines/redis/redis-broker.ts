@@ -7,6 +7,7 @@
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
 import { Broker, Consumer, EngineContext, Outcome, WorkerCommand, WorkerInfo } from '../../engine/broker';
 import { ClosedError } from '../../errors';
+import { dropsAtEnd } from '../../task/retention';
 import type { TaskRecord } from '../../task/task-record';
 import { decodeRecord, encodeOpt } from './record-codec';
 import { AddReply, addReply, callSize, pushTasks, sharedPriority } from './enqueue-call';
@@ -158,9 +159,10 @@ export class RedisBroker extends Broker {
     if (batch.length === 0) return;
     this.pending = [];
     this.pendingCount = 0;
-    if (!this.notifier.eventsConfirmed && this.notifier.wantsEvents()) {
-      // a listener was added since init (its subscription may still be on its way): listen
-      // before these tasks can end
+    if (!this.notifier.eventsConfirmed && (this.notifier.wantsEvents() || batch.some((p) => p.records.some((r) => dropsAtEnd(r))))) {
+      // a listener was added since init (its subscription may still be on its way), or a task is
+      // dropped at its end, whose record only its end announcement carries: listen before these
+      // tasks can end (they are then noted, so that a later result() gets the announced end)
       void this.notifier.settled(this.notifier.ensureEvents(), this.ctx.config.connectTimeoutMs).then(() => this.send(batch));
       return;
     }
