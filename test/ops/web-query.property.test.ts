@@ -46,6 +46,15 @@ function sendable(v: string, also = '#'): string {
     .join('');
 }
 
+/** The path the server answers for request target `path` (`.` and `..` resolved), or undefined when it does not parse. */
+function resolvedPath(path: string): string | undefined {
+  try {
+    return new URL(`http://localhost${path}`).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 describe('web API input, for any input', () => {
   it('parses any query string to a valid list query or refuses it with a 400 and a code', () => {
     fc.assert(
@@ -132,7 +141,9 @@ describe('web API input, for any input', () => {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), fc.array(segment, { maxLength: 4 }), async (method, parts) => {
           const path = `/api/${parts.map((p) => sendable(p, '#?/')).join('/')}`;
-          if (method === 'GET' && path === '/api/events') return;
+          // the event stream never ends: skip it, also when `.` and `..` segments lead there (the
+          // server resolves them as a browser does)
+          if (method === 'GET' && resolvedPath(path) === '/api/events') return;
           const { status, body } = await send(method, path);
           expect(status).toBeLessThan(500);
           if (status >= 400) expect(typeof (body as { error: { code: unknown } }).error.code).toBe('string');
