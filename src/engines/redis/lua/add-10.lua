@@ -130,6 +130,14 @@ local two = {
 }
 local hi
 local argv, rpcall = ARGV, redis.pcall
+-- a task whose id exists already (key `k`, index `i` in this call from 0) is reported with its
+-- HGETALL (pcall: a key of that name that is not a task hash is reported as status '?')
+local function reportExisting(i, k)
+  local row = rpcall('HGETALL', k)
+  existing[nexisting + 1] = i
+  existing[nexisting + 2] = row.err and { 'st', '?' } or row
+  nexisting = nexisting + 2
+end
 if step == 2 and uni == '0' and want == 0 then
   -- the bulk add (all due now at priority 0, none claimed in the call) on a loop of its own, with
   -- fewer steps per task: the same effects as the general loop below
@@ -154,10 +162,7 @@ if step == 2 and uni == '0' and want == 0 then
       ids[nids + 2] = id
       nids = nids + 2
     else
-      local row = rpcall('HGETALL', pfx .. id)
-      existing[nexisting + 1] = (b - 10) / 2
-      existing[nexisting + 2] = row.err and { 'st', '?' } or row
-      nexisting = nexisting + 2
+      reportExisting((b - 10) / 2, pfx .. id)
     end
   end
   if nlevel > 0 then
@@ -201,10 +206,7 @@ else
       end
     end
     if not isNew then
-      local row = redis.pcall('HGETALL', k)
-      existing[nexisting + 1] = i
-      existing[nexisting + 2] = row.err and { 'st', '?' } or row
-      nexisting = nexisting + 2
+      reportExisting(i, k)
     else
       seq = seq + 1
       if took then
