@@ -7,12 +7,15 @@
  * - two processes: the same with the producer here and two forked worker processes;
  * - round trips, three ways, each 100 warm-up trips then 1,000 measured: enqueue one job and wait
  *   for its end with a worker of concurrency 1 — (a) one app that enqueues and works, (b) a producer
- *   app and a worker app in this process, (c) the worker in another process (p50, p99);
+ *   app and a worker app in this process, (c) the worker in another process (p50, p99), a fresh
+ *   process in each round, and (d) that worker process again after BENCH_LONG_WARMUP_TRIPS (3,000)
+ *   more unmeasured trips, as a long-running worker (V8 has optimised the trip's code by then);
  * - the ceiling: the bare batched-Lua design (bench/lib/ceiling.js) in the throughput workload.
  * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
  *
  * Run: `npm run build && node --expose-gc bench/redis.js`
- * (env: REDIS_URL, BENCH_ROUNDS, BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_WARMUP_TRIPS, BENCH_ONLY=qtasks,bullmq).
+ * (env: REDIS_URL, BENCH_ROUNDS, BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_WARMUP_TRIPS,
+ * BENCH_LONG_WARMUP_TRIPS, BENCH_ONLY=qtasks,bullmq).
  */
 'use strict';
 
@@ -22,7 +25,7 @@ const { create, KINDS } = require('./lib/engines');
 const { REDIS_URL, redisVersion, pingMs, deleteKeys, deleteStale } = require('./lib/redis-util');
 const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
-const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
+const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
 
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 
@@ -120,8 +123,8 @@ function stopChild(child) {
 }
 
 /** p50 and p99 (ms) of the measured trips, after the warm-up ones; `dropped` when any were. */
-function tripFigures(all, suffix) {
-  const out = figures(all, suffix);
+function tripFigures(all, suffix, warmup) {
+  const out = figures(all, suffix, warmup);
   if (all.dropped) out[`dropped${suffix}`] = all.dropped;
   return out;
 }
@@ -172,7 +175,11 @@ async function roundTripProcess(kind) {
     );
     child.send('go');
     producer = create(kind, names);
-    return tripFigures(await within(producer.trips(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'c');
+    const young = tripFigures(await within(producer.trips(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'c');
+    if (LONG_WARMUP_TRIPS === 0) return young;
+    // (d) the same worker process once it has run thousands of trips, as a long-running one has
+    const warm = tripFigures(await within(producer.trips(LONG_WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 4, 'round trips of a long-running worker'), 'd', LONG_WARMUP_TRIPS);
+    return { ...young, ...warm };
   } finally {
     if (child) await stopChild(child);
     await cleanUp(producer, names);
@@ -229,7 +236,7 @@ async function main() {
   });
   const text = renderRedis(rows, { redis, ping, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
   console.log(text);
-  if (!ONLY && !PICKED && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3) require('./lib/report').writeSection('redis', text);
+  if (!ONLY && !PICKED && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3 && LONG_WARMUP_TRIPS === 3_000) require('./lib/report').writeSection('redis', text);
 }
 
 main()
