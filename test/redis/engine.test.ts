@@ -109,6 +109,34 @@ describe('Redis engine', () => {
     expect((await app.manager.counts()).success).toBe(30);
   });
 
+  it('reads updatedAt as the latest change of a record: claims and ends write only the start and the end', async () => {
+    const producer = make();
+    // claimed from the queue by a worker's call (a batch), then handed over to an idle worker (one
+    // at a time, and a batch), ending in success and in error
+    const queued = await producer.addTasks([1, 2, 3].map((v) => ({ name: 're.echo', args: [v] })));
+    const worker = make({}, 2);
+    await worker.start();
+    await Promise.all(queued.map((h) => h.result({ timeout: 5_000 })));
+    const one = await producer.addTask('re.echo', ['one']);
+    await one.result({ timeout: 5_000 });
+    const failed = await producer.addTask('re.fail');
+    await expect(failed.result({ timeout: 5_000 })).rejects.toThrow('nope');
+    const batch = await producer.addTasks([4, 5].map((v) => ({ name: 're.echo', args: [v] })));
+    await Promise.all(batch.map((h) => h.result({ timeout: 5_000 })));
+    const r = new IORedis(REDIS_URL);
+    try {
+      for (const h of [...queued, one, failed, ...batch]) {
+        const rec = (await producer.getTask(h.id))!;
+        expect(rec.startedAt).toBeGreaterThanOrEqual(rec.createdAt);
+        expect(rec.finishedAt).toBeGreaterThanOrEqual(rec.startedAt!);
+        expect(rec.updatedAt).toBe(rec.finishedAt);
+        expect(await r.hexists(`${prefix}:{${queue}}:t:${h.id}`, 'up')).toBe(0);
+      }
+    } finally {
+      r.disconnect();
+    }
+  });
+
   it('lists newest first with filters, and counts every status', async () => {
     const app = make();
     const a = await app.addTask('re.echo', ['a']);

@@ -47,6 +47,8 @@ const record: fc.Arbitrary<TaskRecord> = fc
     if (out.status !== 'cancel') delete out.cancelReason;
     // a start is never shown before the creation (the codec reads an earlier one as the creation)
     if (out.startedAt !== undefined && out.startedAt < out.createdAt) out.startedAt = out.createdAt;
+    // nor an update before a start or an end (the codec reads the latest of the three)
+    out.updatedAt = Math.max(out.updatedAt, out.startedAt ?? 0, out.finishedAt ?? 0);
     return JSON.parse(JSON.stringify(out)) as TaskRecord;
   });
 
@@ -93,6 +95,22 @@ describe('Redis record codec', () => {
         // `attempts` is derived from the other fields on read
         const { attempts: _derived, ...got } = decodeRecord(stored(r), r.id)!;
         expect(got).toEqual(r);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads updatedAt as the latest of up, the start and the end (claims and ends write no up)', () => {
+    fc.assert(
+      fc.property(record, fc.option(time, { nil: undefined }), (r, up) => {
+        // the hash without its `up`, or with an `up` of any time
+        const flat = stored(r);
+        const at = flat.indexOf('up');
+        if (up === undefined) flat.splice(at, 2);
+        else flat[at + 1] = String(up);
+        const times = [up, r.startedAt, r.finishedAt].filter((t): t is number => t !== undefined);
+        const want = times.length > 0 ? Math.max(...times) : r.createdAt;
+        expect(decodeRecord(flat, r.id)!.updatedAt).toBe(want);
       }),
       { numRuns: 300 },
     );

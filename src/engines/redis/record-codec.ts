@@ -197,9 +197,21 @@ function fixedOf(r: TaskRecord): Fixed {
   return f;
 }
 
+/**
+ * The latest of the times given, undefined when none is. A record's `updatedAt` is the latest of
+ * its `up`, `sa` and `fa` fields: a start or an end, which every claim and end writes, is not
+ * written again as `up` (one field less per record, and per write).
+ */
+function latest(a: number | undefined, b: number | undefined, c: number | undefined): number | undefined {
+  let t = a;
+  if (b !== undefined && (t === undefined || b > t)) t = b;
+  if (c !== undefined && (t === undefined || c > t)) t = c;
+  return t;
+}
+
 /** The changing fields a bad record keeps, as read from its hash. */
 function changingOf(attempt: number | undefined, up?: string, sa?: string, fa?: string, workerId?: string) {
-  return { attempt, updatedAt: num(up), startedAt: num(sa), finishedAt: num(fa), workerId };
+  return { attempt, updatedAt: latest(num(up), num(sa), num(fa)), startedAt: num(sa), finishedAt: num(fa), workerId };
 }
 
 /**
@@ -266,7 +278,7 @@ export function decodeRecord(flat: string[] | null | undefined, id: string, know
     args: f.args,
     attempt: attempt as number,
     createdAt: f.createdAt,
-    updatedAt: num(up) ?? f.createdAt,
+    updatedAt: latest(num(up), num(sa), num(fa)) ?? f.createdAt,
   };
   // the optional fields in this order, each only when it has a value
   if (progress !== undefined) rec.progress = progress;

@@ -49,9 +49,9 @@ local now, wid = ARGV[5], ARGV[4]
 -- the hash of a new task `k` (data `d`) claimed at once by worker `w` (its priority kept unless 0)
 local function claimedNew(k, d, pri, w)
   if pri == '0' then
-    redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+    redis.call('HSET', k, 'd', d, 'st', 'process', 'att', '1', 'sa', now, 'wid', w)
   else
-    redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+    redis.call('HSET', k, 'd', d, 'pri', pri, 'st', 'process', 'att', '1', 'sa', now, 'wid', w)
   end
 end
 -- the common call alone: one new task due now, claimed at once when nothing else waits and the
@@ -259,7 +259,7 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
       for x = handed + 1, handed + give do
         local id = list[x]
         local k = pfx .. id
-        redis.call('HSET', k, 'st', 'process', 'att', '1', 'sa', now, 'up', now, 'wid', w)
+        redis.call('HSET', k, 'st', 'process', 'att', '1', 'sa', now, 'wid', w)
         members[#members + 1] = seqOf[id]
         members[#members + 1] = tag .. dataOf[id] .. '\n' .. id
         hids[#hids + 1] = id

@@ -23,7 +23,7 @@ end
 if redis.call('ZREM', KEYS[2], id) == 0 then redis.call('LREM', ARGV[2] .. (f[3] or '0'), 1, id) end
 redis.call('HINCRBY', KEYS[3], st, -1)
 redis.call('HINCRBY', KEYS[3], 'cancel', 1)
-redis.call('HSET', k, 'st', 'cancel', 'cr', ARGV[6], 'fa', now, 'up', now)
+redis.call('HSET', k, 'st', 'cancel', 'cr', ARGV[6], 'fa', now)
 redis.call('PEXPIRE', k, ARGV[5])
 redis.call('PEXPIRE', ARGV[1], ARGV[5])
 redis.call('RPUSH', KEYS[4], id)

@@ -80,7 +80,7 @@ if ARGV[10] == '1' and (kind == 's' or kind == 'e') and (keep == '' or keep == '
         rcall('ZREM', KEYS[12], id)
       else
         local st = kind == 's' and 'success' or 'error'
-        rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', ARGV[14], 'fa', now, 'up', now)
+        rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', ARGV[14], 'fa', now)
         rcall('PEXPIRE', k, ARGV[5])
         if byte(head, 2) == 49 then rcall('PEXPIRE', ARGV[1] .. 'i:' .. id, ARGV[5]) end
         rcall('RPUSH', kind == 's' and KEYS[7] or KEYS[8], id)
@@ -213,10 +213,10 @@ for i = 0, nEnd - 1 do
     local st
     if head == 's0' then
       st = 'success'
-      rcall('HSET', k, 'st', st, 'ret', data, 'fa', now, 'up', now)
+      rcall('HSET', k, 'st', st, 'ret', data, 'fa', now)
     else
       st = 'error'
-      rcall('HSET', k, 'st', st, 'err', data, 'fa', now, 'up', now)
+      rcall('HSET', k, 'st', st, 'err', data, 'fa', now)
     end
     if json == '' then pubIds[#pubIds + 1] = id else pub[#pub + 1] = json end
     cnt[st] = cnt[st] + 1
@@ -246,13 +246,13 @@ for i = 0, nEnd - 1 do
         dropTask(pfx, ipfx, KEYS[12], id)
         st = nil
       else
-        rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now, 'up', now)
+        rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now)
         if keep ~= '' then trims[#trims + 1] = { st, keep } end
       end
       announce(json, id)
     elseif kind == 'c' then
       st = 'cancel'
-      rcall('HSET', k, 'st', st, 'cr', data, 'fa', now, 'up', now)
+      rcall('HSET', k, 'st', st, 'cr', data, 'fa', now)
       announce(cx and '' or json, id)
     else
       local f = rcall('HMGET', k, 'pri', 'att')
@@ -261,7 +261,7 @@ for i = 0, nEnd - 1 do
         -- its priority is not a number: it cannot be queued again
         st = 'error'
         flags[i + 1] = '2'
-        rcall('HSET', k, 'st', st, 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+        rcall('HSET', k, 'st', st, 'err', badErr(id, 'its priority is not a number'), 'fa', now)
         announce('', id)
       elseif kind == 'r' then
         local sp = find(keep, ' ', 1, true)
@@ -340,7 +340,7 @@ for j = 1, #due do
   local pri = level(f[2])
   if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
     -- its priority is not a number: it ends here (announced to every process)
-    rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now, 'up', now)
+    rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now)
     rcall('PEXPIRE', k, ttl)
     rcall('PEXPIRE', ipfx .. id, ttl)
     rcall('RPUSH', KEYS[8], id)
@@ -382,7 +382,7 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
         if st == 'new' or st == 'retry' then
           local att = f[3]
           att = att and toS((toN(att) or 0) + 1) or '1'
-          rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'up', now, 'wid', wid)
+          rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'wid', wid)
           -- a first attempt goes into the reply as a number (see above)
           if not f[3] then att = 1 end
           cnt[st] = cnt[st] - 1
@@ -395,7 +395,7 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
         elseif f.err then
           -- not a task hash at all: it cannot run, it ends in a fresh record of its own
           rcall('DEL', k)
-          rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now, 'up', now)
+          rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now)
           rcall('PEXPIRE', k, ttl)
           rcall('RPUSH', KEYS[8], id)
           cnt.new = cnt.new - 1

@@ -40,7 +40,7 @@ for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(A
 end
 
 local function final(k, id, st, done, field, value)
-  redis.call('HSET', k, 'st', st, field, value, 'fa', now, 'up', now)
+  redis.call('HSET', k, 'st', st, field, value, 'fa', now)
   redis.call('PEXPIRE', k, ttl)
   redis.call('PEXPIRE', ipfx .. id, ttl)
   redis.call('RPUSH', done, id)

@@ -45,7 +45,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
       moved[#moved + 1] = id
       local pri = level(f[3])
       if not f[5] and not pri then
-        redis.call('HSET', k, 'st', 'error', 'fa', now, 'up', now, 'err', badErr(id, 'its priority is not a number'))
+        redis.call('HSET', k, 'st', 'error', 'fa', now, 'err', badErr(id, 'its priority is not a number'))
         redis.call('PEXPIRE', k, ttl)
         redis.call('PEXPIRE', ipfx .. id, ttl)
         redis.call('RPUSH', KEYS[7], id)
@@ -53,7 +53,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
         notify[#notify + 1] = cjson.encode(id)
       elseif f[5] then
         redis.call('SREM', KEYS[5], id)
-        redis.call('HSET', k, 'st', 'cancel', 'cr', f[5], 'fa', now, 'up', now)
+        redis.call('HSET', k, 'st', 'cancel', 'cr', f[5], 'fa', now)
         redis.call('PEXPIRE', k, ttl)
         redis.call('PEXPIRE', ipfx .. id, ttl)
         redis.call('RPUSH', KEYS[6], id)
