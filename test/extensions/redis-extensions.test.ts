@@ -98,6 +98,10 @@ describe('extensions on Redis', () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
     for (const q of queues.splice(0)) await keys(`${PREFIX}:{${q}}*`, true);
   });
+  afterAll(async () => {
+    // the prefix's own keys (the set of queue names) go too: the prefix is this file's alone
+    await keys(`${PREFIX}:*`, true);
+  });
 
   it('enqueues each timer tick once with two worker processes', async () => {
     const q = queue('timers');

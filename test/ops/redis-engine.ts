@@ -26,10 +26,23 @@ async function deleteKeys(pattern: string): Promise<void> {
   }
 }
 
+/** Takes `queue` out of the prefix's set of queue names (the set goes with its last member). */
+async function forgetQueue(queue: string): Promise<void> {
+  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    await client.srem(`${prefix}:queues`, queue);
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Apps on Redis; two apps made for one queue share it. */
 export const redisEngine: OpsEngine = {
   label: 'Redis',
   shared: true,
   make: (queue, options) => new QTasks({ ...options, name: queue, redis: REDIS_URL, config: { ...options?.config, prefix } }),
-  cleanup: (queue) => deleteKeys(`${prefix}:{${queue}}*`),
+  cleanup: async (queue) => {
+    await deleteKeys(`${prefix}:{${queue}}*`);
+    await forgetQueue(queue);
+  },
 };
