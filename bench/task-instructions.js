@@ -1,0 +1,108 @@
+/**
+ * What one task costs Redis in the throughput workload, counted in instructions (deterministic,
+ * unlike times on a shared machine; for qtasks and the bare-Lua ceiling Redis is the bottleneck of
+ * that workload, so these figures set their rates): starts a private redis-server under valgrind's
+ * callgrind, and for each engine enqueues TASKS tasks in batches of 1,000 with no worker running
+ * (one phase), then lets a worker of concurrency 50 in this process run them all (the other
+ * phase). Prints per task and phase the instructions Redis ran without its timer (serverCron),
+ * those in scripts and transactions (EVAL, EVALSHA, EXEC), those in the commands scripts call, and
+ * the commands that cost most (each command's own work, without what a script spends calling it),
+ * then each engine against the ceiling.
+ *
+ * Run: `npm run build && node bench/task-instructions.js` (needs valgrind and redis-server;
+ * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq). A warm-up queue of 2,000 tasks runs
+ * first per engine, unmeasured (scripts loaded, code paths compiled).
+ */
+'use strict';
+
+const { create } = require('./lib/engines');
+const { runMain } = require('./lib/run-main');
+const { startCallgrindRedis } = require('./lib/callgrind-redis');
+
+const TASKS = Number(process.env.TASKS ?? 5000);
+const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'ceiling', 'bee-queue', 'bullmq'];
+const COMMANDS = ['hset', 'hmget', 'hget', 'hsetnx', 'hincrby', 'pexpire', 'pexpireat', 'sadd', 'srem', 'smismember', 'lpop', 'rpush', 'lpush', 'lrem', 'zadd', 'zrem', 'incr', 'incrby', 'publish', 'exists'];
+const FNS = ['serverCron', 'evalCommand', 'evalShaCommand', 'execCommand', 'scriptCall', ...COMMANDS.map((c) => `${c}Command`)];
+
+/** Resolves once `get()` reaches `n` (polled; the worker's callbacks count). */
+function reach(get, n, what) {
+  const until = Date.now() + 600_000;
+  return new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      if (get() >= n) {
+        clearInterval(t);
+        resolve();
+      } else if (Date.now() > until) {
+        clearInterval(t);
+        reject(new Error(`${what}: ${get()} of ${n} tasks ran within 10 minutes`));
+      }
+    }, 5);
+  });
+}
+
+async function measure(server, kind) {
+  const names = (q) => ({ url: server.url, name: `cgt-${kind}-${q}-${process.pid}`, prefix: `qtb-cgt-${kind}-${q}-${process.pid}` });
+  // warm-up on a queue of its own
+  const warm = create(kind, names('warm'));
+  try {
+    let ran = 0;
+    const w = await warm.worker(50, () => ran++);
+    await warm.enqueue(2000, 1000);
+    await w.run();
+    await reach(() => ran, 2000, `${kind} warm-up`);
+  } finally {
+    await warm.close();
+  }
+  const producer = create(kind, names('run'));
+  const worker = create(kind, names('run'));
+  try {
+    const enq = await server.count(() => producer.enqueue(TASKS, 1000), FNS);
+    let ran = 0;
+    const w = await worker.worker(50, () => ran++);
+    const proc = await server.count(async () => {
+      await w.run();
+      await reach(() => ran, TASKS, kind);
+    }, FNS);
+    return { enqueue: enq, process: proc };
+  } finally {
+    await producer.close();
+    await worker.close();
+  }
+}
+
+function line(kind, phase, c) {
+  const per = (n) => Math.round(n / TASKS);
+  const cmds = COMMANDS.map((name) => [name.toUpperCase(), per(c[`${name}Command`])])
+    .filter(([, n]) => n >= 100)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${(n / 1000).toFixed(1)}k`)
+    .join(', ');
+  console.log(
+    `${kind} ${phase}: ${(per(c.total - c.serverCron) / 1000).toFixed(1)}k per task, ${(per(c.evalCommand + c.evalShaCommand + c.execCommand) / 1000).toFixed(1)}k in scripts and transactions, ` +
+      `${(per(c.scriptCall) / 1000).toFixed(1)}k of them in redis.call; commands: ${cmds || 'none over 0.1k'}`,
+  );
+}
+
+async function main() {
+  const server = await startCallgrindRedis();
+  const out = {};
+  try {
+    console.log(`Redis instructions per task under callgrind: ${TASKS} tasks enqueued in batches of 1,000, then run by a worker of concurrency 50`);
+    for (const kind of KINDS) {
+      out[kind] = await measure(server, kind);
+      line(kind, 'enqueue', out[kind].enqueue);
+      line(kind, 'process', out[kind].process);
+    }
+  } finally {
+    await server.stop();
+  }
+  const cost = (c) => c.total - c.serverCron;
+  if (out.ceiling) {
+    for (const kind of KINDS.filter((k) => k !== 'ceiling' && out[k])) {
+      const ratio = (phase) => (cost(out.ceiling[phase]) / cost(out[kind][phase])).toFixed(2);
+      console.log(`- ${kind}: the ceiling's instructions per task / ${kind}'s (its rate against the ceiling's where Redis is the bottleneck): enqueue ${ratio('enqueue')}×, process ${ratio('process')}×`);
+    }
+  }
+}
+
+runMain(main);
