@@ -17,6 +17,7 @@
 
 const { create } = require('./lib/engines');
 const { runMain } = require('./lib/run-main');
+const { within } = require('./lib/workload');
 const { startCallgrindRedis } = require('./lib/callgrind-redis');
 
 const TASKS = Number(process.env.TASKS ?? 5000);
@@ -24,32 +25,27 @@ const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qta
 const COMMANDS = ['hset', 'hmget', 'hget', 'hsetnx', 'hincrby', 'pexpire', 'pexpireat', 'sadd', 'srem', 'smismember', 'lpop', 'rpush', 'lpush', 'lrem', 'zadd', 'zrem', 'incr', 'incrby', 'publish', 'exists'];
 const FNS = ['serverCron', 'evalCommand', 'evalShaCommand', 'execCommand', 'scriptCall', ...COMMANDS.map((c) => `${c}Command`)];
 
-/** Resolves once `get()` reaches `n` (polled; the worker's callbacks count). */
-function reach(get, n, what) {
-  const until = Date.now() + 600_000;
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      if (get() >= n) {
-        clearInterval(t);
-        resolve();
-      } else if (Date.now() > until) {
-        clearInterval(t);
-        reject(new Error(`${what}: ${get()} of ${n} tasks ran within 10 minutes`));
-      }
-    }, 5);
-  });
+/** A success callback for a worker, and a promise that resolves at the `n`th success. */
+function successes(n) {
+  let ran = 0;
+  let finish;
+  const all = new Promise((resolve) => (finish = resolve));
+  return { n, onSuccess: () => ++ran === n && finish(), all, ran: () => ran };
 }
+
+/** Waits for `s.all`, at most 10 minutes (valgrind runs Redis tens of times slower). */
+const reach = (s, what) => within(s.all, 600_000, () => `${what}: ${s.ran()} of ${s.n} tasks ran`);
 
 async function measure(server, kind) {
   const names = (q) => ({ url: server.url, name: `cgt-${kind}-${q}-${process.pid}`, prefix: `qtb-cgt-${kind}-${q}-${process.pid}` });
   // warm-up on a queue of its own
   const warm = create(kind, names('warm'));
   try {
-    let ran = 0;
-    const w = await warm.worker(50, () => ran++);
+    const ran = successes(2000);
+    const w = await warm.worker(50, ran.onSuccess);
     await warm.enqueue(2000, 1000);
     await w.run();
-    await reach(() => ran, 2000, `${kind} warm-up`);
+    await reach(ran, `${kind} warm-up`);
   } finally {
     await warm.close();
   }
@@ -57,11 +53,11 @@ async function measure(server, kind) {
   const worker = create(kind, names('run'));
   try {
     const enq = await server.count(() => producer.enqueue(TASKS, 1000), FNS);
-    let ran = 0;
-    const w = await worker.worker(50, () => ran++);
+    const ran = successes(TASKS);
+    const w = await worker.worker(50, ran.onSuccess);
     const proc = await server.count(async () => {
       await w.run();
-      await reach(() => ran, TASKS, kind);
+      await reach(ran, kind);
     }, FNS);
     return { enqueue: enq, process: proc };
   } finally {
