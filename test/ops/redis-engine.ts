@@ -6,25 +6,11 @@ import Redis from 'ioredis';
 import { QTasks } from 'qtasks';
 import type { OpsEngine } from './helpers';
 
-import { REDIS_URL } from '../redis/redis-support';
+import { REDIS_URL, deleteKeys } from '../redis/redis-support';
 
 export { REDIS_URL, ensureRedis as assertRedisReachable } from '../redis/redis-support';
 /** Key prefix of every app these suites make. */
 export const prefix = `qt-test-${process.pid}-${Date.now().toString(36)}`;
-
-async function deleteKeys(pattern: string): Promise<void> {
-  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
 
 /** Takes `queue` out of the prefix's set of queue names (the set goes with its last member). */
 async function forgetQueue(queue: string): Promise<void> {
@@ -42,7 +28,7 @@ export const redisEngine: OpsEngine = {
   shared: true,
   make: (queue, options) => new QTasks({ ...options, name: queue, redis: REDIS_URL, config: { ...options?.config, prefix } }),
   cleanup: async (queue) => {
-    await deleteKeys(`${prefix}:{${queue}}*`);
+    await deleteKeys(`${prefix}:{${queue}}`);
     await forgetQueue(queue);
   },
 };
