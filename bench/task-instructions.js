@@ -9,9 +9,15 @@
  * the commands that cost most (each command's own work, without what a script spends calling it),
  * then each engine against the ceiling.
  *
+ * For qtasks a third phase runs the process phase again with records that expire during it (result
+ * ttl EXPIRE_TTL_MS, 1500 ms, against the default day): a queue that runs for longer than its ttl
+ * deletes a record and takes its id out of the indexes for every task it runs, and this phase shows
+ * what that costs Redis per record swept (the peers keep finished jobs by default, so they have no
+ * such phase).
+ *
  * Run: `npm run build && node bench/task-instructions.js` (needs valgrind and redis-server;
- * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq). A warm-up queue of 2,000 tasks runs
- * first per engine, unmeasured (scripts loaded, code paths compiled).
+ * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=1500). A warm-up queue
+ * of 2,000 tasks runs first per engine, unmeasured (scripts loaded, code paths compiled).
  */
 'use strict';
 
@@ -19,10 +25,12 @@ const { create } = require('./lib/engines');
 const { runMain } = require('./lib/run-main');
 const { within } = require('./lib/workload');
 const { startCallgrindRedis } = require('./lib/callgrind-redis');
+const IORedis = require('ioredis');
 
 const TASKS = Number(process.env.TASKS ?? 5000);
 const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'ceiling', 'bee-queue', 'bullmq'];
-const COMMANDS = ['hset', 'hmget', 'hget', 'hsetnx', 'hincrby', 'pexpire', 'pexpireat', 'sadd', 'srem', 'smismember', 'lpop', 'rpush', 'lpush', 'lrem', 'zadd', 'zrem', 'incr', 'incrby', 'publish', 'exists'];
+const EXPIRE_TTL_MS = Number(process.env.EXPIRE_TTL_MS ?? 1500);
+const COMMANDS = ['hset', 'hmget', 'hget', 'hsetnx', 'hincrby', 'pexpire', 'pexpireat', 'sadd', 'srem', 'smismember', 'lpop', 'rpush', 'lpush', 'lrem', 'zadd', 'zrem', 'incr', 'incrby', 'publish', 'exists', 'lindex', 'lrange', 'ltrim'];
 const FNS = ['serverCron', 'evalCommand', 'evalShaCommand', 'execCommand', 'scriptCall', ...COMMANDS.map((c) => `${c}Command`)];
 
 /** A success callback for a worker, and a promise that resolves at the `n`th success. */
@@ -37,7 +45,7 @@ function successes(n) {
 const reach = (s, what) => within(s.all, 600_000, () => `${what}: ${s.ran()} of ${s.n} tasks ran`);
 
 async function measure(server, kind) {
-  const names = (q) => ({ url: server.url, name: `cgt-${kind}-${q}-${process.pid}`, prefix: `qtb-cgt-${kind}-${q}-${process.pid}` });
+  const names = (q, config) => ({ url: server.url, name: `cgt-${kind}-${q}-${process.pid}`, prefix: `qtb-cgt-${kind}-${q}-${process.pid}`, config });
   // warm-up on a queue of its own
   const warm = create(kind, names('warm'));
   try {
@@ -49,10 +57,28 @@ async function measure(server, kind) {
   } finally {
     await warm.close();
   }
-  const producer = create(kind, names('run'));
-  const worker = create(kind, names('run'));
+  const out = await run(server, kind, names('run'), true);
+  if (kind === 'qtasks') {
+    // the same with records expiring during the run: how many were swept is read off the list of
+    // finished ids (those left in it were not)
+    const n = names('expiring', { resultTtlMs: EXPIRE_TTL_MS });
+    const { process: expiring } = await run(server, kind, n, false);
+    const r = new IORedis(server.url);
+    try {
+      out.expiring = { ...expiring, swept: TASKS - (await r.llen(`${n.prefix}:{${n.name}}:done:success`)) };
+    } finally {
+      r.disconnect();
+    }
+  }
+  return out;
+}
+
+/** Enqueues TASKS tasks (counted when `countEnqueue`), then runs them with a worker of concurrency 50 (counted). */
+async function run(server, kind, names, countEnqueue) {
+  const producer = create(kind, names);
+  const worker = create(kind, names);
   try {
-    const enq = await server.count(() => producer.enqueue(TASKS, 1000), FNS);
+    const enq = countEnqueue ? await server.count(() => producer.enqueue(TASKS, 1000), FNS) : await producer.enqueue(TASKS, 1000);
     const ran = successes(TASKS);
     const w = await worker.worker(50, ran.onSuccess);
     const proc = await server.count(async () => {
@@ -88,6 +114,12 @@ async function main() {
       out[kind] = await measure(server, kind);
       line(kind, 'enqueue', out[kind].enqueue);
       line(kind, 'process', out[kind].process);
+      const exp = out[kind].expiring;
+      if (exp) {
+        line(kind, `process, records expiring (ttl ${EXPIRE_TTL_MS} ms)`, exp);
+        const extra = (exp.total - exp.serverCron - (out[kind].process.total - out[kind].process.serverCron)) / Math.max(1, exp.swept);
+        console.log(`- ${kind}: ${exp.swept} of ${TASKS} records expired and were swept during the run: ${(extra / 1000).toFixed(1)}k Redis instructions per record swept, over the process phase`);
+      }
     }
   } finally {
     await server.stop();

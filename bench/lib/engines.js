@@ -3,7 +3,7 @@
  * steps on each: bulk enqueue, a worker started on demand that reports each success, and one
  * enqueue-and-wait round trip. The job is the same everywhere: `x => x + 1`.
  *
- * `create(kind, { url, name, prefix })` returns
+ * `create(kind, { url, name, prefix })` returns (qtasks also takes `config`: more of its settings)
  * - `enqueue(total, batch)`: enqueues `total` jobs in sequential batches;
  * - `worker(concurrency, onSuccess)`: connects a worker that does not consume yet; returns `{ run }`;
  * - `roundTrip(count)`: one worker with concurrency 1 in this process, then `count` times enqueue
@@ -25,12 +25,12 @@ function range(from, to) {
 }
 
 /** qtasks with its Redis engine, from the built package. */
-function qtasks({ url, name, prefix }) {
+function qtasks({ url, name, prefix, config }) {
   const { QTasks } = require('../..');
   const { incTask, successCounter } = require('./inc-task');
   const apps = [];
   const newApp = (concurrency) => {
-    const app = new QTasks({ name, redis: url, concurrency, config: { prefix, logLevel: 'warn' }, discover: false });
+    const app = new QTasks({ name, redis: url, concurrency, config: { ...config, prefix, logLevel: 'warn' }, discover: false });
     app.register(incTask());
     apps.push(app);
     return app;
