@@ -151,7 +151,6 @@ end
 --- @include "level"
 --- @include "bad-err"
 --- @include "keep-only"
-local trims = {}
 -- the history of attempts: appends one entry (spec: [how many kept, entry]), dropping the oldest
 local function remember(k, spec)
   local x = cjson.decode(spec)
@@ -247,7 +246,7 @@ for i = 0, nEnd - 1 do
         st = nil
       else
         rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now)
-        if keep ~= '' then trims[#trims + 1] = { st, keep } end
+        if keep ~= '' then trimLater(st, keep) end
       end
       announce(json, id)
     elseif kind == 'c' then

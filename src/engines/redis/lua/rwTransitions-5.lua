@@ -24,7 +24,6 @@
 local pfx, ipfx, ttl, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local lists = { success = KEYS[2], error = KEYS[3], cancel = KEYS[4] }
 local out = {}
-local trims = {}
 --- @include "level"
 --- @include "bad-err"
 --- @include "keep-only"
@@ -115,7 +114,7 @@ for _, c in ipairs(cjson.decode(ARGV[6])) do
         redis.call('PEXPIRE', k, ttl)
         redis.call('PEXPIRE', ipfx .. id, ttl)
       end
-      if keep ~= '' and not drop and (nxt == 'success' or nxt == 'error') then trims[#trims + 1] = { nxt, keep } end
+      if keep ~= '' and not drop and (nxt == 'success' or nxt == 'error') then trimLater(nxt, keep) end
     end
     out[#out + 1] = row
     if drop then dropTask(pfx, ipfx, KEYS[5], id) end

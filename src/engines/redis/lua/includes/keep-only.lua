@@ -8,28 +8,68 @@ end
 -- that ended within `age` ms (spec: JSON [count, age], -1 for none); the others are dropped with
 -- their items and index entry (`all`), at most 1000 per call. A finished list is in finishing
 -- order, oldest first; every id popped was counted in cnt under `st` (also one whose record expired
--- already): returns how many were popped.
+-- already or moved on, which is not dropped): returns how many were popped. The ids to pop are read
+-- in one LRANGE (by count) or in chunks (by age), the records of status `st` among them deleted in
+-- one DEL and taken out of `all` in one ZREM, and the list trimmed once: a record costs one read of
+-- its status instead of five calls.
 local function keepOnly(st, key, spec, pfx, ipfx, all, now)
   local r = cjson.decode(spec)
   local n = 0
+  -- the records of status `st` among ids[from..to] leave with their items and index entries
+  local function dropOwn(ids, from, to, states)
+    local keys, own = {}, {}
+    for j = from, to do
+      if states[j] == st then
+        own[#own + 1] = ids[j]
+        keys[#keys + 1] = pfx .. ids[j]
+        keys[#keys + 1] = ipfx .. ids[j]
+      end
+    end
+    if #own > 0 then
+      redis.call('DEL', unpack(keys))
+      redis.call('ZREM', all, unpack(own))
+    end
+  end
   if r[1] >= 0 then
-    for _ = 1, math.min(1000, redis.call('LLEN', key) - r[1]) do
-      local id = redis.call('LPOP', key)
-      if redis.call('HGET', pfx .. id, 'st') == st then dropTask(pfx, ipfx, all, id) end
-      n = n + 1
+    local over = math.min(1000, redis.call('LLEN', key) - r[1])
+    if over > 0 then
+      local ids = redis.call('LRANGE', key, 0, over - 1)
+      local states = {}
+      for j = 1, #ids do states[j] = redis.call('HGET', pfx .. ids[j], 'st') end
+      dropOwn(ids, 1, #ids, states)
+      n = #ids
     end
   end
   if r[2] >= 0 then
     local cut = now - r[2]
+    local chunk = 8
     while n < 1000 do
-      local id = redis.call('LINDEX', key, 0)
-      if not id then break end
-      local f = redis.call('HMGET', pfx .. id, 'st', 'fa')
-      if f[1] == st and (tonumber(f[2]) or 0) >= cut then break end
-      redis.call('LPOP', key)
-      if f[1] == st then dropTask(pfx, ipfx, all, id) end
-      n = n + 1
+      local m = math.min(chunk, 1000 - n)
+      local ids = redis.call('LRANGE', key, n, n + m - 1)
+      if #ids == 0 then break end
+      local states, out = {}, 0
+      for j = 1, #ids do
+        local f = redis.call('HMGET', pfx .. ids[j], 'st', 'fa')
+        if f[1] == st and (tonumber(f[2]) or 0) >= cut then break end
+        states[j] = f[1]
+        out = j
+      end
+      dropOwn(ids, 1, out, states)
+      n = n + out
+      if out < #ids or #ids < m then break end
+      chunk = math.min(chunk * 2, 256)
     end
   end
+  if n == 1 then redis.call('LPOP', key) elseif n > 1 then redis.call('LTRIM', key, n, -1) end
   return n
+end
+-- the retention specs a call applies (with keepOnly, after its ends joined their lists), each
+-- status and spec once: applying one again in the same call would pop nothing more (unless it
+-- reached its 1000 ids, which the next call goes on with)
+local trims, trimSeen = {}, {}
+local function trimLater(st, spec)
+  local k = st .. spec
+  if trimSeen[k] then return end
+  trimSeen[k] = true
+  trims[#trims + 1] = { st, spec }
 end
