@@ -100,6 +100,22 @@ describe('Redis engine: bad records and bounded indexes', () => {
     expect(await app.getTask(bad.id)).toBeUndefined();
   });
 
+  it('a delayed task whose key is not a task hash ends BAD_RECORD when due; the tasks due with it run and counts follow', async () => {
+    const app = make({}, 2);
+    const before = await app.addTask('rb.echo', ['before'], { delay: 20 });
+    const bad = await app.addTask('rb.echo', ['bad'], { delay: 30 });
+    const after = await app.addTask('rb.echo', ['after'], { delay: 40 });
+    await r.del(base() + 't:' + bad.id);
+    await r.set(base() + 't:' + bad.id, 'not a hash');
+    await sleep(60);
+    await app.start();
+    expect(await Promise.all([before, after].map((h) => h.result({ timeout: 5_000 })))).toEqual(['before', 'after']);
+    await waitFor(async () => (await app.getTask(bad.id))?.status === 'error', 'the bad delayed task ends');
+    expect(await app.getTask(bad.id)).toMatchObject({ id: bad.id, status: 'error', error: BAD });
+    expect(await app.manager.counts()).toMatchObject({ delayed: 0, new: 0, process: 0, success: 2, error: 1 });
+    expect(await r.zcard(base() + 'delayed')).toBe(0);
+  });
+
   it('keeps the id index bounded when a long-lived task sits at its head', async () => {
     const app = make({ resultTtlMs: 150 });
     const head = await app.addTask('rb.echo', ['later'], { delay: 60_000 });

@@ -327,33 +327,59 @@ if budget > 0 then
   for j, st in ipairs({ 'success', 'error', 'cancel' }) do cnt[st] = cnt[st] - dropExpired(KEYS[6 + j], st, budget, pfx, KEYS[12]) end
 end
 
--- due delayed tasks join the end of their level
+-- due delayed tasks join the end of their level, in runAt order: they leave `delayed` in one ZREM
+-- and join each level in one RPUSH (a task costs one read of its hash, and a write when it was
+-- delayed rather than a retry)
 local nxt = rcall('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local due, badDue = {}, {}
 if nxt[2] and toN(nxt[2]) <= nowN then due = rcall('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
-for j = 1, #due do
-  local id = due[j]
-  local k = pfx .. id
-  rcall('ZREM', KEYS[2], id)
-  local f = rcall('HMGET', k, 'st', 'pri')
-  local pri = level(f[2])
-  if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
-    -- its priority is not a number: it ends here (announced to every process)
-    rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now)
-    rcall('PEXPIRE', k, ttl)
-    rcall('PEXPIRE', ipfx .. id, ttl)
-    rcall('RPUSH', KEYS[8], id)
-    cnt[f[1]] = cnt[f[1]] - 1
-    cnt.error = cnt.error + 1
-    badDue[#badDue + 1] = encode(id)
-  elseif f[1] == 'delayed' or f[1] == 'retry' then
-    if f[1] == 'delayed' then
-      rcall('HSET', k, 'st', 'new')
+if #due > 0 then
+  many('ZREM', KEYS[2], due)
+  local dueAt, dueLevels = {}, {}
+  for j = 1, #due do
+    local id = due[j]
+    local k = pfx .. id
+    local f = rpcall('HMGET', k, 'st', 'pri')
+    if f.err then
+      -- not a task hash at all: it cannot run, it ends in a fresh record of its own (as in a claim;
+      -- it is counted as a delayed task that ended)
+      rcall('DEL', k)
+      rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now)
+      rcall('PEXPIRE', k, ttl)
+      rcall('RPUSH', KEYS[8], id)
       cnt.delayed = cnt.delayed - 1
-      cnt.new = cnt.new + 1
+      cnt.error = cnt.error + 1
+      badDue[#badDue + 1] = encode(id)
+    else
+      local pri = level(f[2])
+      if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
+        -- its priority is not a number: it ends here (announced to every process)
+        rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now)
+        rcall('PEXPIRE', k, ttl)
+        rcall('PEXPIRE', ipfx .. id, ttl)
+        rcall('RPUSH', KEYS[8], id)
+        cnt[f[1]] = cnt[f[1]] - 1
+        cnt.error = cnt.error + 1
+        badDue[#badDue + 1] = encode(id)
+      elseif f[1] == 'delayed' or f[1] == 'retry' then
+        if f[1] == 'delayed' then
+          rcall('HSET', k, 'st', 'new')
+          cnt.delayed = cnt.delayed - 1
+          cnt.new = cnt.new + 1
+        end
+        local lv = dueAt[pri]
+        if not lv then
+          lv = {}
+          dueAt[pri] = lv
+          dueLevels[#dueLevels + 1] = pri
+        end
+        lv[#lv + 1] = id
+      end
     end
-    rcall('RPUSH', wpfx .. pri, id)
-    rcall('ZADD', KEYS[1], pri, pri)
+  end
+  for _, p in ipairs(dueLevels) do
+    many('RPUSH', wpfx .. p, dueAt[p])
+    rcall('ZADD', KEYS[1], p, p)
   end
 end
 
