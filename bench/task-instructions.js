@@ -9,14 +9,17 @@
  * the commands that cost most (each command's own work, without what a script spends calling it),
  * then each engine against the ceiling.
  *
- * For qtasks a third phase runs the process phase again with records that expire during it (result
- * ttl EXPIRE_TTL_MS, 1500 ms, against the default day): a queue that runs for longer than its ttl
- * deletes a record and takes its id out of the indexes for every task it runs, and this phase shows
- * what that costs Redis per record swept (the peers keep finished jobs by default, so they have no
- * such phase).
+ * Then the process phase runs again the way long-running queues run, for qtasks and (where it has
+ * the option) BullMQ: with records that expire during it (qtasks's result ttl EXPIRE_TTL_MS, 1500
+ * ms, against the default day: a queue that runs for longer than its ttl deletes a record and takes
+ * its id out of its indexes for every task it runs), with finished tasks kept to the newest 100
+ * (`removeOnComplete: 100`, both), and with every task delayed by 1 ms (`delay: 1`, both: due
+ * tasks move to the queue as workers claim). Each prints its cost over the engine's plain process
+ * phase (per record swept for expiry, per task for the others).
  *
  * Run: `npm run build && node bench/task-instructions.js` (needs valgrind and redis-server;
- * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=1500). A warm-up queue
+ * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=1500, PHASES=0 to skip
+ * the phases of long-running queues). A warm-up queue
  * of 2,000 tasks runs first per engine, unmeasured (scripts loaded, code paths compiled).
  */
 'use strict';
@@ -30,7 +33,13 @@ const IORedis = require('ioredis');
 const TASKS = Number(process.env.TASKS ?? 5000);
 const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'ceiling', 'bee-queue', 'bullmq'];
 const EXPIRE_TTL_MS = Number(process.env.EXPIRE_TTL_MS ?? 1500);
-const COMMANDS = ['hset', 'hmget', 'hget', 'hsetnx', 'hincrby', 'pexpire', 'pexpireat', 'sadd', 'srem', 'smismember', 'lpop', 'rpush', 'lpush', 'lrem', 'zadd', 'zrem', 'incr', 'incrby', 'publish', 'exists', 'lindex', 'lrange', 'ltrim'];
+/** The process phase again as long-running queues run it: label, the engines that have it, their settings. */
+const PHASES = process.env.PHASES === '0' ? [] : [
+  { key: 'expiring', label: `records expiring (ttl ${EXPIRE_TTL_MS} ms)`, kinds: ['qtasks'], config: { resultTtlMs: EXPIRE_TTL_MS } },
+  { key: 'kept100', label: 'removeOnComplete: 100', kinds: ['qtasks', 'bullmq'], taskOptions: { removeOnComplete: 100 } },
+  { key: 'delayed', label: 'every task delayed 1 ms', kinds: ['qtasks', 'bullmq'], taskOptions: { delay: 1 } },
+];
+const COMMANDS = ['hset', 'hmget', 'hget', 'hsetnx', 'hincrby', 'pexpire', 'pexpireat', 'sadd', 'srem', 'smismember', 'lpop', 'rpush', 'lpush', 'lrem', 'zadd', 'zrem', 'incr', 'incrby', 'publish', 'exists', 'lindex', 'lrange', 'ltrim', 'llen', 'del', 'zrangebyscore'];
 const FNS = ['serverCron', 'evalCommand', 'evalShaCommand', 'execCommand', 'scriptCall', ...COMMANDS.map((c) => `${c}Command`)];
 
 /** A success callback for a worker, and a promise that resolves at the `n`th success. */
@@ -58,16 +67,17 @@ async function measure(server, kind) {
     await warm.close();
   }
   const out = await run(server, kind, names('run'), true);
-  if (kind === 'qtasks') {
-    // the same with records expiring during the run: how many were swept is read off the list of
-    // finished ids (those left in it were not)
-    const n = names('expiring', { resultTtlMs: EXPIRE_TTL_MS });
-    const { process: expiring } = await run(server, kind, n, false);
-    const r = new IORedis(server.url);
-    try {
-      out.expiring = { ...expiring, swept: TASKS - (await r.llen(`${n.prefix}:{${n.name}}:done:success`)) };
-    } finally {
-      r.disconnect();
+  for (const phase of PHASES.filter((p) => p.kinds.includes(kind))) {
+    const n = { ...names(phase.key, phase.config), taskOptions: phase.taskOptions };
+    out[phase.key] = (await run(server, kind, n, false)).process;
+    if (phase.key === 'expiring') {
+      // how many were swept is read off the list of finished ids (those left in it were not)
+      const r = new IORedis(server.url);
+      try {
+        out.expiring.swept = TASKS - (await r.llen(`${n.prefix}:{${n.name}}:done:success`));
+      } finally {
+        r.disconnect();
+      }
     }
   }
   return out;
@@ -92,6 +102,9 @@ async function run(server, kind, names, countEnqueue) {
   }
 }
 
+/** What Redis ran in a phase, without its timer. */
+const cost = (c) => c.total - c.serverCron;
+
 function line(kind, phase, c) {
   const per = (n) => Math.round(n / TASKS);
   const cmds = COMMANDS.map((name) => [name.toUpperCase(), per(c[`${name}Command`])])
@@ -100,7 +113,7 @@ function line(kind, phase, c) {
     .map(([name, n]) => `${name} ${(n / 1000).toFixed(1)}k`)
     .join(', ');
   console.log(
-    `${kind} ${phase}: ${(per(c.total - c.serverCron) / 1000).toFixed(1)}k per task, ${(per(c.evalCommand + c.evalShaCommand + c.execCommand) / 1000).toFixed(1)}k in scripts and transactions, ` +
+    `${kind} ${phase}: ${(per(cost(c)) / 1000).toFixed(1)}k per task, ${(per(c.evalCommand + c.evalShaCommand + c.execCommand) / 1000).toFixed(1)}k in scripts and transactions, ` +
       `${(per(c.scriptCall) / 1000).toFixed(1)}k of them in redis.call; commands: ${cmds || 'none over 0.1k'}`,
   );
 }
@@ -114,17 +127,20 @@ async function main() {
       out[kind] = await measure(server, kind);
       line(kind, 'enqueue', out[kind].enqueue);
       line(kind, 'process', out[kind].process);
-      const exp = out[kind].expiring;
-      if (exp) {
-        line(kind, `process, records expiring (ttl ${EXPIRE_TTL_MS} ms)`, exp);
-        const extra = (exp.total - exp.serverCron - (out[kind].process.total - out[kind].process.serverCron)) / Math.max(1, exp.swept);
-        console.log(`- ${kind}: ${exp.swept} of ${TASKS} records expired and were swept during the run: ${(extra / 1000).toFixed(1)}k Redis instructions per record swept, over the process phase`);
+      for (const phase of PHASES.filter((p) => out[kind][p.key])) {
+        const c = out[kind][phase.key];
+        line(kind, `process, ${phase.label}`, c);
+        const extra = cost(c) - cost(out[kind].process);
+        if (phase.key === 'expiring') {
+          console.log(`- ${kind}: ${c.swept} of ${TASKS} records expired and were swept during the run: ${(extra / Math.max(1, c.swept) / 1000).toFixed(1)}k Redis instructions per record swept, over the process phase`);
+        } else {
+          console.log(`- ${kind}, ${phase.label}: ${(extra / TASKS / 1000).toFixed(1)}k Redis instructions per task over the process phase`);
+        }
       }
     }
   } finally {
     await server.stop();
   }
-  const cost = (c) => c.total - c.serverCron;
   if (out.ceiling) {
     for (const kind of KINDS.filter((k) => k !== 'ceiling' && out[k])) {
       const ratio = (phase) => (cost(out.ceiling[phase]) / cost(out[kind][phase])).toFixed(2);

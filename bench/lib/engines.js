@@ -3,7 +3,8 @@
  * steps on each: bulk enqueue, a worker started on demand that reports each success, and one
  * enqueue-and-wait round trip. The job is the same everywhere: `x => x + 1`.
  *
- * `create(kind, { url, name, prefix })` returns (qtasks also takes `config`: more of its settings)
+ * `create(kind, { url, name, prefix })` returns (qtasks also takes `config`, more of its settings, and
+ * `taskOptions`, options of every task it enqueues; BullMQ takes `taskOptions` as its job options)
  * - `enqueue(total, batch)`: enqueues `total` jobs in sequential batches;
  * - `worker(concurrency, onSuccess)`: connects a worker that does not consume yet; returns `{ run }`;
  * - `roundTrip(count)`: one worker with concurrency 1 in this process, then `count` times enqueue
@@ -25,7 +26,7 @@ function range(from, to) {
 }
 
 /** qtasks with its Redis engine, from the built package. */
-function qtasks({ url, name, prefix, config }) {
+function qtasks({ url, name, prefix, config, taskOptions }) {
   const { QTasks } = require('../..');
   const { incTask, successCounter } = require('./inc-task');
   const apps = [];
@@ -42,7 +43,7 @@ function qtasks({ url, name, prefix, config }) {
     async enqueue(total, batch) {
       const app = mainApp(50);
       for (let i = 0; i < total; i += batch) {
-        await app.addTasks(range(i, Math.min(total, i + batch)).map((x) => ({ name: 'inc', args: [x] })));
+        await app.addTasks(range(i, Math.min(total, i + batch)).map((x) => ({ name: 'inc', args: [x], opts: taskOptions })));
       }
     },
     async worker(concurrency, onSuccess) {
@@ -84,7 +85,7 @@ function qtasks({ url, name, prefix, config }) {
 }
 
 /** BullMQ: `addBulk`, `Worker` with `completed` events, `waitUntilFinished(queueEvents)`. */
-function bullmq({ url, name, prefix }) {
+function bullmq({ url, name, prefix, taskOptions }) {
   const { Queue, Worker, QueueEvents } = require('bullmq');
   const connection = redisOptions(url);
   const workerConnection = { ...connection, maxRetriesPerRequest: null };
@@ -100,7 +101,7 @@ function bullmq({ url, name, prefix }) {
     async enqueue(total, batch) {
       const q = getQueue();
       for (let i = 0; i < total; i += batch) {
-        await q.addBulk(range(i, Math.min(total, i + batch)).map((x) => ({ name: 'inc', data: { x } })));
+        await q.addBulk(range(i, Math.min(total, i + batch)).map((x) => ({ name: 'inc', data: { x }, opts: taskOptions })));
       }
     },
     async worker(concurrency, onSuccess) {
