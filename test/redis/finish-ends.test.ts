@@ -3,6 +3,8 @@
  * only the ends of tasks the worker still holds are recorded (flag, status, finished list, counts,
  * announcement), those of tasks it no longer holds are ignored, and the held set keeps only the
  * tasks the call did not end. Ids with quotes and non-ASCII characters are announced as they are.
+ * Tasks dropped at their end (removeOnComplete: true) leave with their items and index entries,
+ * however many a call drops.
  */
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -55,5 +57,38 @@ describe('Redis finish script: a call of many ends', () => {
     } finally {
       sub.disconnect();
     }
+  });
+
+  it('drops the tasks dropped at their end, with their items and index entries, and records the others', async () => {
+    const base = `${scratch.prefix}:{qd}:`;
+    const keys = finishKeys(base, WID);
+    const n = 1_203;
+    const ids = Array.from({ length: n }, (_, i) => `d${i}`);
+    // i % 4: 0 dropped, 1 dropped with items, 2 and 3 kept (3 with items)
+    const heads = ids.map((_, i) => ['s01', 's11', 's0', 's1'][i % 4]);
+    const pipe = r.pipeline();
+    for (const [i, id] of ids.entries()) {
+      pipe.hset(base + 't:' + id, 'd', '{"name":"x"}', 'st', 'process', 'att', '1', 'wid', WID);
+      pipe.zadd(base + 'all', i + 1, id);
+      if (i % 2 === 1) pipe.rpush(base + 'i:' + id, '"item"');
+    }
+    pipe.sadd(base + 'held:' + WID, ...ids);
+    pipe.hset(base + 'cnt', 'process', n);
+    await pipe.exec();
+
+    const args: (string | number)[] = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, 0, '', 0, n, ''];
+    for (const [i, id] of ids.entries()) args.push(id, heads[i], String(i), i % 4 < 2 ? `{"id":"${id}","status":"success"}` : '');
+    const reply = (await r.eval(LUA, 14, ...keys, ...args)) as unknown[];
+
+    expect(reply[0]).toBe('1'.repeat(n));
+    const kept = ids.filter((_, i) => i % 4 >= 2);
+    const dropped = ids.filter((_, i) => i % 4 < 2);
+    expect(await r.lrange(base + 'done:success', 0, -1)).toEqual(kept);
+    expect(await r.zrange(base + 'all', 0, -1)).toEqual(kept);
+    expect(await r.hgetall(base + 'cnt')).toEqual({ process: '0', success: String(kept.length) });
+    expect(await r.exists(...dropped.map((id) => base + 't:' + id), ...dropped.map((id) => base + 'i:' + id))).toBe(0);
+    expect(await Promise.all(kept.map((id) => r.hget(base + 't:' + id, 'st')))).toEqual(kept.map(() => 'success'));
+    const keptItems = kept.filter((_, j) => j % 2 === 1);
+    expect(await r.exists(...keptItems.map((id) => base + 'i:' + id))).toBe(keptItems.length);
   });
 });

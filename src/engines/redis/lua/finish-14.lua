@@ -141,7 +141,7 @@ local function expiry()
   local t = rcall('TIME')
   return 'PEXPIREAT', string.format('%.0f', toN(t[1]) * 1000 + math.floor(toN(t[2]) / 1000) + toN(ttl))
 end
-local flags, pub, pubIds, nGone = {}, {}, {}, 0
+local flags, pub, pubIds, nGone, dropped = {}, {}, {}, 0, {}
 local cnt = { new = 0, delayed = 0, process = 0, retry = 0, success = 0, error = 0, cancel = 0 }
 local done = { success = {}, error = {}, cancel = {} }
 local front = {}
@@ -242,7 +242,8 @@ for i = 0, nEnd - 1 do
     if kind == 's' or kind == 'e' then
       st = kind == 's' and 'success' or 'error'
       if keep == '1' then
-        dropTask(pfx, ipfx, KEYS[12], id)
+        -- dropped after the loop, with the others of the call
+        dropped[#dropped + 1] = id
         st = nil
       else
         rcall('HSET', k, 'st', st, kind == 's' and 'ret' or 'err', data, 'fa', now)
@@ -294,6 +295,7 @@ for i = 0, nEnd - 1 do
     end
   end
 end
+dropTasks(pfx, ipfx, KEYS[12], dropped, 1, #dropped)
 if nGone > 0 then
   -- every id of the call leaves the held set (those not in it any more are no-ops)
   cnt.process = cnt.process - nGone
