@@ -59,4 +59,25 @@ describe('Redis bulk enqueue', () => {
     expect(await countKeys(fx.prefix)).toBe(keys);
     expect(await app.manager.get('be-bad-0')).toBeUndefined();
   });
+
+  it('a batch of delayed and due tasks puts every delayed one in the delayed set at its runAt, the due ones in the queue', async () => {
+    const app = fx.app();
+    const base = Date.now();
+    // more delayed tasks than one command of the script takes (1,000 values: 500 of them)
+    const n = 1_300;
+    const hs = await app.addTasks(Array.from({ length: n }, (_, i) => ({ name: 'be.echo', args: [i], opts: i % 3 === 0 ? { priority: i % 2 } : { delay: 60_000 + i, priority: i % 2 } })));
+    const delayedIds = hs.filter((_, i) => i % 3 !== 0).map((h) => h.id);
+    expect(await app.manager.counts()).toMatchObject({ new: n - delayedIds.length, delayed: delayedIds.length });
+    const scored = await fx.admin.zrange(fx.base() + 'delayed', 0, -1, 'WITHSCORES');
+    const runAt = new Map<string, number>();
+    for (let j = 0; j < scored.length; j += 2) runAt.set(scored[j], Number(scored[j + 1]));
+    expect([...runAt.keys()].sort()).toEqual([...delayedIds].sort());
+    for (const [i, h] of hs.entries()) {
+      if (i % 3 === 0) continue;
+      const rec = await app.getTask(h.id);
+      expect(rec).toMatchObject({ status: 'delayed', priority: i % 2 });
+      expect(runAt.get(h.id)).toBe(rec?.runAt);
+      expect(rec?.runAt).toBeGreaterThanOrEqual(base + 60_000 + i);
+    }
+  }, 30_000);
 });

@@ -108,7 +108,8 @@ local pfx, wpfx = ARGV[1], ARGV[2]
 local n = (#ARGV - 9) / step
 local seq = redis.call('INCRBY', KEYS[4], n) - n
 local existing, nexisting, levels, order, ids, nids = {}, 0, {}, {}, {}, 0
-local added, delayed = 0, 0
+-- delayed tasks join `delayed` in one ZADD after the loop (`later`, flat: runAt, id)
+local added, delayed, later = 0, 0, {}
 local want = asked
 local claimed, taken, ntaken = {}, {}, 0
 if want > 0 and (redis.call('HEXISTS', KEYS[7], 'paused') == 1 or redis.call('ZCARD', KEYS[1]) > 0) then want = 0 end
@@ -229,7 +230,8 @@ else
           seqOf[id] = sq
         end
       else
-        redis.call('ZADD', KEYS[2], runAt, id)
+        later[delayed * 2 + 1] = runAt
+        later[delayed * 2 + 2] = id
         delayed = delayed + 1
       end
       ids[nids + 1] = sq
@@ -281,6 +283,7 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
 end
 --- @include "many"
 many('ZADD', KEYS[3], ids)
+many('ZADD', KEYS[2], later)
 for _, p in ipairs(order) do
   if #levels[p] > 0 then
     many('RPUSH', wpfx .. p, levels[p])
