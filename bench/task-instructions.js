@@ -10,7 +10,7 @@
  * then each engine against the ceiling.
  *
  * Then the process phase runs again the way long-running queues run, for qtasks and (where it has
- * the option) BullMQ: with records that expire during it (qtasks's result ttl EXPIRE_TTL_MS, 1500
+ * the option) BullMQ: with records that expire during it (qtasks's result ttl EXPIRE_TTL_MS, 500
  * ms, against the default day: a queue that runs for longer than its ttl deletes a record and takes
  * its id out of its indexes for every task it runs), with finished tasks kept to the newest 100
  * (`removeOnComplete: 100`, both), and with every task delayed by 1 ms (`delay: 1`, both: due
@@ -18,7 +18,7 @@
  * phase (per record swept for expiry, per task for the others).
  *
  * Run: `npm run build && node bench/task-instructions.js` (needs valgrind and redis-server;
- * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=1500, PHASES=0 to skip
+ * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=500, PHASES=0 to skip
  * the phases of long-running queues). A warm-up queue
  * of 2,000 tasks runs first per engine, unmeasured (scripts loaded, code paths compiled).
  */
@@ -32,7 +32,7 @@ const IORedis = require('ioredis');
 
 const TASKS = Number(process.env.TASKS ?? 5000);
 const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'ceiling', 'bee-queue', 'bullmq'];
-const EXPIRE_TTL_MS = Number(process.env.EXPIRE_TTL_MS ?? 1500);
+const EXPIRE_TTL_MS = Number(process.env.EXPIRE_TTL_MS ?? 500);
 /** The process phase again as long-running queues run it: label, the engines that have it, their settings. */
 const PHASES = process.env.PHASES === '0' ? [] : [
   { key: 'expiring', label: `records expiring (ttl ${EXPIRE_TTL_MS} ms)`, kinds: ['qtasks'], config: { resultTtlMs: EXPIRE_TTL_MS } },
