@@ -295,7 +295,7 @@ for i = 0, nEnd - 1 do
     end
   end
 end
-dropTasks(pfx, ipfx, KEYS[12], dropped, 1, #dropped)
+dropTasks(pfx, ipfx, KEYS[12], dropped)
 if nGone > 0 then
   -- every id of the call leaves the held set (those not in it any more are no-ops)
   cnt.process = cnt.process - nGone

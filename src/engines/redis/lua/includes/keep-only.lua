@@ -4,10 +4,10 @@ local function dropTask(pfx, ipfx, all, id)
   redis.call('DEL', pfx .. id, ipfx .. id)
   redis.call('ZREM', all, id)
 end
--- drops the finished tasks `ids` (from..to) as dropTask does, in one DEL and one ZREM per 500
-local function dropTasks(pfx, ipfx, all, ids, from, to)
-  for s = from, to, 500 do
-    local e = math.min(s + 499, to)
+-- drops the finished tasks `ids` as dropTask does, in one DEL and one ZREM per 500
+local function dropTasks(pfx, ipfx, all, ids)
+  for s = 1, #ids, 500 do
+    local e = math.min(s + 499, #ids)
     local keys = {}
     for j = s, e do
       keys[#keys + 1] = pfx .. ids[j]
@@ -28,13 +28,14 @@ end
 local function keepOnly(st, key, spec, pfx, ipfx, all, now)
   local r = cjson.decode(spec)
   local n = 0
-  -- the records of status `st` among ids[from..to] leave with their items and index entries
-  local function dropOwn(ids, from, to, states)
+  -- the records of status `st` among the first `upto` of `ids` leave with their items and index
+  -- entries
+  local function dropOwn(ids, upto, states)
     local own = {}
-    for j = from, to do
+    for j = 1, upto do
       if states[j] == st then own[#own + 1] = ids[j] end
     end
-    dropTasks(pfx, ipfx, all, own, 1, #own)
+    dropTasks(pfx, ipfx, all, own)
   end
   if r[1] >= 0 then
     local over = math.min(1000, redis.call('LLEN', key) - r[1])
@@ -42,7 +43,7 @@ local function keepOnly(st, key, spec, pfx, ipfx, all, now)
       local ids = redis.call('LRANGE', key, 0, over - 1)
       local states = {}
       for j = 1, #ids do states[j] = redis.call('HGET', pfx .. ids[j], 'st') end
-      dropOwn(ids, 1, #ids, states)
+      dropOwn(ids, #ids, states)
       n = #ids
     end
   end
@@ -60,7 +61,7 @@ local function keepOnly(st, key, spec, pfx, ipfx, all, now)
         states[j] = f[1]
         out = j
       end
-      dropOwn(ids, 1, out, states)
+      dropOwn(ids, out, states)
       n = n + out
       if out < #ids or #ids < m then break end
       chunk = math.min(chunk * 2, 256)
