@@ -1,8 +1,8 @@
 /**
  * The Redis engine on a real Redis Cluster (6 private nodes: 3 masters, 3 replicas): the shared
- * broker and storage suites with no CROSSSLOT, a planned failover while tasks run (nothing lost,
- * nothing failed), a SIGKILLed master (the queue goes on once its replica is promoted), and the
- * WAIT-based durable enqueue.
+ * broker and storage suites with no CROSSSLOT (also for the batched sweeps, retention and due
+ * delayed tasks), a planned failover while tasks run (nothing lost, nothing failed), a SIGKILLed
+ * master (the queue goes on once its replica is promoted), and the WAIT-based durable enqueue.
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
@@ -72,6 +72,31 @@ describe('Redis Cluster: durable enqueue', () => {
     const err = await app.addTask('cl.slow', [4], { id: 'kept' }).catch((e: { code?: string }) => e);
     expect((err as { code?: string }).code).toBe(ErrorCodes.BROKER_UNAVAILABLE);
     expect((await app.getTask('kept'))?.status).toBe('new');
+  }, 30_000);
+});
+
+describe('Redis Cluster: sweeps and retention', () => {
+  const apps: QTasks[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+
+  it('retention, due delayed tasks and the sweep of expired records keep their many-key commands in the queue slot', async () => {
+    const name = `cl-sweep-${Date.now()}`;
+    const app = clusterApp({ name, concurrency: 20, config: { resultTtlMs: 300 } }).register(Slow);
+    apps.push(app);
+    await app.start();
+    const hs = await app.addTasks([
+      ...Array.from({ length: 30 }, (_, i) => ({ name: 'cl.slow', args: [i], opts: { removeOnComplete: 5 } })),
+      ...Array.from({ length: 30 }, (_, i) => ({ name: 'cl.slow', args: [100 + i] })),
+      ...Array.from({ length: 20 }, (_, i) => ({ name: 'cl.slow', args: [200 + i], opts: { delay: 50 } })),
+    ]);
+    const results = await Promise.all(hs.map((h) => h.result({ timeout: 10_000 })));
+    expect(results).toEqual(hs.map((_, i) => (i < 30 ? i : i < 60 ? 100 + i - 30 : 200 + i - 60) * 2));
+    // past the ttl every record is gone, and the sweeps take their ids out of the lists and the index
+    await new Promise((r) => setTimeout(r, 500));
+    await waitFor(async () => (await app.manager.counts()).success === 0, 'the expired records swept');
+    expect(await app.manager.list()).toEqual([]);
   }, 30_000);
 });
 
