@@ -334,6 +334,19 @@ end
 -- delayed rather than a retry)
 local nxt = rcall('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local due, badDue = {}, {}
+-- task `id` (key `k`, counted under `counted`) cannot run: it ends `error` QTASKS_ERR_BAD_RECORD
+-- (`why`) here, announced to every process; `fresh` when its key is not a task hash, which a record
+-- of its own replaces
+local function endBad(id, k, counted, why, fresh)
+  if fresh then rcall('DEL', k) end
+  rcall('HSET', k, 'st', 'error', 'err', badErr(id, why), 'fa', now)
+  rcall('PEXPIRE', k, ttl)
+  if not fresh then rcall('PEXPIRE', ipfx .. id, ttl) end
+  rcall('RPUSH', KEYS[8], id)
+  cnt[counted] = cnt[counted] - 1
+  cnt.error = cnt.error + 1
+  badDue[#badDue + 1] = encode(id)
+end
 if nxt[2] and toN(nxt[2]) <= nowN then due = rcall('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000) end
 if #due > 0 then
   many('ZREM', KEYS[2], due)
@@ -343,26 +356,12 @@ if #due > 0 then
     local k = pfx .. id
     local f = rpcall('HMGET', k, 'st', 'pri')
     if f.err then
-      -- not a task hash at all: it cannot run, it ends in a fresh record of its own (as in a claim;
-      -- it is counted as a delayed task that ended)
-      rcall('DEL', k)
-      rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now)
-      rcall('PEXPIRE', k, ttl)
-      rcall('RPUSH', KEYS[8], id)
-      cnt.delayed = cnt.delayed - 1
-      cnt.error = cnt.error + 1
-      badDue[#badDue + 1] = encode(id)
+      -- not a task hash at all (as in a claim; counted as a delayed task that ended)
+      endBad(id, k, 'delayed', 'it is not a task hash', true)
     else
       local pri = level(f[2])
       if (f[1] == 'delayed' or f[1] == 'retry') and not pri then
-        -- its priority is not a number: it ends here (announced to every process)
-        rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'its priority is not a number'), 'fa', now)
-        rcall('PEXPIRE', k, ttl)
-        rcall('PEXPIRE', ipfx .. id, ttl)
-        rcall('RPUSH', KEYS[8], id)
-        cnt[f[1]] = cnt[f[1]] - 1
-        cnt.error = cnt.error + 1
-        badDue[#badDue + 1] = encode(id)
+        endBad(id, k, f[1], 'its priority is not a number', false)
       elseif f[1] == 'delayed' or f[1] == 'retry' then
         if f[1] == 'delayed' then
           rcall('HSET', k, 'st', 'new')
@@ -420,14 +419,8 @@ if want > 0 and rcall('HEXISTS', KEYS[6], 'paused') == 0 then
           claimed[nClaimed + 3] = att
           nClaimed = nClaimed + 3
         elseif f.err then
-          -- not a task hash at all: it cannot run, it ends in a fresh record of its own
-          rcall('DEL', k)
-          rcall('HSET', k, 'st', 'error', 'err', badErr(id, 'it is not a task hash'), 'fa', now)
-          rcall('PEXPIRE', k, ttl)
-          rcall('RPUSH', KEYS[8], id)
-          cnt.new = cnt.new - 1
-          cnt.error = cnt.error + 1
-          badDue[#badDue + 1] = encode(id)
+          -- not a task hash at all
+          endBad(id, k, 'new', 'it is not a task hash', true)
         end
       end
     end

@@ -117,7 +117,7 @@ for _, c in ipairs(cjson.decode(ARGV[6])) do
       if keep ~= '' and not drop and (nxt == 'success' or nxt == 'error') then trimLater(nxt, keep) end
     end
     out[#out + 1] = row
-    if drop then dropTask(pfx, ipfx, KEYS[5], id) end
+    if drop then dropTasks(pfx, ipfx, KEYS[5], { id }) end
   end
 end
 for st in pairs(lists) do pushAll(st) end

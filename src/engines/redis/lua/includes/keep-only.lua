@@ -1,10 +1,5 @@
--- drops a finished task at once: its record, its items and its index entry (`all`); its finished
--- list and counts are the caller's
-local function dropTask(pfx, ipfx, all, id)
-  redis.call('DEL', pfx .. id, ipfx .. id)
-  redis.call('ZREM', all, id)
-end
--- drops the finished tasks `ids` as dropTask does, in one DEL and one ZREM per 500
+-- drops finished tasks `ids` at once: their records, items and index entries (`all`), in one DEL
+-- and one ZREM per 500; their finished list and counts are the caller's
 local function dropTasks(pfx, ipfx, all, ids)
   for s = 1, #ids, 500 do
     local e = math.min(s + 499, #ids)
