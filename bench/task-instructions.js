@@ -19,8 +19,8 @@
  *
  * Run: `npm run build && node bench/task-instructions.js` (needs valgrind and redis-server;
  * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=500, PHASES=0 to skip
- * the phases of long-running queues). A warm-up queue
- * of 2,000 tasks runs first per engine, unmeasured (scripts loaded, code paths compiled).
+ * the phases of long-running queues). A warm-up queue of 2,000 tasks runs first per engine,
+ * unmeasured (scripts loaded, code paths compiled).
  */
 'use strict';
 

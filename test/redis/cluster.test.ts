@@ -22,6 +22,12 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+/** Apps a test made, closed after it. */
+const apps: QTasks[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+
 function clusterApp(spec: { name: string; concurrency?: number; config?: Record<string, unknown> }, extra: Record<string, unknown> = {}): QTasks {
   if (!cluster) throw new Error('The test Redis Cluster did not start');
   return new QTasks({
@@ -51,11 +57,6 @@ function redisCli(port: number, ...args: string[]): string {
 }
 
 describe('Redis Cluster: durable enqueue', () => {
-  const apps: QTasks[] = [];
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-
   it('waitReplicas: an enqueue resolves once a replica holds it', async () => {
     const name = `cl-wait-${Date.now()}`;
     const app = clusterApp({ name }, { waitReplicas: 1, waitTimeoutMs: 5_000 }).register(Slow);
@@ -76,11 +77,6 @@ describe('Redis Cluster: durable enqueue', () => {
 });
 
 describe('Redis Cluster: sweeps and retention', () => {
-  const apps: QTasks[] = [];
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-
   it('retention, due delayed tasks and the sweep of expired records keep their many-key commands in the queue slot', async () => {
     const name = `cl-sweep-${Date.now()}`;
     const app = clusterApp({ name, concurrency: 20, config: { resultTtlMs: 300 } }).register(Slow);
@@ -101,11 +97,6 @@ describe('Redis Cluster: sweeps and retention', () => {
 });
 
 describe('Redis Cluster: failover', () => {
-  const apps: QTasks[] = [];
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-
   it('a planned failover (CLUSTER FAILOVER on a replica) while tasks run loses and fails nothing', async () => {
     const c = cluster!;
     const name = `cl-fo-${Date.now()}`;
