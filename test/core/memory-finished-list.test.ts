@@ -116,5 +116,41 @@ describe('memory finished list', () => {
       await app.close();
     }
   });
+  it('settles every handle of a batch larger than maxFinished whose tasks all ended before result() was called', async () => {
+    const app = new QTasks({ name: `fl-batch-${process.pid}`, discover: false, concurrency: 50, broker: new MemoryBroker(), storage: new MemoryStorage({ maxFinished: 100 }), config: { logLevel: 'silent' } });
+    app.register(Inc, Fail);
+    try {
+      await app.start();
+      // synchronous tasks: the worker ends all of them before the first result() call below
+      const handles = await Promise.all(Array.from({ length: 450 }, (_, i) => (i % 50 === 7 ? app.addTask('fl.fail', []) : app.addTask('fl.inc', [i]))));
+      await new Promise((r) => setImmediate(r));
+      expect((await app.manager.counts()).success + (await app.manager.counts()).error).toBe(100);
+      const settled = await Promise.allSettled(handles.map((h) => h.result()));
+      settled.forEach((s, i) => {
+        if (i % 50 === 7) expect(s.status === 'rejected' && (s.reason as { code?: string }).code).toBe('QTASKS_ERR_TASK_FAILED');
+        else expect(s).toEqual({ status: 'fulfilled', value: i + 1 });
+      });
+      // a task dropped by the cap is gone for everyone else: a new handle, getTask
+      await expect(app.handle(handles[0].id).result()).rejects.toMatchObject({ code: 'QTASKS_ERR_TASK_NOT_FOUND' });
+      expect(await app.getTask(handles[0].id)).toBeUndefined();
+      expect(await handles[0].status()).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('does not settle the handle of a task removed by an operator, even one still held by its handle', async () => {
+    const app = new QTasks({ name: `fl-rm-${process.pid}`, discover: false, concurrency: 3, broker: new MemoryBroker(), storage: new MemoryStorage({ maxFinished: 5 }), config: { logLevel: 'silent' } });
+    app.register(Inc);
+    try {
+      await app.start();
+      const h = await app.addTask('fl.inc', [1]);
+      expect(await h.result()).toBe(2);
+      expect(await app.manager.remove(h.id)).toBe(true);
+      await expect(h.result()).rejects.toMatchObject({ code: 'QTASKS_ERR_TASK_NOT_FOUND' });
+    } finally {
+      await app.close();
+    }
+  });
 });
 

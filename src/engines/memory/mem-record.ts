@@ -52,9 +52,13 @@ interface Extras {
  */
 const EPOCH = Date.now();
 
-/** Bits of `MemRecord.b`: dropped from the storage; in the ready queue or the delay heap. */
+/**
+ * Bits of `MemRecord.b`: dropped from the storage; in the ready queue or the delay heap; dropped
+ * by the storage's `maxFinished` cap (not by a user or an operator).
+ */
 const GONE = 1;
 const QUEUED = 2;
+const EVICTED = 4;
 
 /**
  * One task in memory. The fields are declared in the order V8 lays them out: the first six are
@@ -121,6 +125,12 @@ export class MemRecord implements TaskRecord {
   /** True while it sits in the ready queue or the delay heap. */
   get queued(): boolean { return (this.b & QUEUED) !== 0; }
   set queued(v: boolean) { this.b = v ? this.b | QUEUED : this.b & ~QUEUED; }
+  /**
+   * True once dropped by the storage's `maxFinished` cap: the handle that enqueued the task (it
+   * holds this record) still settles from it.
+   */
+  get evicted(): boolean { return (this.b & EVICTED) !== 0; }
+  evict(): void { this.b |= EVICTED; }
 
   get createdAt(): number { return this.c + EPOCH; }
   set createdAt(v: number) { this.c = v - EPOCH; }

@@ -297,6 +297,7 @@ export class MemoryStorage extends Storage {
       if (hc !== undefined && (rec === undefined || (hc.finishedAt ?? 0) < (rec.finishedAt ?? 0))) (oldest = c), (rec = hc);
       if (oldest === undefined) break;
       oldest.shift();
+      rec!.evict();
       this.drop(rec!);
     }
   }

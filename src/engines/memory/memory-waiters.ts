@@ -14,14 +14,16 @@ interface RecordLookup {
 }
 
 /**
- * The record `enqueue` returned when it is still the stored one of `id`, or when the task dropped
- * it at its end (`removeOnComplete` / `removeOnFail` true): the handle that enqueued it still
- * settles, as on the engines that announce such an end with its record. Else undefined.
+ * The record `enqueue` returned when it is still the stored one of `id`, or when it was dropped
+ * after the task ended, by the task itself (`removeOnComplete` / `removeOnFail` true: as on the
+ * engines that announce such an end with its record) or by the storage's `maxFinished` cap (a
+ * batch of more tasks than the cap, all ended before their `result()` calls): the handle that
+ * enqueued it still settles. Else undefined (removed, expired, or never this broker's).
  */
 function hinted(id: string, hint: TaskRecord | undefined): MemRecord | undefined {
   if (!(hint instanceof MemRecord) || hint.id !== id) return undefined;
   if (hint.live) return hint;
-  return isFinal(hint.status) && dropsAtEnd(hint, hint.status) ? hint : undefined;
+  return isFinal(hint.status) && (hint.evicted || dropsAtEnd(hint, hint.status)) ? hint : undefined;
 }
 
 /** The final record of `id` (checked, see `soundRecord`) when the task has ended, else undefined. */
