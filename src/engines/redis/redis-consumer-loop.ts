@@ -57,6 +57,31 @@ export class RedisConsumerLoop {
   private pipe: ChainableCommander | undefined;
   private readonly listeners: ChannelListeners;
   private calls = 0;
+  /**
+   * A finish call went out and the event loop has not polled for I/O since: another waits until it
+   * has (see {@link pump}). Two calls written together reach Redis in one read, and Redis writes
+   * both replies once it has run both: the worker then runs both batches' tasks while Redis waits,
+   * and sends both batches' ends while it waits in turn, each side idle half the time. Calls
+   * written apart stay apart: Redis runs one while the worker runs the tasks the other brought.
+   */
+  private awaitingPoll = false;
+  /** A call went out since the wait below last looked (it waits for a poll after the latest call). */
+  private sentSinceLook = false;
+  private pollWaitArmed = false;
+  /**
+   * Runs in a check phase (setImmediate): when no call went out since it last looked, a poll phase
+   * lies between the latest call and now, and the next call may go; else it looks again next turn.
+   */
+  private readonly pollWaitFn = () => {
+    if (this.sentSinceLook) {
+      this.sentSinceLook = false;
+      setImmediate(this.pollWaitFn);
+      return;
+    }
+    this.pollWaitArmed = false;
+    this.awaitingPoll = false;
+    this.schedule();
+  };
   /** Whether this worker may be among the idle workers (see {@link IdleEntry}). */
   private readonly idleEntry = new IdleEntry();
   /**
@@ -347,6 +372,9 @@ export class RedisConsumerLoop {
         }
       }
       while (this.inflight < MAX_INFLIGHT) {
+        // a second call waits until the event loop has polled (see awaitingPoll), unless an
+        // enqueue's claim joins its pipeline (that enqueue leaves no marker: the claim must go)
+        if (this.inflight > 0 && this.awaitingPoll && this.pipe === undefined) break;
         const want = this.stopped || this.paused ? 0 : Math.max(0, this.unclaimed());
         // an empty queue is claimed from again with the next ends, unless the blocking pop waits:
         // the marker then reports new tasks
@@ -373,6 +401,12 @@ export class RedisConsumerLoop {
     const { keys, args } = finishCall(s, { workerId: this.workerId, listening, idleEntry: this.idleEntry.mayExist }, batch, want, trim, now);
     const idleToken = this.idleEntry.sent(want);
     this.inflight++;
+    this.awaitingPoll = true;
+    this.sentSinceLook = true;
+    if (!this.pollWaitArmed) {
+      this.pollWaitArmed = true;
+      setImmediate(this.pollWaitFn);
+    }
     // any call may claim: it takes the tasks handed over to the worker's inbox
     this.leases.claimSent(now);
     this.requested += want;
