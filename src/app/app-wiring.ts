@@ -127,7 +127,8 @@ export function wireApp(app: WiredApp, appClass: Constructor, options: QTasksOpt
   registry.preparers.push((task) => timer.check([task.def]));
   extensions.start.push(() => timer.start());
   extensions.close.push(() => timer.stop());
-  const enqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => app.isClosed });
+  // a timer tick that won its lock still enqueues while close() waits for it (see Timers.enqueuing)
+  const enqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => app.isClosed && !timer.enqueuing });
   const workflows = new Workflows({
     storage,
     init: () => app.init(),

@@ -87,6 +87,8 @@ export class Timers {
   private readonly firing = new Set<Promise<void>>();
   private readonly checked = new WeakSet<object>();
   private running = false;
+  /** Ticks that won their lock and are enqueuing their task (see {@link enqueuing}). */
+  private enqueuingTicks = 0;
 
   constructor(private readonly host: TimerHost) {}
 
@@ -218,12 +220,28 @@ export class Timers {
     arm(Math.ceil((Date.now() + 1) / ms) * ms);
   }
 
+  /**
+   * True while a tick that won its lock enqueues its task. `close()` waits for it (see
+   * {@link stop}) and lets it enqueue: every other process skipped that tick, so dropping it
+   * would lose it. @internal
+   */
+  get enqueuing(): boolean {
+    return this.enqueuingTicks > 0;
+  }
+
   private fire(e: Entry, tick: number): void {
+    // a tick due once close() began is left to the processes that keep running
+    if (!this.running) return;
     const p = (async () => {
       try {
         const ttl = Math.min(LOCK_TTL_MS, Math.max(5_000, 10 * (e.everyMs ?? LOCK_TTL_MS)));
         if (!(await this.host.broker.tryLock(`timer:${e.name}:${e.key}:${tick}`, ttl))) return;
-        await this.host.addTask(e.name, e.args);
+        this.enqueuingTicks++;
+        try {
+          await this.host.addTask(e.name, e.args);
+        } finally {
+          this.enqueuingTicks--;
+        }
         await this.host.markRun?.(`${e.name}:${e.key}`, tick).catch(() => undefined);
       } catch (err) {
         // a tick racing with close() is dropped quietly

@@ -1,6 +1,7 @@
 /**
- * Extensions on Redis: two worker processes running the same timers enqueue each tick once; a rate
- * limit is shared by two apps of one queue; a run joins its producer's trace through the record.
+ * Extensions on Redis: two worker processes running the same timers enqueue each tick once, and a
+ * tick won as close() begins is still enqueued; a rate limit is shared by two apps of one queue; a
+ * run joins its producer's trace through the record.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
@@ -124,6 +125,36 @@ describe('extensions on Redis', () => {
     expect(records.length).toBe(locks.length);
     expect(records.filter((r) => r.name === 'tm2.cron').length).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it('enqueues the task of a tick that won its lock as close() began (no other process runs that tick)', async () => {
+    const q = queue('closing');
+    const app = make(q);
+    const lock = app.broker.tryLock.bind(app.broker);
+    let won = 0;
+    let firstWon: () => void = () => undefined;
+    const wonOnce = new Promise<void>((r) => (firstWon = r));
+    let go: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (go = r));
+    app.broker.tryLock = async (key, ttl) => {
+      const got = await lock(key, ttl);
+      if (got && won++ === 0) {
+        // the first won tick answers only once close() has begun
+        firstWon();
+        await gate;
+      }
+      return got;
+    };
+    app.timer.every(100, 'rx.traced');
+    await app.start();
+    await wonOnce;
+    const closing = app.close();
+    go();
+    await closing;
+    const producer = make(q);
+    const records = await producer.manager.list({ name: 'rx.traced', limit: 100 });
+    expect(won).toBeGreaterThanOrEqual(1);
+    expect(records.length).toBe(won);
+  });
 
   it('shares a rate limit between two apps of one queue', async () => {
     starts = [];
