@@ -230,8 +230,6 @@ export class Timers {
   }
 
   private fire(e: Entry, tick: number): void {
-    // a tick due once close() began is left to the processes that keep running
-    if (!this.running) return;
     const p = (async () => {
       try {
         const ttl = Math.min(LOCK_TTL_MS, Math.max(5_000, 10 * (e.everyMs ?? LOCK_TTL_MS)));

@@ -63,11 +63,11 @@ export class RedisConsumerLoop {
    * both replies once it has run both: the worker then runs both batches' tasks while Redis waits,
    * and sends both batches' ends while it waits in turn, each side idle half the time. Calls
    * written apart stay apart: Redis runs one while the worker runs the tasks the other brought.
+   * Cleared by {@link pollWaitFn}, which runs while it holds.
    */
   private awaitingPoll = false;
-  /** A call went out since the wait below last looked (it waits for a poll after the latest call). */
+  /** A call went out since {@link pollWaitFn} last looked (it waits for a poll after the latest call). */
   private sentSinceLook = false;
-  private pollWaitArmed = false;
   /**
    * Runs in a check phase (setImmediate): when no call went out since it last looked, a poll phase
    * lies between the latest call and now, and the next call may go; else it looks again next turn.
@@ -78,7 +78,6 @@ export class RedisConsumerLoop {
       setImmediate(this.pollWaitFn);
       return;
     }
-    this.pollWaitArmed = false;
     this.awaitingPoll = false;
     this.schedule();
   };
@@ -401,10 +400,9 @@ export class RedisConsumerLoop {
     const { keys, args } = finishCall(s, { workerId: this.workerId, listening, idleEntry: this.idleEntry.mayExist }, batch, want, trim, now);
     const idleToken = this.idleEntry.sent(want);
     this.inflight++;
-    this.awaitingPoll = true;
     this.sentSinceLook = true;
-    if (!this.pollWaitArmed) {
-      this.pollWaitArmed = true;
+    if (!this.awaitingPoll) {
+      this.awaitingPoll = true;
       setImmediate(this.pollWaitFn);
     }
     // any call may claim: it takes the tasks handed over to the worker's inbox
