@@ -10,6 +10,7 @@
  *   app and a worker app in this process, (c) the worker in another process (p50, p99), a fresh
  *   process in each round, and (d) that worker process again after BENCH_LONG_WARMUP_TRIPS (3,000)
  *   more unmeasured trips, as a long-running worker (V8 has optimised the trip's code by then);
+ *   for (c) and (d) also the CPU the producer process and the worker process used per measured trip;
  * - the ceiling: the bare batched-Lua design (bench/lib/ceiling.js) in the throughput workload.
  * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
  *
@@ -25,6 +26,7 @@ const { create, KINDS } = require('./lib/engines');
 const { REDIS_URL, redisVersion, pingMs, deleteKeys, deleteStale } = require('./lib/redis-util');
 const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
+const { cpuMsOf } = require('./lib/proc-cpu');
 const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
 
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
@@ -129,6 +131,27 @@ function tripFigures(all, suffix, warmup) {
   return out;
 }
 
+/**
+ * `warmup` unmeasured trips, then ROUND_TRIPS measured ones from `producer` (this process) to the
+ * worker in process `child`: their p50 and p99 (with `suffix`), and the CPU each process used per
+ * measured trip, in µs (`cpuP` and `cpuW` + suffix: this process runs nothing else meanwhile).
+ */
+async function tripsWithCpu(producer, child, warmup, suffix, ms, what) {
+  const first = await within(producer.trips(warmup), ms, what);
+  const cpu0 = process.cpuUsage();
+  const child0 = cpuMsOf(child.pid);
+  const measured = await within(producer.trips(ROUND_TRIPS), ms, what);
+  const cpu = process.cpuUsage(cpu0);
+  const childMs = cpuMsOf(child.pid) - child0;
+  const all = first.concat(measured);
+  all.dropped = (first.dropped ?? 0) + (measured.dropped ?? 0);
+  return {
+    ...tripFigures(all, suffix, warmup),
+    [`cpuP${suffix}`]: (cpu.user + cpu.system) / ROUND_TRIPS,
+    [`cpuW${suffix}`]: (childMs * 1000) / ROUND_TRIPS,
+  };
+}
+
 /** (a) Round trips where one app (queue object) enqueues and works, concurrency 1. */
 async function roundTrip(kind) {
   const names = fresh(kind);
@@ -175,10 +198,10 @@ async function roundTripProcess(kind) {
     );
     child.send('go');
     producer = create(kind, names);
-    const young = tripFigures(await within(producer.trips(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'c');
+    const young = await tripsWithCpu(producer, child, WARMUP_TRIPS, 'c', PHASE_MS * 2, 'round trips');
     if (LONG_WARMUP_TRIPS === 0) return young;
     // (d) the same worker process once it has run thousands of trips, as a long-running one has
-    const warm = tripFigures(await within(producer.trips(LONG_WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 4, 'round trips of a long-running worker'), 'd', LONG_WARMUP_TRIPS);
+    const warm = await tripsWithCpu(producer, child, LONG_WARMUP_TRIPS, 'd', PHASE_MS * 4, 'round trips of a long-running worker');
     return { ...young, ...warm };
   } finally {
     if (child) await stopChild(child);

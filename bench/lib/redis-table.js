@@ -89,6 +89,13 @@ function renderRedis(rows, o) {
       if (typeof m === 'number' && typeof c === 'number') lines.push(`- ${key === 'enqueue' ? 'enqueue' : 'process (1 process)'}: ours / bare-Lua ceiling **${fmtRatio(m / c)}** (${fmtInt(m)} vs ${fmtInt(c)})`);
     }
   }
+  // where a trip's CPU goes with the worker in another process: young (c) and long-running (d)
+  const cpuCell = (r, k) => (typeof r.median[k] === 'number' && !Number.isNaN(r.median[k]) ? fmtInt(r.median[k]) : 'n/a');
+  const cpuRows = rows.filter((r) => typeof r.median.cpuPc === 'number');
+  if (cpuRows.length > 0) {
+    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${cpuCell(r, 'cpuPc')} + ${cpuCell(r, 'cpuWc')} (${cpuCell(r, 'cpuPd')} + ${cpuCell(r, 'cpuWd')})`);
+    lines.push(`- CPU per measured trip with the worker in another process, producer + worker process, µs: ${shown.join('; ')}; in brackets the long-running worker`);
+  }
   for (const r of rows) {
     const dropped = ['droppedb', 'droppedc', 'droppedd'].map((k) => (r.runs[k] ?? []).reduce((a, b) => a + b, 0));
     if (dropped[0] + dropped[1] + dropped[2] > 0) {
