@@ -116,7 +116,9 @@ export function wireApp(app: WiredApp, appClass: Constructor, options: QTasksOpt
   const timer = new Timers({
     broker,
     logger,
-    addTask: (task, args) => app.addTask(task, args),
+    // a tick that won its lock enqueues even once close() began (close() waits for it, see
+    // Timers.stop; every other process skipped that tick): its enqueuer is never closed
+    addTask: (task, args) => tickEnqueuer.addTasks([{ name: task, args }]).then((h) => h[0]),
     definitions: () => registry.definitions(),
     markRun: (key, tick) => storage.stateSet(SCHEDULES_STATE, key, tick),
     lastRuns: async () => {
@@ -127,8 +129,8 @@ export function wireApp(app: WiredApp, appClass: Constructor, options: QTasksOpt
   registry.preparers.push((task) => timer.check([task.def]));
   extensions.start.push(() => timer.start());
   extensions.close.push(() => timer.stop());
-  // a timer tick that won its lock still enqueues while close() waits for it (see Timers.enqueuing)
-  const enqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => app.isClosed && !timer.enqueuing });
+  const enqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => app.isClosed });
+  const tickEnqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => false });
   const workflows = new Workflows({
     storage,
     init: () => app.init(),

@@ -54,6 +54,11 @@ export interface TimerHost {
   markRun?(key: string, tick: number): Promise<unknown>;
   /** The last ticks kept by {@link markRun}. */
   lastRuns?(): Promise<Record<string, unknown>>;
+  /**
+   * Enqueues a tick's task. It enqueues even once the app's `close()` began, which waits for the
+   * ticks under way (see {@link Timers.stop}): a tick that won its lock was skipped by every other
+   * process, so rejecting it would lose it.
+   */
   addTask(name: string, args: unknown[]): Promise<unknown>;
   /** Task definitions, for `@Task({ cron })`. */
   definitions(): TaskDefinition[];
@@ -87,8 +92,6 @@ export class Timers {
   private readonly firing = new Set<Promise<void>>();
   private readonly checked = new WeakSet<object>();
   private running = false;
-  /** Ticks that won their lock and are enqueuing their task (see {@link enqueuing}). */
-  private enqueuingTicks = 0;
 
   constructor(private readonly host: TimerHost) {}
 
@@ -220,26 +223,13 @@ export class Timers {
     arm(Math.ceil((Date.now() + 1) / ms) * ms);
   }
 
-  /**
-   * True while a tick that won its lock enqueues its task. `close()` waits for it (see
-   * {@link stop}) and lets it enqueue: every other process skipped that tick, so dropping it
-   * would lose it. @internal
-   */
-  get enqueuing(): boolean {
-    return this.enqueuingTicks > 0;
-  }
-
   private fire(e: Entry, tick: number): void {
     const p = (async () => {
       try {
         const ttl = Math.min(LOCK_TTL_MS, Math.max(5_000, 10 * (e.everyMs ?? LOCK_TTL_MS)));
         if (!(await this.host.broker.tryLock(`timer:${e.name}:${e.key}:${tick}`, ttl))) return;
-        this.enqueuingTicks++;
-        try {
-          await this.host.addTask(e.name, e.args);
-        } finally {
-          this.enqueuingTicks--;
-        }
+        // enqueued even once close() began (see TimerHost.addTask)
+        await this.host.addTask(e.name, e.args);
         await this.host.markRun?.(`${e.name}:${e.key}`, tick).catch(() => undefined);
       } catch (err) {
         // a tick racing with close() is dropped quietly
