@@ -133,14 +133,16 @@ function tripFigures(all, suffix, warmup) {
 
 /**
  * `warmup` unmeasured trips, then ROUND_TRIPS measured ones from `producer` (this process) to the
- * worker in process `child`: their p50 and p99 (with `suffix`), and the CPU each process used per
- * measured trip, in µs (`cpuP` and `cpuW` + suffix: this process runs nothing else meanwhile).
+ * worker in process `child`, all within `ms`: their p50 and p99 (with `suffix`), and the CPU each
+ * process used per measured trip, in µs (`cpuP` and `cpuW` + suffix: this process runs nothing
+ * else meanwhile).
  */
 async function tripsWithCpu(producer, child, warmup, suffix, ms, what) {
+  const until = Date.now() + ms;
   const first = await within(producer.trips(warmup), ms, what);
   const cpu0 = process.cpuUsage();
   const child0 = cpuMsOf(child.pid);
-  const measured = await within(producer.trips(ROUND_TRIPS), ms, what);
+  const measured = await within(producer.trips(ROUND_TRIPS), Math.max(0, until - Date.now()), what);
   const cpu = process.cpuUsage(cpu0);
   const childMs = cpuMsOf(child.pid) - child0;
   const all = first.concat(measured);

@@ -90,10 +90,10 @@ function renderRedis(rows, o) {
     }
   }
   // where a trip's CPU goes with the worker in another process: young (c) and long-running (d)
-  const cpuCell = (r, k) => (typeof r.median[k] === 'number' && !Number.isNaN(r.median[k]) ? fmtInt(r.median[k]) : 'n/a');
   const cpuRows = rows.filter((r) => typeof r.median.cpuPc === 'number');
   if (cpuRows.length > 0) {
-    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${cpuCell(r, 'cpuPc')} + ${cpuCell(r, 'cpuWc')} (${cpuCell(r, 'cpuPd')} + ${cpuCell(r, 'cpuWd')})`);
+    const [pc, wc, pd, wd] = ['cpuPc', 'cpuWc', 'cpuPd', 'cpuWd'];
+    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${cell(r, pc, fmtInt)} + ${cell(r, wc, fmtInt)} (${cell(r, pd, fmtInt)} + ${cell(r, wd, fmtInt)})`);
     lines.push(`- CPU per measured trip with the worker in another process, producer + worker process, µs: ${shown.join('; ')}; in brackets the long-running worker`);
   }
   for (const r of rows) {
