@@ -173,7 +173,7 @@ async function roundTripTwoApps(kind) {
   let producer;
   try {
     worker = create(kind, names);
-    const w = await within(worker.worker(1, () => undefined), PHASE_MS, 'worker ready');
+    const w = await within(worker.worker(1, undefined), PHASE_MS, 'worker ready');
     await Promise.resolve(w.run());
     producer = create(kind, names);
     return tripFigures(await within(producer.trips(WARMUP_TRIPS + ROUND_TRIPS), PHASE_MS * 2, 'round trips'), 'b');
@@ -189,7 +189,7 @@ async function roundTripProcess(kind) {
   let producer;
   let child;
   try {
-    child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: 1 })]);
+    child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: 1, report: false })]);
     await within(
       new Promise((resolve, reject) => {
         child.on('message', (msg) => (msg.type === 'ready' ? resolve() : msg.type === 'error' ? reject(new Error(msg.message)) : undefined));

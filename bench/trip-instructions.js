@@ -25,7 +25,7 @@ async function measure(server, kind) {
   const worker = create(kind, names);
   const producer = create(kind, names);
   try {
-    await (await worker.worker(1, () => undefined)).run();
+    await (await worker.worker(1, undefined)).run();
     await producer.trips(WARMUP);
     const c = await server.count(() => producer.trips(TRIPS), ['serverCron', 'evalShaCommand', 'execCommand', 'scriptCall']);
     const per = (n) => Math.round(n / TRIPS / 1000);

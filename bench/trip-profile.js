@@ -57,12 +57,12 @@ async function measure(way, r, kind = 'qtasks') {
     } else if (way === 'two apps') {
       const w = create(kind, names);
       engines.push(w);
-      await (await w.worker(1, () => undefined)).run();
+      await (await w.worker(1, undefined)).run();
       const p = create(kind, names);
       engines.push(p);
       trips = (n) => p.trips(n);
     } else {
-      child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: 1 })]);
+      child = fork(path.join(__dirname, 'redis-worker.js'), [JSON.stringify({ kind, ...names, concurrency: 1, report: false })]);
       await new Promise((resolve) => child.on('message', (m) => m.type === 'ready' && resolve()));
       child.send('go');
       const p = create(kind, names);

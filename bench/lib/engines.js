@@ -6,7 +6,8 @@
  * `create(kind, { url, name, prefix })` returns (qtasks also takes `config`, more of its settings, and
  * `taskOptions`, options of every task it enqueues; BullMQ takes `taskOptions` as its job options)
  * - `enqueue(total, batch)`: enqueues `total` jobs in sequential batches;
- * - `worker(concurrency, onSuccess)`: connects a worker that does not consume yet; returns `{ run }`;
+ * - `worker(concurrency, onSuccess)`: connects a worker that does not consume yet; returns `{ run }`
+ *   (`onSuccess` is called at each success; none is listened for when it is undefined);
  * - `roundTrip(count)`: one worker with concurrency 1 in this process, then `count` times enqueue
  *   one job and wait for its end; returns the latencies in ms (one object produces and works);
  * - `trips(count)`: the same with a producer only (its worker is another object: `worker(1, …)` in
@@ -48,7 +49,7 @@ function qtasks({ url, name, prefix, config, taskOptions }) {
     },
     async worker(concurrency, onSuccess) {
       const app = mainApp(concurrency);
-      app.plugin(successCounter(onSuccess));
+      if (onSuccess) app.plugin(successCounter(onSuccess));
       // Connects now (as the peers' workers do), consumes only in run().
       await app.getTask('none');
       return { run: () => app.start() };
@@ -107,7 +108,7 @@ function bullmq({ url, name, prefix, taskOptions }) {
     async worker(concurrency, onSuccess) {
       const w = new Worker(name, process, { connection: workerConnection, prefix, concurrency, autorun: false });
       opened.push(w);
-      w.on('completed', onSuccess);
+      if (onSuccess) w.on('completed', onSuccess);
       w.on('error', () => undefined);
       await w.waitUntilReady();
       return { run: () => void w.run() };
@@ -177,7 +178,7 @@ function beeQueue({ url, name, prefix }) {
     },
     async worker(concurrency, onSuccess) {
       const q = getQueue({ getEvents: false });
-      q.on('succeeded', onSuccess);
+      if (onSuccess) q.on('succeeded', onSuccess);
       await q.ready();
       return { run: () => void q.process(concurrency, handler) };
     },
