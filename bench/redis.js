@@ -23,7 +23,7 @@
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { create, KINDS } = require('./lib/engines');
-const { REDIS_URL, redisVersion, pingMs, deleteKeys, deleteStale } = require('./lib/redis-util');
+const { REDIS_URL, client, redisVersion, pingMs, deleteKeys, deleteStale, redisCpu } = require('./lib/redis-util');
 const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
 const { cpuMsOf } = require('./lib/proc-cpu');
@@ -133,25 +133,34 @@ function tripFigures(all, suffix, warmup) {
 
 /**
  * `warmup` unmeasured trips, then ROUND_TRIPS measured ones from `producer` (this process) to the
- * worker in process `child`, all within `ms`: their p50 and p99 (with `suffix`), and the CPU each
- * process used per measured trip, in µs (`cpuP` and `cpuW` + suffix: this process runs nothing
- * else meanwhile).
+ * worker in process `child`, all within `ms`: their p50 and p99 (with `suffix`), and the CPU used
+ * per measured trip, in µs, by this process, the worker process and Redis (`cpuP`, `cpuW` and
+ * `cpuR` + suffix: nothing else runs here meanwhile; Redis's figure, from INFO cpu, counts every
+ * client of the server).
  */
 async function tripsWithCpu(producer, child, warmup, suffix, ms, what) {
   const until = Date.now() + ms;
   const first = await within(producer.trips(warmup), ms, what);
-  const cpu0 = process.cpuUsage();
-  const child0 = cpuMsOf(child.pid);
-  const measured = await within(producer.trips(ROUND_TRIPS), Math.max(0, until - Date.now()), what);
-  const cpu = process.cpuUsage(cpu0);
-  const childMs = cpuMsOf(child.pid) - child0;
-  const all = first.concat(measured);
-  all.dropped = (first.dropped ?? 0) + (measured.dropped ?? 0);
-  return {
-    ...tripFigures(all, suffix, warmup),
-    [`cpuP${suffix}`]: (cpu.user + cpu.system) / ROUND_TRIPS,
-    [`cpuW${suffix}`]: (childMs * 1000) / ROUND_TRIPS,
-  };
+  const r = client(REDIS_URL);
+  try {
+    const redis0 = await redisCpu(r);
+    const cpu0 = process.cpuUsage();
+    const child0 = cpuMsOf(child.pid);
+    const measured = await within(producer.trips(ROUND_TRIPS), Math.max(0, until - Date.now()), what);
+    const cpu = process.cpuUsage(cpu0);
+    const childMs = cpuMsOf(child.pid) - child0;
+    const redisS = (await redisCpu(r)) - redis0;
+    const all = first.concat(measured);
+    all.dropped = (first.dropped ?? 0) + (measured.dropped ?? 0);
+    return {
+      ...tripFigures(all, suffix, warmup),
+      [`cpuP${suffix}`]: (cpu.user + cpu.system) / ROUND_TRIPS,
+      [`cpuW${suffix}`]: (childMs * 1000) / ROUND_TRIPS,
+      [`cpuR${suffix}`]: (redisS * 1e6) / ROUND_TRIPS,
+    };
+  } finally {
+    r.disconnect();
+  }
 }
 
 /** (a) Round trips where one app (queue object) enqueues and works, concurrency 1. */

@@ -22,18 +22,10 @@ const path = require('node:path');
 const { fork } = require('node:child_process');
 const IORedis = require('ioredis');
 const { create } = require('./lib/engines');
-const { REDIS_URL, deleteKeys, commandStats, commandDelta } = require('./lib/redis-util');
+const { REDIS_URL, deleteKeys, commandStats, commandDelta, redisCpu } = require('./lib/redis-util');
 const { cpuMsOf } = require('./lib/proc-cpu');
 
 const TRIPS = Number(process.env.TRIPS ?? 500);
-
-/** Redis's CPU seconds so far (main thread and others: user + system), from INFO cpu. */
-async function redisCpu(r) {
-  const text = await r.info('cpu');
-  let s = 0;
-  for (const m of text.matchAll(/^used_cpu_(sys|user):([\d.]+)/gm)) s += Number(m[2]);
-  return s;
-}
 
 async function measure(way, r, kind = 'qtasks') {
   const tag = `${kind === 'qtasks' ? '' : 'bee-'}${way.replace(' ', '-')}`;

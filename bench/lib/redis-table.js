@@ -92,9 +92,9 @@ function renderRedis(rows, o) {
   // where a trip's CPU goes with the worker in another process: young (c) and long-running (d)
   const cpuRows = rows.filter((r) => typeof r.median.cpuPc === 'number');
   if (cpuRows.length > 0) {
-    const [pc, wc, pd, wd] = ['cpuPc', 'cpuWc', 'cpuPd', 'cpuWd'];
-    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${cell(r, pc, fmtInt)} + ${cell(r, wc, fmtInt)} (${cell(r, pd, fmtInt)} + ${cell(r, wd, fmtInt)})`);
-    lines.push(`- CPU per measured trip with the worker in another process, producer + worker process, µs: ${shown.join('; ')}; in brackets the long-running worker`);
+    const sum = (r, keys) => keys.map((k) => cell(r, k, fmtInt)).join(' + ');
+    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${sum(r, ['cpuPc', 'cpuWc', 'cpuRc'])} (${sum(r, ['cpuPd', 'cpuWd', 'cpuRd'])})`);
+    lines.push(`- CPU per measured trip with the worker in another process, producer + worker process + Redis, µs: ${shown.join('; ')}; in brackets the long-running worker`);
   }
   for (const r of rows) {
     const dropped = ['droppedb', 'droppedc', 'droppedd'].map((k) => (r.runs[k] ?? []).reduce((a, b) => a + b, 0));

@@ -120,6 +120,14 @@ async function commandStats(r) {
   return out;
 }
 
+/** Redis's CPU seconds so far (main thread and others: user + system), from INFO cpu of connection `r`. */
+async function redisCpu(r) {
+  const text = await r.info('cpu');
+  let s = 0;
+  for (const m of text.matchAll(/^used_cpu_(sys|user):([\d.]+)/gm)) s += Number(m[2]);
+  return s;
+}
+
 /** What `after` counts beyond `before` (both from {@link commandStats}), without INFO itself. */
 function commandDelta(before, after) {
   const out = {};
@@ -130,4 +138,4 @@ function commandDelta(before, after) {
   return out;
 }
 
-module.exports = { REDIS_URL, redisOptions, redisVersion, pingMs, deleteKeys, deleteStale, commandStats, commandDelta };
+module.exports = { REDIS_URL, client, redisOptions, redisVersion, pingMs, deleteKeys, deleteStale, commandStats, commandDelta, redisCpu };
