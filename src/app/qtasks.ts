@@ -218,25 +218,33 @@ export class QTasks {
   addTask<R = unknown, N extends string = string>(name: N & UnknownTaskName<N>, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>>;
   addTask<R>(name: string, args?: unknown[], opts?: EnqueueOptions): Promise<TaskHandle<R>> {
     try {
-      const enqueuer = this.enqueuer;
-      const task = enqueuer.taskFor(name);
+      const task = this.enqueuer.taskFor(name);
       if (opts === undefined) {
         const plain = this.plainAdd<R>(task, name, args);
         if (plain !== undefined) return plain;
       }
-      const record = enqueuer.record(task, name, args, opts);
-      const queue = opts?.queue === undefined && task.def.options.queue === undefined ? this.queues.main : enqueuer.queueFor(task, opts);
-      if (opts?.transaction !== undefined) return enqueuer.addInTransaction<R>(task, record, opts.transaction, queue);
-      if (queue !== this.queues.main || !this.life.isConnected || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
-        return enqueuer.addMany([task], [record], queue).then((h) => h[0] as TaskHandle<R>);
-      }
-      const now = queue.broker.immediate;
-      if (now === undefined) return queue.broker.enqueue([record]).then((r) => new QTaskHandle<R>(r[0].id, queue, r[0]));
-      const stored = now.enqueueOneNow(record);
-      return Promise.resolve(new QTaskHandle<R>(stored.id, queue, stored));
+      return this.addOne<R>(task, name, args, opts);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * `addTask` beyond {@link plainAdd} (may throw). Its own method: the callbacks it makes keep its
+   * variables in a context object allocated at every call, which the plain path need not pay.
+   */
+  private addOne<R>(task: PreparedTask, name: string, args: unknown[] | undefined, opts: EnqueueOptions | undefined): Promise<TaskHandle<R>> {
+    const enqueuer = this.enqueuer;
+    const record = enqueuer.record(task, name, args, opts);
+    const queue = opts?.queue === undefined && task.def.options.queue === undefined ? this.queues.main : enqueuer.queueFor(task, opts);
+    if (opts?.transaction !== undefined) return enqueuer.addInTransaction<R>(task, record, opts.transaction, queue);
+    if (queue !== this.queues.main || !this.life.isConnected || task.prepareArgs !== undefined || this.hooks.has('task:enqueue')) {
+      return enqueuer.addMany([task], [record], queue).then((h) => h[0] as TaskHandle<R>);
+    }
+    const now = queue.broker.immediate;
+    if (now === undefined) return queue.broker.enqueue([record]).then((r) => new QTaskHandle<R>(r[0].id, queue, r[0]));
+    const stored = now.enqueueOneNow(record);
+    return Promise.resolve(new QTaskHandle<R>(stored.id, queue, stored));
   }
 
   /**

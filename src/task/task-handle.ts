@@ -65,9 +65,16 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
     private readonly hint?: TaskRecord,
   ) {}
 
+  // The callbacks are made in methods of their own: a function that makes a closure allocates a
+  // context object for the variables it keeps at every call, even when that branch is not taken.
+
   result(options?: ResultOptions): Promise<R> {
     const pending = this.link.ready?.();
-    return pending === undefined ? this.waitResult(options) : pending.then(() => this.waitResult(options));
+    return pending === undefined ? this.waitResult(options) : this.resultAfter(pending, options);
+  }
+
+  private resultAfter(pending: Promise<void>, options: ResultOptions | undefined): Promise<R> {
+    return pending.then(() => this.waitResult(options));
   }
 
   private waitResult(options?: ResultOptions): Promise<R> {
@@ -82,6 +89,12 @@ export class QTaskHandle<R = unknown> implements TaskHandle<R> {
         return Promise.reject(err);
       }
     }
+    return this.waitFinal(options);
+  }
+
+  private waitFinal(options: ResultOptions | undefined): Promise<R> {
+    const id = this.id;
+    const broker = this.link.broker;
     // beyond what a Node timer holds (~24.8 days), a timeout would fire at once: wait without one
     const timeout = options?.timeout !== undefined && options.timeout > 2_147_483_647 ? undefined : options?.timeout;
     return new Promise<R>((resolve, reject) => {

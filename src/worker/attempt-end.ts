@@ -59,13 +59,21 @@ export function recordEnd(host: EndHost, run: EndedRun, outcome: Outcome, closer
     // hooks only: when they are all synchronous, finish at once as on the plain path
     const ran = runtime.hooks.run(point!, endEvent(runtime, run, outcome));
     if (ran instanceof Promise) {
-      host.track(ran.then(() => runtime.broker.finish(rec, outcome)));
+      host.track(finishAfter(ran, runtime, rec, outcome));
       return;
     }
     record(host, rec, outcome);
     return;
   }
   host.track(finalize(host, run, outcome, point, closers));
+}
+
+/**
+ * Writes the end once `ran` settled. (Its own function: a closure made in recordEnd would keep
+ * recordEnd's variables in a context object allocated at every end.)
+ */
+function finishAfter(ran: Promise<unknown>, runtime: Runtime, rec: TaskRecord, outcome: Outcome): Promise<TaskRecord | undefined> {
+  return ran.then(() => runtime.broker.finish(rec, outcome));
 }
 
 /** Hands the record back with its outcome: at once when the broker can, else tracked until written. */

@@ -20,7 +20,7 @@ import { logFailure } from './failure-log';
 import { drainGenerator, isGenerator } from './generator-drain';
 import { retryDelay } from './retry-policy';
 import { RunContext } from './run-context';
-import { RunInjection } from './run-injection';
+import { Closer, RunInjection } from './run-injection';
 import type { PreparedTask, Runtime } from './runtime';
 
 /** What the execution needs from its worker. */
@@ -85,19 +85,29 @@ export class Execution implements EndedRun {
     this.injection = undefined;
   }
 
-  /** Starts the attempt. Never throws. */
+  /**
+   * Starts the attempt. Never throws.
+   *
+   * The callbacks of the rarer paths are made in methods of their own (here and in begin, complete):
+   * a function that makes a closure keeps `this` in a context object it allocates at every call,
+   * even when the closure's branch is not taken.
+   */
   start(): void {
     const gate = this.host.runtime.workflowGate;
     if (gate !== undefined && isWorkflowId(this.rec.id)) {
-      // a flow's parent whose child failed ends CHILD_FAILED without running
-      gate(this.rec).then(
-        // a cancel (or a timeout) heard meanwhile ended the attempt: it never runs
-        (error) => (this.done ? undefined : error === undefined ? this.begin() : this.complete({ status: 'error', error })),
-        (err) => this.fail(err),
-      );
+      this.afterGate(gate);
       return;
     }
     this.begin();
+  }
+
+  /** A flow's parent whose child failed ends CHILD_FAILED without running. */
+  private afterGate(gate: NonNullable<Runtime['workflowGate']>): void {
+    gate(this.rec).then(
+      // a cancel (or a timeout) heard meanwhile ended the attempt: it never runs
+      (error) => (this.done ? undefined : error === undefined ? this.begin() : this.complete({ status: 'error', error })),
+      (err) => this.fail(err),
+    );
   }
 
   private begin(): void {
@@ -129,6 +139,10 @@ export class Execution implements EndedRun {
       this.settleValue(value);
       return;
     }
+    this.runFullThenEnd();
+  }
+
+  private runFullThenEnd(): void {
     this.runFull().then(
       (v) => this.succeed(v),
       (e) => this.fail(e),
@@ -377,14 +391,20 @@ export class Execution implements EndedRun {
     const closers = this.injection?.closers;
     if (closers !== undefined) this.injection!.closers = undefined;
     if (this.waited) {
-      // after the status writes of waitChildren(); one that ended while waiting is stored `process`
-      // again first, so that its end is recorded as usual
-      const before = this.waiting ? this.writeWaiting(false) : (this.statusWrites ?? Promise.resolve());
-      this.waiting = false;
-      this.host.track(before.then(() => recordEnd(this.host, this, outcome, closers)));
+      this.recordAfterWrites(outcome, closers);
       return;
     }
     recordEnd(this.host, this, outcome, closers, at);
+  }
+
+  /**
+   * Records the end after the status writes of waitChildren(); one that ended while waiting is
+   * stored `process` again first, so that its end is recorded as usual.
+   */
+  private recordAfterWrites(outcome: Outcome, closers: Closer[] | undefined): void {
+    const before = this.waiting ? this.writeWaiting(false) : (this.statusWrites ?? Promise.resolve());
+    this.waiting = false;
+    this.host.track(before.then(() => recordEnd(this.host, this, outcome, closers)));
   }
 
   /** The run's context if one was made. */

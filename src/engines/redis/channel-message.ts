@@ -23,6 +23,14 @@ export type ChannelMessage =
  * `skipFrom` is true (this process learnt of them already, so they are not even parsed). Throws on
  * a malformed message (the caller logs and skips it).
  */
+/**
+ * A progress message, parsed only when someone listens. (Its own function: a closure made in
+ * decodeChannelMessage would keep `msg` in a context object allocated for every message.)
+ */
+function progressMessage(msg: string): ChannelMessage {
+  return { kind: 'progress', event: () => JSON.parse(msg.slice(1)) as EngineEventMap['task:progress'] };
+}
+
 export function decodeChannelMessage(msg: string, skipFrom: (workerId: string) => boolean): ChannelMessage | undefined {
   const kind = msg.charCodeAt(0);
   if (kind === 70 /* F */) {
@@ -35,7 +43,7 @@ export function decodeChannelMessage(msg: string, skipFrom: (workerId: string) =
     const [id, index, item] = JSON.parse(msg.slice(1)) as [string, number, unknown];
     return { kind: 'item', id, index, item };
   }
-  if (kind === 112 /* p */) return { kind: 'progress', event: () => JSON.parse(msg.slice(1)) as EngineEventMap['task:progress'] };
+  if (kind === 112 /* p */) return progressMessage(msg);
   if (kind === 99 /* c */) {
     const [id, workerId, reason] = JSON.parse(msg.slice(1)) as [string, string, string];
     return { kind: 'cancel', id, workerId, reason: decodeOpt(reason) };

@@ -159,14 +159,21 @@ export class RedisBroker extends Broker {
     if (batch.length === 0) return;
     this.pending = [];
     this.pendingCount = 0;
-    if (!this.notifier.eventsConfirmed && (this.notifier.wantsEvents() || batch.some((p) => p.records.some((r) => dropsAtEnd(r))))) {
-      // a listener was added since init (its subscription may still be on its way), or a task is
-      // dropped at its end, whose record only its end announcement carries: listen before these
-      // tasks can end (they are then noted, so that a later result() gets the announced end)
-      void this.notifier.settled(this.notifier.ensureEvents(), this.ctx.config.connectTimeoutMs).then(() => this.send(batch));
+    if (!this.notifier.eventsConfirmed && (this.notifier.wantsEvents() || batch.some(anyDropsAtEnd))) {
+      this.sendListening(batch);
       return;
     }
     this.send(batch);
+  }
+
+  /**
+   * A listener was added since init (its subscription may still be on its way), or a task is
+   * dropped at its end, whose record only its end announcement carries: listens before these tasks
+   * can end (they are then noted, so that a later result() gets the announced end). (Its own
+   * method: the callback would cost flush() a context object at every call.)
+   */
+  private sendListening(batch: PendingEnqueue[]): void {
+    void this.notifier.settled(this.notifier.ensureEvents(), this.ctx.config.connectTimeoutMs).then(() => this.send(batch));
   }
 
   private send(batch: PendingEnqueue[]): void {
@@ -423,6 +430,11 @@ export class RedisBroker extends Broker {
 }
 
 /** A worker entry of the workers hash; undefined (skipped) when it cannot be decoded. */
+/** True when a task of `p` is dropped at its end. */
+function anyDropsAtEnd(p: PendingEnqueue): boolean {
+  return p.records.some((r) => dropsAtEnd(r));
+}
+
 function decodeWorker(raw: string | undefined, id: string): WorkerInfo | undefined {
   if (raw === undefined) return undefined;
   let v: unknown;
