@@ -10,7 +10,8 @@
  *   app and a worker app in this process, (c) the worker in another process (p50, p99), a fresh
  *   process in each round, and (d) that worker process again after BENCH_LONG_WARMUP_TRIPS (3,000)
  *   more unmeasured trips, as a long-running worker (V8 has optimised the trip's code by then);
- *   for (c) and (d) also the CPU the producer process and the worker process used per measured trip;
+ *   for (c) and (d) also the CPU the producer process, the worker process and Redis used per
+ *   measured trip;
  * - the ceiling: the bare batched-Lua design (bench/lib/ceiling.js) in the throughput workload.
  * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
  *

@@ -19,11 +19,6 @@ export type ChannelMessage =
   | { kind: 'worker'; workerId: string; command: WorkerCommand };
 
 /**
- * Decodes a message; undefined for an unknown kind, or for ends published by a worker for which
- * `skipFrom` is true (this process learnt of them already, so they are not even parsed). Throws on
- * a malformed message (the caller logs and skips it).
- */
-/**
  * A progress message, parsed only when someone listens. (Its own function: a closure made in
  * decodeChannelMessage would keep `msg` in a context object allocated for every message.)
  */
@@ -31,6 +26,11 @@ function progressMessage(msg: string): ChannelMessage {
   return { kind: 'progress', event: () => JSON.parse(msg.slice(1)) as EngineEventMap['task:progress'] };
 }
 
+/**
+ * Decodes a message; undefined for an unknown kind, or for ends published by a worker for which
+ * `skipFrom` is true (this process learnt of them already, so they are not even parsed). Throws on
+ * a malformed message (the caller logs and skips it).
+ */
 export function decodeChannelMessage(msg: string, skipFrom: (workerId: string) => boolean): ChannelMessage | undefined {
   const kind = msg.charCodeAt(0);
   if (kind === 70 /* F */) {

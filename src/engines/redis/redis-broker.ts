@@ -429,12 +429,12 @@ export class RedisBroker extends Broker {
   }
 }
 
-/** A worker entry of the workers hash; undefined (skipped) when it cannot be decoded. */
 /** True when a task of `p` is dropped at its end. */
 function anyDropsAtEnd(p: PendingEnqueue): boolean {
   return p.records.some((r) => dropsAtEnd(r));
 }
 
+/** A worker entry of the workers hash; undefined (skipped) when it cannot be decoded. */
 function decodeWorker(raw: string | undefined, id: string): WorkerInfo | undefined {
   if (raw === undefined) return undefined;
   let v: unknown;
