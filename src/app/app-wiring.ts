@@ -129,8 +129,9 @@ export function wireApp(app: WiredApp, appClass: Constructor, options: QTasksOpt
   registry.preparers.push((task) => timer.check([task.def]));
   extensions.start.push(() => timer.start());
   extensions.close.push(() => timer.stop());
-  const enqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => app.isClosed });
-  const tickEnqueuer = new Enqueuer({ app, config, hooks, registry, queues, discover, newId, isClosed: () => false });
+  const enqueuing = { app, config, hooks, registry, queues, discover, newId };
+  const enqueuer = new Enqueuer({ ...enqueuing, isClosed: () => app.isClosed });
+  const tickEnqueuer = new Enqueuer({ ...enqueuing, isClosed: () => false });
   const workflows = new Workflows({
     storage,
     init: () => app.init(),
