@@ -21,7 +21,7 @@ interface Case {
   paused?: boolean;
   waiting?: boolean;
   exists?: boolean;
-  /** the caller's own worker claims in the call (ARGV[3] '1') instead */
+  /** the caller's own worker claims in the call (ARGV[1] '1') instead */
   claim?: boolean;
 }
 
@@ -51,11 +51,6 @@ describe('Redis add script: the common call and the general form', () => {
   const scratch = redisScratch('add-paths');
   const { r } = scratch;
 
-  const keysOf = (base: string, c: Case): string[] => [
-    base + 'prios', base + 'delayed', base + 'all', base + 'seq', base + 'cnt', base + 'marker', base + 'meta', base + 'leases',
-    base + 'held:' + (c.claim ? 'me' : ''), base + 'idle',
-  ];
-
   async function setUp(base: string, c: Case): Promise<void> {
     await r.set(base + 'seq', 7);
     for (const [w, v] of Object.entries(c.idle ?? {})) await r.hset(base + 'idle', w, v);
@@ -72,10 +67,10 @@ describe('Redis add script: the common call and the general form', () => {
   async function run(base: string, c: Case, general: boolean): Promise<unknown> {
     const pri = c.pri ?? '0';
     const head = '{"id":"a","name":"x","seq":';
-    const args: (string | number)[] = [base + 't:', base + 'w:', c.claim ? '1' : '', c.claim ? 'me' : '', NOW, NOW + 30_000, base + 'inbox:', base + 'held:'];
+    const args: (string | number)[] = [c.claim ? '1' : '', c.claim ? 'me' : '', NOW, NOW + 30_000];
     if (general) args.push('', 'a', head, pri, '');
     else args.push(pri, 'a', head);
-    return r.eval(LUA, 10, ...keysOf(base, c), ...args);
+    return r.eval(LUA, 1, base, ...args);
   }
 
   it.each(CASES)('$name', async (c) => {
@@ -96,7 +91,7 @@ interface BulkCase {
   notHash?: number[];
   idle?: Record<string, string>;
   pri?: string;
-  /** ARGV[3]: '' (wake through the marker), '0' (the caller's worker claims right behind) */
+  /** ARGV[1]: '' (wake through the marker), '0' (the caller's worker claims right behind) */
   kick?: string;
 }
 
@@ -114,9 +109,6 @@ describe('Redis add script: a bulk add in the common form and the general form',
   const scratch = redisScratch('add-bulk');
   const { r } = scratch;
 
-  const keysOf = (base: string): string[] => [
-    base + 'prios', base + 'delayed', base + 'all', base + 'seq', base + 'cnt', base + 'marker', base + 'meta', base + 'leases', base + 'held:', base + 'idle',
-  ];
   const idOf = (i: number): string => `task-${i}`;
 
   async function setUp(base: string, c: BulkCase): Promise<void> {
@@ -128,13 +120,13 @@ describe('Redis add script: a bulk add in the common form and the general form',
 
   async function run(base: string, c: BulkCase, general: boolean): Promise<unknown> {
     const pri = c.pri ?? '0';
-    const args: (string | number)[] = [base + 't:', base + 'w:', c.kick ?? '', '', NOW, NOW + 30_000, base + 'inbox:', base + 'held:', general ? '' : pri];
+    const args: (string | number)[] = [c.kick ?? '', '', NOW, NOW + 30_000, general ? '' : pri];
     for (let i = 0; i < c.tasks; i++) {
       const head = `{"id":"${idOf(i)}","name":"x","args":[${i}],"seq":`;
       if (general) args.push(idOf(i), head, pri, '');
       else args.push(idOf(i), head);
     }
-    return r.eval(LUA, 10, ...keysOf(base), ...args);
+    return r.eval(LUA, 1, base, ...args);
   }
 
   it.each(BULK)('$name', async (c) => {
@@ -148,7 +140,7 @@ describe('Redis add script: a bulk add in the common form and the general form',
       seq++;
       const data = await r.hget(common + 't:' + idOf(i), 'd');
       expect(data).toBe(`{"id":"${idOf(i)}","name":"x","args":[${i}],"seq":${seq}}`);
-      expect(await r.zscore(common + 'all', idOf(i))).toBe(String(seq));
+      expect(await r.zscore(common + 'idx', idOf(i))).toBe(String(seq));
     }
     expect(await r.get(common + 'seq')).toBe(String(c.seq + c.tasks));
     if (c.idle) expect(d['inbox:w1']).toBeDefined();

@@ -32,7 +32,7 @@ describe('Redis engine: claims split over two calls', () => {
       const fn = script(name);
       if (name !== 'finish') return fn;
       return (keys, args) => {
-        const want = Number(args[6]);
+        const want = Number(args[5]);
         wants.push(want);
         if (want > 0 && inflight > 0) overlapped++;
         if (want > 0) inflight++;

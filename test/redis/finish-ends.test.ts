@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { finishKeys, REDIS_URL, redisScratch } from './redis-support';
+import { REDIS_URL, redisScratch } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const NOW = 1_700_000_000_000;
@@ -23,7 +23,6 @@ describe('Redis finish script: a call of many ends', () => {
 
   it('records the ends of held tasks only, in their order, and leaves the rest of the held set', async () => {
     const base = `${scratch.prefix}:{qe}:`;
-    const keys = finishKeys(base, WID);
     const ids = Array.from({ length: ENDS }, (_, i) => (i % 7 === 0 ? `q"${i}\\é✓` : `t${i}`));
     // every third task was taken from the worker (a lease sweep, a release) before its end came
     const held = ids.filter((_, i) => i % 3 !== 0);
@@ -38,9 +37,9 @@ describe('Redis finish script: a call of many ends', () => {
     try {
       sub.on('message', (_ch: string, m: string) => heard.push(m));
       await sub.subscribe(base + 'chan');
-      const args: (string | number)[] = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, 0, '', 0, ENDS, ''];
+      const args: (string | number)[] = [base + 'chan', NOW, WID, 60_000, NOW + 30_000, 0, '', 0, ENDS, ''];
       for (const id of ids) args.push(id, 's0', '1', '');
-      const reply = (await r.eval(LUA, 14, ...keys, ...args)) as unknown[];
+      const reply = (await r.eval(LUA, 1, base, ...args)) as unknown[];
 
       expect(reply[0]).toBe(ids.map((_, i) => (i % 3 !== 0 ? '1' : '0')).join(''));
       expect(await r.smembers(base + 'held:' + WID)).toEqual(['still-running']);
@@ -61,7 +60,6 @@ describe('Redis finish script: a call of many ends', () => {
 
   it('drops the tasks dropped at their end, with their items and index entries, and records the others', async () => {
     const base = `${scratch.prefix}:{qd}:`;
-    const keys = finishKeys(base, WID);
     const n = 1_203;
     const ids = Array.from({ length: n }, (_, i) => `d${i}`);
     // i % 4: 0 dropped, 1 dropped with items, 2 and 3 kept (3 with items)
@@ -69,22 +67,22 @@ describe('Redis finish script: a call of many ends', () => {
     const pipe = r.pipeline();
     for (const [i, id] of ids.entries()) {
       pipe.hset(base + 't:' + id, 'd', '{"name":"x"}', 'st', 'process', 'att', '1', 'wid', WID);
-      pipe.zadd(base + 'all', i + 1, id);
+      pipe.zadd(base + 'idx', i + 1, id);
       if (i % 2 === 1) pipe.rpush(base + 'i:' + id, '"item"');
     }
     pipe.sadd(base + 'held:' + WID, ...ids);
     pipe.hset(base + 'cnt', 'process', n);
     await pipe.exec();
 
-    const args: (string | number)[] = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, 0, '', 0, n, ''];
+    const args: (string | number)[] = [base + 'chan', NOW, WID, 60_000, NOW + 30_000, 0, '', 0, n, ''];
     for (const [i, id] of ids.entries()) args.push(id, heads[i], String(i), i % 4 < 2 ? `{"id":"${id}","status":"success"}` : '');
-    const reply = (await r.eval(LUA, 14, ...keys, ...args)) as unknown[];
+    const reply = (await r.eval(LUA, 1, base, ...args)) as unknown[];
 
     expect(reply[0]).toBe('1'.repeat(n));
     const kept = ids.filter((_, i) => i % 4 >= 2);
     const dropped = ids.filter((_, i) => i % 4 < 2);
     expect(await r.lrange(base + 'done:success', 0, -1)).toEqual(kept);
-    expect(await r.zrange(base + 'all', 0, -1)).toEqual(kept);
+    expect(await r.zrange(base + 'idx', 0, -1)).toEqual(kept);
     expect(await r.hgetall(base + 'cnt')).toEqual({ process: '0', success: String(kept.length) });
     expect(await r.exists(...dropped.map((id) => base + 't:' + id), ...dropped.map((id) => base + 'i:' + id))).toBe(0);
     expect(await Promise.all(kept.map((id) => r.hget(base + 't:' + id, 'st')))).toEqual(kept.map(() => 'success'));

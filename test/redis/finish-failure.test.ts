@@ -24,10 +24,10 @@ class FinishFailureTasks {
   }
 }
 
-/** The ids of the ends a finish call carries (ARGV[10] ends, 4 arguments each from ARGV[12]). */
+/** The ids of the ends a finish call carries (ARGV[9] ends, 4 arguments each from ARGV[11]). */
 function endIds(args: (string | number)[]): string[] {
   const ids: string[] = [];
-  for (let i = 0; i < Number(args[9]); i++) ids.push(String(args[11 + 4 * i]));
+  for (let i = 0; i < Number(args[8]); i++) ids.push(String(args[10 + 4 * i]));
   return ids;
 }
 

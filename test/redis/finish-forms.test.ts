@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { finishKeys, redisScratch, sameEffects } from './redis-support';
+import { redisScratch, sameEffects } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
 const NOW = 1_700_000_000_000;
@@ -44,7 +44,7 @@ describe('Redis finish script: 4 or 2 arguments per end', () => {
       const id = idOf(i);
       const t = base + 't:' + id;
       await r.hset(t, 'd', `{"name":"x","seq":${i + 1}}`, 'st', 'process', 'att', '1', 'sa', String(NOW - 5), 'up', String(NOW - 5), 'wid', WID);
-      await r.zadd(base + 'all', i + 1, id);
+      await r.zadd(base + 'idx', i + 1, id);
       if (!b.notHeld?.includes(i)) await r.sadd(base + 'held:' + WID, id);
       if (b.head[1] === '1') await r.rpush(base + 'i:' + id, 'x');
       if (b.cancelAsked?.includes(i)) {
@@ -54,7 +54,7 @@ describe('Redis finish script: 4 or 2 arguments per end', () => {
     }
     for (let i = 0; i < 3; i++) {
       await r.hset(base + 't:w' + i, 'd', `{"name":"x","seq":${10 + i}}`);
-      await r.zadd(base + 'all', 10 + i, 'w' + i);
+      await r.zadd(base + 'idx', 10 + i, 'w' + i);
       await r.rpush(base + 'w:0', 'w' + i);
     }
     await r.zadd(base + 'prios', 0, '0');
@@ -64,12 +64,12 @@ describe('Redis finish script: 4 or 2 arguments per end', () => {
 
   async function run(base: string, b: Batch, perEnd: 2 | 4): Promise<unknown> {
     const n = b.data.length;
-    const args: (string | number)[] = [base, base + 'chan', NOW, WID, TTL, NOW + 30_000, b.want ?? 0, '', 0, perEnd === 2 ? `${n}:${b.head}` : n, NOW + 6000 + ':30000'];
+    const args: (string | number)[] = [base + 'chan', NOW, WID, TTL, NOW + 30_000, b.want ?? 0, '', 0, perEnd === 2 ? `${n}:${b.head}` : n, NOW + 6000 + ':30000'];
     for (let i = 0; i < n; i++) {
       if (perEnd === 2) args.push(idOf(i), b.data[i]);
       else args.push(idOf(i), b.head, b.data[i], '');
     }
-    return r.eval(LUA, 14, ...finishKeys(base, WID), ...args);
+    return r.eval(LUA, 1, base, ...args);
   }
 
   it.each(BATCHES)('$name', async (b) => {

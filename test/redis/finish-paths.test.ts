@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { loadScripts } from '../../src/engines/redis/lua-scripts';
-import { finishKeys, REDIS_URL, redisScratch, sameEffects } from './redis-support';
+import { REDIS_URL, redisScratch, sameEffects } from './redis-support';
 
 const LUA = loadScripts(join(__dirname, '../../src/engines/redis/lua')).find((s) => s.name === 'finish')!.lua;
-const FAST = "if ARGV[10] == '1' and";
+const FAST = "if ARGV[9] == '1' and";
 /** The script with its fast path turned off. */
 const GENERAL = LUA.replace(FAST, 'if false and');
 const NOW = 1_700_000_000_000;
@@ -64,7 +64,7 @@ describe('Redis finish script: fast and general paths', () => {
     const id = c.id ?? 'a';
     const t = base + 't:' + id;
     await r.hset(t, 'd', '{"name":"x","seq":1}', 'st', 'process', 'att', '1', 'sa', String(NOW - 5), 'up', String(NOW - 5), 'wid', WID);
-    await r.zadd(base + 'all', 1, id);
+    await r.zadd(base + 'idx', 1, id);
     await r.hset(base + 'cnt', 'process', 1, 'success', 3);
     await r.zadd(base + 'leases', NOW + 1000, WID);
     if (c.held !== false) await r.sadd(base + 'held:' + WID, id);
@@ -79,7 +79,7 @@ describe('Redis finish script: fast and general paths', () => {
       // gone (expired), gone, still there; an expired cancel; an error still there
       await r.rpush(base + 'done:success', 'x1', 'x2', 'x3');
       await r.hset(base + 't:x3', 'd', '{"name":"x","seq":5}', 'st', 'success');
-      await r.zadd(base + 'all', 3, 'x1', 4, 'x2', 5, 'x3', 6, 'x4', 7, 'x5');
+      await r.zadd(base + 'idx', 3, 'x1', 4, 'x2', 5, 'x3', 6, 'x4', 7, 'x5');
       await r.rpush(base + 'done:cancel', 'x4');
       await r.rpush(base + 'done:error', 'x5');
       await r.hset(base + 't:x5', 'd', '{"name":"x","seq":7}', 'st', 'error');
@@ -92,9 +92,9 @@ describe('Redis finish script: fast and general paths', () => {
   }
 
   async function run(base: string, c: Case, lua = LUA): Promise<unknown> {
-    const args = [base, base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', c.trim ?? 0, 1, NOW + 6000 + ':30000'];
+    const args = [base + 'chan', NOW, WID, 60_000, NOW + 30_000, c.want ?? 0, c.listening ?? '', c.trim ?? 0, 1, NOW + 6000 + ':30000'];
     args.push(c.id ?? 'a', c.kind + (c.items ? '1' : '0') + (c.keep ?? ''), c.kind === 's' ? '2' : '{"message":"no"}', c.json ?? '');
-    return r.eval(lua, 14, ...finishKeys(base, WID), ...args);
+    return r.eval(lua, 1, base, ...args);
   }
 
   it('turns its fast path off for these tests', () => {

@@ -67,11 +67,6 @@ export async function dumpKeys(r: IORedis, base: string): Promise<Record<string,
   return out;
 }
 
-/** The 14 keys of a finish call (finish-14.lua) of worker `wid` on the queue at `base`, in order. */
-export function finishKeys(base: string, wid: string): string[] {
-  return ['prios', 'delayed', 'leases', 'cnt', 'marker', 'meta', 'done:success', 'done:error', 'done:cancel', 'held:' + wid, 'cancels', 'all', 'idle', 'inbox:' + wid].map((k) => base + k);
-}
-
 /** What {@link sameEffects} saw: each queue's reply, and the first queue's keys. */
 export interface SameEffects {
   first: unknown;

@@ -1,5 +1,5 @@
 /**
- * The arguments and the answer of the enqueue script (`lua/add-10.lua`). Tasks due now that share
+ * The arguments and the answer of the enqueue script (`lua/add-1.lua`). Tasks due now that share
  * one priority (a bulk add, a plain `addTask`) are sent as two strings each, id and head; others as
  * four (id, head, priority, runAt). A head is the task's fixed JSON that the script completes with
  * the enqueue seq (see {@link fixedHead}).
@@ -30,7 +30,7 @@ export function callSize(records: readonly TaskRecord[], size: number): number {
 }
 
 /**
- * Appends records `from` to `to` to the script arguments `args` (whose ARGV[9] is
+ * Appends records `from` to `to` to the script arguments `args` (whose ARGV[5] is
  * {@link sharedPriority} of them: `shared`).
  */
 export function pushTasks(args: (string | number)[], records: readonly TaskRecord[], from: number, to: number, shared: string): void {

@@ -71,11 +71,11 @@ export function finishCall(s: PartitionScope, who: FinishCaller, batch: End[], w
   const head = batch.length > 1 ? batch[0].args[1] : undefined;
   let uniform = head !== undefined;
   for (let i = 0; uniform && i < batch.length; i++) uniform = batch[i].args[1] === head && batch[i].args[3] === '';
-  const args: (string | number)[] = [k.base, k.channel, now, who.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, who.listening, trim, uniform ? batch.length + ':' + head : batch.length, idle];
+  const args: (string | number)[] = [k.channel, now, who.workerId, cfg.resultTtlMs, now + cfg.leaseMs, want, who.listening, trim, uniform ? batch.length + ':' + head : batch.length, idle];
   if (uniform) for (const e of batch) args.push(e.args[0], e.args[2]);
   else for (const e of batch) args.push(e.args[0], e.args[1], e.args[2], e.args[3]);
-  const keys = [k.prios, k.delayed, k.leases, k.cnt, k.marker, k.meta, k.doneSuccess, k.doneError, k.doneCancel, k.held + who.workerId, k.cancels, k.all, k.idle, k.inbox + who.workerId];
-  return { keys, args };
+  // the script names the queue's keys from its key base (lua/finish-1.lua)
+  return { keys: [k.base], args };
 }
 
 /**

@@ -206,17 +206,18 @@ export class RedisBroker extends Broker {
     let direct = 0;
     const now = Date.now();
     if (kick && shared !== '') direct = loop!.reserveDirect(now);
-    const head: (string | number)[] = [k.task, k.wait, direct > 0 ? direct : kick ? '0' : '', loop?.workerId ?? '', now, now + this.ctx.config.leaseMs, k.inbox, k.held, shared];
+    const head: (string | number)[] = [direct > 0 ? direct : kick ? '0' : '', loop?.workerId ?? '', now, now + this.ctx.config.leaseMs, shared];
     const ids = records.map((r) => r.id);
     const noted = this.notifier.noteEnqueued(ids);
-    const keys = [k.prios, k.delayed, k.all, k.seq, k.cnt, k.marker, k.meta, k.leases, k.held + (loop?.workerId ?? ''), k.idle];
+    // the script names the queue's keys from its key base (lua/add-1.lua)
+    const keys = [k.base];
     const link = this.storage.link;
     const add = (args: (string | number)[]): Promise<AddReply> => this.storage.call('addTask', () => link.script('add')(keys, args)).then(addReply);
     // after a dropped connection the enqueue is sent again without claiming (the marker wakes workers)
     const again = (args: (string | number)[]) => (err: unknown): Promise<AddReply> => {
       if (!isConnectionError(err)) return Promise.reject(err);
       const plain = args.slice();
-      plain[2] = '';
+      plain[0] = '';
       return add(plain);
     };
     const parts: Promise<AddReply>[] = [];

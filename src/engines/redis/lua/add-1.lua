@@ -1,24 +1,25 @@
 --[[
   Adds new tasks (bulk), skipping ids that exist already; an idle worker of the caller may claim the
   new tasks in the same call.
-  KEYS[1] prios (zset of priority levels with tasks waiting)  KEYS[2] delayed (zset: score runAt)
-  KEYS[3] all (zset: id -> enqueue seq)  KEYS[4] seq  KEYS[5] cnt (hash: tasks per status)
-  KEYS[6] marker (zset: wakes a blocked worker)  KEYS[7] meta (hash: paused)
-  KEYS[8] leases (zset: worker id -> lease deadline)  KEYS[9] the claiming worker's held set
-  KEYS[10] idle workers (hash: worker id -> `want:expires:leaseMs`)
-  ARGV[1] task key prefix  ARGV[2] wait list prefix (one list per priority level)
-  ARGV[3] '' (a blocked worker is woken through the marker), '0' (a worker of the caller claims
+  KEYS[1] the queue's key base (`prefix:{tag}:`): every key the script touches starts with it, and
+  is named here from it (each argument costs Redis more to parse and hand to the script than a
+  name costs to build, and a key given routes the call to the queue's slot on a Redis Cluster):
+  `<base>prios` (zset of priority levels with tasks waiting), `delayed` (zset: score runAt), `idx`
+  (all tasks, zset: id -> enqueue seq), `seq`, `cnt` (hash: tasks per status), `marker` (zset: wakes
+  a blocked worker), `meta` (hash: paused), `leases` (zset: worker id -> lease deadline), `idle`
+  (idle workers, hash: worker id -> `want:expires:leaseMs`), `held:<worker id>` (a worker's held
+  set), `inbox:<worker id>`, `t:<id>` (a task), `w:<level>` (one wait list per priority level)
+  ARGV[1] '' (a blocked worker is woken through the marker), '0' (a worker of the caller claims
   right behind: no marker needed, that claim re-arms it when tasks are left) or how many of the new
   tasks the caller's worker claims here (the caller sends only due tasks of one priority then; they
   are claimed when nothing else waits and the queue is not paused)
-  ARGV[4] worker id  ARGV[5] now  ARGV[6] lease deadline (used when claiming)
-  ARGV[7] inbox prefix  ARGV[8] held set prefix
-  ARGV[9] the priority of every task when all are due now (then 2 per task: id, head), else ''
+  ARGV[2] worker id  ARGV[3] now  ARGV[4] lease deadline (used when claiming)
+  ARGV[5] the priority of every task when all are due now (then 2 per task: id, head), else ''
   (then 4 per task: id, head, priority, runAt ('' when due now))
   A head is the task's fixed data (JSON) without its closing brace, ending in `,"seq":`: the script
   appends the enqueue seq and the brace.
-  With ARGV[3] '', new tasks due now of one priority, nothing else waiting and the queue not paused,
-  an idle worker (KEYS[10], registered by its finish call when it found the queue empty) gets them
+  With ARGV[1] '', new tasks due now of one priority, nothing else waiting and the queue not paused,
+  an idle worker (registered in `idle` by its finish call when it found the queue empty) gets them
   handed over, up to the number it wants: claimed for it (held, leased for its lease length) and put
   in its inbox, which it waits on; the rest wait in the queue (marker).
   A task hash holds `d` (fixed data with its enqueue seq); a missing `st` means 'new', a missing `pri` 0.
@@ -28,24 +29,27 @@
   claimed } claimed alone (a table in a reply costs Redis more than the rest of a reply). A
   priority or runAt that is not a number fails the call before anything is written.
 ]]
-local uni = ARGV[9]
+-- key names are built where they are used: the common calls below build only theirs, each in one
+-- concatenation
+local B = KEYS[1]
+local uni = ARGV[5]
 local step = uni == '' and 4 or 2
 --- @include "level"
 --- @include "idle-entry"
 if step == 2 then
   if uni ~= '0' and not level(uni) then
-    return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[10]) .. ' has a priority or runAt that is not a number')
+    return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[6]) .. ' has a priority or runAt that is not a number')
   end
 else
-  for b = 10, #ARGV, 4 do
+  for b = 6, #ARGV, 4 do
     local r = ARGV[b + 3]
     if not level(ARGV[b + 2]) or (r ~= '' and not tonumber(r)) then
       return redis.error_reply('ERR qtasks: task ' .. cjson.encode(ARGV[b]) .. ' has a priority or runAt that is not a number')
     end
   end
 end
-local asked = tonumber(ARGV[3]) or 0
-local now, wid = ARGV[5], ARGV[4]
+local asked = tonumber(ARGV[1]) or 0
+local now, wid = ARGV[3], ARGV[2]
 -- the hash of a new task `k` (data `d`) claimed at once by worker `w` (its priority kept unless 0)
 local function claimedNew(k, d, pri, w)
   if pri == '0' then
@@ -56,17 +60,17 @@ local function claimedNew(k, d, pri, w)
 end
 -- the common call alone: one new task due now, claimed at once when nothing else waits and the
 -- queue is not paused (same effects as the general path below)
-if #ARGV == 11 and step == 2 and asked > 0 then
-  local id, pri = ARGV[10], uni
-  local k = ARGV[1] .. id
-  if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
-    local sq = string.format('%d', redis.call('INCR', KEYS[4]))
-    local d = ARGV[11] .. sq .. '}'
+if #ARGV == 7 and step == 2 and asked > 0 then
+  local id, pri = ARGV[6], uni
+  local k = B .. 't:' .. id
+  if redis.call('ZCARD', B .. 'prios') == 0 and redis.call('EXISTS', k) == 0 and redis.call('HEXISTS', B .. 'meta', 'paused') == 0 then
+    local sq = string.format('%d', redis.call('INCR', B .. 'seq'))
+    local d = ARGV[7] .. sq .. '}'
     claimedNew(k, d, pri, wid)
-    redis.call('ZADD', KEYS[3], sq, id)
-    redis.call('SADD', KEYS[9], id)
-    redis.call('ZADD', KEYS[8], ARGV[6], wid)
-    redis.call('HINCRBY', KEYS[5], 'process', '1')
+    redis.call('ZADD', B .. 'idx', sq, id)
+    redis.call('SADD', B .. 'held:' .. wid, id)
+    redis.call('ZADD', B .. 'leases', ARGV[4], wid)
+    redis.call('HINCRBY', B .. 'cnt', 'process', '1')
     return { id, d, 1 }
   end
 end
@@ -74,28 +78,29 @@ end
 -- tasks, when nothing else waits and the queue is not paused (same effects as the general path
 -- below, which takes the call when no idle worker wants tasks; numbers stay the strings they came as)
 local idle
-if #ARGV == 11 and step == 2 and ARGV[3] == '' then
-  idle = redis.call('HGETALL', KEYS[10])
-  local id = ARGV[10]
-  local k = ARGV[1] .. id
-  if #idle > 0 and redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 and redis.call('EXISTS', k) == 0 then
+if #ARGV == 7 and step == 2 and ARGV[1] == '' then
+  local IDLE = B .. 'idle'
+  idle = redis.call('HGETALL', IDLE)
+  local id = ARGV[6]
+  local k = B .. 't:' .. id
+  if #idle > 0 and redis.call('ZCARD', B .. 'prios') == 0 and redis.call('HEXISTS', B .. 'meta', 'paused') == 0 and redis.call('EXISTS', k) == 0 then
     local nowN = tonumber(now)
     for j = 1, #idle, 2 do
       local w, v = idle[j], idle[j + 1]
       local want, expires, lease, a = idleEntry(v)
       if not want or not expires or not lease or expires < nowN then
-        redis.call('HDEL', KEYS[10], w)
+        redis.call('HDEL', IDLE, w)
       elseif want > 0 then
-        local sq = string.format('%d', redis.call('INCR', KEYS[4]))
-        local d = ARGV[11] .. sq .. '}'
+        local sq = string.format('%d', redis.call('INCR', B .. 'seq'))
+        local d = ARGV[7] .. sq .. '}'
         claimedNew(k, d, uni, w)
         -- the entry stays (want 0) until the worker's next call (see below)
-        redis.call('HSET', KEYS[10], w, '0' .. string.sub(v, a))
-        redis.call('ZADD', ARGV[7] .. w, sq, '1\n' .. d .. '\n' .. id)
-        redis.call('SADD', ARGV[8] .. w, id)
-        redis.call('ZADD', KEYS[8], nowN + lease, w)
-        redis.call('HINCRBY', KEYS[5], 'process', '1')
-        redis.call('ZADD', KEYS[3], sq, id)
+        redis.call('HSET', IDLE, w, '0' .. string.sub(v, a))
+        redis.call('ZADD', B .. 'inbox:' .. w, sq, '1\n' .. d .. '\n' .. id)
+        redis.call('SADD', B .. 'held:' .. w, id)
+        redis.call('ZADD', B .. 'leases', nowN + lease, w)
+        redis.call('HINCRBY', B .. 'cnt', 'process', '1')
+        redis.call('ZADD', B .. 'idx', sq, id)
         return 0
       end
     end
@@ -104,18 +109,21 @@ if #ARGV == 11 and step == 2 and ARGV[3] == '' then
     idle = {}
   end
 end
-local pfx, wpfx = ARGV[1], ARGV[2]
-local n = (#ARGV - 9) / step
-local seq = redis.call('INCRBY', KEYS[4], n) - n
+local pfx, wpfx = B .. 't:', B .. 'w:'
+local PRIOS, DELAYED, ALL, SEQ, CNT, MARKER, META, LEASES, IDLE = B .. 'prios', B .. 'delayed', B .. 'idx', B .. 'seq', B .. 'cnt', B .. 'marker', B .. 'meta', B .. 'leases', B .. 'idle'
+local IPFX, HPFX = B .. 'inbox:', B .. 'held:'
+local HELD = HPFX .. ARGV[2]
+local n = (#ARGV - 5) / step
+local seq = redis.call('INCRBY', SEQ, n) - n
 local existing, nexisting, levels, order, ids, nids = {}, 0, {}, {}, {}, 0
 -- delayed tasks join `delayed` in one ZADD after the loop (`later`, flat: runAt, id)
 local added, delayed, later = 0, 0, {}
 local want = asked
 local claimed, taken, ntaken = {}, {}, 0
-if want > 0 and (redis.call('HEXISTS', KEYS[7], 'paused') == 1 or redis.call('ZCARD', KEYS[1]) > 0) then want = 0 end
+if want > 0 and (redis.call('HEXISTS', META, 'paused') == 1 or redis.call('ZCARD', PRIOS) > 0) then want = 0 end
 -- tasks that may be handed over to an idle worker: their data and seq by id (the idle workers are
 -- read once, here: nothing below changes them before the hand-over)
-if ARGV[3] ~= '' then idle = {} elseif not idle then idle = redis.call('HGETALL', KEYS[10]) end
+if ARGV[1] ~= '' then idle = {} elseif not idle then idle = redis.call('HGETALL', IDLE) end
 local mayHand = #idle > 0
 local dataOf, seqOf = {}, {}
 local pri, runAt, lastPri, wait, nlevel = uni, '', nil, nil, 0
@@ -143,7 +151,7 @@ if step == 2 and uni == '0' and want == 0 then
   -- the bulk add (all due now at priority 0, none claimed in the call) on a loop of its own, with
   -- fewer steps per task: the same effects as the general loop below
   wait = {}
-  for b = 10, #argv, 2 do
+  for b = 6, #argv, 2 do
     local id = argv[b]
     local s = seq + 1
     local lo = s % 100
@@ -163,7 +171,7 @@ if step == 2 and uni == '0' and want == 0 then
       ids[nids + 2] = id
       nids = nids + 2
     else
-      reportExisting((b - 10) / 2, pfx .. id)
+      reportExisting((b - 6) / 2, pfx .. id)
     end
   end
   if nlevel > 0 then
@@ -173,7 +181,7 @@ if step == 2 and uni == '0' and want == 0 then
   end
 else
   for i = 0, n - 1 do
-    local b = 10 + i * step
+    local b = 6 + i * step
     local id = argv[b]
     if step == 4 then pri, runAt = argv[b + 2], argv[b + 3] end
     local k = pfx .. id
@@ -242,7 +250,7 @@ else
 end
 -- hand the new tasks over to idle workers (see above)
 local handed = 0
-if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[7], 'paused') == 0 then
+if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD', PRIOS) == 0 and redis.call('HEXISTS', META, 'paused') == 0 then
   local list = levels[order[1]]
   local nowN = tonumber(now)
   for j = 1, #idle, 2 do
@@ -250,14 +258,14 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
     local w = idle[j]
     local want, expires, lease = idleEntry(idle[j + 1])
     if not want or not expires or not lease or expires < nowN then
-      redis.call('HDEL', KEYS[10], w)
+      redis.call('HDEL', IDLE, w)
     elseif want > 0 then
       local give = math.min(want, #list - handed, 500)
       -- the entry stays (want 0) until the worker's next call, so that a sweep can tell an
       -- inbox left too long
-      redis.call('HSET', KEYS[10], w, '0:' .. expires .. ':' .. lease)
+      redis.call('HSET', IDLE, w, '0:' .. expires .. ':' .. lease)
       -- each inbox entry starts with the count handed over in this call (formatted once, not per task)
-      local ib, members, hids, tag = ARGV[7] .. w, {}, {}, give .. '\n'
+      local ib, members, hids, tag = IPFX .. w, {}, {}, give .. '\n'
       for x = handed + 1, handed + give do
         local id = list[x]
         local k = pfx .. id
@@ -267,9 +275,9 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
         hids[#hids + 1] = id
       end
       redis.call('ZADD', ib, unpack(members))
-      redis.call('SADD', ARGV[8] .. w, unpack(hids))
+      redis.call('SADD', HPFX .. w, unpack(hids))
       -- the worker's own lease length
-      redis.call('ZADD', KEYS[8], nowN + lease, w)
+      redis.call('ZADD', LEASES, nowN + lease, w)
       handed = handed + give
     end
   end
@@ -278,25 +286,25 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
     for x = handed + 1, #list do rest[#rest + 1] = list[x] end
     levels[order[1]] = rest
     added = added - handed
-    redis.call('HINCRBY', KEYS[5], 'process', handed)
+    redis.call('HINCRBY', CNT, 'process', handed)
   end
 end
 --- @include "many"
-many('ZADD', KEYS[3], ids)
-many('ZADD', KEYS[2], later)
+many('ZADD', ALL, ids)
+many('ZADD', DELAYED, later)
 for _, p in ipairs(order) do
   if #levels[p] > 0 then
     many('RPUSH', wpfx .. p, levels[p])
-    redis.call('ZADD', KEYS[1], p, p)
+    redis.call('ZADD', PRIOS, p, p)
   end
 end
-if added > 0 then redis.call('HINCRBY', KEYS[5], 'new', added) end
-if delayed > 0 then redis.call('HINCRBY', KEYS[5], 'delayed', delayed) end
+if added > 0 then redis.call('HINCRBY', CNT, 'new', added) end
+if delayed > 0 then redis.call('HINCRBY', CNT, 'delayed', delayed) end
 if ntaken > 0 then
-  redis.call('SADD', KEYS[9], unpack(taken))
-  redis.call('ZADD', KEYS[8], ARGV[6], wid)
-  redis.call('HINCRBY', KEYS[5], 'process', ntaken)
+  redis.call('SADD', HELD, unpack(taken))
+  redis.call('ZADD', LEASES, ARGV[4], wid)
+  redis.call('HINCRBY', CNT, 'process', ntaken)
 end
-if added + delayed > 0 and ARGV[3] ~= '0' then redis.call('ZADD', KEYS[6], '0', '0') end
+if added + delayed > 0 and ARGV[1] ~= '0' then redis.call('ZADD', MARKER, '0', '0') end
 if nexisting == 0 then return ntaken == 0 and 0 or claimed end
 return { existing, claimed }
