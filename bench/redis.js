@@ -10,14 +10,16 @@
  *   app and a worker app in this process, (c) the worker in another process (p50, p99), a fresh
  *   process in each round, and (d) that worker process again after BENCH_LONG_WARMUP_TRIPS (3,000)
  *   more unmeasured trips, as a long-running worker (V8 has optimised the trip's code by then);
- *   for (c) and (d) also the CPU the producer process, the worker process and Redis used per
- *   measured trip;
+ *   and (e) that long-running worker again with a pause of BENCH_SPORADIC_PAUSE_MS (2 ms) before
+ *   each trip, as sporadic tasks reach it (every trip starts from idle processes); for (c), (d) and
+ *   (e) also the CPU the producer process, the worker process and Redis used per measured trip
+ *   (for (e) with the pauses' timers);
  * - the ceiling: the bare batched-Lua design (bench/lib/ceiling.js) in the throughput workload.
  * Prints one Markdown table plus the ratios and writes it into bench/RESULTS.md.
  *
  * Run: `npm run build && node --expose-gc bench/redis.js`
  * (env: REDIS_URL, BENCH_ROUNDS, BENCH_REDIS_TASKS, BENCH_ROUND_TRIPS, BENCH_WARMUP_TRIPS,
- * BENCH_LONG_WARMUP_TRIPS, BENCH_ONLY=qtasks,bullmq).
+ * BENCH_LONG_WARMUP_TRIPS, BENCH_SPORADIC_PAUSE_MS, BENCH_ONLY=qtasks,bullmq).
  */
 'use strict';
 
@@ -28,7 +30,7 @@ const { REDIS_URL, client, redisVersion, pingMs, deleteKeys, deleteStale, redisC
 const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
 const { cpuMsOf } = require('./lib/proc-cpu');
-const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
+const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, SPORADIC_PAUSE_MS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
 
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 
@@ -134,12 +136,13 @@ function tripFigures(all, suffix, warmup) {
 
 /**
  * `warmup` unmeasured trips, then ROUND_TRIPS measured ones from `producer` (this process) to the
- * worker in process `child`, all within `ms`: their p50 and p99 (with `suffix`), and the CPU used
+ * worker in process `child`, each after a pause of `pauseMs`, all within `ms`: their p50 and p99
+ * (with `suffix`), and the CPU used
  * per measured trip, in µs, by this process, the worker process and Redis (`cpuP`, `cpuW` and
  * `cpuR` + suffix: nothing else runs here meanwhile; Redis's figure, from INFO cpu, counts every
  * client of the server).
  */
-async function tripsWithCpu(producer, child, warmup, suffix, ms, what) {
+async function tripsWithCpu(producer, child, warmup, suffix, ms, what, pauseMs = 0) {
   const until = Date.now() + ms;
   const first = await within(producer.trips(warmup), ms, what);
   const r = client(REDIS_URL);
@@ -147,7 +150,7 @@ async function tripsWithCpu(producer, child, warmup, suffix, ms, what) {
     const redis0 = await redisCpu(r);
     const cpu0 = process.cpuUsage();
     const child0 = cpuMsOf(child.pid);
-    const measured = await within(producer.trips(ROUND_TRIPS), Math.max(0, until - Date.now()), what);
+    const measured = await within(producer.trips(ROUND_TRIPS, pauseMs), Math.max(0, until - Date.now()), what);
     const cpu = process.cpuUsage(cpu0);
     const childMs = cpuMsOf(child.pid) - child0;
     const redisS = (await redisCpu(r)) - redis0;
@@ -214,7 +217,10 @@ async function roundTripProcess(kind) {
     if (LONG_WARMUP_TRIPS === 0) return young;
     // (d) the same worker process once it has run thousands of trips, as a long-running one has
     const warm = await tripsWithCpu(producer, child, LONG_WARMUP_TRIPS, 'd', PHASE_MS * 4, 'round trips of a long-running worker');
-    return { ...young, ...warm };
+    if (SPORADIC_PAUSE_MS === 0) return { ...young, ...warm };
+    // (e) that worker again, each task reaching it after a pause (every trip starts from idle)
+    const sporadic = await tripsWithCpu(producer, child, 0, 'e', PHASE_MS * 2, 'sporadic round trips', SPORADIC_PAUSE_MS);
+    return { ...young, ...warm, ...sporadic };
   } finally {
     if (child) await stopChild(child);
     await cleanUp(producer, names);
@@ -271,7 +277,7 @@ async function main() {
   });
   const text = renderRedis(rows, { redis, ping, url: REDIS_URL, total: TOTAL, batch: BATCH, concurrency: CONCURRENCY, trips: ROUND_TRIPS, rounds: ROUNDS });
   console.log(text);
-  if (!ONLY && !PICKED && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3 && LONG_WARMUP_TRIPS === 3_000) require('./lib/report').writeSection('redis', text);
+  if (!ONLY && !PICKED && TOTAL === 20_000 && ROUND_TRIPS === 1_000 && ROUNDS === 3 && LONG_WARMUP_TRIPS === 3_000 && SPORADIC_PAUSE_MS === 2) require('./lib/report').writeSection('redis', text);
 }
 
 main()

@@ -10,8 +10,9 @@
  *   (`onSuccess` is called at each success; none is listened for when it is undefined);
  * - `roundTrip(count)`: one worker with concurrency 1 in this process, then `count` times enqueue
  *   one job and wait for its end; returns the latencies in ms (one object produces and works);
- * - `trips(count)`: the same with a producer only (its worker is another object: `worker(1, …)` in
- *   this process, or in another process); every call uses the same producer;
+ * - `trips(count, pauseMs = 0)`: the same with a producer only (its worker is another object:
+ *   `worker(1, …)` in this process, or in another process), waiting `pauseMs` before each trip;
+ *   every call uses the same producer;
  * - `close()`: closes everything it opened (keys are deleted by the caller).
  */
 'use strict';
@@ -19,6 +20,7 @@
 const { redisOptions } = require('./redis-util');
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function range(from, to) {
   const out = [];
@@ -66,12 +68,13 @@ function qtasks({ url, name, prefix, config, taskOptions }) {
       }
       return out;
     },
-    async trips(count) {
+    async trips(count, pauseMs = 0) {
       // a producer app of its own, never started: the worker is another app (the same producer for
       // every call, so that trips after warm-up ones are not also heard by a second producer)
       const producer = (producerApp ??= newApp(1));
       const out = [];
       for (let i = 0; i < count; i++) {
+        if (pauseMs > 0) await sleep(pauseMs);
         const t0 = now();
         const h = await producer.addTask('inc', [i]);
         await h.result();
@@ -129,7 +132,7 @@ function bullmq({ url, name, prefix, taskOptions }) {
       }
       return out;
     },
-    async trips(count) {
+    async trips(count, pauseMs = 0) {
       if (!producer) {
         producer = { q: new Queue(name, { connection, prefix }), events: new QueueEvents(name, { connection: workerConnection, prefix }) };
         opened.push(producer.q, producer.events);
@@ -138,6 +141,7 @@ function bullmq({ url, name, prefix, taskOptions }) {
       await Promise.all([events.waitUntilReady(), q.waitUntilReady()]);
       const out = [];
       for (let i = 0; i < count; i++) {
+        if (pauseMs > 0) await sleep(pauseMs);
         const t0 = now();
         const job = await q.add('inc', { x: i });
         await job.waitUntilFinished(events);
@@ -200,7 +204,7 @@ function beeQueue({ url, name, prefix }) {
       }
       return out;
     },
-    async trips(count) {
+    async trips(count, pauseMs = 0) {
       const q = (producer ??= open({ getEvents: true, isWorker: false }));
       await q.ready();
       const out = [];
@@ -208,6 +212,7 @@ function beeQueue({ url, name, prefix }) {
       // times its p99) is counted, not timed
       let dropped = 0;
       for (let i = 0; i < count; i++) {
+        if (pauseMs > 0) await sleep(pauseMs);
         const t0 = now();
         const job = q.createJob({ x: i });
         let timer;

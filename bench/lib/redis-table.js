@@ -21,6 +21,8 @@ const COLUMNS = [
   ['p99c', 'worker process p99 ms', fmtMs, false],
   ['p50d', 'long-running worker p50 ms', fmtMs, false],
   ['p99d', 'long-running worker p99 ms', fmtMs, false],
+  ['p50e', 'sporadic tasks p50 ms', fmtMs, false],
+  ['p99e', 'sporadic tasks p99 ms', fmtMs, false],
 ];
 
 /** Which workload produces a column (for error messages). */
@@ -29,6 +31,7 @@ const WORKLOAD_OF = {
   p50a: 'round trip', p99a: 'round trip', p50b: 'round trip two apps', p99b: 'round trip two apps',
   p50c: 'round trip two processes', p99c: 'round trip two processes',
   p50d: 'round trip two processes', p99d: 'round trip two processes',
+  p50e: 'round trip two processes', p99e: 'round trip two processes',
 };
 
 function cell(row, key, fmt) {
@@ -89,17 +92,18 @@ function renderRedis(rows, o) {
       if (typeof m === 'number' && typeof c === 'number') lines.push(`- ${key === 'enqueue' ? 'enqueue' : 'process (1 process)'}: ours / bare-Lua ceiling **${fmtRatio(m / c)}** (${fmtInt(m)} vs ${fmtInt(c)})`);
     }
   }
-  // where a trip's CPU goes with the worker in another process: young (c) and long-running (d)
+  // where a trip's CPU goes with the worker in another process: young (c), long-running (d) and
+  // sporadic (e)
   const cpuRows = rows.filter((r) => typeof r.median.cpuPc === 'number');
   if (cpuRows.length > 0) {
     const sum = (r, keys) => keys.map((k) => cell(r, k, fmtInt)).join(' + ');
-    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${sum(r, ['cpuPc', 'cpuWc', 'cpuRc'])} (${sum(r, ['cpuPd', 'cpuWd', 'cpuRd'])})`);
-    lines.push(`- CPU per measured trip with the worker in another process, producer + worker process + Redis, µs: ${shown.join('; ')}; in brackets the long-running worker`);
+    const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${sum(r, ['cpuPc', 'cpuWc', 'cpuRc'])} (${sum(r, ['cpuPd', 'cpuWd', 'cpuRd'])}) [${sum(r, ['cpuPe', 'cpuWe', 'cpuRe'])}]`);
+    lines.push(`- CPU per measured trip with the worker in another process, producer + worker process + Redis, µs: ${shown.join('; ')}; in brackets the long-running worker, in square brackets the sporadic tasks (with the pauses' timers)`);
   }
   for (const r of rows) {
-    const dropped = ['droppedb', 'droppedc', 'droppedd'].map((k) => (r.runs[k] ?? []).reduce((a, b) => a + b, 0));
-    if (dropped[0] + dropped[1] + dropped[2] > 0) {
-      lines.push(`- ${NAMES[r.kind]} dropped results (counted, not timed): ${dropped[0]} with two apps, ${dropped[1]} across processes, ${dropped[2]} with the long-running worker`);
+    const dropped = ['droppedb', 'droppedc', 'droppedd', 'droppede'].map((k) => (r.runs[k] ?? []).reduce((a, b) => a + b, 0));
+    if (dropped.some((n) => n > 0)) {
+      lines.push(`- ${NAMES[r.kind]} dropped results (counted, not timed): ${dropped[0]} with two apps, ${dropped[1]} across processes, ${dropped[2]} with the long-running worker, ${dropped[3]} with sporadic tasks`);
     }
   }
   for (const r of rows) {

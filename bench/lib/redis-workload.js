@@ -20,6 +20,12 @@ const WARMUP_TRIPS = Number(process.env.BENCH_WARMUP_TRIPS ?? 100);
  * as a long-running process (V8 has optimised the trip's code by then); 0 skips that measure.
  */
 const LONG_WARMUP_TRIPS = Number(process.env.BENCH_LONG_WARMUP_TRIPS ?? 3_000);
+/**
+ * The pause (ms) before each trip of the long-running worker measured once more as sporadic tasks
+ * reach it (a web app's jobs, not a stream): each trip starts from idle processes; 0 skips that
+ * measure.
+ */
+const SPORADIC_PAUSE_MS = Number(process.env.BENCH_SPORADIC_PAUSE_MS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PHASE_MS = 60_000;
 
@@ -45,4 +51,4 @@ function tripFigures(all, suffix = '', warmup = WARMUP_TRIPS) {
   return { [`p50${suffix}`]: percentile(ms, 50), [`p99${suffix}`]: percentile(ms, 99) };
 }
 
-module.exports = { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures };
+module.exports = { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, SPORADIC_PAUSE_MS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures };
