@@ -26,7 +26,7 @@
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { create, KINDS } = require('./lib/engines');
-const { REDIS_URL, client, redisVersion, pingMs, deleteKeys, deleteStale, redisCpu } = require('./lib/redis-util');
+const { REDIS_URL, client, redisVersion, pingMs, deleteKeys, deleteStale, redisCpu, commandStats, commandDelta } = require('./lib/redis-util');
 const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
 const { cpuMsOf } = require('./lib/proc-cpu');
@@ -127,6 +127,12 @@ function stopChild(child) {
   });
 }
 
+/**
+ * The commands whose time in INFO commandstats includes the commands run inside them: a trip's
+ * scripts and transactions (the commands a script runs are counted under their own names too).
+ */
+const SCRIPTED = ['evalsha', 'eval', 'exec', 'fcall'];
+
 /** p50 and p99 (ms) of the measured trips, after the warm-up ones; `dropped` when any were. */
 function tripFigures(all, suffix, warmup) {
   const out = figures(all, suffix, warmup);
@@ -140,7 +146,8 @@ function tripFigures(all, suffix, warmup) {
  * (with `suffix`), and the CPU used
  * per measured trip, in µs, by this process, the worker process and Redis (`cpuP`, `cpuW` and
  * `cpuR` + suffix: nothing else runs here meanwhile; Redis's figure, from INFO cpu, counts every
- * client of the server).
+ * client of the server), and the time per trip Redis spent running scripts and transactions
+ * (`scr` + suffix, from INFO commandstats: on a trip's path, Redis answers nothing else meanwhile).
  */
 async function tripsWithCpu(producer, child, warmup, suffix, ms, what, pauseMs = 0) {
   const until = Date.now() + ms;
@@ -148,12 +155,14 @@ async function tripsWithCpu(producer, child, warmup, suffix, ms, what, pauseMs =
   const r = client(REDIS_URL);
   try {
     const redis0 = await redisCpu(r);
+    const stats0 = await commandStats(r);
     const cpu0 = process.cpuUsage();
     const child0 = cpuMsOf(child.pid);
     const measured = await within(producer.trips(ROUND_TRIPS, pauseMs), Math.max(0, until - Date.now()), what);
     const cpu = process.cpuUsage(cpu0);
     const childMs = cpuMsOf(child.pid) - child0;
     const redisS = (await redisCpu(r)) - redis0;
+    const stats = commandDelta(stats0, await commandStats(r));
     const all = first.concat(measured);
     all.dropped = (first.dropped ?? 0) + (measured.dropped ?? 0);
     return {
@@ -161,6 +170,7 @@ async function tripsWithCpu(producer, child, warmup, suffix, ms, what, pauseMs =
       [`cpuP${suffix}`]: (cpu.user + cpu.system) / ROUND_TRIPS,
       [`cpuW${suffix}`]: (childMs * 1000) / ROUND_TRIPS,
       [`cpuR${suffix}`]: (redisS * 1e6) / ROUND_TRIPS,
+      [`scr${suffix}`]: SCRIPTED.reduce((t, c) => t + (stats[c]?.usec ?? 0), 0) / ROUND_TRIPS,
     };
   } finally {
     r.disconnect();

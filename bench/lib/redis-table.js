@@ -99,6 +99,8 @@ function renderRedis(rows, o) {
     const sum = (r, keys) => keys.map((k) => cell(r, k, fmtInt)).join(' + ');
     const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${sum(r, ['cpuPc', 'cpuWc', 'cpuRc'])} (${sum(r, ['cpuPd', 'cpuWd', 'cpuRd'])}) [${sum(r, ['cpuPe', 'cpuWe', 'cpuRe'])}]`);
     lines.push(`- CPU per measured trip with the worker in another process, producer + worker process + Redis, µs: ${shown.join('; ')}; in brackets the long-running worker, in square brackets the sporadic tasks (with the pauses' timers)`);
+    const scripted = cpuRows.filter((r) => typeof r.median.scrc === 'number').map((r) => `${NAMES[r.kind]} ${cell(r, 'scrc', fmtInt)} (${cell(r, 'scrd', fmtInt)}) [${cell(r, 'scre', fmtInt)}]`);
+    if (scripted.length > 0) lines.push(`- Redis time per measured trip in scripts and transactions (EVALSHA, EXEC: INFO commandstats), µs: ${scripted.join('; ')}; brackets as above`);
   }
   for (const r of rows) {
     const dropped = ['droppedb', 'droppedc', 'droppedd', 'droppede'].map((k) => (r.runs[k] ?? []).reduce((a, b) => a + b, 0));

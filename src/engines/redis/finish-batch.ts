@@ -91,7 +91,8 @@ export function sendFinish(
   pipe: ChainableCommander | undefined,
   wakeups: { block(pipe?: ChainableCommander): void },
 ): Promise<unknown> {
-  if (blocker !== undefined && !link.isCluster) return link.scriptThen(blocker, 'finish', keys, args, () => wakeups.block());
+  // the end's announcement leaves Redis before the worker's reply (see RedisLink.scriptThen)
+  if (blocker !== undefined && !link.isCluster) return link.scriptThen(blocker, 'finish', keys, args, () => wakeups.block(), true);
   if (blocker !== undefined) {
     // a cluster client: the pop goes to the queue's node queued on the same pipeline
     const popPipe = link.pipelineOn(blocker, 'finish');
