@@ -98,7 +98,8 @@ if #ARGV == 7 and step == 2 and ARGV[1] == '' then
         redis.call('HSET', IDLE, w, '0' .. string.sub(v, a))
         redis.call('ZADD', B .. 'inbox:' .. w, sq, '1\n' .. d .. '\n' .. id)
         redis.call('SADD', B .. 'held:' .. w, id)
-        redis.call('ZADD', B .. 'leases', nowN + lease, w)
+        -- formatted here: a Lua number given to redis.call is formatted with %.17g, which costs more
+        redis.call('ZADD', B .. 'leases', string.format('%d', nowN + lease), w)
         redis.call('HINCRBY', B .. 'cnt', 'process', '1')
         redis.call('ZADD', B .. 'idx', sq, id)
         return 0
@@ -277,7 +278,7 @@ if mayHand and added > 0 and delayed == 0 and #order == 1 and redis.call('ZCARD'
       redis.call('ZADD', ib, unpack(members))
       redis.call('SADD', HPFX .. w, unpack(hids))
       -- the worker's own lease length
-      redis.call('ZADD', LEASES, nowN + lease, w)
+      redis.call('ZADD', LEASES, string.format('%d', nowN + lease), w)
       handed = handed + give
     end
   end
