@@ -92,7 +92,7 @@ export function sendFinish(
   wakeups: { block(pipe?: ChainableCommander): void },
 ): Promise<unknown> {
   // the end's announcement leaves Redis before the worker's reply (see RedisLink.scriptThen)
-  if (blocker !== undefined && !link.isCluster) return link.scriptThen(blocker, 'finish', keys, args, () => wakeups.block(), true);
+  if (blocker !== undefined && !link.isCluster) return link.scriptThen(blocker, 'finish', keys, args, () => wakeups.block());
   if (blocker !== undefined) {
     // a cluster client: the pop goes to the queue's node queued on the same pipeline
     const popPipe = link.pipelineOn(blocker, 'finish');

@@ -160,18 +160,18 @@ export class RedisLink {
    * makes one call per task when it waits idle), and each command keeps its own reply. For a single
    * connection only: a cluster client's commands go to several sockets (use {@link pipelineOn}).
    *
-   * With `publishFirst`, a PING goes first in the same write, so that what the script publishes
-   * reaches its subscribers before the script's reply reaches `conn`: Redis writes the replies of
-   * one turn of its event loop to the clients newest first, and a caller whose PING was answered
-   * earlier in that turn is older than the subscribers the script's PUBLISH gives a message (without
-   * it, the end a worker publishes waits for Redis to write the worker its reply first).
+   * A PING goes first in the same write, so that what the script publishes reaches its subscribers
+   * before the script's reply reaches `conn`: Redis writes the replies of one turn of its event loop
+   * to the clients newest first, and a caller whose PING was answered earlier in that turn is older
+   * than the subscribers the script's PUBLISH gives a message (without it, the end a worker
+   * publishes waits for Redis to write the worker its reply first).
    */
-  scriptThen(conn: Redis, name: string, keys: string[], args: (string | number)[], then: () => void, publishFirst = false): Promise<unknown> {
+  scriptThen(conn: Redis, name: string, keys: string[], args: (string | number)[], then: () => void): Promise<unknown> {
     const script = this.scriptOnConn(conn, name);
     const stream = conn.stream;
     stream.cork();
     try {
-      if (publishFirst) conn.ping().catch(ignore);
+      conn.ping().catch(ignore);
       const call = script(keys, args);
       then();
       return call;
