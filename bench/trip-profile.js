@@ -11,6 +11,9 @@
  *   clients of the server do not count): the commands sent per trip by connection (the round
  *   trips, with the connection's name and port), the commands run inside scripts per trip, and the
  *   timers (setTimeout, setInterval, setImmediate) this process made per trip.
+ * A process's CPU is also given for its main thread alone (the one that runs JavaScript; the rest
+ * is V8's compiler and GC threads), read from /proc (Linux): with both apps in one process, that
+ * thread runs the whole trip's JavaScript.
  *
  * Run: `npm run build && node bench/trip-profile.js` (env: REDIS_URL, TRIPS=500).
  */
@@ -23,7 +26,7 @@ const { fork } = require('node:child_process');
 const IORedis = require('ioredis');
 const { create } = require('./lib/engines');
 const { REDIS_URL, deleteKeys, commandStats, commandDelta, redisCpu } = require('./lib/redis-util');
-const { cpuMsOf } = require('./lib/proc-cpu');
+const { cpuMsOf, mainThreadCpuMsOf } = require('./lib/proc-cpu');
 
 const TRIPS = Number(process.env.TRIPS ?? 500);
 
@@ -66,11 +69,15 @@ async function measure(way, r, kind = 'qtasks') {
     const redisBefore = await redisCpu(r);
     const cpu0 = process.cpuUsage();
     const child0 = child ? cpuMsOf(child.pid) : 0;
+    const main0 = mainThreadCpuMsOf(process.pid);
+    const childMain0 = child ? mainThreadCpuMsOf(child.pid) : 0;
     const t0 = process.hrtime.bigint();
     await trips(TRIPS);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const cpu = process.cpuUsage(cpu0);
     const childMs = child ? cpuMsOf(child.pid) - child0 : 0;
+    const mainMs = mainThreadCpuMsOf(process.pid) - main0;
+    const childMainMs = child ? mainThreadCpuMsOf(child.pid) - childMain0 : 0;
     const redisMs = ((await redisCpu(r)) - redisBefore) * 1000;
     const after = await commandStats(r);
     const d = commandDelta(before, after);
@@ -86,7 +93,8 @@ async function measure(way, r, kind = 'qtasks') {
     console.log(`${label}: ${(ms / TRIPS).toFixed(3)} ms per trip (mean), ${total.toFixed(2)} Redis commands per trip (of every process): ${JSON.stringify(per)}`);
     console.log(
       `  CPU per trip: Redis ${us(redisMs)} µs (in commands ${us(inCommands)} µs; ${scripts}), ` +
-        `this process ${us((cpu.user + cpu.system) / 1000)} µs${child ? `, worker process ${us(childMs)} µs` : ''}`,
+        `this process ${us((cpu.user + cpu.system) / 1000)} µs (main thread ${us(mainMs)})` +
+        `${child ? `, worker process ${us(childMs)} µs (main thread ${us(childMainMs)})` : ''}`,
     );
     if (kind !== 'qtasks') return;
     const w = await watched(names.prefix, () => trips(TRIPS));
