@@ -1,7 +1,7 @@
 /**
  * What a round trip costs Redis, counted in instructions (deterministic, unlike times on a shared
- * machine): starts a private redis-server under valgrind's callgrind, runs round trips of qtasks
- * and of Bee-Queue against it (a producer and a worker of concurrency 1 in this process: the two
+ * machine): starts a private redis-server under valgrind's callgrind, runs round trips of qtasks,
+ * of Bee-Queue and of the bare-Lua floor of a trip (bench/lib/ceiling.js) against it (a producer and a worker of concurrency 1 in this process: the two
  * script calls of qtasks' trip are the same in every way of the round-trip workload), and prints
  * per trip the instructions Redis ran, without its timer (serverCron, which follows the run's
  * length, several times longer under valgrind for the slower engine), and of them those in
@@ -12,7 +12,7 @@
  * waiting.
  *
  * Run: `npm run build && node bench/trip-instructions.js` (needs valgrind and redis-server;
- * env: TRIPS=300 measured after 100 unmeasured ones, BENCH_ONLY=qtasks,bee-queue, IDLE_WORKERS=1).
+ * env: TRIPS=300 measured after 100 unmeasured ones, BENCH_ONLY=qtasks,bee-queue,ceiling, IDLE_WORKERS=1).
  */
 'use strict';
 
@@ -22,7 +22,7 @@ const { startCallgrindRedis } = require('./lib/callgrind-redis');
 
 const TRIPS = Number(process.env.TRIPS ?? 300);
 const WARMUP = 100;
-const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'bee-queue'];
+const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'bee-queue', 'ceiling'];
 const IDLE_WORKERS = Number(process.env.IDLE_WORKERS ?? 1);
 
 async function measure(server, kind) {

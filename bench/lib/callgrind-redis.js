@@ -3,6 +3,8 @@
  * instructions (repeatable for the same build and inputs, unlike times on a shared machine).
  * `count(phase, names)` zeroes the counters, runs `phase`, dumps them and returns the program's
  * total and the inclusive instructions of each named Redis function during the phase.
+ * `CALLGRIND_KEEP=<dir>` keeps each phase's callgrind output there (`cg-<time>.out`), for
+ * `callgrind_annotate` (Redis's own functions by name; Lua's are static, shown as addresses).
  */
 'use strict';
 
@@ -53,6 +55,7 @@ async function startCallgrindRedis() {
     const dumps = fs.readdirSync(dir).filter((f) => f.startsWith('cg.out.')).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
     const file = path.join(dir, dumps[dumps.length - 1]);
     const text = await run('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file]);
+    if (process.env.CALLGRIND_KEEP) fs.copyFileSync(file, `${process.env.CALLGRIND_KEEP}/cg-${Date.now()}.out`);
     fs.rmSync(file);
     const total = Number(/^\s*([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/m.exec(text)?.[1].replace(/,/g, '') ?? NaN);
     const of = (fn) => Number(new RegExp(`^\\s*([\\d,]+) .*\\?\\?\\?:${fn} `, 'm').exec(text)?.[1].replace(/,/g, '') ?? 0);

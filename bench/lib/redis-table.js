@@ -91,6 +91,15 @@ function renderRedis(rows, o) {
       const [m, c] = [ours.median[key], ceiling.median[key]];
       if (typeof m === 'number' && typeof c === 'number') lines.push(`- ${key === 'enqueue' ? 'enqueue' : 'process (1 process)'}: ours / bare-Lua ceiling **${fmtRatio(m / c)}** (${fmtInt(m)} vs ${fmtInt(c)})`);
     }
+    // the round trips against the bare-Lua floor of a trip, ours and the fastest peer's
+    const trips = [];
+    for (const [key, title] of COLUMNS.filter(([k]) => /^p50/.test(k))) {
+      const [m, c] = [ours.median[key], ceiling.median[key]];
+      if (typeof m !== 'number' || typeof c !== 'number') continue;
+      const best = bestPeer(rows, key, false);
+      trips.push(`${title.replace(' p50 ms', '')} ${fmtRatio(m / c)}${best ? ` (${best.name} ${fmtRatio(best.value / c)})` : ''}`);
+    }
+    if (trips.length > 0) lines.push(`- round trip p50: ours / bare-Lua ceiling (lower is better; the fastest peer's in brackets): ${trips.join(', ')}`);
   }
   // where a trip's CPU goes with the worker in another process: young (c), long-running (d) and
   // sporadic (e)
