@@ -5,8 +5,8 @@
  *   before and after (every client of the server is counted: use a Redis of its own);
  * - where the CPU went per trip: Redis's time inside commands (commandstats usec, scripts by
  *   command) and its whole CPU (INFO cpu: commands, network and event loop), and the CPU of this
- *   process and, in the third way, of the worker process; the same figures for Bee-Queue, run the
- *   same way right after, for comparison;
+ *   process and, in the third way, of the worker process; the same figures for Bee-Queue and for the
+ *   bare-Lua floor of a trip (bench/lib/ceiling.js), run the same way right after, for comparison;
  * - from a second run of N trips watched with MONITOR, only this run's keys counted (so other
  *   clients of the server do not count): the commands sent per trip by connection (the round
  *   trips, with the connection's name and port), the commands run inside scripts per trip, and the
@@ -31,7 +31,7 @@ const { cpuMsOf, mainThreadCpuMsOf } = require('./lib/proc-cpu');
 const TRIPS = Number(process.env.TRIPS ?? 500);
 
 async function measure(way, r, kind = 'qtasks') {
-  const tag = `${kind === 'qtasks' ? '' : 'bee-'}${way.replace(' ', '-')}`;
+  const tag = `${{ qtasks: '', 'bee-queue': 'bee-', ceiling: 'floor-' }[kind]}${way.replace(' ', '-')}`;
   const names = { url: REDIS_URL, name: `prof-${tag}-${process.pid}`, prefix: `qtb-prof-${process.pid}-${tag}` };
   const engines = [];
   let child;
@@ -42,7 +42,7 @@ async function measure(way, r, kind = 'qtasks') {
       engines.push(e);
       // a Bee-Queue queue takes one process() handler: each batch of trips gets a queue of its own
       trips =
-        kind === 'qtasks'
+        kind !== 'bee-queue'
           ? (n) => e.roundTrip(n)
           : (n) => {
               const next = create(kind, names);
@@ -89,7 +89,7 @@ async function measure(way, r, kind = 'qtasks') {
       .filter(([k]) => k === 'evalsha' || k === 'eval' || k === 'exec')
       .map(([k, v]) => `${k} ${(v.usec / v.calls).toFixed(1)} µs × ${(v.calls / TRIPS).toFixed(2)}`)
       .join(', ');
-    const label = `${kind === 'qtasks' ? '' : 'Bee-Queue, '}${way}`;
+    const label = `${{ qtasks: '', 'bee-queue': 'Bee-Queue, ', ceiling: 'bare Lua (ceiling), ' }[kind]}${way}`;
     console.log(`${label}: ${(ms / TRIPS).toFixed(3)} ms per trip (mean), ${total.toFixed(2)} Redis commands per trip (of every process): ${JSON.stringify(per)}`);
     console.log(
       `  CPU per trip: Redis ${us(redisMs)} µs (in commands ${us(inCommands)} µs; ${scripts}), ` +
@@ -159,6 +159,7 @@ async function main() {
     for (const way of ['one app', 'two apps', 'worker process']) {
       await measure(way, r);
       await measure(way, r, 'bee-queue');
+      await measure(way, r, 'ceiling');
     }
   } finally {
     r.disconnect();

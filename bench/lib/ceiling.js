@@ -72,6 +72,7 @@ function ceiling({ url, prefix }) {
   const keys = [`${base}j:`, `${base}wait`];
   const trip = { wait: `${base}twait`, active: `${base}active`, channel: `${base}done` };
   let stopped = false;
+  let ownWorker;
   // the trips' producer: a command connection, a subscriber and the trips waiting for their result
   let producer;
   const openProducer = async () => {
@@ -159,7 +160,11 @@ function ceiling({ url, prefix }) {
       };
     },
     async roundTrip(count) {
-      (await tripWorker(undefined)).run();
+      // one worker for every call: this object both enqueues and works
+      if (!ownWorker) {
+        ownWorker = await tripWorker(undefined);
+        ownWorker.run();
+      }
       return trips(count);
     },
     trips,
