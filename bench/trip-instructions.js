@@ -1,8 +1,9 @@
 /**
  * What a round trip costs Redis, counted in instructions (deterministic, unlike times on a shared
  * machine): starts a private redis-server under valgrind's callgrind, runs round trips of qtasks,
- * of Bee-Queue and of the bare-Lua floor of a trip (bench/lib/ceiling.js) against it (a producer and a worker of concurrency 1 in this process: the two
- * script calls of qtasks' trip are the same in every way of the round-trip workload), and prints
+ * of Bee-Queue and of the bare-Lua floor of a trip (bench/lib/ceiling.js) against it (a producer
+ * and a worker of concurrency 1 in this process: the two script calls of qtasks' trip are the same
+ * in every way of the round-trip workload), and prints
  * per trip the instructions Redis ran, without its timer (serverCron, which follows the run's
  * length, several times longer under valgrind for the slower engine), and of them those in
  * scripts and transactions (EVALSHA, EXEC) and in the commands that scripts call (redis.call).

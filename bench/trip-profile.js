@@ -29,9 +29,11 @@ const { REDIS_URL, deleteKeys, commandStats, commandDelta, redisCpu } = require(
 const { cpuMsOf, mainThreadCpuMsOf } = require('./lib/proc-cpu');
 
 const TRIPS = Number(process.env.TRIPS ?? 500);
+/** Per engine: the prefix of its runs' key tags and of its printed lines. */
+const WHO = { qtasks: ['', ''], 'bee-queue': ['bee-', 'Bee-Queue, '], ceiling: ['floor-', 'bare Lua (ceiling), '] };
 
 async function measure(way, r, kind = 'qtasks') {
-  const tag = `${{ qtasks: '', 'bee-queue': 'bee-', ceiling: 'floor-' }[kind]}${way.replace(' ', '-')}`;
+  const tag = `${WHO[kind][0]}${way.replace(' ', '-')}`;
   const names = { url: REDIS_URL, name: `prof-${tag}-${process.pid}`, prefix: `qtb-prof-${process.pid}-${tag}` };
   const engines = [];
   let child;
@@ -89,7 +91,7 @@ async function measure(way, r, kind = 'qtasks') {
       .filter(([k]) => k === 'evalsha' || k === 'eval' || k === 'exec')
       .map(([k, v]) => `${k} ${(v.usec / v.calls).toFixed(1)} µs × ${(v.calls / TRIPS).toFixed(2)}`)
       .join(', ');
-    const label = `${{ qtasks: '', 'bee-queue': 'Bee-Queue, ', ceiling: 'bare Lua (ceiling), ' }[kind]}${way}`;
+    const label = `${WHO[kind][1]}${way}`;
     console.log(`${label}: ${(ms / TRIPS).toFixed(3)} ms per trip (mean), ${total.toFixed(2)} Redis commands per trip (of every process): ${JSON.stringify(per)}`);
     console.log(
       `  CPU per trip: Redis ${us(redisMs)} µs (in commands ${us(inCommands)} µs; ${scripts}), ` +

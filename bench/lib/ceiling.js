@@ -17,6 +17,7 @@
 
 const IORedis = require('ioredis');
 const { redisOptions } = require('./redis-util');
+const { now } = require('./workload');
 
 const ENQUEUE = `
 for i = 1, #ARGV, 2 do
@@ -55,7 +56,6 @@ redis.call('PUBLISH', KEYS[3], ARGV[1] .. '\\n' .. ARGV[3])
 return 1`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 function ceiling({ url, prefix }) {
   const conns = [];
