@@ -325,10 +325,8 @@ local remote = -1
 if #pub + #pubIds > 0 then remote = ARGV[7] == 'c' and 1 or remoteCount(rcall('HGET', META, 'ls')) end
 if remote > 0 then
   if #pub > 0 then rcall('PUBLISH', chan, 'F' .. wid .. ' [' .. table.concat(pub, ',') .. ']') end
-  if #pubIds > 0 then
-    for j = 1, #pubIds do pubIds[j] = encode(pubIds[j]) end
-    rcall('PUBLISH', chan, 'f[' .. table.concat(pubIds, ',') .. ']')
-  end
+  -- one encode of the list (a table of strings 1..n encodes as a JSON array)
+  if #pubIds > 0 then rcall('PUBLISH', chan, 'f' .. encode(pubIds)) end
 end
 
 -- expired ids leave the finished lists at the pace tasks finish, so that the indexes stay bounded
@@ -408,17 +406,24 @@ if want > 0 and rcall('HEXISTS', META, 'paused') == 0 then
       for j = 1, #ids do
         local id = ids[j]
         local k = pfx .. id
-        local f = rpcall('HMGET', k, 'd', 'st', 'att')
+        -- the attempt count is read apart, for a task claimed before (each field asked costs
+        -- Redis more than the rare second call): a task never claimed has no status field, and
+        -- no attempt count
+        local f = rpcall('HMGET', k, 'd', 'st')
         -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD (an
         -- error reply has neither)
         local d, st = f[1], f[2]
-        if not st and d then st = 'new' end
+        local prev = nil
+        if not st and d then
+          st = 'new'
+        elseif st == 'new' or st == 'retry' then
+          prev = rcall('HGET', k, 'att')
+        end
         if st == 'new' or st == 'retry' then
-          local att = f[3]
-          att = att and toS((toN(att) or 0) + 1) or '1'
+          local att = prev and toS((toN(prev) or 0) + 1) or '1'
           rcall('HSET', k, 'st', 'process', 'att', att, 'sa', now, 'wid', wid)
           -- a first attempt goes into the reply as a number (see above)
-          if not f[3] then att = 1 end
+          if not prev then att = 1 end
           cnt[st] = cnt[st] - 1
           nTaken = nTaken + 1
           taken[nTaken] = id
