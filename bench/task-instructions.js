@@ -17,10 +17,16 @@
  * tasks move to the queue as workers claim). Each prints its cost over the engine's plain process
  * phase (per record swept for expiry, per task for the others).
  *
+ * How many tasks a worker's script call carries follows the timing of the run (under valgrind too:
+ * a call that meets a slower Redis carries more ends), and the per-call part of a call's cost is
+ * spread over them: each line says how many script calls and transactions the phase took, and
+ * ROUNDS=3 runs the plain phases three times on fresh queues and keeps the run of median process
+ * cost (compare two builds back to back, with ROUNDS=3: runs of one build differ by 1-2k a task).
+ *
  * Run: `npm run build && node bench/task-instructions.js` (needs valgrind and redis-server;
  * env: TASKS=5000, BENCH_ONLY=qtasks,ceiling,bee-queue,bullmq, EXPIRE_TTL_MS=500, PHASES=0 to skip
- * the phases of long-running queues). A warm-up queue of 2,000 tasks runs first per engine,
- * unmeasured (scripts loaded, code paths compiled).
+ * the phases of long-running queues, ROUNDS=1). A warm-up queue of 2,000 tasks runs first per
+ * engine, unmeasured (scripts loaded, code paths compiled).
  */
 'use strict';
 
@@ -29,10 +35,13 @@ const { runMain } = require('./lib/run-main');
 const { within } = require('./lib/workload');
 const { startCallgrindRedis } = require('./lib/callgrind-redis');
 const IORedis = require('ioredis');
+const { commandStats, commandDelta } = require('./lib/redis-util');
+const { median } = require('./lib/report');
 
 const TASKS = Number(process.env.TASKS ?? 5000);
 const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'ceiling', 'bee-queue', 'bullmq'];
 const EXPIRE_TTL_MS = Number(process.env.EXPIRE_TTL_MS ?? 500);
+const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 1));
 /** The process phase again as long-running queues run it: label, the engines that have it, their settings. */
 const PHASES = process.env.PHASES === '0' ? [] : [
   { key: 'expiring', label: `records expiring (ttl ${EXPIRE_TTL_MS} ms)`, kinds: ['qtasks'], config: { resultTtlMs: EXPIRE_TTL_MS } },
@@ -66,7 +75,12 @@ async function measure(server, kind) {
   } finally {
     await warm.close();
   }
-  const out = await run(server, kind, names('run'), true);
+  // the plain phases, ROUNDS times: the run of median process cost is kept
+  const runs = [];
+  for (let i = 0; i < ROUNDS; i++) runs.push(await run(server, kind, names(ROUNDS === 1 ? 'run' : `run${i}`), true));
+  const mid = median(runs.map((x) => cost(x.process)));
+  const out = runs.find((x) => cost(x.process) === mid);
+  if (ROUNDS > 1) out.rounds = runs.map((x) => cost(x.process));
   for (const phase of PHASES.filter((p) => p.kinds.includes(kind))) {
     const n = { ...names(phase.key, phase.config), taskOptions: phase.taskOptions };
     out[phase.key] = (await run(server, kind, n, false)).process;
@@ -88,13 +102,22 @@ async function run(server, kind, names, countEnqueue) {
   const producer = create(kind, names);
   const worker = create(kind, names);
   try {
-    const enq = countEnqueue ? await server.count(() => producer.enqueue(TASKS, 1000), FNS) : await producer.enqueue(TASKS, 1000);
+    const enq = countEnqueue ? await server.count(() => producer.enqueue(TASKS, 1000), FNS) : undefined;
+    if (!countEnqueue) await producer.enqueue(TASKS, 1000);
     const ran = successes(TASKS);
     const w = await worker.worker(50, ran.onSuccess);
-    const proc = await server.count(async () => {
-      await w.run();
-      await reach(ran, kind);
-    }, FNS);
+    const r = new IORedis(server.url);
+    let proc;
+    try {
+      const before = await commandStats(r);
+      proc = await server.count(async () => {
+        await w.run();
+        await reach(ran, kind);
+      }, FNS);
+      proc.calls = scriptCalls(commandDelta(before, await commandStats(r)));
+    } finally {
+      r.disconnect();
+    }
     return { enqueue: enq, process: proc };
   } finally {
     await producer.close();
@@ -105,6 +128,9 @@ async function run(server, kind, names, countEnqueue) {
 /** What Redis ran in a phase, without its timer. */
 const cost = (c) => c.total - c.serverCron;
 
+/** Script calls and transactions in a delta of INFO commandstats. */
+const scriptCalls = (delta) => ['eval', 'evalsha', 'exec', 'fcall'].reduce((n, k) => n + (delta[k]?.calls ?? 0), 0);
+
 function line(kind, phase, c) {
   const per = (n) => Math.round(n / TASKS);
   const cmds = COMMANDS.map((name) => [name.toUpperCase(), per(c[`${name}Command`])])
@@ -114,7 +140,8 @@ function line(kind, phase, c) {
     .join(', ');
   console.log(
     `${kind} ${phase}: ${(per(cost(c)) / 1000).toFixed(1)}k per task, ${(per(c.evalCommand + c.evalShaCommand + c.execCommand) / 1000).toFixed(1)}k in scripts and transactions, ` +
-      `${(per(c.scriptCall) / 1000).toFixed(1)}k of them in redis.call; commands: ${cmds || 'none over 0.1k'}`,
+      `${(per(c.scriptCall) / 1000).toFixed(1)}k of them in redis.call; commands: ${cmds || 'none over 0.1k'}` +
+      (c.calls ? `; ${c.calls} script calls and transactions (${(TASKS / c.calls).toFixed(1)} tasks a call)` : ''),
   );
 }
 
@@ -127,6 +154,7 @@ async function main() {
       out[kind] = await measure(server, kind);
       line(kind, 'enqueue', out[kind].enqueue);
       line(kind, 'process', out[kind].process);
+      if (out[kind].rounds) console.log(`- ${kind} process, per round: ${out[kind].rounds.map((n) => (n / TASKS / 1000).toFixed(1) + 'k').join(', ')} a task (the median's run is shown)`);
       for (const phase of PHASES.filter((p) => out[kind][p.key])) {
         const c = out[kind][phase.key];
         line(kind, `process, ${phase.label}`, c);
