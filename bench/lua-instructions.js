@@ -35,6 +35,14 @@ const SCRIPTS = {
   strops4: ["local s = ARGV[1]\nlocal a, b, c, d = string.sub(s, 1, 1), string.sub(s, 3), string.byte(s, 2), string.find(s, ':', 1, true)\nreturn 0", 1],
   format: ["local s = string.format('%d', 1796299944743 + 30000)\nreturn 0", 0],
   tonumber3: ['local a, b, c = tonumber(ARGV[1]), tonumber(ARGV[1]), tonumber(ARGV[1])\nreturn 0', 1],
+  // reads of a task hash as a claim makes them (its data only: a task never claimed)
+  hget: ["redis.call('HGET', KEYS[1] .. 't', 'd')\nreturn 0", 0],
+  hmget2: ["redis.call('HMGET', KEYS[1] .. 't', 'd', 'st')\nreturn 0", 0],
+  hmget3: ["redis.call('HMGET', KEYS[1] .. 't', 'd', 'st', 'att')\nreturn 0", 0],
+  // 20 ids in a reply: as 20 elements, or as one JSON string
+  ids20: [`local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end\nreturn t`, 0],
+  ids20json: [`local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end\nreturn { cjson.encode(t) }`, 0],
+  ids20built: [`local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end\nreturn 0`, 0],
 };
 
 /** [block, script, baseline, uses of the block in the script] */
@@ -50,12 +58,19 @@ const BLOCKS = [
   ['a string.sub/byte/find call', 'strops4', 'arg1', 4],
   ["a string.format('%d', n)", 'format', 'empty', 1],
   ['a tonumber', 'tonumber3', 'arg1', 3],
+  ['an HGET of a task\'s data', 'hget', 'empty', 1],
+  ['a second field asked of HMGET (missing, as a new task\'s status is)', 'hmget2', 'hget', 1],
+  ['a third field asked of HMGET (missing)', 'hmget3', 'hmget2', 1],
+  ['an id in a reply table (one of 20)', 'ids20', 'ids20built', 20],
+  ['an id in a reply as part of one cjson.encode of the 20', 'ids20json', 'ids20built', 20],
 ];
 
 async function main() {
   const server = await startCallgrindRedis();
   const r = new IORedis(server.url);
   try {
+    // a task hash as an enqueue leaves it (its data is longer than a listpack's values: a hashtable)
+    await r.hset(KEY + 't', 'd', JSON.stringify({ id: 'task-1-abcdefghijklmn', name: 'inc', args: [1], createdAt: 1796299944743, seq: 1 }).padEnd(96, ' '));
     const cost = {};
     for (const [name, [lua, nargs]] of Object.entries(SCRIPTS)) {
       const sha = await r.script('LOAD', lua);
