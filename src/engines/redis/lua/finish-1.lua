@@ -351,7 +351,7 @@ local function endBad(id, k, counted, why, fresh)
   rcall('RPUSH', DONE[2], id)
   cnt[counted] = cnt[counted] - 1
   cnt.error = cnt.error + 1
-  badDue[#badDue + 1] = encode(id)
+  badDue[#badDue + 1] = id
 end
 if nxt[2] and toN(nxt[2]) <= nowN then due = rcall('ZRANGEBYSCORE', DELAYED, '-inf', now, 'LIMIT', 0, 1000) end
 if #due > 0 then
@@ -413,7 +413,7 @@ if want > 0 and rcall('HEXISTS', META, 'paused') == 0 then
         -- a hash without its data is claimed too: the worker ends it QTASKS_ERR_BAD_RECORD (an
         -- error reply has neither)
         local d, st = f[1], f[2]
-        local prev = nil
+        local prev
         if not st and d then
           st = 'new'
         elseif st == 'new' or st == 'retry' then
@@ -454,5 +454,5 @@ for st, d in pairs(cnt) do
   if d ~= 0 then rcall('HINCRBY', CNT, st, d) end
 end
 if #due > 0 then nxt = rcall('ZRANGE', DELAYED, 0, 0, 'WITHSCORES') end
-if #badDue > 0 then rcall('PUBLISH', chan, 'f[' .. table.concat(badDue, ',') .. ']') end
+if #badDue > 0 then rcall('PUBLISH', chan, 'f' .. encode(badDue)) end
 return { table.concat(flags), #claimed > 0 and claimed or 0, nxt[2] or '', remote, lsOut }

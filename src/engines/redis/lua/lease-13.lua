@@ -45,7 +45,7 @@ local function final(k, id, st, done, field, value)
   redis.call('PEXPIRE', ipfx .. id, ttl)
   redis.call('RPUSH', done, id)
   cnt[st] = cnt[st] + 1
-  notify[#notify + 1] = cjson.encode(id)
+  notify[#notify + 1] = id
 end
 --- @include "level"
 --- @include "bad-err"
@@ -135,5 +135,6 @@ if #swept < 400 then redis.call('HDEL', KEYS[12], 'sweep') else redis.call('HSET
 for st, d in pairs(cnt) do
   if d ~= 0 then redis.call('HINCRBY', KEYS[3], st, d) end
 end
-if #notify > 0 then redis.call('PUBLISH', chan, 'f[' .. table.concat(notify, ',') .. ']') end
+-- one encode of the list (a table of strings 1..n encodes as a JSON array)
+if #notify > 0 then redis.call('PUBLISH', chan, 'f' .. cjson.encode(notify)) end
 return cancels

@@ -50,7 +50,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
         redis.call('PEXPIRE', ipfx .. id, ttl)
         redis.call('RPUSH', KEYS[7], id)
         bad = bad + 1
-        notify[#notify + 1] = cjson.encode(id)
+        notify[#notify + 1] = id
       elseif f[5] then
         redis.call('SREM', KEYS[5], id)
         redis.call('HSET', k, 'st', 'cancel', 'cr', f[5], 'fa', now)
@@ -58,7 +58,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
         redis.call('PEXPIRE', ipfx .. id, ttl)
         redis.call('RPUSH', KEYS[6], id)
         cancelled = cancelled + 1
-        notify[#notify + 1] = cjson.encode(id)
+        notify[#notify + 1] = id
       else
         redis.call('HSET', k, 'st', 'new', 'att', math.max(0, (tonumber(f[4]) or 1) - 1), 'up', now)
         redis.call('LPUSH', wpfx .. pri, id)
@@ -76,5 +76,6 @@ if cancelled > 0 then redis.call('HINCRBY', KEYS[2], 'cancel', cancelled) end
 if bad > 0 then redis.call('HINCRBY', KEYS[2], 'error', bad) end
 if back + cancelled + bad > waited then redis.call('HINCRBY', KEYS[2], 'process', -(back + cancelled + bad - waited)) end
 if waited > 0 then redis.call('HINCRBY', KEYS[2], 'waiting', -waited) end
-if #notify > 0 then redis.call('PUBLISH', ARGV[4], 'f[' .. table.concat(notify, ',') .. ']') end
+-- one encode of the list (a table of strings 1..n encodes as a JSON array)
+if #notify > 0 then redis.call('PUBLISH', ARGV[4], 'f' .. cjson.encode(notify)) end
 return moved
