@@ -17,6 +17,9 @@ const { startCallgrindRedis } = require('./lib/callgrind-redis');
 const N = Number(process.env.N ?? 300);
 const KEY = 'qtb-lua:{x}:';
 
+/** A list of 20 ids (`t`), built alike by the scripts that reply it. */
+const IDS20 = "local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end";
+
 /** name -> [script, how many ARGV it gets]; ARGV[1] is 's1:abc:def', the rest `arg<i>`. */
 const SCRIPTS = {
   empty: ['return 0', 0],
@@ -40,9 +43,9 @@ const SCRIPTS = {
   hmget2: ["redis.call('HMGET', KEYS[1] .. 't', 'd', 'st')\nreturn 0", 0],
   hmget3: ["redis.call('HMGET', KEYS[1] .. 't', 'd', 'st', 'att')\nreturn 0", 0],
   // 20 ids in a reply: as 20 elements, or as one JSON string
-  ids20: [`local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end\nreturn t`, 0],
-  ids20json: [`local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end\nreturn { cjson.encode(t) }`, 0],
-  ids20built: [`local t = {} for i = 1, 20 do t[i] = 'task-' .. i .. '-abcdefghijklmn' end\nreturn 0`, 0],
+  ids20: [`${IDS20}\nreturn t`, 0],
+  ids20json: [`${IDS20}\nreturn { cjson.encode(t) }`, 0],
+  ids20built: [`${IDS20}\nreturn 0`, 0],
 };
 
 /** [block, script, baseline, uses of the block in the script] */

@@ -102,8 +102,7 @@ async function run(server, kind, names, countEnqueue) {
   const producer = create(kind, names);
   const worker = create(kind, names);
   try {
-    const enq = countEnqueue ? await server.count(() => producer.enqueue(TASKS, 1000), FNS) : undefined;
-    if (!countEnqueue) await producer.enqueue(TASKS, 1000);
+    const enq = countEnqueue ? await server.count(() => producer.enqueue(TASKS, 1000), FNS) : await producer.enqueue(TASKS, 1000);
     const ran = successes(TASKS);
     const w = await worker.worker(50, ran.onSuccess);
     const r = new IORedis(server.url);

@@ -125,9 +125,12 @@ function ceiling({ url, prefix }) {
           resolve();
         });
       });
-      await p.cmd.qtbAddOne(keys[0], trip.wait, id, JSON.stringify({ x: i }));
-      await heard;
-      p.waiting.delete(id);
+      try {
+        await p.cmd.qtbAddOne(keys[0], trip.wait, id, JSON.stringify({ x: i }));
+        await heard;
+      } finally {
+        p.waiting.delete(id);
+      }
       out.push(now() - t0);
     }
     return out;
