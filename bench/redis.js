@@ -30,7 +30,7 @@ const { create, KINDS } = require('./lib/engines');
 const { REDIS_URL, client, redisVersion, pingMs, deleteKeys, deleteStale, redisCpu, commandStats, commandDelta } = require('./lib/redis-util');
 const { median, pkgVersion } = require('./lib/report');
 const { renderRedis } = require('./lib/redis-table');
-const { cpuMsOf } = require('./lib/proc-cpu');
+const { cpuMsOf, mainThreadCpuMsOf } = require('./lib/proc-cpu');
 const { TOTAL, BATCH, CONCURRENCY, ROUND_TRIPS, WARMUP_TRIPS, LONG_WARMUP_TRIPS, SPORADIC_PAUSE_MS, ROUNDS, PHASE_MS, now, fresh, within, throughputOf, tripFigures: figures } = require('./lib/redis-workload');
 
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
@@ -159,9 +159,11 @@ async function tripsWithCpu(producer, child, warmup, suffix, ms, what, pauseMs =
     const stats0 = await commandStats(r);
     const cpu0 = process.cpuUsage();
     const child0 = cpuMsOf(child.pid);
+    const childMain0 = mainThreadCpuMsOf(child.pid);
     const measured = await within(producer.trips(ROUND_TRIPS, pauseMs), Math.max(0, until - Date.now()), what);
     const cpu = process.cpuUsage(cpu0);
     const childMs = cpuMsOf(child.pid) - child0;
+    const childMainMs = mainThreadCpuMsOf(child.pid) - childMain0;
     const redisS = (await redisCpu(r)) - redis0;
     const stats = commandDelta(stats0, await commandStats(r));
     const all = first.concat(measured);
@@ -170,6 +172,7 @@ async function tripsWithCpu(producer, child, warmup, suffix, ms, what, pauseMs =
       ...tripFigures(all, suffix, warmup),
       [`cpuP${suffix}`]: (cpu.user + cpu.system) / ROUND_TRIPS,
       [`cpuW${suffix}`]: (childMs * 1000) / ROUND_TRIPS,
+      [`cpuWm${suffix}`]: (childMainMs * 1000) / ROUND_TRIPS,
       [`cpuR${suffix}`]: (redisS * 1e6) / ROUND_TRIPS,
       [`scr${suffix}`]: SCRIPTED.reduce((t, c) => t + (stats[c]?.usec ?? 0), 0) / ROUND_TRIPS,
     };
