@@ -36,7 +36,6 @@ const { within } = require('./lib/workload');
 const { startCallgrindRedis } = require('./lib/callgrind-redis');
 const IORedis = require('ioredis');
 const { commandStats, commandDelta } = require('./lib/redis-util');
-const { median } = require('./lib/report');
 
 const TASKS = Number(process.env.TASKS ?? 5000);
 const KINDS = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ['qtasks', 'ceiling', 'bee-queue', 'bullmq'];
@@ -75,11 +74,11 @@ async function measure(server, kind) {
   } finally {
     await warm.close();
   }
-  // the plain phases, ROUNDS times: the run of median process cost is kept
+  // the plain phases, ROUNDS times: the run of median process cost is kept (of an even count, the
+  // lower of the middle two: a run, not an average of two)
   const runs = [];
   for (let i = 0; i < ROUNDS; i++) runs.push(await run(server, kind, names(ROUNDS === 1 ? 'run' : `run${i}`), true));
-  const mid = median(runs.map((x) => cost(x.process)));
-  const out = runs.find((x) => cost(x.process) === mid);
+  const out = [...runs].sort((a, b) => cost(a.process) - cost(b.process))[(runs.length - 1) >> 1];
   if (ROUNDS > 1) out.rounds = runs.map((x) => cost(x.process));
   for (const phase of PHASES.filter((p) => p.kinds.includes(kind))) {
     const n = { ...names(phase.key, phase.config), taskOptions: phase.taskOptions };

@@ -15,6 +15,7 @@
  */
 'use strict';
 
+const { setTimeout: sleep } = require('node:timers/promises');
 const IORedis = require('ioredis');
 const { redisOptions } = require('./redis-util');
 const { now } = require('./workload');
@@ -55,7 +56,6 @@ redis.call('LREM', KEYS[2], 1, ARGV[2])
 redis.call('PUBLISH', KEYS[3], ARGV[1] .. '\\n' .. ARGV[3])
 return 1`;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function ceiling({ url, prefix }) {
   const conns = [];
@@ -118,17 +118,17 @@ function ceiling({ url, prefix }) {
       if (pauseMs > 0) await sleep(pauseMs);
       const t0 = now();
       const id = String(++p.seq);
+      let timer;
       const heard = new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the result of trip ${id} was not heard within 5 s`)), 5_000);
-        p.waiting.set(id, () => {
-          clearTimeout(timer);
-          resolve();
-        });
+        timer = setTimeout(() => reject(new Error(`the result of trip ${id} was not heard within 5 s`)), 5_000);
+        p.waiting.set(id, resolve);
       });
       try {
         await p.cmd.qtbAddOne(keys[0], trip.wait, id, JSON.stringify({ x: i }));
         await heard;
       } finally {
+        // also when the add failed: its timer must not reject a promise nobody awaits
+        clearTimeout(timer);
         p.waiting.delete(id);
       }
       out.push(now() - t0);

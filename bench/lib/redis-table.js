@@ -107,8 +107,7 @@ function renderRedis(rows, o) {
   if (cpuRows.length > 0) {
     // the worker process's CPU with its main thread's share (the rest is V8's compiler and GC
     // threads: a young worker's optimising compiles show there)
-    const worker = (r, s) => (typeof r.median[`cpuWm${s}`] === 'number' ? `${cell(r, `cpuW${s}`, fmtInt)}/${cell(r, `cpuWm${s}`, fmtInt)}` : cell(r, `cpuW${s}`, fmtInt));
-    const sum = (r, s) => `${cell(r, `cpuP${s}`, fmtInt)} + ${worker(r, s)} + ${cell(r, `cpuR${s}`, fmtInt)}`;
+    const sum = (r, s) => `${cell(r, `cpuP${s}`, fmtInt)} + ${cell(r, `cpuW${s}`, fmtInt)}/${cell(r, `cpuWm${s}`, fmtInt)} + ${cell(r, `cpuR${s}`, fmtInt)}`;
     const shown = cpuRows.map((r) => `${NAMES[r.kind]} ${sum(r, 'c')} (${sum(r, 'd')}) [${sum(r, 'e')}]`);
     lines.push(`- CPU per measured trip with the worker in another process, producer + worker process/its main thread + Redis, µs: ${shown.join('; ')}; in brackets the long-running worker, in square brackets the sporadic tasks (with the pauses' timers). The worker process's CPU beyond its main thread is V8's compiler and GC threads (where a young worker's optimising compiles show)`);
     const scripted = cpuRows.filter((r) => typeof r.median.scrc === 'number').map((r) => `${NAMES[r.kind]} ${cell(r, 'scrc', fmtInt)} (${cell(r, 'scrd', fmtInt)}) [${cell(r, 'scre', fmtInt)}]`);
