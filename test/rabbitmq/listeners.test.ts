@@ -47,9 +47,12 @@ it('publishes no end while no other process listens, and every end once one does
   expect(await seen.result({ timeout: 5_000 })).toBe(5);
   await waitFor(() => heard.some((r) => r.id === seen.id), 'the other process to hear the end', 15_000);
   expect(heard.map((r) => r.id)).not.toContain(alone.id);
-  // a result() in the other process: the worker's end is published for it
+  // a result() in the other process: the worker's end is published for it. The result may come
+  // first from the waiter's own read of the storage: the worker sends the end once its storage
+  // write is answered, which can be handled after the read's answer (both in this process)
   const third = await other.addTask('cb.add', [3, 4]);
   expect(await third.result({ timeout: 5_000 })).toBe(7);
+  await waitFor(() => sent.some((m) => m.t === 'end' && m.rec.id === third.id), 'the worker to publish the end of the third task', 5_000);
   expect(sent.some((m) => m.t === 'end' && m.rec.id === third.id)).toBe(true);
 });
 
