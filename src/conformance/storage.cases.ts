@@ -151,6 +151,32 @@ export function storageConformance(name: string, makeApp: AppFactory, cleanup?: 
       expect(await t.all()).toEqual({ obj: { a: 2 } });
     });
 
+    it('State: increments of one tick each get the value right after their own', async () => {
+      const app = await make();
+      const t = app.state(Tally);
+      await t.set('obj', { a: 1 });
+      // 40 on one key, 10 on another, all before any answer; then three halves on a value that is
+      // not a number (it counts as 0)
+      const ns = Array.from({ length: 40 }, () => t.incr('n'));
+      const twos = Array.from({ length: 10 }, () => t.incr('list', 2));
+      const got = await Promise.all([...ns, ...twos]);
+      expect(got.slice(0, 40).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(got.slice(40).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 2 * (i + 1)));
+      expect(await Promise.all([t.incr('obj', 0.5), t.incr('obj', 0.5), t.incr('obj', -2)])).toEqual([0.5, 1, -1]);
+      expect(await t.all()).toEqual({ n: 40, list: 20, obj: -1 });
+    });
+
+    it('State: incr refuses a step that is not a finite number; the other increments of the tick apply', async () => {
+      const app = await make();
+      const t = app.state(Tally);
+      const bad = [NaN, Infinity, -Infinity, '2' as unknown as number, null as unknown as number];
+      const calls = [t.incr('n', 1), ...bad.map((by) => t.incr('n', by)), t.incr('n', 1)];
+      const settled = await Promise.allSettled(calls);
+      expect(settled.map((x) => x.status)).toEqual(['fulfilled', ...bad.map(() => 'rejected'), 'fulfilled']);
+      for (const x of settled.slice(1, -1)) expect((x as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCodes.BAD_OPTION });
+      expect(await t.get('n')).toBe(2);
+    });
+
     it('State refuses values that are not JSON', async () => {
       const app = await make();
       const t = app.state(Tally);

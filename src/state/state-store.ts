@@ -42,8 +42,17 @@ export class StateStore<T extends object = Record<string, unknown>> {
     return (await this.store().stateUpdate(this.stateName, key, fn as (v: unknown) => unknown)) as T[K];
   }
 
-  /** Atomically adds `by` (default 1) to a number; a missing value counts as 0. */
+  /**
+   * Atomically adds `by` (default 1) to a number; a missing value, or one that is not a number,
+   * counts as 0. `by` must be a finite number (`QTASKS_ERR_BAD_OPTION` otherwise, nothing written).
+   */
   async incr<K extends keyof T & string>(key: K, by = 1): Promise<number> {
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new QTasksError(
+        ErrorCodes.BAD_OPTION,
+        `State ${this.stateName}: incr('${key}', by) adds a finite number, got ${typeof by === 'number' ? String(by) : typeof by}; convert it first (Number(x)) or use set()/update() for other values`,
+      );
+    }
     return this.store().stateIncr(this.stateName, key, by);
   }
 

@@ -14,6 +14,7 @@ import { badRecord, decodeStateValue, decodeStateValues } from '../bad-record';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
 import { RedisRecordWriter } from './redis-record-writer';
+import { RedisIncrBatch } from './state-incr-batch';
 import type { RedisEngineInput } from './redis-options';
 import { partitionOf, partitionTags } from './partition-tags';
 import type { PartitionScope } from './partition-scope';
@@ -36,6 +37,7 @@ export class RedisStorage extends Storage {
   /** @internal */
   ctx!: EngineContext;
   private closed = false;
+  private readonly incrs = new RedisIncrBatch(this);
   private closing: Promise<void> | undefined;
   /** @internal told of removed tasks (the broker forgets what it noted about them). */
   onRemoved: ((ids: string[] | undefined) => void) | undefined;
@@ -89,6 +91,8 @@ export class RedisStorage extends Storage {
   }
 
   close(): Promise<void> {
+    // increments of this tick are sent before the connections close
+    if (!this.closed) this.incrs.flush();
     this.closed = true;
     return (this.closing ??= this.link ? this.link.close() : Promise.resolve());
   }
@@ -277,9 +281,10 @@ export class RedisStorage extends Storage {
     }
   }
 
-  async stateIncr(state: string, key: string, by: number): Promise<number> {
-    const v = await this.call('state incr', () => this.link.script('stateIncr')([this.keys.state(state)], [key, by]));
-    return Number(v);
+  stateIncr(state: string, key: string, by: number): Promise<number> {
+    if (this.closed) return Promise.reject(new ClosedError('state incr'));
+    // the increments of one tick go in one script call (see RedisIncrBatch)
+    return this.incrs.add(state, key, by);
   }
 
   async stateDelete(state: string, key: string): Promise<boolean> {

@@ -1,0 +1,94 @@
+/**
+ * Shared-state increments on Redis: those of one tick go in one script call per state (a task that
+ * bumps a counter at every run costs Redis one call per tick, not one per task), in the order they
+ * were made, and a close sends the increments of its tick before the connections go.
+ */
+import 'reflect-metadata';
+import IORedis, { Command } from 'ioredis';
+import { State, StateStore } from 'qtasks';
+import { RedisStorage } from 'qtasks/redis';
+import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
+
+@State({ name: 'incr.counts' })
+class Counts extends StateStore<{ a: number; b: number }> {}
+
+@State({ name: 'incr.other' })
+class Other extends StateStore<{ a: number }> {}
+
+describe('Redis state increments', () => {
+  const prefix = testPrefix('incr');
+  beforeAll(ensureRedis);
+  afterAll(() => deleteKeys(prefix));
+
+  /** An app (not started) and the script calls its command connection sends, by script name. */
+  async function setUp(name: string) {
+    const app = redisApp({ name, prefix });
+    const counts = app.state(Counts);
+    // connect, then watch the command connection
+    await counts.get('a');
+    const conn = (app.storage as RedisStorage).link.cmd as IORedis;
+    const scripts: string[] = [];
+    const send = conn.sendCommand.bind(conn);
+    jest.spyOn(conn, 'sendCommand').mockImplementation((command: Command, stream?: Parameters<IORedis['sendCommand']>[1]) => {
+      if (command.name === 'eval' || command.name === 'evalsha') scripts.push(command.name);
+      return send(command, stream);
+    });
+    return { app, counts, other: app.state(Other), scripts };
+  }
+
+  it('sends the increments of one tick in one call per state, each answered with its own value', async () => {
+    const { app, counts, other, scripts } = await setUp('incr-tick');
+    try {
+      const calls = [counts.incr('a'), counts.incr('b', 10), counts.incr('a', 2), other.incr('a', 5), counts.incr('a'), counts.incr('b', -3)];
+      expect(await Promise.all(calls)).toEqual([1, 10, 3, 5, 4, 7]);
+      expect(scripts).toHaveLength(2);
+      // the next tick is a call of its own, from the stored values
+      expect(await counts.incr('a', 100)).toBe(104);
+      expect(scripts).toHaveLength(3);
+      expect(await counts.all()).toEqual({ a: 104, b: 7 });
+      expect(await other.all()).toEqual({ a: 5 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers every increment of a tick larger than one call', async () => {
+    const { app, counts, scripts } = await setUp('incr-large');
+    try {
+      const got = await Promise.all(Array.from({ length: 1_234 }, (_, i) => counts.incr(i % 2 === 0 ? 'a' : 'b')));
+      expect(got.filter((_, i) => i % 2 === 0)).toEqual(Array.from({ length: 617 }, (_, i) => i + 1));
+      expect(got.filter((_, i) => i % 2 === 1)).toEqual(Array.from({ length: 617 }, (_, i) => i + 1));
+      expect(scripts.length).toBeGreaterThan(1);
+      expect(scripts.length).toBeLessThanOrEqual(3);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('sends the increments made right before close()', async () => {
+    const { app, counts } = await setUp('incr-close');
+    const pending = [counts.incr('a', 3), counts.incr('a', 4)];
+    await app.close();
+    expect(await Promise.all(pending)).toEqual([3, 7]);
+    const again = redisApp({ name: 'incr-close', prefix });
+    try {
+      expect(await again.state(Counts).get('a')).toBe(7);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('fails the whole call, writing nothing, when the script is given a step that is not a number', async () => {
+    const { app, counts } = await setUp('incr-script');
+    try {
+      await counts.incr('a', 1);
+      const link = (app.storage as RedisStorage).link;
+      const hash = (app.storage as RedisStorage).keys.state('incr.counts');
+      await expect(link.script('stateIncr')([hash], ['a', 1, 'b', 'nan'])).rejects.toThrow(/not a finite number/);
+      await expect(link.script('stateIncr')([hash], ['a', 1, 'b', 'x'])).rejects.toThrow(/not a finite number/);
+      expect(await counts.all()).toEqual({ a: 1 });
+    } finally {
+      await app.close();
+    }
+  });
+});
