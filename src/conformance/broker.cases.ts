@@ -111,6 +111,19 @@ export function brokerConformance(name: string, makeApp: AppFactory, cleanup?: (
       expect(await h.result()).toEqual([0, 10, 20, 30]);
     });
 
+    it('streams a burst of items yielded with no pause, in order, each stored before the end', async () => {
+      const app = await make();
+      await app.start();
+      // more items than a generator may run ahead of the store: it waits for the store on the way
+      const h = await app.addTask('cb.gen', [2_500, 0]);
+      const live: unknown[] = [];
+      for await (const x of h.stream()) live.push(x);
+      const all = Array.from({ length: 2_500 }, (_, i) => i * 10);
+      expect(live).toEqual(all);
+      expect(await h.result({ timeout: 5_000 })).toEqual(all);
+      expect(await app.storage.items(h.id)).toEqual(all);
+    });
+
     it('stream() called after the end still yields every item', async () => {
       const app = await make();
       await app.start();

@@ -14,7 +14,7 @@
  * - *given* to the app (event payloads, `watchItems`' end record, everything a `Storage` read
  *   returns): the receiver's own copy.
  *
- * **Optional capabilities** (`immediate`, `finishThen`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`, `sibling`, `setWaiting`, `release`) are fast paths
+ * **Optional capabilities** (`immediate`, `finishThen`, `whenFinal`, `newId`, `listenersChanged`, `controlWorker`, `sibling`, `setWaiting`, `release`, `pushItems`) are fast paths
  * or hints an engine may offer; the core checks for them and works without them.
  */
 import { ErrorCodes, QTasksError } from '../errors';
@@ -164,6 +164,14 @@ export abstract class Broker {
 
   /** Appends one streamed item of a running task and notifies stream readers. */
   abstract pushItem(record: TaskRecord, item: unknown): Promise<void>;
+
+  /**
+   * Optional capability: appends several streamed items of a running task, in order, in one step:
+   * the same effects as `pushItem` for each, one after another. The core has at most one
+   * `pushItem`/`pushItems` call of an attempt out at a time, and sends the items a generator yields
+   * while one is out together in the next.
+   */
+  pushItems?(record: TaskRecord, items: unknown[]): Promise<void>;
 
   /**
    * Resolves with a view of the final record once the task ends (at once when it has ended),

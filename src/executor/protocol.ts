@@ -22,8 +22,10 @@ export interface Job {
 
 /** What the child may ask the app for. */
 export type CallOp =
-  /** a generator's item: [item]; stored and streamed by the app before the next one is made */
+  /** a generator's item: [item]; answered once the app stored and streamed it */
   | 'item'
+  /** [items]: a generator's items, in order (`pushItems`); answered once the app stored and streamed them all */
+  | 'items'
   /** [value] */
   | 'progress'
   /** [line]: a `ctx.log()` line ({ at, attempt, line }) kept on the record by the app */

@@ -57,13 +57,17 @@ export function remoteStorage(link: () => ParentLink | undefined): Storage {
 }
 
 /** The broker's optional capabilities, absent here (so that the core takes its plain paths). */
-const NO_CAPABILITIES = { immediate: undefined, finishThen: undefined, whenFinal: undefined, newId: undefined, listenersChanged: undefined, controlWorker: undefined };
+const NO_CAPABILITIES = { immediate: undefined, finishThen: undefined, whenFinal: undefined, newId: undefined, listenersChanged: undefined, controlWorker: undefined, pushItems: undefined };
 
 /** The broker of one job: items and progress go to the app, `finish` ends the job with its outcome. */
 export function jobBroker(link: ParentLink, finish: (outcome: Outcome) => void): Broker {
   return partial(Broker, 'ctx.broker', {
     ...NO_CAPABILITIES,
     pushItem: (_rec: TaskRecord, item: unknown) => link.call('item', [item]),
+    // the items a generator yielded while the last call was out, in one message
+    pushItems: async (_rec: TaskRecord, items: unknown[]) => {
+      await link.call('items', [items]);
+    },
     progress: async (_rec: TaskRecord, value: unknown) => {
       await link.call('progress', [value]);
     },

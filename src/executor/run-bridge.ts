@@ -69,6 +69,14 @@ export class RunBridge {
       case 'item':
         await ctx.broker.pushItem(record, args[0]);
         return undefined;
+      case 'items': {
+        const items = args[0] as unknown[];
+        const broker = ctx.broker;
+        if (broker.pushItems !== undefined) await broker.pushItems(record, items);
+        else if (broker.immediate !== undefined) for (const item of items) broker.immediate.pushItemNow(record, item);
+        else for (const item of items) await broker.pushItem(record, item);
+        return undefined;
+      }
       case 'progress':
         await ctx.progress(args[0]);
         return undefined;
