@@ -177,6 +177,32 @@ export function storageConformance(name: string, makeApp: AppFactory, cleanup?: 
       expect(await t.get('n')).toBe(2);
     });
 
+    it('State: stateAddMember keeps a set of whole numbers, each member once, whatever the order of the calls', async () => {
+      const app = await make();
+      // connects the app (its storage is used directly below)
+      await app.state(Tally).get('n');
+      const storage = app.storage;
+      const add = storage.stateAddMember?.bind(storage);
+      if (add === undefined) throw new Error(`the ${storage.engine} storage has no stateAddMember`);
+      // 30 members, each added twice, all calls out at once
+      const sizes = await Promise.all(Array.from({ length: 60 }, (_, i) => add('cs.sets', 'a', i % 30)));
+      for (const n of sizes) expect(n >= 1 && n <= 30).toBe(true);
+      expect(await add('cs.sets', 'a', 7)).toBe(30);
+      expect([...((await storage.stateGet('cs.sets', 'a')) as number[])].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      // a set written as a plain value goes on; a value that is not a set of whole numbers starts a new one
+      await storage.stateSet('cs.sets', 'b', [3, 1]);
+      expect(await add('cs.sets', 'b', 1)).toBe(2);
+      expect(await add('cs.sets', 'b', 2)).toBe(3);
+      expect([...((await storage.stateGet('cs.sets', 'b')) as number[])].sort()).toEqual([1, 2, 3]);
+      for (const [k, v] of [['c', { a: 1 }], ['d', [1, 'x']], ['e', 'text'], ['f', [1.5]]] as const) {
+        await storage.stateSet('cs.sets', k, v);
+        expect(await add('cs.sets', k, 5)).toBe(1);
+        expect(await storage.stateGet('cs.sets', k)).toEqual([5]);
+      }
+      for (const bad of [-1, 1.5, NaN]) await expect(add('cs.sets', 'a', bad)).rejects.toMatchObject({ code: ErrorCodes.BAD_OPTION });
+      expect(((await storage.stateGet('cs.sets', 'a')) as number[]).length).toBe(30);
+    });
+
     it('State refuses values that are not JSON', async () => {
       const app = await make();
       const t = app.state(Tally);

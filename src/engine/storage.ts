@@ -151,4 +151,14 @@ export abstract class Storage {
   abstract stateIncr(state: string, key: string, by: number): Promise<number>;
   abstract stateDelete(state: string, key: string): Promise<boolean>;
   abstract stateAll(state: string): Promise<Record<string, unknown>>;
+
+  /**
+   * Optional capability: adds the whole number `member` to the set kept under `key` as a JSON array
+   * of numbers (a missing value, or one that is not such an array, counts as empty), atomically and
+   * once; resolves with how many members the set holds then. The same effect as `stateUpdate` with
+   * a function that adds `member` when it is not there, in one step with no read-and-retry rounds
+   * (a workflow group counts its ended members this way: without it, many members ending at once
+   * retry each other's writes).
+   */
+  stateAddMember?(state: string, key: string, member: number): Promise<number>;
 }

@@ -82,11 +82,16 @@ export class Workflows {
     const member = node.member ?? 0;
     const { storage } = this.host;
     await storage.stateSet(WORKFLOW_STATE, `${node.wf}:r:${node.stage}.${member}`, entry);
-    const done = (await storage.stateUpdate(WORKFLOW_STATE, `${node.wf}:d:${node.stage}`, (v) => {
-      const set = Array.isArray(v) ? (v as number[]) : [];
-      return set.includes(member) ? set : [...set, member];
-    })) as number[];
-    if (done.length < stage.steps.length) return;
+    const doneKey = `${node.wf}:d:${node.stage}`;
+    // the members that ended, a set: a member run again after a stall counts once
+    const done =
+      storage.stateAddMember !== undefined
+        ? await storage.stateAddMember(WORKFLOW_STATE, doneKey, member)
+        : ((await storage.stateUpdate(WORKFLOW_STATE, doneKey, (v) => {
+            const set = Array.isArray(v) ? (v as number[]) : [];
+            return set.includes(member) ? set : [...set, member];
+          })) as number[]).length;
+    if (done < stage.steps.length) return;
     if (children) return this.startStage(node.wf, plan, 1, undefined);
     const entries = await this.entries(node.wf, node.stage, stage.steps.length);
     if (last || entries.some((e) => 'err' in e)) return this.forget(node.wf, plan);

@@ -121,6 +121,25 @@ export function workflowCases(label: string, factory: AppFactory, cleanup?: () =
       expect(await after.result({ timeout: 10_000 })).toEqual([10, 'x:5']);
     });
 
+    it('a chord of 400 members ending many at a time counts each once and runs its last step once, with every result in order', async () => {
+      const { producer } = await apps(25);
+      const n = 400;
+      const h = await producer.run(chain(group(Array.from({ length: n }, (_, i) => step('wf.inc', [i]))), step('wf.sum')));
+      expect(await h.result({ timeout: 30_000 })).toBe((n * (n + 1)) / 2);
+      expect(WfTasks.order.filter((x) => x.startsWith('inc:'))).toHaveLength(n);
+      const g = await producer.run(group(Array.from({ length: n }, (_, i) => step('wf.double', [i]))));
+      expect(await g.result({ timeout: 30_000 })).toEqual(Array.from({ length: n }, (_, i) => i * 2));
+    });
+
+    it('a group ends on a storage without stateAddMember too (members counted by stateUpdate)', async () => {
+      const { producer, worker } = await apps(8);
+      for (const app of new Set([producer, worker])) {
+        Object.defineProperty(app.storage, 'stateAddMember', { value: undefined, configurable: true });
+      }
+      const h = await producer.run(chain(group(Array.from({ length: 40 }, (_, i) => step('wf.inc', [i]))), step('wf.sum')));
+      expect(await h.result({ timeout: 10_000 })).toBe((40 * 41) / 2);
+    });
+
     it('a flow runs its children first, then the parent with ctx.childResults()', async () => {
       const { producer } = await apps(1);
       const h = await producer.run(flow({ name: 'wf.parent', args: ['p'], children: [{ name: 'wf.inc', args: [1] }, { name: 'wf.slow', args: [30, 'two'] }] }));

@@ -14,6 +14,7 @@ import { RecordTable } from './record-table';
 import { MemoryRecordWriter } from './memory-record-writer';
 import { MemRecord, publicRecord, soundRecord } from './mem-record';
 import { badRecord } from '../bad-record';
+import { checkMember } from '../shared/state-member';
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -259,6 +260,17 @@ export class MemoryStorage extends Storage {
     const next = (typeof current === 'number' ? current : 0) + by;
     bucket.set(key, next);
     return next;
+  }
+
+  async stateAddMember(state: string, key: string, member: number): Promise<number> {
+    checkMember(member);
+    const bucket = this.bucket(state);
+    const cur = bucket.get(key);
+    // a value that is not an array of whole numbers starts a new set (readers hold the old array)
+    const set = Array.isArray(cur) && cur.every((v) => Number.isSafeInteger(v) && (v as number) >= 0) ? (cur as number[]) : [];
+    if (set.includes(member)) return set.length;
+    bucket.set(key, [...set, member]);
+    return set.length + 1;
   }
 
   async stateDelete(state: string, key: string): Promise<boolean> {

@@ -10,6 +10,7 @@ import type { TaskLogLine } from '../../task/task-history';
 import { ClosedError, ErrorCodes, QTasksError } from '../../errors';
 import { toJson } from '../../task/json';
 import { decodeStateValue, decodeStateValues } from '../bad-record';
+import { checkMember } from '../shared/state-member';
 import type { StoredItem } from '../shared/item-watchers';
 import { TASK_STATUSES, TaskRecord, TaskStatus } from '../../task/task-record';
 import { decodeRow, TaskRow } from './pg-codec';
@@ -233,6 +234,25 @@ export class PostgresStorage extends Storage {
 
   stateIncr(state: string, key: string, by: number): Promise<number> {
     return this.incrs.add(state, key, by);
+  }
+
+  async stateAddMember(state: string, key: string, member: number): Promise<number> {
+    checkMember(member);
+    // one statement: the row is locked by the insert's conflict, no read-and-retry rounds; a value
+    // that is not an array of whole numbers starts a new set. Text operations, not jsonb: a set of
+    // thousands is not parsed at every call
+    const r = await this.q<{ n: number }>(
+      'state add',
+      `INSERT INTO ${this.s}.state AS st (queue, state, key, value) VALUES ($1, $2, $3, '[' || $4 || ']')
+       ON CONFLICT (queue, state, key) DO UPDATE SET value = CASE
+         WHEN st.value !~ '^\\[\\s*([0-9]+\\s*(,\\s*[0-9]+\\s*)*)?\\]$' THEN '[' || $4 || ']'
+         WHEN position(',' || $4 || ',' IN ',' || replace(btrim(st.value, '[]'), ' ', '') || ',') > 0 THEN st.value
+         WHEN btrim(st.value, '[] ') = '' THEN '[' || $4 || ']'
+         ELSE left(rtrim(st.value), -1) || ',' || $4 || ']' END
+       RETURNING CASE WHEN btrim(st.value, '[] ') = '' THEN 0 ELSE length(st.value) - length(replace(st.value, ',', '')) + 1 END AS n`,
+      [this.ctx.queue, state, key, String(member)],
+    );
+    return Number(r.rows[0].n);
   }
 
   async stateDelete(state: string, key: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import { CleanQuery, ListQuery, Storage } from '../../engine/storage';
 import { QueueKeys } from './queue-keys';
 import { decodeRecord } from './record-codec';
 import { badRecord, decodeStateValue, decodeStateValues } from '../bad-record';
+import { checkMember } from '../shared/state-member';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
 import { RedisRecordWriter } from './redis-record-writer';
@@ -19,6 +20,9 @@ import type { RedisEngineInput } from './redis-options';
 import { partitionOf, partitionTags } from './partition-tags';
 import type { PartitionScope } from './partition-scope';
 import { cleanOver, countsOver, listOver, listPlan, rowRecord } from './partitioned-reads';
+
+/** The suffix of the field beside a `stateAddMember` set that keeps its count (not a state value). */
+const SET_COUNT = '\0#';
 
 /** Keeps records and state in Redis; pairs with {@link RedisBroker}. */
 export class RedisStorage extends Storage {
@@ -265,7 +269,11 @@ export class RedisStorage extends Storage {
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
     const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config));
-    await this.call('state set', (r) => r.hset(this.keys.state(state), key, v ?? 'null'));
+    const hash = this.keys.state(state);
+    // a stateAddMember count kept beside the value no longer holds (see lua/stateAddMember-1.lua)
+    const res = await this.call('state set', (r) => r.multi().hset(hash, key, v ?? 'null').hdel(hash, key + SET_COUNT).exec());
+    const failed = res?.find((x) => x[0]);
+    if (failed) throw failed[0];
   }
 
   async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
@@ -287,13 +295,23 @@ export class RedisStorage extends Storage {
     return this.incrs.add(state, key, by);
   }
 
+  async stateAddMember(state: string, key: string, member: number): Promise<number> {
+    checkMember(member);
+    return Number(await this.call('state add', () => this.link.script('stateAddMember')([this.keys.state(state)], [key, String(member)])));
+  }
+
   async stateDelete(state: string, key: string): Promise<boolean> {
-    return (await this.call('state delete', (r) => r.hdel(this.keys.state(state), key))) > 0;
+    const hash = this.keys.state(state);
+    // with the count a set of stateAddMember keeps beside it (see lua/stateAddMember-1.lua)
+    const res = await this.call('state delete', (r) => r.pipeline().hdel(hash, key).hdel(hash, key + SET_COUNT).exec());
+    const first = res?.[0];
+    if (first?.[0]) throw first[0];
+    return Number(first?.[1]) > 0;
   }
 
   async stateAll(state: string): Promise<Record<string, unknown>> {
     const all = await this.call('state all', (r) => r.hgetall(this.keys.state(state)));
-    return decodeStateValues(Object.entries(all));
+    return decodeStateValues(Object.entries(all).filter(([k]) => !k.endsWith(SET_COUNT)));
   }
 
   /** @internal a command with the engine's deadline. */

@@ -1,13 +1,15 @@
 /**
- * Shared-state increments on Redis: those of one tick go in one script call per state (a task that
- * bumps a counter at every run costs Redis one call per tick, not one per task), in the order they
- * were made, and a close sends the increments of its tick before the connections go.
+ * Shared state on Redis. Increments of one tick go in one script call per state (a task that bumps
+ * a counter at every run costs Redis one call per tick, not one per task), in the order they were
+ * made, and a close sends the increments of its tick before the connections go. A stateAddMember
+ * set keeps its count beside it, hidden from the state's readers, and counts again when the array
+ * was written some other way (an older version's update).
  */
 import 'reflect-metadata';
 import IORedis, { Command } from 'ioredis';
 import { State, StateStore } from 'qtasks';
 import { RedisStorage } from 'qtasks/redis';
-import { deleteKeys, ensureRedis, redisApp, testPrefix } from './redis-support';
+import { deleteKeys, ensureRedis, REDIS_URL, redisApp, testPrefix } from './redis-support';
 
 @State({ name: 'incr.counts' })
 class Counts extends StateStore<{ a: number; b: number }> {}
@@ -15,7 +17,7 @@ class Counts extends StateStore<{ a: number; b: number }> {}
 @State({ name: 'incr.other' })
 class Other extends StateStore<{ a: number }> {}
 
-describe('Redis state increments', () => {
+describe('Redis shared state', () => {
   const prefix = testPrefix('incr');
   beforeAll(ensureRedis);
   afterAll(() => deleteKeys(prefix));
@@ -87,6 +89,38 @@ describe('Redis state increments', () => {
       await expect(link.script('stateIncr')([hash], ['a', 1, 'b', 'nan'])).rejects.toThrow(/not a finite number/);
       await expect(link.script('stateIncr')([hash], ['a', 1, 'b', 'x'])).rejects.toThrow(/not a finite number/);
       expect(await counts.all()).toEqual({ a: 1 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("keeps a set's count beside it, hidden from all() and deleted with it; a write by anything else is counted again", async () => {
+    const { app, counts } = await setUp('set-count');
+    try {
+      const storage = app.storage as RedisStorage;
+      const add = (m: number) => storage.stateAddMember('incr.counts', 'members', m);
+      expect(await add(4)).toBe(1);
+      expect(await add(10)).toBe(2);
+      expect(await add(4)).toBe(2);
+      expect(await counts.all()).toEqual({ members: [4, 10] });
+      // an older version's update appends to the array text itself
+      await storage.stateUpdate('incr.counts', 'members', (v) => [...(v as number[]), 7]);
+      expect(await add(1)).toBe(4);
+      expect(await add(7)).toBe(4);
+      // a write of the same length with another count ("[4,10,7,1]", then "[1234,567]") is counted again
+      await storage.stateSet('incr.counts', 'members', [1234, 567]);
+      expect(await add(99)).toBe(3);
+      await storage.stateUpdate('incr.counts', 'members', () => [1, 2, 3, 45]);
+      expect(await add(5)).toBe(5);
+      expect(await counts.all()).toEqual({ members: [1, 2, 3, 45, 5] });
+      expect(await storage.stateDelete('incr.counts', 'members')).toBe(true);
+      expect(await storage.stateDelete('incr.counts', 'members')).toBe(false);
+      const r = new IORedis(REDIS_URL);
+      try {
+        expect(await r.hkeys(storage.keys.state('incr.counts'))).toEqual([]);
+      } finally {
+        r.disconnect();
+      }
     } finally {
       await app.close();
     }
