@@ -412,6 +412,22 @@ describe('PostgreSQL engine', () => {
     expect(await (await app.addTask('pg.add', [3, 3], { id: 'gone' })).result({ timeout: 5_000 })).toBe(6);
   });
 
+  it("brings a version 16 schema to version 17 (push_items); a generator's burst of items is stored in order", async () => {
+    const q = queue('v16');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v16' })).toMatchObject({ changed: true });
+    await asVersion('jobs_v16', 16, ['push_items']);
+    const app = make(q, { schema: 'jobs_v16', concurrency: 1 });
+    await app.init();
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v16.migrations ORDER BY 1')).map((r) => r.version)).toEqual([16, SCHEMA_VERSION]);
+    await app.start();
+    const h = await app.addTask('pg.gen', ['x', 2_500]);
+    const all = Array.from({ length: 2_500 }, (_, i) => `x${i}`);
+    expect(await h.result({ timeout: 10_000 })).toEqual(all);
+    expect(await app.storage.items(h.id)).toEqual(all);
+    const rows = await db.query<{ idx: number }>('SELECT idx FROM jobs_v16.items WHERE queue = $1 AND task_id = $2 ORDER BY idx', [q, h.id]);
+    expect(rows.map((r) => r.idx)).toEqual(all.map((_, i) => i));
+  });
+
   it('the lease rounds delete the expired rows of every queue, round a table of more blocks than one sweep looks through; live rows and rows not expired yet stay', async () => {
     const q = queue('sweep');
     const other = queue('sweep-other');

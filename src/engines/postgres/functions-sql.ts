@@ -3,7 +3,7 @@
  * trip and one transaction: `enqueue`, `step` (record a batch of ends and claim the next batch with
  * FOR UPDATE SKIP LOCKED), `enqueue_claim` (an enqueue and the claim of a worker of the same
  * process), `lease_round` (renew, heartbeat, stall sweep, retention), `cancel`, `retry`,
- * `push_item`, `rate_limit`. Notifications go out with pg_notify on the queue's channel and are
+ * `push_item`, `push_items`, `rate_limit`. Notifications go out with pg_notify on the queue's channel and are
  * delivered at commit, so a listener always finds the rows it is told about.
  *
  * `step`, `lease_round` and `push_item` commit without waiting for the WAL flush (a crash can make a task
@@ -368,6 +368,23 @@ BEGIN
   IF octet_length(v_msg) > 7900 THEN v_msg := 'i[' || to_json(p_id)::text || ',' || v_idx || ']'; END IF;
   PERFORM pg_notify(p_channel, v_msg);
   RETURN v_idx;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.push_items(p_queue text, p_channel text, p_id text, p_items text[]) RETURNS int
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_idx int; v_item text; v_msg text;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  SELECT coalesce(max(i.idx) + 1, 0) INTO v_idx FROM ${s}.items i WHERE i.queue = p_queue AND i.task_id = p_id;
+  FOREACH v_item IN ARRAY p_items LOOP
+    INSERT INTO ${s}.items (queue, task_id, idx, item) VALUES (p_queue, p_id, v_idx, v_item);
+    v_msg := 'i[' || to_json(p_id)::text || ',' || v_idx || ',' || v_item || ']';
+    IF octet_length(v_msg) > 7900 THEN v_msg := 'i[' || to_json(p_id)::text || ',' || v_idx || ']'; END IF;
+    PERFORM pg_notify(p_channel, v_msg);
+    v_idx := v_idx + 1;
+  END LOOP;
+  RETURN v_idx - 1;
 END $$;
 
 CREATE OR REPLACE FUNCTION ${s}.rate_limit(p_queue text, p_key text, p_now bigint, p_max int, p_per bigint) RETURNS bigint

@@ -26,6 +26,14 @@ const ENQUEUE_CHUNK = 2_000;
 export type TransactionClient = Pick<PoolClient, 'query'>;
 
 /** Moves tasks through their life in PostgreSQL; pairs with {@link PostgresStorage}. */
+/** Streamed items in one statement at most (more go in further statements, one after another). */
+const ITEMS_PER_CALL = 1_000;
+
+/** Ignores the error of an item of a task removed while it ran (its items go with it). */
+function removedWhileRunning(err: { code?: string }): void {
+  if (err.code !== '23503') throw err;
+}
+
 export class PostgresBroker extends Broker {
   readonly engine = 'postgres';
 
@@ -279,10 +287,16 @@ export class PostgresBroker extends Broker {
     const s = this.storage;
     await s
       .q('stream item', `SELECT ${s.s}.push_item($1, $2, $3, $4)`, [this.ctx.queue, s.channel, record.id, JSON.stringify(item) ?? 'null'])
-      .catch((err: { code?: string }) => {
-        // the task was removed while it ran: its items go with it
-        if (err.code !== '23503') throw err;
-      });
+      .catch(removedWhileRunning);
+  }
+
+  /** Items in one statement, in statements of at most {@link ITEMS_PER_CALL} items. */
+  async pushItems(record: TaskRecord, items: unknown[]): Promise<void> {
+    const s = this.storage;
+    for (let from = 0; from < items.length; from += ITEMS_PER_CALL) {
+      const json = items.slice(from, from + ITEMS_PER_CALL).map((x) => JSON.stringify(x) ?? 'null');
+      await s.q('stream item', `SELECT ${s.s}.push_items($1, $2, $3, $4)`, [this.ctx.queue, s.channel, record.id, json]).catch(removedWhileRunning);
+    }
   }
 
   waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {

@@ -9,7 +9,7 @@
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 17;
 
 /** The text key columns (table, column) that use the "C" collation from version 8 on. */
 const KEY_COLUMNS = [
@@ -121,5 +121,6 @@ ALTER TABLE ${s}.tasks SET (fillfactor = ${TASKS_FILLFACTOR});
 DROP INDEX IF EXISTS ${s}.tasks_expiry;
 CREATE SEQUENCE IF NOT EXISTS ${s}.sweep_seq;
 -- version 16: no table change (enqueue and enqueue_claim take again an id whose row expired but is not swept yet)
+-- version 17: no table change (push_items: a generator's items in one call)
 `;
 }
