@@ -1,7 +1,8 @@
 /**
- * Shared state on Redis. Increments of one tick go in one script call per state (a task that bumps
- * a counter at every run costs Redis one call per tick, not one per task), in the order they were
- * made, and a close sends the increments of its tick before the connections go. A stateAddMember
+ * Shared state on Redis. Increments, reads and deletes of one tick go in one call per state and
+ * kind (a task that bumps a counter or reads a setting at every run costs Redis one call per tick,
+ * not one per task), every call answered on its own and run in the order the calls were made, and a
+ * close sends the calls of its tick before the connections go. A stateAddMember
  * set keeps its count beside it, hidden from the state's readers, and counts again when the array
  * was written some other way (an older version's update).
  */
@@ -30,12 +31,14 @@ describe('Redis shared state', () => {
     await counts.get('a');
     const conn = (app.storage as RedisStorage).link.cmd as IORedis;
     const scripts: string[] = [];
+    const reads: string[] = [];
     const send = conn.sendCommand.bind(conn);
     jest.spyOn(conn, 'sendCommand').mockImplementation((command: Command, stream?: Parameters<IORedis['sendCommand']>[1]) => {
       if (command.name === 'eval' || command.name === 'evalsha') scripts.push(command.name);
+      if (command.name === 'hget' || command.name === 'hmget') reads.push(command.name);
       return send(command, stream);
     });
-    return { app, counts, other: app.state(Other), scripts };
+    return { app, counts, other: app.state(Other), scripts, reads };
   }
 
   it('sends the increments of one tick in one call per state, each answered with its own value', async () => {
@@ -49,6 +52,32 @@ describe('Redis shared state', () => {
       expect(scripts).toHaveLength(3);
       expect(await counts.all()).toEqual({ a: 104, b: 7 });
       expect(await other.all()).toEqual({ a: 5 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reads the values of one tick in one HMGET per state and deletes them in one call, each answered on its own', async () => {
+    const { app, counts, other, scripts, reads } = await setUp('get-del');
+    try {
+      await Promise.all([counts.set('a', 1), counts.set('b', 2), other.set('a', 3)]);
+      scripts.length = 0;
+      expect(await Promise.all([counts.get('a'), counts.get('b'), other.get('a'), counts.get('a')])).toEqual([1, 2, 3, 1]);
+      expect(reads).toEqual(['hmget', 'hmget']);
+      expect(await Promise.all([counts.delete('a'), counts.delete('a'), counts.delete('b'), other.delete('a')])).toEqual([true, false, true, true]);
+      expect(scripts).toHaveLength(2);
+      expect(await counts.all()).toEqual({});
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('runs the calls of one tick in the order they were made, whatever their kinds', async () => {
+    const { app, counts } = await setUp('order');
+    try {
+      await counts.set('a', 10);
+      const calls = [counts.get('a'), counts.incr('a'), counts.get('a'), counts.set('a', 100), counts.incr('a', 5), counts.get('a'), counts.delete('a'), counts.get('a')];
+      expect(await Promise.all(calls)).toEqual([10, 11, 11, undefined, 105, 105, true, undefined]);
     } finally {
       await app.close();
     }

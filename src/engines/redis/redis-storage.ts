@@ -15,7 +15,7 @@ import { checkMember } from '../shared/state-member';
 import { RedisConnectionInput, RedisLink } from './redis-link';
 import { checkRedisConnection } from './check-connection';
 import { RedisRecordWriter } from './redis-record-writer';
-import { RedisIncrBatch } from './state-incr-batch';
+import { RedisStateBatch } from './state-batch';
 import type { RedisEngineInput } from './redis-options';
 import { partitionOf, partitionTags } from './partition-tags';
 import type { PartitionScope } from './partition-scope';
@@ -41,7 +41,7 @@ export class RedisStorage extends Storage {
   /** @internal */
   ctx!: EngineContext;
   private closed = false;
-  private readonly incrs = new RedisIncrBatch(this);
+  private readonly batch = new RedisStateBatch(this);
   private closing: Promise<void> | undefined;
   /** @internal told of removed tasks (the broker forgets what it noted about them). */
   onRemoved: ((ids: string[] | undefined) => void) | undefined;
@@ -95,8 +95,8 @@ export class RedisStorage extends Storage {
   }
 
   close(): Promise<void> {
-    // increments of this tick are sent before the connections close
-    if (!this.closed) this.incrs.flush();
+    // state calls of this tick are sent before the connections close
+    if (!this.closed) this.batch.flush();
     this.closed = true;
     return (this.closing ??= this.link ? this.link.close() : Promise.resolve());
   }
@@ -263,20 +263,22 @@ export class RedisStorage extends Storage {
   }
 
   async stateGet(state: string, key: string): Promise<unknown> {
-    const v = await this.call('state get', (r) => r.hget(this.keys.state(state), key));
+    if (this.closed) throw new ClosedError('state get');
+    // the reads of one tick go in one HMGET (see RedisStateBatch)
+    const v = await this.batch.get(state, key);
     return v === null ? undefined : decodeStateValue(state, key, v);
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
     const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config));
-    const hash = this.keys.state(state);
-    // a stateAddMember count kept beside the value no longer holds (see lua/stateAddMember-1.lua)
-    const res = await this.call('state set', (r) => r.multi().hset(hash, key, v ?? 'null').hdel(hash, key + SET_COUNT).exec());
-    const failed = res?.find((x) => x[0]);
-    if (failed) throw failed[0];
+    // after the batched calls made before it (as every state call that is not batched)
+    this.batch.flush();
+    // a stateAddMember count kept beside the value goes with it (lua/stateSet-1.lua)
+    await this.call('state set', () => this.link.script('stateSet')([this.keys.state(state)], [key, v ?? 'null']));
   }
 
   async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
+    this.batch.flush();
     const hash = this.keys.state(state);
     let current = await this.call('state update', (r) => r.hget(hash, key));
     for (;;) {
@@ -289,27 +291,27 @@ export class RedisStorage extends Storage {
     }
   }
 
-  stateIncr(state: string, key: string, by: number): Promise<number> {
-    if (this.closed) return Promise.reject(new ClosedError('state incr'));
-    // the increments of one tick go in one script call (see RedisIncrBatch)
-    return this.incrs.add(state, key, by);
+  async stateIncr(state: string, key: string, by: number): Promise<number> {
+    if (this.closed) throw new ClosedError('state incr');
+    // the increments of one tick go in one script call (see RedisStateBatch)
+    return Number(await this.batch.incr(state, key, by));
   }
 
   async stateAddMember(state: string, key: string, member: number): Promise<number> {
     checkMember(member);
+    this.batch.flush();
     return Number(await this.call('state add', () => this.link.script('stateAddMember')([this.keys.state(state)], [key, String(member)])));
   }
 
-  async stateDelete(state: string, key: string): Promise<boolean> {
-    const hash = this.keys.state(state);
-    // with the count a set of stateAddMember keeps beside it (see lua/stateAddMember-1.lua)
-    const res = await this.call('state delete', (r) => r.pipeline().hdel(hash, key).hdel(hash, key + SET_COUNT).exec());
-    const first = res?.[0];
-    if (first?.[0]) throw first[0];
-    return Number(first?.[1]) > 0;
+  stateDelete(state: string, key: string): Promise<boolean> {
+    if (this.closed) return Promise.reject(new ClosedError('state delete'));
+    // the deletes of one tick go in one script call, with the count a stateAddMember set keeps
+    // beside a value (lua/stateDel-1.lua)
+    return this.batch.del(state, key);
   }
 
   async stateAll(state: string): Promise<Record<string, unknown>> {
+    this.batch.flush();
     const all = await this.call('state all', (r) => r.hgetall(this.keys.state(state)));
     return decodeStateValues(Object.entries(all).filter(([k]) => !k.endsWith(SET_COUNT)));
   }
