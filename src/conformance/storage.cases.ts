@@ -166,6 +166,15 @@ export function storageConformance(name: string, makeApp: AppFactory, cleanup?: 
       expect(await t.all()).toEqual({ n: 40, list: 20, obj: -1 });
     });
 
+    it('State: reads and deletes of one tick each get their own answer', async () => {
+      const app = await make();
+      const t = app.state(Tally);
+      await Promise.all([t.set('n', 1), t.set('obj', { a: 2 })]);
+      expect(await Promise.all([t.get('n'), t.get('obj'), t.get('list'), t.get('n')])).toEqual([1, { a: 2 }, undefined, 1]);
+      expect(await Promise.all([t.delete('n'), t.delete('list'), t.delete('n'), t.delete('obj')])).toEqual([true, false, false, true]);
+      expect(await t.all()).toEqual({});
+    });
+
     it('State: incr refuses a step that is not a finite number; the other increments of the tick apply', async () => {
       const app = await make();
       const t = app.state(Tally);

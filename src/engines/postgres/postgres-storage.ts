@@ -18,6 +18,7 @@ import { PgLink } from './pg-link';
 import { isPlainIdentifier, PostgresEngineOptions } from './pg-options';
 import { PgRecordWriter } from './pg-record-writer';
 import { PgIncrBatch } from './pg-state-incr';
+import { PgStateReads } from './pg-state-reads';
 
 const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
 
@@ -28,6 +29,7 @@ export class PostgresStorage extends Storage {
   readonly recordWriter: PgRecordWriter = new PgRecordWriter(this);
   /** The increments of one tick, sent as one statement. */
   private readonly incrs = new PgIncrBatch(this);
+  private readonly reads = new PgStateReads(this);
   /** @internal */
   link!: PgLink;
   /** @internal */
@@ -203,8 +205,9 @@ export class PostgresStorage extends Storage {
   }
 
   async stateGet(state: string, key: string): Promise<unknown> {
-    const r = await this.q<{ value: string }>('state get', `SELECT value FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, [this.ctx.queue, state, key]);
-    return r.rows.length === 0 ? undefined : decodeStateValue(state, key, r.rows[0].value);
+    // the reads of one tick go in one statement (see PgStateReads)
+    const v = await this.reads.gets.add(state, key);
+    return v === undefined ? undefined : decodeStateValue(state, key, v);
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
@@ -255,10 +258,11 @@ export class PostgresStorage extends Storage {
     return Number(r.rows[0].n);
   }
 
-  async stateDelete(state: string, key: string): Promise<boolean> {
-    const r = await this.q('state delete', `DELETE FROM ${this.s}.state WHERE queue = $1 AND state = $2 AND key = $3`, [this.ctx.queue, state, key]);
-    return (r.rowCount ?? 0) > 0;
+  stateDelete(state: string, key: string): Promise<boolean> {
+    // the deletes of one tick go in one statement (see PgStateReads)
+    return this.reads.deletes.add(state, key);
   }
+
 
   async stateAll(state: string): Promise<Record<string, unknown>> {
     const r = await this.q<{ key: string; value: string }>('state all', `SELECT key, value FROM ${this.s}.state WHERE queue = $1 AND state = $2`, [this.ctx.queue, state]);
