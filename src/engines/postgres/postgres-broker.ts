@@ -25,7 +25,6 @@ const ENQUEUE_CHUNK = 2_000;
 /** Anything with `query(text, params)`: a pg Client or PoolClient inside the caller's transaction. */
 export type TransactionClient = Pick<PoolClient, 'query'>;
 
-/** Moves tasks through their life in PostgreSQL; pairs with {@link PostgresStorage}. */
 /** Streamed items in one statement at most (more go in further statements, one after another). */
 const ITEMS_PER_CALL = 1_000;
 
@@ -34,6 +33,7 @@ function removedWhileRunning(err: { code?: string }): void {
   if (err.code !== '23503') throw err;
 }
 
+/** Moves tasks through their life in PostgreSQL; pairs with {@link PostgresStorage}. */
 export class PostgresBroker extends Broker {
   readonly engine = 'postgres';
 

@@ -263,7 +263,6 @@ export class PostgresStorage extends Storage {
     return this.reads.deletes.add(state, key);
   }
 
-
   async stateAll(state: string): Promise<Record<string, unknown>> {
     const r = await this.q<{ key: string; value: string }>('state all', `SELECT key, value FROM ${this.s}.state WHERE queue = $1 AND state = $2`, [this.ctx.queue, state]);
     return decodeStateValues(r.rows.map((row): [string, string] => [row.key, row.value]));
