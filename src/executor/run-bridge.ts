@@ -10,6 +10,7 @@ import type { TaskLogLine } from '../task/task-history';
 import type { EnqueueOptions } from '../task/task-record';
 import type { CallOp, ChildMessage, ParentMessage } from './protocol';
 import type { RemoteRun } from './remote-run';
+import { storeItems } from '../worker/generator-drain';
 
 /** Serves one run's messages; `reply` posts back to the child. */
 export class RunBridge {
@@ -69,14 +70,9 @@ export class RunBridge {
       case 'item':
         await ctx.broker.pushItem(record, args[0]);
         return undefined;
-      case 'items': {
-        const items = args[0] as unknown[];
-        const broker = ctx.broker;
-        if (broker.pushItems !== undefined) await broker.pushItems(record, items);
-        else if (broker.immediate !== undefined) for (const item of items) broker.immediate.pushItemNow(record, item);
-        else for (const item of items) await broker.pushItem(record, item);
+      case 'items':
+        await storeItems(ctx.broker, record, args[0] as unknown[]);
         return undefined;
-      }
       case 'progress':
         await ctx.progress(args[0]);
         return undefined;

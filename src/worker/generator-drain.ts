@@ -23,6 +23,16 @@ export function isGenerator(value: object): value is AsyncIterator<unknown> | It
   return GEN_TAGS.has(Object.prototype.toString.call(value));
 }
 
+/**
+ * Stores and streams `items` of `rec`, in order: in one call where the broker has `pushItems`,
+ * else one by one (at once on a broker that has `immediate`).
+ */
+export async function storeItems(broker: Broker, rec: TaskRecord, items: unknown[]): Promise<void> {
+  if (broker.pushItems !== undefined) await broker.pushItems(rec, items);
+  else if (broker.immediate !== undefined) for (const item of items) broker.immediate.pushItemNow(rec, item);
+  else for (const item of items) await broker.pushItem(rec, item);
+}
+
 /** What draining needs from its attempt. */
 export interface DrainTarget {
   readonly rec: TaskRecord;
@@ -65,8 +75,7 @@ class ItemStore {
       while (this.unsent.length > 0 && this.failure === undefined) {
         const batch = this.unsent;
         this.unsent = [];
-        if (broker.pushItems !== undefined) await broker.pushItems(rec, batch);
-        else for (const item of batch) await broker.pushItem(rec, item);
+        await storeItems(broker, rec, batch);
       }
     } catch (err) {
       this.failure = { err };

@@ -206,7 +206,7 @@ export class PostgresStorage extends Storage {
 
   async stateGet(state: string, key: string): Promise<unknown> {
     // the reads of one tick go in one statement (see PgStateReads)
-    const v = await this.reads.gets.add(state, key);
+    const v = await this.reads.gets.add('', { state, key });
     return v === undefined ? undefined : decodeStateValue(state, key, v);
   }
 
@@ -260,7 +260,7 @@ export class PostgresStorage extends Storage {
 
   stateDelete(state: string, key: string): Promise<boolean> {
     // the deletes of one tick go in one statement (see PgStateReads)
-    return this.reads.deletes.add(state, key);
+    return this.reads.deletes.add('', { state, key });
   }
 
   async stateAll(state: string): Promise<Record<string, unknown>> {

@@ -5,102 +5,74 @@
  * a worker's statistics flush adds a few dozen counters at once, and a workflow reads and deletes a
  * group's results together. Each call still gets its own answer.
  *
- * Calls stay in the order they were made: a batch holds calls of one kind, a call of another kind
- * sends it first, and the storage sends it before any state call it does not batch (a `set` after
- * an `incr` of the same tick runs after it).
+ * Calls stay in the order they were made: only one kind waits at a time (a call of another kind
+ * sends what waits first), and the storage sends it before any state call it does not batch (a
+ * `set` after an `incr` of the same tick runs after it).
  */
+import { TickBatch } from '../shared/tick-batch';
 import type { RedisStorage } from './redis-storage';
 
-/** What a batched call does: its command per state hash, its arguments per call, its answer per call. */
-type Kind = 'incr' | 'get' | 'del';
-
-interface Pending {
+/** A batched call: its field, and its step for an increment. */
+interface StateCall {
   field: string;
   by: number;
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
 }
 
 /** Calls in one command at most (the rest go in further commands, sent at once). */
 const CALL_SIZE = 500;
 
-/** Coalesces the shared-state calls of one queue's storage. */
+/** Coalesces the shared-state calls of one queue's storage (a group per state name). */
 export class RedisStateBatch {
-  private kind: Kind | undefined;
-  /** Calls waiting for the end of the tick, by state name. */
-  private pending = new Map<string, Pending[]>();
-  private scheduled = false;
-  private readonly flushFn = (): void => this.flush();
+  private readonly incrs: TickBatch<StateCall, string>;
+  private readonly gets: TickBatch<StateCall, string | null>;
+  private readonly dels: TickBatch<StateCall, boolean>;
+  /** The batch that may hold calls (the one last added to). */
+  private last: { flush(): void } | undefined;
 
-  constructor(private readonly storage: RedisStorage) {}
+  constructor(s: RedisStorage) {
+    // the key is named when the call goes (a store may be used before its app connects)
+    const fields = (calls: StateCall[]): string[] => calls.map((c) => c.field);
+    this.incrs = new TickBatch((state, calls) => {
+      const args: (string | number)[] = [];
+      for (const c of calls) args.push(c.field, c.by);
+      return s.call('state incr', () => s.link.script('stateIncr')([s.keys.state(state)], args)) as Promise<string[]>;
+    }, CALL_SIZE);
+    this.gets = new TickBatch((state, calls) => s.call('state get', (r) => r.hmget(s.keys.state(state), ...fields(calls))), CALL_SIZE);
+    this.dels = new TickBatch(
+      (state, calls) =>
+        (s.call('state delete', () => s.link.script('stateDel')([s.keys.state(state)], fields(calls))) as Promise<number[]>).then((res) =>
+          res.map((n) => Number(n) === 1),
+        ),
+      CALL_SIZE,
+    );
+  }
 
   /** Adds `by` to `field` of `state`; resolves with its new value (the stored text). */
   incr(state: string, field: string, by: number): Promise<string> {
-    return this.add('incr', state, field, by) as Promise<string>;
+    return this.via(this.incrs, state, { field, by });
   }
 
   /** The stored text of `field` of `state`, null when missing. */
   get(state: string, field: string): Promise<string | null> {
-    return this.add('get', state, field, 0) as Promise<string | null>;
+    return this.via(this.gets, state, { field, by: 0 });
   }
 
   /** Deletes `field` of `state` (and the count a stateAddMember set keeps beside it); true when it existed. */
   del(state: string, field: string): Promise<boolean> {
-    return this.add('del', state, field, 0) as Promise<boolean>;
-  }
-
-  private add(kind: Kind, state: string, field: string, by: number): Promise<unknown> {
-    if (this.kind !== kind) {
-      // a call of another kind: what waits goes first
-      this.flush();
-      this.kind = kind;
-    }
-    return new Promise((resolve, reject) => {
-      let list = this.pending.get(state);
-      if (list === undefined) this.pending.set(state, (list = []));
-      list.push({ field, by, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(this.flushFn);
-      }
-    });
+    return this.via(this.dels, state, { field, by: 0 });
   }
 
   /** Sends what waits (the storage calls it before a state call it does not batch, and at close). */
   flush(): void {
-    this.scheduled = false;
-    if (this.pending.size === 0) return;
-    const all = this.pending;
-    const kind = this.kind!;
-    this.pending = new Map();
-    for (const [state, list] of all) {
-      if (list.length <= CALL_SIZE) this.send(kind, state, list);
-      else for (let from = 0; from < list.length; from += CALL_SIZE) this.send(kind, state, list.slice(from, from + CALL_SIZE));
-    }
+    this.last?.flush();
   }
 
-  private send(kind: Kind, state: string, list: Pending[]): void {
-    const s = this.storage;
-    let call: Promise<unknown[]>;
-    // the key is named when the call goes (a store may be used before its app connects)
-    if (kind === 'get') {
-      const fields = list.map((p) => p.field);
-      call = s.call('state get', (r) => r.hmget(s.keys.state(state), ...fields));
-    } else if (kind === 'incr') {
-      const args: (string | number)[] = [];
-      for (const p of list) args.push(p.field, p.by);
-      call = s.call('state incr', () => s.link.script('stateIncr')([s.keys.state(state)], args)) as Promise<unknown[]>;
-    } else {
-      const fields = list.map((p) => p.field);
-      call = s.call('state delete', () => s.link.script('stateDel')([s.keys.state(state)], fields)) as Promise<unknown[]>;
+  private via<A>(batch: TickBatch<StateCall, A>, state: string, call: StateCall): Promise<A> {
+    if (this.last !== batch) {
+      // a call of another kind: what waits goes first
+      this.last?.flush();
+      this.last = batch;
     }
-    call.then(
-      (res) => {
-        for (let i = 0; i < list.length; i++) list[i].resolve(kind === 'del' ? Number(res[i]) === 1 : res[i]);
-      },
-      (err: Error) => {
-        for (const p of list) p.reject(err);
-      },
-    );
+    return batch.add(state, call);
   }
 }
