@@ -125,9 +125,10 @@ describe('PostgreSQL engine: statements per task', () => {
     // poll that fires during the trips (every 5 s: a slow machine gets there) claims once itself,
     // and the enqueue it overlaps goes alone, so the next end claims once more
     expect(wants.slice(wantsBefore).filter((w) => w > 0).length).toBeLessThanOrEqual(2);
-    // the tasks were taken in their enqueue: no other worker is woken for them
+    // the tasks were taken in their enqueue: no other worker is woken for them. An enqueue that
+    // went alone (a safety poll's claim was on its way) announces its task like any other
     await new Promise((r) => setTimeout(r, 100));
-    expect(heard.filter((m) => m.startsWith('n')).length).toBe(wakesBefore);
+    expect(heard.filter((m) => m.startsWith('n')).length - wakesBefore).toBe(20 - along);
 
     // a delayed task is still announced (with its due time), and runs when due
     const delayed = await app.addTask('rt.add', [2, 2], { delay: 200 });
