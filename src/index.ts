@@ -40,7 +40,7 @@ export type { ConfigValues } from './config';
 export { Broker, Storage } from './engine';
 export { checkPairing, engineFromUrl, engineSchemes } from './engine';
 export type { QueueOptions, ResolvedQueueOptions } from './engine';
-export type { Engine, EngineTarget, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, WorkerCommand, MaybePromise, StreamItemListener, StreamEndListener, ListQuery, CleanQuery, FinishedStatus } from './engine';
+export type { Engine, EngineTarget, Consumer, EngineContext, EngineEventMap, Outcome, WorkerInfo, WorkerCommand, MaybePromise, StreamItemListener, StreamEndListener, ListQuery, CleanQuery, FinishedStatus, RecordWriter, RecordPatch } from './engine';
 export { MemoryBroker, MemoryStorage, memoryEngine } from './engines/memory';
 export type { MemoryStorageOptions } from './engines/memory';
 

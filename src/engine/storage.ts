@@ -78,6 +78,13 @@ export interface RecordWriter {
   /** Appends one streamed item of a task; returns its index, or -1 for an unknown id. */
   appendItem(id: string, item: unknown): Promise<number>;
   /**
+   * Optional: appends several streamed items of a task, in order, in one write (a generator's
+   * items yielded while the previous write was out); returns the index of the first, or -1 for an
+   * unknown id (then none is stored). Without it a broker calls `appendItem` for each. An item
+   * that is not JSON rejects the call before anything is stored.
+   */
+  appendItems?(id: string, items: readonly unknown[]): Promise<number>;
+  /**
    * Optional: deletes what expired (records past `resultTtlMs` or dropped by retention) where the
    * storage cannot let them expire by themselves. A consuming broker calls it every `leaseMs / 2`.
    */

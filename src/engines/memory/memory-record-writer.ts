@@ -50,6 +50,17 @@ export class MemoryRecordWriter implements RecordWriter {
     (rec.items ??= []).push(structuredClone(item));
     return rec.items.length - 1;
   }
+
+  async appendItems(id: string, items: readonly unknown[]): Promise<number> {
+    const rec = this.storage.records.get(id);
+    if (rec === undefined) return -1;
+    // all copied first: an item that cannot be copied stores none
+    const copies = items.map((item) => structuredClone(item));
+    const list = (rec.items ??= []);
+    const first = list.length;
+    for (const c of copies) list.push(c);
+    return first;
+  }
 }
 
 function apply(rec: MemRecord, patch: RecordPatch): void {

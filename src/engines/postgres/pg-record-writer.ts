@@ -15,6 +15,7 @@ import { isFinal, TaskRecord, TaskStatus } from '../../task/task-record';
 import { decodeRow, fixedJson, TaskRow } from './pg-codec';
 import type { PostgresStorage } from './postgres-storage';
 import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots, sweepSql } from './pg-end-extras';
+import { itemChunks } from '../shared/item-chunks';
 
 const LIVE = '(expires_at IS NULL OR expires_at > $3)';
 
@@ -128,5 +129,29 @@ export class PgRecordWriter implements RecordWriter {
       [st.ctx.queue, id, json],
     );
     return r.rows.length === 0 ? -1 : Number(r.rows[0].idx);
+  }
+
+  /** One statement per run of at most 1,000 items or about 4 MB (see `itemChunks`). */
+  async appendItems(id: string, items: readonly unknown[]): Promise<number> {
+    const st = this.s;
+    // every item encoded (and checked) before any is stored
+    const runs = itemChunks(items, (item) => JSON.stringify(toJson(item, 'Stream items', id, st.ctx.config)) ?? 'null');
+    let first = -1;
+    for (let i = 0; i < runs.length; i++) {
+      const r = await st.q<{ idx: number | null }>(
+        'item',
+        `WITH base AS (
+           SELECT coalesce((SELECT max(i.idx) + 1 FROM ${st.s}.items i WHERE i.queue = $1 AND i.task_id = $2), 0) AS b
+           WHERE EXISTS (SELECT 1 FROM ${st.s}.tasks t WHERE t.queue = $1 AND t.id = $2)),
+         ins AS (INSERT INTO ${st.s}.items (queue, task_id, idx, item)
+           SELECT $1, $2, base.b + u.n::int - 1, u.item FROM base, unnest($3::text[]) WITH ORDINALITY AS u(item, n) RETURNING idx)
+         SELECT min(idx) AS idx FROM ins`,
+        [st.ctx.queue, id, runs[i]],
+      );
+      const at = r.rows[0]?.idx;
+      if (at === null || at === undefined) break;
+      if (i === 0) first = Number(at);
+    }
+    return first;
   }
 }

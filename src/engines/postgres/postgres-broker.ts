@@ -12,6 +12,7 @@ import { decodeRow, fixedJson, TaskRow } from './pg-codec';
 import { ClaimAlong, PgConsumerLoop, StepRow } from './pg-consumer-loop';
 import { PgNotifier } from './pg-notifier';
 import { PostgresStorage } from './postgres-storage';
+import { itemChunks } from '../shared/item-chunks';
 
 interface PendingEnqueue {
   records: TaskRecord[];
@@ -25,8 +26,6 @@ const ENQUEUE_CHUNK = 2_000;
 /** Anything with `query(text, params)`: a pg Client or PoolClient inside the caller's transaction. */
 export type TransactionClient = Pick<PoolClient, 'query'>;
 
-/** Streamed items in one statement at most (more go in further statements, one after another). */
-const ITEMS_PER_CALL = 1_000;
 
 /** Ignores the error of an item of a task removed while it ran (its items go with it). */
 function removedWhileRunning(err: { code?: string }): void {
@@ -290,11 +289,10 @@ export class PostgresBroker extends Broker {
       .catch(removedWhileRunning);
   }
 
-  /** Items in one statement, in statements of at most {@link ITEMS_PER_CALL} items. */
+  /** Items in one statement, in statements of at most 1,000 items or about 4 MB (see `itemChunks`). */
   async pushItems(record: TaskRecord, items: unknown[]): Promise<void> {
     const s = this.storage;
-    for (let from = 0; from < items.length; from += ITEMS_PER_CALL) {
-      const json = items.slice(from, from + ITEMS_PER_CALL).map((x) => JSON.stringify(x) ?? 'null');
+    for (const json of itemChunks(items)) {
       await s.q('stream item', `SELECT ${s.s}.push_items($1, $2, $3, $4)`, [this.ctx.queue, s.channel, record.id, json]).catch(removedWhileRunning);
     }
   }

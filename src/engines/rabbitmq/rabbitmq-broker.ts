@@ -294,6 +294,21 @@ export class RabbitMQBroker extends Broker implements WorkerHost {
     if (index >= 0) this.bus({ t: 'item', id: record.id, index, item });
   }
 
+  /**
+   * Items in one write where the storage has `appendItems` (else one `appendItem` each); readers
+   * hear one bus message per item, as from `pushItem`, sent together at the end of the turn.
+   */
+  async pushItems(record: TaskRecord, items: unknown[]): Promise<void> {
+    const writer = this.writer;
+    if (writer.appendItems === undefined) {
+      for (const item of items) await this.pushItem(record, item);
+      return;
+    }
+    const first = await writer.appendItems(record.id, items);
+    if (first < 0) return;
+    for (let i = 0; i < items.length; i++) this.bus({ t: 'item', id: record.id, index: first + i, item: items[i] });
+  }
+
   waitFinal(id: string, timeoutMs?: number): Promise<TaskRecord | undefined> {
     return this.notifier.waitFinal(id, timeoutMs);
   }

@@ -19,6 +19,7 @@ import type { RedisStorage } from './redis-storage';
 import { PartitionLoops } from './partition-loops';
 import { partitionOf } from './partition-tags';
 import { checkStoredPartitions } from './partition-check';
+import { itemChunks } from '../shared/item-chunks';
 
 interface PendingEnqueue {
   records: TaskRecord[];
@@ -38,10 +39,6 @@ const ENQUEUE_CHUNK = 2_000;
  */
 const CALL_SIZE = 250;
 
-/** Streamed items in one script call at most (more go in further calls, one after another). */
-const ITEMS_PER_CALL = 1_000;
-/** About how many bytes of item JSON one script call carries before the rest go in the next. */
-const ITEM_BYTES_PER_CALL = 4 * 1024 * 1024;
 
 /** Moves tasks through their life in Redis; pairs with {@link RedisStorage}. */
 export class RedisBroker extends Broker {
@@ -361,24 +358,14 @@ export class RedisBroker extends Broker {
     return this.pushItems(record, [item]);
   }
 
-  /** Items in one script call, in calls of at most {@link ITEMS_PER_CALL} items or about {@link ITEM_BYTES_PER_CALL}. */
+  /** Items in one script call, in calls of at most 1,000 items or about 4 MB (see `itemChunks`). */
   async pushItems(record: TaskRecord, items: unknown[]): Promise<void> {
     this.loop?.itemPushed(record.id);
     const k = this.storage.keysOf(record.id);
     const keys = [k.items + record.id, k.task + record.id];
     const head = [k.channel, JSON.stringify(record.id)];
-    let args = head.slice();
-    let bytes = 0;
-    for (let i = 0; i < items.length; i++) {
-      const json = JSON.stringify(items[i]) ?? 'null';
-      args.push(json);
-      bytes += json.length;
-      if (i === items.length - 1 || args.length - 2 >= ITEMS_PER_CALL || bytes >= ITEM_BYTES_PER_CALL) {
-        const call = args;
-        await this.storage.call('stream item', () => this.storage.link.script('item')(keys, call));
-        args = head.slice();
-        bytes = 0;
-      }
+    for (const run of itemChunks(items)) {
+      await this.storage.call('stream item', () => this.storage.link.script('item')(keys, head.concat(run)));
     }
   }
 

@@ -14,6 +14,7 @@ import { badRecord } from '../bad-record';
 import type { RedisStorage } from './redis-storage';
 import type { QueueKeys } from './queue-keys';
 import { retentionArg } from './task-end';
+import { itemChunks } from '../shared/item-chunks';
 
 /** How many expired ids at most each transition call drops from the head of each finished list. */
 const TRIM_BUDGET = 10;
@@ -231,5 +232,22 @@ export class RedisRecordWriter implements RecordWriter {
     const json = JSON.stringify(toJson(item, 'Stream items', id, s.ctx.config)) ?? 'null';
     const k = s.keysOf(id);
     return Number(await s.call('item', () => s.link.script('rwItem')([k.items + id, k.task + id], [json])));
+  }
+
+  /** One script call per run of at most 1,000 items or about 4 MB (see `itemChunks`). */
+  async appendItems(id: string, items: readonly unknown[]): Promise<number> {
+    const s = this.s;
+    // every item encoded (and checked) before any is stored
+    const runs = itemChunks(items, (item) => JSON.stringify(toJson(item, 'Stream items', id, s.ctx.config)) ?? 'null');
+    const k = s.keysOf(id);
+    const keys = [k.items + id, k.task + id];
+    let first = -1;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i];
+      const at = Number(await s.call('item', () => s.link.script('rwItem')(keys, run)));
+      if (i === 0) first = at;
+      if (at < 0) break;
+    }
+    return first;
   }
 }
