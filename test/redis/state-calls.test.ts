@@ -1,5 +1,5 @@
 /**
- * Shared state on Redis. Increments, reads and deletes of one tick go in one call per state and
+ * Shared state on Redis. Increments, reads, sets, deletes and set adds of one tick go in one call per state and
  * kind (a task that bumps a counter or reads a setting at every run costs Redis one call per tick,
  * not one per task), every call answered on its own and run in the order the calls were made, and a
  * close sends the calls of its tick before the connections go. A stateAddMember
@@ -150,6 +150,50 @@ describe('Redis shared state', () => {
       } finally {
         r.disconnect();
       }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('sends the set adds of one tick in one call per state, each answered with the size right after it', async () => {
+    const { app, counts, other, scripts } = await setUp('add-tick');
+    try {
+      const storage = app.storage as RedisStorage;
+      const add = (state: string, field: string, m: number) => storage.stateAddMember(state, field, m);
+      // two sets of one state, one of another, a member given twice: two script calls
+      const calls = [
+        add('incr.counts', 'g1', 3),
+        add('incr.counts', 'g2', 3),
+        add('incr.counts', 'g1', 8),
+        add('incr.counts', 'g1', 3),
+        add('incr.other', 'g1', 1),
+        add('incr.counts', 'g1', 12),
+      ];
+      expect(await Promise.all(calls)).toEqual([1, 1, 2, 2, 1, 3]);
+      expect(scripts).toHaveLength(2);
+      expect(await counts.all()).toEqual({ g1: [3, 8, 12], g2: [3] });
+      expect(await other.all()).toEqual({ g1: [1] });
+      // the next tick adds to what is stored, a member already there counted once
+      expect(await Promise.all([add('incr.counts', 'g1', 8), add('incr.counts', 'g1', 100)])).toEqual([3, 4]);
+      expect(scripts).toHaveLength(3);
+      // a set in the same tick, after the adds, replaces the array (and the count kept beside it)
+      const [a, , b] = await Promise.all([add('incr.counts', 'g2', 4), storage.stateSet('incr.counts', 'g2', [7, 70, 700]), add('incr.counts', 'g2', 5)]);
+      expect([a, b]).toEqual([2, 4]);
+      expect(await counts.all()).toEqual({ g1: [3, 8, 12, 100], g2: [7, 70, 700, 5] });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('sends the sets of one tick in one call per state, in the order made', async () => {
+    const { app, counts, other, scripts } = await setUp('set-tick');
+    try {
+      await Promise.all([counts.set('a', 1), counts.set('b', 2), other.set('a', 3), counts.set('a', 4)]);
+      expect(scripts).toHaveLength(2);
+      expect(await counts.all()).toEqual({ a: 4, b: 2 });
+      expect(await other.all()).toEqual({ a: 3 });
+      // an increment, a set and an increment of one field in one tick: each after the one before
+      expect(await Promise.all([counts.incr('a'), counts.set('a', 10), counts.incr('a', 5)])).toEqual([5, undefined, 15]);
     } finally {
       await app.close();
     }

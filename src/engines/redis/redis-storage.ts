@@ -271,10 +271,10 @@ export class RedisStorage extends Storage {
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
     const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config));
-    // after the batched calls made before it (as every state call that is not batched)
-    this.batch.flush();
-    // a stateAddMember count kept beside the value goes with it (lua/stateSet-1.lua)
-    await this.call('state set', () => this.link.script('stateSet')([this.keys.state(state)], [key, v ?? 'null']));
+    if (this.closed) throw new ClosedError('state set');
+    // the sets of one tick go in one script call, a stateAddMember count kept beside a value with
+    // it (lua/stateSet-1.lua; see RedisStateBatch)
+    await this.batch.set(state, key, v ?? 'null');
   }
 
   async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
@@ -299,8 +299,9 @@ export class RedisStorage extends Storage {
 
   async stateAddMember(state: string, key: string, member: number): Promise<number> {
     checkMember(member);
-    this.batch.flush();
-    return Number(await this.call('state add', () => this.link.script('stateAddMember')([this.keys.state(state)], [key, String(member)])));
+    if (this.closed) throw new ClosedError('state add');
+    // the adds of one tick go in one script call, each set read and written once (see RedisStateBatch)
+    return this.batch.addMember(state, key, member);
   }
 
   stateDelete(state: string, key: string): Promise<boolean> {

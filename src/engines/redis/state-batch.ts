@@ -1,21 +1,25 @@
 /**
  * Shared-state calls of one tick go to Redis together: increments in one script call per state hash
- * (`lua/stateIncr-1.lua`), reads in one HMGET, deletes in one script call (`lua/stateDel-1.lua`).
+ * (`lua/stateIncr-1.lua`), reads in one HMGET, sets and deletes in one script call each
+ * (`lua/stateSet-1.lua`, `lua/stateDel-1.lua`), set adds in one script call
+ * (`lua/stateAddMember-1.lua`, which reads and writes each set once).
  * Tasks that bump a counter or read a setting at every run would otherwise cost Redis a call each,
- * a worker's statistics flush adds a few dozen counters at once, and a workflow reads and deletes a
- * group's results together. Each call still gets its own answer.
+ * a worker's statistics flush adds a few dozen counters at once, a workflow reads and deletes a
+ * group's results together, and the members of a group that end together are counted in one call
+ * (one read and one write of the set, where a call each made Redis copy a large set once per
+ * member). Each call still gets its own answer.
  *
  * Calls stay in the order they were made: only one kind waits at a time (a call of another kind
- * sends what waits first), and the storage sends it before any state call it does not batch (a
- * `set` after an `incr` of the same tick runs after it).
+ * sends what waits first), and the storage sends it before any state call it does not batch (an
+ * `update` after an `incr` of the same tick runs after it).
  */
 import { TickBatch } from '../shared/tick-batch';
 import type { RedisStorage } from './redis-storage';
 
-/** A batched call: its field, and its step for an increment. */
+/** A batched call: its field, and its step (an increment), member (a set add) or value's JSON (a set). */
 interface StateCall {
   field: string;
-  by: number;
+  arg: number | string;
 }
 
 /** Calls in one command at most (the rest go in further commands, sent at once). */
@@ -26,6 +30,8 @@ export class RedisStateBatch {
   private readonly incrs: TickBatch<StateCall, string>;
   private readonly gets: TickBatch<StateCall, string | null>;
   private readonly dels: TickBatch<StateCall, boolean>;
+  private readonly adds: TickBatch<StateCall, number>;
+  private readonly sets: TickBatch<StateCall, void>;
   /** The batch that may hold calls (the one last added to). */
   private last: { flush(): void } | undefined;
 
@@ -34,7 +40,7 @@ export class RedisStateBatch {
     const fields = (calls: StateCall[]): string[] => calls.map((c) => c.field);
     this.incrs = new TickBatch((state, calls) => {
       const args: (string | number)[] = [];
-      for (const c of calls) args.push(c.field, c.by);
+      for (const c of calls) args.push(c.field, c.arg);
       return s.call('state incr', () => s.link.script('stateIncr')([s.keys.state(state)], args)) as Promise<string[]>;
     }, CALL_SIZE);
     this.gets = new TickBatch((state, calls) => s.call('state get', (r) => r.hmget(s.keys.state(state), ...fields(calls))), CALL_SIZE);
@@ -45,21 +51,41 @@ export class RedisStateBatch {
         ),
       CALL_SIZE,
     );
+    this.sets = new TickBatch((state, calls) => {
+      const args: (string | number)[] = [];
+      for (const c of calls) args.push(c.field, c.arg);
+      return s.call('state set', () => s.link.script('stateSet')([s.keys.state(state)], args)).then(() => new Array<void>(calls.length));
+    }, CALL_SIZE);
+    this.adds = new TickBatch((state, calls) => {
+      const args: string[] = [];
+      for (const c of calls) args.push(c.field, String(c.arg));
+      return (s.call('state add', () => s.link.script('stateAddMember')([s.keys.state(state)], args)) as Promise<number[]>).then((res) => res.map(Number));
+    }, CALL_SIZE);
   }
 
   /** Adds `by` to `field` of `state`; resolves with its new value (the stored text). */
   incr(state: string, field: string, by: number): Promise<string> {
-    return this.via(this.incrs, state, { field, by });
+    return this.via(this.incrs, state, { field, arg: by });
   }
 
   /** The stored text of `field` of `state`, null when missing. */
   get(state: string, field: string): Promise<string | null> {
-    return this.via(this.gets, state, { field, by: 0 });
+    return this.via(this.gets, state, { field, arg: 0 });
   }
 
   /** Deletes `field` of `state` (and the count a stateAddMember set keeps beside it); true when it existed. */
   del(state: string, field: string): Promise<boolean> {
-    return this.via(this.dels, state, { field, by: 0 });
+    return this.via(this.dels, state, { field, arg: 0 });
+  }
+
+  /** Sets `field` of `state` to `json` (and drops the count a stateAddMember set keeps beside it). */
+  set(state: string, field: string, json: string): Promise<void> {
+    return this.via(this.sets, state, { field, arg: json });
+  }
+
+  /** Adds whole number `member` to the set kept in `field` of `state`; resolves with the set's size after it. */
+  addMember(state: string, field: string, member: number): Promise<number> {
+    return this.via(this.adds, state, { field, arg: member });
   }
 
   /** Sends what waits (the storage calls it before a state call it does not batch, and at close). */

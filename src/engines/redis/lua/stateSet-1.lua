@@ -1,9 +1,11 @@
 --[[
-  Sets one shared state value. A stateAddMember count kept beside it (field `<field>\0#`) goes: it
-  no longer holds.
+  Sets shared state values, in the order given: the sets of one tick in one call. A
+  stateAddMember count kept beside a value (field `<field>\0#`) goes: it no longer holds.
   KEYS[1] state hash
-  ARGV[1] field  ARGV[2] value JSON
+  ARGV field, value JSON, field, value JSON, ...
 ]]
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HDEL', KEYS[1], ARGV[1] .. '\0#')
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HDEL', KEYS[1], ARGV[i] .. '\0#')
+end
 return 1
