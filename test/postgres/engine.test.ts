@@ -428,6 +428,28 @@ describe('PostgreSQL engine', () => {
     expect(rows.map((r) => r.idx)).toEqual(all.map((_, i) => i));
   });
 
+  it('brings a version 17 schema to version 18 (state_add_members); the set adds of one tick are counted in one call, each set written once', async () => {
+    const q = queue('v17');
+    expect(await migratePostgres({ connectionString: db.url, schema: 'jobs_v17' })).toMatchObject({ changed: true });
+    await asVersion('jobs_v17', 17, ['state_add_members']);
+    const app = make(q, { schema: 'jobs_v17' });
+    await app.init();
+    expect((await db.query<{ version: number }>('SELECT version FROM jobs_v17.migrations ORDER BY 1')).map((r) => r.version)).toEqual([17, SCHEMA_VERSION]);
+    const storage = app.storage;
+    // a set an older version wrote with its update (spaces, as any JSON writer may), and a value that is no set
+    await storage.stateSet('wf', 'old', [5, 9]);
+    await db.query(`UPDATE jobs_v17.state SET value = '[ 5, 9 ]' WHERE queue = $1 AND key = 'old'`, [q]);
+    await storage.stateSet('wf', 'junk', { not: 'a set' });
+    const add = (key: string, m: number) => storage.stateAddMember!('wf', key, m);
+    const statements = jest.spyOn(storage as unknown as { q: (what: string) => unknown }, 'q');
+    expect(await Promise.all([add('old', 9), add('new', 1), add('old', 2), add('new', 1), add('junk', 3), add('old', 40), add('new', 7)])).toEqual([2, 1, 3, 1, 1, 4, 2]);
+    expect(statements.mock.calls.filter(([what]) => what === 'state add')).toHaveLength(1);
+    statements.mockRestore();
+    expect(await storage.stateAll('wf')).toEqual({ old: [5, 9, 2, 40], new: [1, 7], junk: [3] });
+    expect(await add('new', 7)).toBe(2);
+    await expect(add('new', -1)).rejects.toMatchObject({ code: ErrorCodes.BAD_OPTION });
+  });
+
   it('the lease rounds delete the expired rows of every queue, round a table of more blocks than one sweep looks through; live rows and rows not expired yet stay', async () => {
     const q = queue('sweep');
     const other = queue('sweep-other');

@@ -1,6 +1,7 @@
 /**
- * What keeps the PostgreSQL engine's statements few: the counter increments of one tick go as one
- * statement, and end notifications carry whole records only while another process asked for them.
+ * What keeps the PostgreSQL engine's statements few: the counter increments, record reads, state
+ * sets and set adds of one tick go as one statement each (sets and adds made while one is out go
+ * together in the next), and end notifications carry whole records only while another process asked for them.
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
@@ -98,6 +99,73 @@ describe('PostgreSQL engine: statements per task', () => {
     // a, b, c in one statement; the second and third increments of `a` each in the next one
     expect(incrs).toHaveLength(3);
     expect(await counts.all()).toEqual({ x: 0, a: 9, b: 2, c: 1 });
+  });
+
+  it('reads the records of one tick in one statement, each call answered with a record of its own', async () => {
+    const { pool, sent } = watchedPool();
+    const app = new QTasks({ name: queue('gets'), discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(TripTasks);
+    apps.push(app);
+    const hs = await app.addTasks([{ name: 'rt.add', args: [1, 2] }, { name: 'rt.add', args: [3, 4] }]);
+    const before = sent.length;
+    const got = await Promise.all([app.getTask(hs[0].id), app.getTask('no-such'), app.getTask(hs[1].id), app.getTask(hs[0].id)]);
+    expect(got.map((r) => r?.args)).toEqual([[1, 2], undefined, [3, 4], [1, 2]]);
+    expect(got[0]).not.toBe(got[3]);
+    expect(sent.slice(before).filter((t) => t.includes('FROM') && t.includes('.tasks t WHERE'))).toHaveLength(1);
+  });
+
+  it('sends the state sets and set adds of one tick as one statement each, and those made while one is out together in the next', async () => {
+    const { pool, sent } = watchedPool();
+    const app = new QTasks({ name: queue('sets'), discover: false, engine: postgresEngine({ pool }), config: { logLevel: 'silent' } }).register(Counts);
+    apps.push(app);
+    const counts = app.state(Counts);
+    await counts.set('warm', 0);
+    const storage = app.storage;
+    const sets = () => sent.filter((t) => t.includes('INSERT INTO') && t.includes('.state (queue, state, key, value) SELECT')).length;
+    const adds = () => sent.filter((t) => t.includes('.state_add_members(')).length;
+    const [s0, a0] = [sets(), adds()];
+    // one tick: a key set twice keeps its last value
+    await Promise.all([counts.set('a', 1), counts.set('b', 2), counts.set('a', 3)]);
+    expect(sets() - s0).toBe(1);
+    expect(await counts.all()).toEqual({ warm: 0, a: 3, b: 2 });
+    // sets of three ticks: the first goes alone (held until the others are made), the two made
+    // while it is out go together
+    const tick = () => new Promise((r) => setImmediate(r));
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    let hold = 0;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
+      hold-- > 0 ? held.then(() => query(...args)) : query(...args);
+    hold = 1;
+    const more: Promise<void>[] = [counts.set('c', 1)];
+    await tick();
+    more.push(counts.set('d', 2));
+    await tick();
+    more.push(counts.set('c', 5));
+    await tick();
+    release();
+    await Promise.all(more);
+    expect(sets() - s0).toBe(3);
+    expect(await counts.all()).toEqual({ warm: 0, a: 3, b: 2, c: 5, d: 2 });
+    // adds: one statement per tick, each answered with the set's size after it
+    const add = (k: string, m: number) => storage.stateAddMember!('rt.counts', k, m);
+    expect(await Promise.all([add('g', 1), add('g', 2), add('h', 1), add('g', 1)])).toEqual([1, 2, 1, 2]);
+    expect(adds() - a0).toBe(1);
+    let releaseAdd: () => void = () => undefined;
+    const heldAdd = new Promise<void>((r) => (releaseAdd = r));
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
+      hold-- > 0 ? heldAdd.then(() => query(...args)) : query(...args);
+    hold = 1;
+    const later: Promise<number>[] = [add('g', 3)];
+    await tick();
+    later.push(add('g', 4));
+    await tick();
+    later.push(add('g', 3));
+    await tick();
+    releaseAdd();
+    expect(await Promise.all(later)).toEqual([3, 4, 4]);
+    expect(adds() - a0).toBe(3);
+    expect(await storage.stateGet('rt.counts', 'g')).toEqual([1, 2, 3, 4]);
   });
 
   it('an idle worker of the same process claims a new task in the enqueue\'s own call: a round trip is two statements and no wake-up', async () => {

@@ -3,7 +3,7 @@
  * trip and one transaction: `enqueue`, `step` (record a batch of ends and claim the next batch with
  * FOR UPDATE SKIP LOCKED), `enqueue_claim` (an enqueue and the claim of a worker of the same
  * process), `lease_round` (renew, heartbeat, stall sweep, retention), `cancel`, `retry`,
- * `push_item`, `push_items`, `rate_limit`. Notifications go out with pg_notify on the queue's channel and are
+ * `push_item`, `push_items`, `state_add_members`, `rate_limit`. Notifications go out with pg_notify on the queue's channel and are
  * delivered at commit, so a listener always finds the rows it is told about.
  *
  * `step`, `lease_round` and `push_item` commit without waiting for the WAL flush (a crash can make a task
@@ -385,6 +385,43 @@ BEGIN
     v_idx := v_idx + 1;
   END LOOP;
   RETURN v_idx - 1;
+END $$;
+
+-- state_add_members: whole numbers added to sets kept in state values as JSON arrays of numbers,
+-- each once, in the order given (the stateAddMember calls of one tick); each set is read and
+-- written once however many members it gains (a set of thousands is one TOASTed value: a write per
+-- member rewrote it each time). Returns the set's size right after each add.
+CREATE OR REPLACE FUNCTION ${s}.state_add_members(p_queue text, p_states text[], p_keys text[], p_members text[]) RETURNS int[]
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE v_out int[] := array_fill(0, ARRAY[cardinality(p_members)]); g record; c record; v_val text; v_hay text; v_add text; v_n int;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  -- each set locked in one order (state, key), so that two calls never wait on each other in a cycle
+  FOR g IN SELECT DISTINCT u.state, u.key FROM unnest(p_states, p_keys) AS u(state, key) ORDER BY 1, 2 LOOP
+    INSERT INTO ${s}.state (queue, state, key, value) VALUES (p_queue, g.state, g.key, '[]') ON CONFLICT DO NOTHING;
+    SELECT st.value INTO v_val FROM ${s}.state st WHERE st.queue = p_queue AND st.state = g.state AND st.key = g.key FOR UPDATE;
+    -- a value that is not an array of whole numbers starts a new set
+    IF v_val !~ '^\\[\\s*([0-9]+\\s*(,\\s*[0-9]+\\s*)*)?\\]$' THEN v_val := '[]'; END IF;
+    v_hay := ',' || regexp_replace(btrim(v_val, '[] '), '\\s', '', 'g') || ',';
+    v_n := CASE WHEN v_hay = ',,' THEN 0 ELSE length(v_hay) - length(replace(v_hay, ',', '')) - 1 END;
+    IF v_n = 0 THEN v_hay := ','; END IF;
+    v_add := '';
+    FOR c IN SELECT u.m, u.o FROM unnest(p_states, p_keys, p_members) WITH ORDINALITY AS u(state, key, m, o)
+             WHERE u.state = g.state AND u.key = g.key ORDER BY u.o LOOP
+      IF position(',' || c.m || ',' IN v_hay) = 0 THEN
+        v_hay := v_hay || c.m || ',';
+        v_add := v_add || ',' || c.m;
+        v_n := v_n + 1;
+      END IF;
+      v_out[c.o] := v_n;
+    END LOOP;
+    IF v_add <> '' THEN
+      UPDATE ${s}.state st SET value = CASE WHEN btrim(v_val, '[] ') = '' THEN '[' || substr(v_add, 2) || ']' ELSE left(rtrim(v_val), -1) || v_add || ']' END
+      WHERE st.queue = p_queue AND st.state = g.state AND st.key = g.key;
+    END IF;
+  END LOOP;
+  RETURN v_out;
 END $$;
 
 CREATE OR REPLACE FUNCTION ${s}.rate_limit(p_queue text, p_key text, p_now bigint, p_max int, p_per bigint) RETURNS bigint

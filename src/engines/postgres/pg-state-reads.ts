@@ -1,16 +1,20 @@
 /**
- * `stateGet` and `stateDelete` calls of one tick go to PostgreSQL as one statement each (one round
- * trip, one pool connection): a workflow reads and deletes a group's results together, and tasks
- * that read a setting at every run would otherwise take a pool connection each. Each call gets its
- * own answer.
+ * `stateGet`, `stateSet`, `stateDelete` and `stateAddMember` calls of one tick go to PostgreSQL as
+ * one statement each (one round trip, one pool connection): a workflow writes its members' results
+ * together (one statement out at a time, the sets made meanwhile going in the next), reads and
+ * deletes a group's results together and counts the members that end together in one call (`state_add_members`, which writes
+ * each set once; one such call out at a time, the adds made meanwhile going in the next), and tasks that read a setting at every run would otherwise take a pool connection
+ * each. Each call gets its own answer.
  */
 import { TickBatch } from '../shared/tick-batch';
 import type { PostgresStorage } from './postgres-storage';
 
-/** A batched call: the state and the key it reads or deletes. */
+/** A batched call: the state and the key it reads, deletes, sets to `value` (JSON) or adds `member` to. */
 interface StateCall {
   state: string;
   key: string;
+  member?: number;
+  value?: string;
 }
 
 /** Calls in one statement at most (the rest go in further statements, sent at once). */
@@ -22,6 +26,10 @@ export class PgStateReads {
   readonly gets: TickBatch<StateCall, string | undefined>;
   /** Whether each value deleted existed. */
   readonly deletes: TickBatch<StateCall, boolean>;
+  /** The size of each set right after its add. */
+  readonly adds: TickBatch<StateCall, number>;
+  /** Values written. */
+  readonly sets: TickBatch<StateCall, void>;
 
   constructor(db: PostgresStorage) {
     const pairs = (batch: StateCall[]) => [db.ctx.queue, batch.map((p) => p.state), batch.map((p) => p.key)];
@@ -55,5 +63,34 @@ export class PgStateReads {
         return first;
       });
     }, CALL_SIZE);
+    this.adds = new TickBatch(async (_group, batch) => {
+      const res = await db.q<{ n: number[] }>(
+        'state add',
+        `SELECT ${db.s}.state_add_members($1, $2, $3, $4) AS n`,
+        [...pairs(batch), batch.map((p) => String(p.member))],
+      );
+      return res.rows[0].n.map(Number);
+      // one statement out at a time: adds to a set wait for its row lock anyway, so those made
+      // meanwhile go together in the next statement, which writes the set once
+    }, CALL_SIZE, 1);
+    this.sets = new TickBatch(async (_group, batch) => {
+      // a key set twice in the batch: its last value (one statement cannot write a row twice)
+      const last = new Map<string, StateCall>();
+      for (const p of batch) {
+        const id = idOf(p.state, p.key);
+        last.delete(id);
+        last.set(id, p);
+      }
+      const rows = [...last.values()];
+      await db.q(
+        'state set',
+        `INSERT INTO ${db.s}.state (queue, state, key, value) SELECT $1, u.state, u.key, u.value FROM unnest($2::text[], $3::text[], $4::text[]) AS u(state, key, value)
+         ON CONFLICT (queue, state, key) DO UPDATE SET value = EXCLUDED.value`,
+        [...pairs(rows), rows.map((p) => p.value)],
+      );
+      return new Array<void>(batch.length);
+      // one statement out at a time: the sets made meanwhile go together in the next one, and the
+      // sets of this process apply in the order made
+    }, CALL_SIZE, 1);
   }
 }

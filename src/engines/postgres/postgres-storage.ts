@@ -19,6 +19,7 @@ import { isPlainIdentifier, PostgresEngineOptions } from './pg-options';
 import { PgRecordWriter } from './pg-record-writer';
 import { PgIncrBatch } from './pg-state-incr';
 import { PgStateReads } from './pg-state-reads';
+import { TickBatch } from '../shared/tick-batch';
 
 const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
 
@@ -92,9 +93,24 @@ export class PostgresStorage extends Storage {
     return (this.closing ??= this.link ? this.link.close() : Promise.resolve());
   }
 
-  async get(id: string): Promise<TaskRecord | undefined> {
-    const r = await this.q<TaskRow>('get', `SELECT * FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.id = $3`, [this.ctx.queue, Date.now(), id]);
-    return r.rows.length === 0 ? undefined : decodeRow(r.rows[0]);
+  /**
+   * The record reads of one tick, in one statement (chunks of 1,000): a workflow handle's `result()`
+   * reads the records of every member at once, and the periodic recheck of the waiting `result()`
+   * calls reads them all again; one statement each spent a pool connection per record.
+   */
+  private readonly gets = new TickBatch<string, TaskRecord | undefined>(async (_group, ids) => {
+    const r = await this.q<TaskRow>('get', `SELECT * FROM ${this.s}.tasks t WHERE t.queue = $1 AND ${LIVE} AND t.id = ANY($3::text[])`, [this.ctx.queue, Date.now(), ids]);
+    const rows = new Map<string, TaskRow>();
+    for (const row of r.rows) rows.set(row.id, row);
+    // a record of its own for each call (an id asked twice in the tick too)
+    return ids.map((id) => {
+      const row = rows.get(id);
+      return row === undefined ? undefined : decodeRow(row);
+    });
+  }, 1_000);
+
+  get(id: string): Promise<TaskRecord | undefined> {
+    return this.gets.add('', id);
   }
 
   async list(query: ListQuery = {}): Promise<TaskRecord[]> {
@@ -212,11 +228,8 @@ export class PostgresStorage extends Storage {
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
     const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config)) ?? 'null';
-    await this.q(
-      'state set',
-      `INSERT INTO ${this.s}.state (queue, state, key, value) VALUES ($1, $2, $3, $4) ON CONFLICT (queue, state, key) DO UPDATE SET value = EXCLUDED.value`,
-      [this.ctx.queue, state, key, v],
-    );
+    // the sets of one tick go in one statement (see PgStateReads)
+    await this.reads.sets.add('', { state, key, value: v });
   }
 
   async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
@@ -239,23 +252,14 @@ export class PostgresStorage extends Storage {
     return this.incrs.add(state, key, by);
   }
 
-  async stateAddMember(state: string, key: string, member: number): Promise<number> {
-    checkMember(member);
-    // one statement: the row is locked by the insert's conflict, no read-and-retry rounds; a value
-    // that is not an array of whole numbers starts a new set. Text operations, not jsonb: a set of
-    // thousands is not parsed at every call
-    const r = await this.q<{ n: number }>(
-      'state add',
-      `INSERT INTO ${this.s}.state AS st (queue, state, key, value) VALUES ($1, $2, $3, '[' || $4 || ']')
-       ON CONFLICT (queue, state, key) DO UPDATE SET value = CASE
-         WHEN st.value !~ '^\\[\\s*([0-9]+\\s*(,\\s*[0-9]+\\s*)*)?\\]$' THEN '[' || $4 || ']'
-         WHEN position(',' || $4 || ',' IN ',' || replace(btrim(st.value, '[]'), ' ', '') || ',') > 0 THEN st.value
-         WHEN btrim(st.value, '[] ') = '' THEN '[' || $4 || ']'
-         ELSE left(rtrim(st.value), -1) || ',' || $4 || ']' END
-       RETURNING CASE WHEN btrim(st.value, '[] ') = '' THEN 0 ELSE length(st.value) - length(replace(st.value, ',', '')) + 1 END AS n`,
-      [this.ctx.queue, state, key, String(member)],
-    );
-    return Number(r.rows[0].n);
+  stateAddMember(state: string, key: string, member: number): Promise<number> {
+    try {
+      checkMember(member);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    // the adds of one tick go in one statement, each set written once (see PgStateReads)
+    return this.reads.adds.add('', { state, key, member });
   }
 
   stateDelete(state: string, key: string): Promise<boolean> {

@@ -9,7 +9,7 @@
  */
 
 /** Version of the layout below; `migrations` keeps the highest one applied. */
-export const SCHEMA_VERSION = 17;
+export const SCHEMA_VERSION = 18;
 
 /** The text key columns (table, column) that use the "C" collation from version 8 on. */
 const KEY_COLUMNS = [

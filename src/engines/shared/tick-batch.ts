@@ -3,6 +3,10 @@
  * and at the end of the tick (or at `flush()`) every group goes in commands of at most `size`
  * calls, each answered on its own. A command that fails rejects the calls it carried, and only
  * those. The shared-state batches of the Redis and PostgreSQL storages are made of these.
+ *
+ * With `maxInflight`, at most that many commands are out at a time: calls made meanwhile wait and
+ * go together once one is answered, so that batches grow with the load (calls that would each
+ * wait for the same row lock go as one).
  */
 
 interface Queued<C, A> {
@@ -15,11 +19,18 @@ interface Queued<C, A> {
 export class TickBatch<C, A> {
   private pending = new Map<string, Queued<C, A>[]>();
   private scheduled = false;
+  /** Commands sent and not answered yet. */
+  private inflight = 0;
   private readonly flushFn = (): void => this.flush();
+  private readonly answered = (): void => {
+    this.inflight--;
+    if (!this.scheduled && this.pending.size > 0) this.flush();
+  };
 
   constructor(
     private readonly send: (group: string, calls: C[]) => Promise<A[]>,
     private readonly size: number,
+    private readonly maxInflight = Infinity,
   ) {}
 
   /** Queues `call` under `group`; resolves with its answer once its command answered. */
@@ -35,10 +46,10 @@ export class TickBatch<C, A> {
     });
   }
 
-  /** Sends what waits, now. */
+  /** Sends what waits, now (or, with `maxInflight` commands out, once one is answered). */
   flush(): void {
     this.scheduled = false;
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 || this.inflight >= this.maxInflight) return;
     const all = this.pending;
     this.pending = new Map();
     for (const [group, list] of all) {
@@ -48,7 +59,8 @@ export class TickBatch<C, A> {
   }
 
   private sendOne(group: string, list: Queued<C, A>[]): void {
-    this.send(
+    this.inflight++;
+    const sent = this.send(
       group,
       list.map((q) => q.call),
     ).then(
@@ -59,5 +71,6 @@ export class TickBatch<C, A> {
         for (const q of list) q.reject(err);
       },
     );
+    void sent.then(this.answered, this.answered);
   }
 }
