@@ -390,7 +390,9 @@ END $$;
 -- state_add_members: whole numbers added to sets kept in state values as JSON arrays of numbers,
 -- each once, in the order given (the stateAddMember calls of one tick); each set is read and
 -- written once however many members it gains (a set of thousands is one TOASTed value: a write per
--- member rewrote it each time). Returns the set's size right after each add.
+-- member rewrote it each time). Returns the set's size right after each add. It commits without
+-- waiting for the WAL flush, as step does: a crash loses a suffix of the WAL, so an add lost with it
+-- takes the later end of its task too, and the task runs (and adds itself) again.
 CREATE OR REPLACE FUNCTION ${s}.state_add_members(p_queue text, p_states text[], p_keys text[], p_members text[]) RETURNS int[]
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
