@@ -1,10 +1,10 @@
 /**
  * `stateGet`, `stateSet`, `stateDelete` and `stateAddMember` calls of one tick go to PostgreSQL as
- * one statement each (one round trip, one pool connection): a workflow writes its members' results
- * together (one statement out at a time, the sets made meanwhile going in the next), reads and
- * deletes a group's results together and counts the members that end together in one call (`state_add_members`, which writes
- * each set once; one such call out at a time, the adds made meanwhile going in the next), and tasks that read a setting at every run would otherwise take a pool connection
- * each. Each call gets its own answer.
+ * one statement each (one round trip, one pool connection). A workflow writes its members' results
+ * together, reads and deletes a group's results together, and counts the members that end together
+ * in one call (`state_add_members`, which writes each set once); tasks that read a setting at every
+ * run would otherwise take a pool connection each. Sets and adds keep one statement out at a time:
+ * those made meanwhile go together in the next. Each call gets its own answer.
  */
 import { TickBatch } from '../shared/tick-batch';
 import type { PostgresStorage } from './postgres-storage';
@@ -63,6 +63,8 @@ export class PgStateReads {
         return first;
       });
     }, CALL_SIZE);
+    // one statement out at a time: adds to a set wait for its row lock anyway, so those made
+    // meanwhile go together in the next statement, which writes the set once
     this.adds = new TickBatch(async (_group, batch) => {
       const res = await db.q<{ n: number[] }>(
         'state add',
@@ -70,9 +72,9 @@ export class PgStateReads {
         [...pairs(batch), batch.map((p) => String(p.member))],
       );
       return res.rows[0].n.map(Number);
-      // one statement out at a time: adds to a set wait for its row lock anyway, so those made
-      // meanwhile go together in the next statement, which writes the set once
     }, CALL_SIZE, 1);
+    // one statement out at a time: the sets made meanwhile go together in the next one, and the
+    // sets of this process apply in the order made
     this.sets = new TickBatch(async (_group, batch) => {
       // a key set twice in the batch: its last value (one statement cannot write a row twice)
       const last = new Map<string, StateCall>();
@@ -89,8 +91,6 @@ export class PgStateReads {
         [...pairs(rows), rows.map((p) => p.value)],
       );
       return new Array<void>(batch.length);
-      // one statement out at a time: the sets made meanwhile go together in the next one, and the
-      // sets of this process apply in the order made
     }, CALL_SIZE, 1);
   }
 }

@@ -53,8 +53,14 @@ export class TickBatch<C, A> {
     const all = this.pending;
     this.pending = new Map();
     for (const [group, list] of all) {
-      if (list.length <= this.size) this.sendOne(group, list);
-      else for (let from = 0; from < list.length; from += this.size) this.sendOne(group, list.slice(from, from + this.size));
+      for (let from = 0; from < list.length; from += this.size) {
+        if (this.inflight >= this.maxInflight) {
+          // the rest waits, in order, for a command to be answered
+          this.pending.set(group, list.slice(from));
+          break;
+        }
+        this.sendOne(group, from === 0 && list.length <= this.size ? list : list.slice(from, from + this.size));
+      }
     }
   }
 
