@@ -53,6 +53,16 @@ interface Extras {
 const EPOCH = Date.now();
 
 /**
+ * `t` as an offset from {@link EPOCH}, made a small integer where it is one: a difference of two
+ * times since 1970 is a heap number even when whole, and a field once given a heap number keeps
+ * every later value in one of its own. Past 24.8 days (or for a fractional time) it stays a double.
+ */
+function offset(t: number): number {
+  const d = t - EPOCH;
+  return d === (d | 0) ? d | 0 : d;
+}
+
+/**
  * Bits of `MemRecord.b`: dropped from the storage; in the ready queue or the delay heap; dropped
  * by the storage's `maxFinished` cap (not by a user or an operator).
  */
@@ -95,7 +105,7 @@ export class MemRecord implements TaskRecord {
     src?: TaskRecord,
   ) {
     this.key = id;
-    this.c = this.u = createdAt - EPOCH;
+    this.c = this.u = offset(createdAt);
     if (src === undefined) {
       this.status = 'new';
       return;
@@ -133,13 +143,13 @@ export class MemRecord implements TaskRecord {
   evict(): void { this.b |= EVICTED; }
 
   get createdAt(): number { return this.c + EPOCH; }
-  set createdAt(v: number) { this.c = v - EPOCH; }
+  set createdAt(v: number) { this.c = offset(v); }
   get updatedAt(): number { return this.u + EPOCH; }
-  set updatedAt(v: number) { this.u = v - EPOCH; }
+  set updatedAt(v: number) { this.u = offset(v); }
   get startedAt(): number | undefined { return this.s === undefined ? undefined : this.s + EPOCH; }
-  set startedAt(v: number | undefined) { this.s = v === undefined ? undefined : v - EPOCH; }
+  set startedAt(v: number | undefined) { this.s = v === undefined ? undefined : offset(v); }
   get finishedAt(): number | undefined { return this.f === undefined ? undefined : this.f + EPOCH; }
-  set finishedAt(v: number | undefined) { this.f = v === undefined ? undefined : v - EPOCH; }
+  set finishedAt(v: number | undefined) { this.f = v === undefined ? undefined : offset(v); }
 
   private get ext(): Extras {
     return (this.x ??= {});
