@@ -26,7 +26,6 @@ const ENQUEUE_CHUNK = 2_000;
 /** Anything with `query(text, params)`: a pg Client or PoolClient inside the caller's transaction. */
 export type TransactionClient = Pick<PoolClient, 'query'>;
 
-
 /** Ignores the error of an item of a task removed while it ran (its items go with it). */
 function removedWhileRunning(err: { code?: string }): void {
   if (err.code !== '23503') throw err;

@@ -39,7 +39,6 @@ const ENQUEUE_CHUNK = 2_000;
  */
 const CALL_SIZE = 250;
 
-
 /** Moves tasks through their life in Redis; pairs with {@link RedisStorage}. */
 export class RedisBroker extends Broker {
   readonly engine: string = 'redis';
