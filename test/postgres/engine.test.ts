@@ -450,6 +450,28 @@ describe('PostgreSQL engine', () => {
     await expect(add('new', -1)).rejects.toMatchObject({ code: ErrorCodes.BAD_OPTION });
   });
 
+  it('set adds from several apps at once: every member counted once, each size from 1 to the full one answered', async () => {
+    const q = queue('adds');
+    // three apps of one queue, each with its own pool: their statements race on the set's row
+    const stores = [make(q), make(q), make(q)];
+    await Promise.all(stores.map((a) => a.init()));
+    const members = Array.from({ length: 300 }, (_, i) => i);
+    const answers = await Promise.all(
+      members.map(async (m) => {
+        // spread over ticks and apps, each member given twice (a member run again after a stall)
+        await new Promise((r) => setTimeout(r, m % 7));
+        const a = stores[m % 3].storage.stateAddMember!('wf', 'g', m);
+        const b = stores[(m + 1) % 3].storage.stateAddMember!('wf', 'g', m);
+        return Promise.all([a, b]);
+      }),
+    );
+    const all = answers.flat();
+    // each add answers the size right after it: every size from 1 to 300 is seen, none beyond
+    expect(Math.max(...all)).toBe(300);
+    expect(new Set(all).size).toBe(300);
+    expect(((await stores[0].storage.stateGet('wf', 'g')) as number[]).slice().sort((x, y) => x - y)).toEqual(members);
+  });
+
   it('the lease rounds delete the expired rows of every queue, round a table of more blocks than one sweep looks through; live rows and rows not expired yet stay', async () => {
     const q = queue('sweep');
     const other = queue('sweep-other');
