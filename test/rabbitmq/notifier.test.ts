@@ -35,3 +35,41 @@ it('keeps the last 1,000 ends heard: an older one is unknown', async () => {
   await expect(n.waitFinal('t499')).resolves.toBeUndefined();
   n.close();
 });
+
+describe('polling', () => {
+  /** A notifier whose storage holds `status` for every id (changeable), counting its reads. */
+  function polled(pollMs: number): { n: RabbitNotifier; reads: () => number; finish: () => void } {
+    let reads = 0;
+    let status: TaskRecord['status'] = 'process';
+    const storage = {
+      get: (id: string) => {
+        reads++;
+        return Promise.resolve({ ...ended(id, 1), status });
+      },
+    } as unknown as Storage;
+    const n = new RabbitNotifier(storage, { listen: () => undefined, pollMs: () => pollMs });
+    return { n, reads: () => reads, finish: () => (status = 'success') };
+  }
+
+  it('a lone waiter reads the storage at the poll interval: an end whose event was missed settles it soon', async () => {
+    const { n, finish } = polled(50);
+    const t0 = Date.now();
+    const waiting = n.waitFinal('a');
+    setTimeout(finish, 120);
+    await expect(waiting).resolves.toMatchObject({ id: 'a', status: 'success' });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    n.close();
+  });
+
+  it('thousands of waiters poll less often each: the reads per interval stay about the same', async () => {
+    const { n, reads, finish } = polled(50);
+    const waiting = Array.from({ length: 2_000 }, (_, i) => n.waitFinal(`t${i}`));
+    await new Promise((r) => setTimeout(r, 600));
+    // 2,000 first reads, then about 200 per 50 ms (a poll each at 50 ms would be 24,000 more)
+    expect(reads()).toBeGreaterThan(2_000);
+    expect(reads()).toBeLessThan(6_000);
+    finish();
+    expect((await Promise.all(waiting)).every((r) => r?.status === 'success')).toBe(true);
+    n.close();
+  });
+});

@@ -1,8 +1,8 @@
 /**
  * Waiting handles and stream readers of the RabbitMQ broker in one process: they are woken by the
  * events every process receives through the queue's fanout exchange, and poll the storage about
- * once a second as well, so that an event lost while a connection was down delays a reader, never
- * strands it.
+ * once a second as well (less often when thousands wait, see {@link POLL_BUDGET}), so that an event
+ * lost while a connection was down delays a reader, never strands it.
  */
 import { ClosedError, ResultTimeoutError } from '../../errors';
 import type { StreamEndListener, StreamItemListener } from '../../engine/broker';
@@ -15,6 +15,12 @@ const POLL_MS = 1_000;
 const RECENT = 1_000;
 /** How long a waiter that found no record waits for an end event in flight before saying unknown (ms). */
 const GRACE_MS = 250;
+/**
+ * Storage reads the waiters and readers of one process make per poll interval, about: with more of
+ * them, each polls less often (a workflow's handle waits for thousands of members at once; a poll
+ * each every 50 ms while this process's listening is fresh made a hundred thousand reads a second).
+ */
+const POLL_BUDGET = 200;
 
 /** What the notifier tells its broker, and asks it. */
 export interface NotifierHooks {
@@ -49,6 +55,12 @@ export class RabbitNotifier {
   /** True while a `result()` or `stream()` of this process waits. */
   waits(): boolean {
     return this.waiters.size > 0 || this.watchers.size > 0;
+  }
+
+  /** How long one waiter or reader waits before reading the storage again: longer as more of them poll. */
+  private pollDelay(): number {
+    const polling = this.waiters.size + this.watchers.size;
+    return this.hooks.pollMs(POLL_MS) * Math.max(1, Math.ceil(polling / POLL_BUDGET));
   }
 
   /**
@@ -117,7 +129,7 @@ export class RabbitNotifier {
             // unknown: dropped at its end (its event heard, or on its way), or never known
             else if (rec === undefined && heard) waiter.done(heard);
             else if (rec === undefined) poll = setTimeout(() => waiter.done(this.heard(id)), GRACE_MS);
-            else if (!settled) poll = setTimeout(check, this.hooks.pollMs(POLL_MS));
+            else if (!settled) poll = setTimeout(check, this.pollDelay());
           },
           (err: Error) => finish(() => reject(err)),
         );
@@ -184,7 +196,7 @@ export class RabbitNotifier {
           else if (isFinal(rec.status)) end(rec);
           else if (!stopped) {
             void sync().catch(() => undefined);
-            poll = setTimeout(check, this.hooks.pollMs(POLL_MS));
+            poll = setTimeout(check, this.pollDelay());
           }
         },
         (err: Error) => end(undefined, err),
