@@ -50,6 +50,23 @@ describe.each(engines)('RabbitMQ broker + %s', (_label, engine) => {
     await app.start();
     expect(await (await app.addTask('cb.add', [1, 2], { id: 'in-tx' })).result({ timeout: 5_000 })).toBe(3);
   });
+
+  it('addTasks stores a batch in one write: an id stored already keeps its record, an id given twice is one task', async () => {
+    const app = (await tracker.make({ suite: 'rpair' })).register(BrokerTasks);
+    await app.addTask('cb.add', [1, 1], { id: 'kept' });
+    const hs = await app.addTasks([
+      { name: 'cb.add', args: [2, 2], opts: { id: 'fresh' } },
+      { name: 'cb.add', args: [3, 3], opts: { id: 'kept' } },
+      { name: 'cb.add', args: [4, 4], opts: { id: 'fresh' } },
+      { name: 'cb.add', args: [5, 5] },
+    ]);
+    expect(hs.map((h) => h.id).slice(0, 3)).toEqual(['fresh', 'kept', 'fresh']);
+    expect((await app.getTask('kept'))?.args).toEqual([1, 1]);
+    expect((await app.getTask('fresh'))?.args).toEqual([2, 2]);
+    await app.start();
+    expect(await Promise.all(hs.map((h) => h.result({ timeout: 5_000 })))).toEqual([4, 2, 4, 10]);
+    expect((await app.manager.counts()).success).toBe(3);
+  });
 });
 
 describe('RabbitMQ broker + postgres storage: expiry', () => {
