@@ -1,8 +1,8 @@
 /**
  * Record writes of the PostgreSQL storage for a broker of another engine (a RabbitMQ broker keeping
- * its records in PostgreSQL): insert, compare-and-set transitions and stream items, each one
- * statement, atomic per row (an insert that meets an expired row of its id takes the id in a
- * second). Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other engine's broker
+ * its records in PostgreSQL): inserts (a batch in one statement), compare-and-set transitions (those
+ * asked while statements are out go together, one statement per kind) and stream items, atomic per
+ * row (an insert that meets an expired row of its id takes the id in a second statement). Rows written this way wait nowhere in PostgreSQL (`q = 0`): the other engine's broker
  * queues their ids. A final status sets `expires_at` (`resultTtlMs`), as the engine does;
  * a retention sets it to {@link DROPPED} on the tasks it drops (the task itself for a drop at its end),
  * in the statement that ends the task; `sweep` deletes the rows whose `expires_at` passed, in the next range
@@ -19,25 +19,43 @@ import { itemChunks } from '../shared/item-chunks';
 
 const LIVE = '(expires_at IS NULL OR expires_at > $3)';
 
-/** How each changing record field is kept in a row. */
-const COLUMNS: Record<string, { c: string; enc: (v: unknown) => unknown; none?: unknown }> = {
-  status: { c: 'status', enc: String },
-  attempt: { c: 'attempt', enc: Number, none: 0 },
-  updatedAt: { c: 'updated_at', enc: Number },
-  startedAt: { c: 'started_at', enc: Number },
-  finishedAt: { c: 'finished_at', enc: Number },
-  workerId: { c: 'worker_id', enc: String },
-  runAt: { c: 'run_at', enc: Number },
-  stalls: { c: 'stalls', enc: Number, none: 0 },
-  priority: { c: 'priority', enc: Number, none: 0 },
-  progress: { c: 'progress', enc: (v) => JSON.stringify(v) },
-  returning: { c: 'result', enc: (v) => JSON.stringify(v) },
-  error: { c: 'error', enc: (v) => JSON.stringify(v) },
-  logs: { c: 'logs', enc: (v) => JSON.stringify(v) },
+/** How each changing record field is kept in a row (`t`: its SQL type, for the arrays of a batched change). */
+const COLUMNS: Record<string, { c: string; t: string; enc: (v: unknown) => unknown; none?: unknown }> = {
+  status: { c: 'status', t: 'text', enc: String },
+  attempt: { c: 'attempt', t: 'int', enc: Number, none: 0 },
+  updatedAt: { c: 'updated_at', t: 'bigint', enc: Number },
+  startedAt: { c: 'started_at', t: 'bigint', enc: Number },
+  finishedAt: { c: 'finished_at', t: 'bigint', enc: Number },
+  workerId: { c: 'worker_id', t: 'text', enc: String },
+  runAt: { c: 'run_at', t: 'bigint', enc: Number },
+  stalls: { c: 'stalls', t: 'int', enc: Number, none: 0 },
+  priority: { c: 'priority', t: 'float8', enc: Number, none: 0 },
+  progress: { c: 'progress', t: 'text', enc: (v) => JSON.stringify(v) },
+  returning: { c: 'result', t: 'text', enc: (v) => JSON.stringify(v) },
+  error: { c: 'error', t: 'text', enc: (v) => JSON.stringify(v) },
+  logs: { c: 'logs', t: 'text', enc: (v) => JSON.stringify(v) },
   /** The history of earlier attempts. */
-  attempts: { c: 'attempts', enc: (v) => JSON.stringify(v) },
-  cancelReason: { c: 'cancel_reason', enc: String },
+  attempts: { c: 'attempts', t: 'text', enc: (v) => JSON.stringify(v) },
+  cancelReason: { c: 'cancel_reason', t: 'text', enc: String },
 };
+
+/**
+ * Transition statements in flight at most: changes asked meanwhile wait and go together, so that
+ * under load a statement (and its commit) carries many changes, while a few keep the pool busy.
+ */
+const MAX_INFLIGHT = 4;
+
+/** A change waiting for the next statement: its row, allowed statuses, columns and their values. */
+interface PendingChange {
+  id: string;
+  from: readonly TaskStatus[];
+  /** The columns set, in one order for one kind of change (with `expires_at` last when set). */
+  cols: string[];
+  types: string[];
+  vals: unknown[];
+  resolve: (rec: TaskRecord | undefined) => void;
+  reject: (err: Error) => void;
+}
 
 /** The {@link RecordWriter} of a {@link PostgresStorage}. */
 export class PgRecordWriter implements RecordWriter {
@@ -101,46 +119,161 @@ export class PgRecordWriter implements RecordWriter {
     return (await st.get(r.id)) ?? { ...r, args: [...r.args] };
   }
 
-  async transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
+  /**
+   * A compare-and-set of one row. Changes asked while {@link MAX_INFLIGHT} statements are out wait
+   * and go together: those of one kind (the same columns and allowed statuses) in one statement and
+   * one commit, each still applied to its own row only when that row is in one of its statuses. A
+   * row changed again while a change of it is out waits for that one (the changes of a row apply in
+   * the order asked). An end with a retention by count or age goes in a statement of its own.
+   */
+  transition(id: string, from: readonly TaskStatus[], patch: RecordPatch, keep?: Retention): Promise<TaskRecord | undefined> {
     const st = this.s;
     const now = Date.now();
     const full: RecordPatch = { updatedAt: now, ...patch };
-    const params: unknown[] = [st.ctx.queue, id, now, [...from]];
-    const sets: string[] = [];
-    for (const [key, value] of Object.entries(full)) {
-      const m = COLUMNS[key];
-      if (m === undefined) continue;
-      const v = value === undefined ? (m.none ?? null) : m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, st.ctx.config) : value);
-      params.push(v);
-      sets.push(`${m.c} = $${params.length}`);
+    const cols: string[] = [];
+    const types: string[] = [];
+    const vals: unknown[] = [];
+    try {
+      for (const [key, value] of Object.entries(full)) {
+        const m = COLUMNS[key];
+        if (m === undefined) continue;
+        vals.push(value === undefined ? (m.none ?? null) : m.enc(key === 'returning' || key === 'progress' ? toJson(value, 'Task results', id, st.ctx.config) : value));
+        cols.push(m.c);
+        types.push(m.t);
+      }
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
     // the retention of an end to success or error
     const retain = full.status === 'success' || full.status === 'error' ? keep : undefined;
     if (full.status !== undefined) {
       // a task dropped at its end has expired already: no reader finds it final
-      params.push(retain?.now ? DROPPED : isFinal(full.status) ? now + st.ctx.config.resultTtlMs : null);
-      sets.push(`expires_at = $${params.length}`);
+      vals.push(retain?.now ? DROPPED : isFinal(full.status) ? now + st.ctx.config.resultTtlMs : null);
+      cols.push('expires_at');
+      types.push('bigint');
     }
-    const t = `${st.s}.tasks`;
-    let sql = `UPDATE ${t} SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`;
     if (retain !== undefined && !retain.now && (retain.count !== undefined || retain.age !== undefined)) {
-      // the retention of that end in the same statement, applied only when the task ended in it: to
-      // the others of that end as the snapshot before the statement has them (this task ran then)
-      params.push(full.status);
-      const slots: RetentionSlots = { queue: '$1', now: '$3', status: `$${params.length}`, also: ' AND x.id <> $2 AND EXISTS (SELECT 1 FROM upd)' };
-      const ctes = [`upd AS (${sql})`];
-      if (retain.count !== undefined) {
-        // this task is the newest of that end: one of the `count` kept
-        params.push(retain.count - 1);
-        ctes.push(`kc AS (${pastCountSql(t, slots, `$${params.length}`)})`);
-      }
-      if (retain.age !== undefined) {
-        params.push(now - retain.age);
-        ctes.push(`ka AS (${pastAgeSql(t, slots, `$${params.length}`)})`);
-      }
-      sql = `WITH ${ctes.join(', ')} SELECT * FROM upd`;
+      return this.transitionRetained(id, from, cols, vals, full.status!, retain, now);
     }
-    const r = await st.q<TaskRow>('transition', sql, params);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ id, from, cols, types, vals, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private pending: PendingChange[] = [];
+  /** Statements sent and not answered yet, and the rows they change. */
+  private inflight = 0;
+  private readonly busy = new Set<string>();
+  private scheduled = false;
+
+  /** Sends the waiting changes at the end of this tick, or once a statement in flight is answered. */
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0 || this.inflight >= MAX_INFLIGHT) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    // changes of one kind, each row once per statement (a row changed again, or still changing, waits)
+    const groups = new Map<string, PendingChange[]>();
+    const later: PendingChange[] = [];
+    const taken = new Set<string>();
+    for (const c of this.pending) {
+      if (this.busy.has(c.id) || taken.has(c.id)) {
+        later.push(c);
+        continue;
+      }
+      taken.add(c.id);
+      const kind = c.from.join(',') + '|' + c.cols.join(',');
+      const g = groups.get(kind);
+      if (g === undefined) groups.set(kind, [c]);
+      else g.push(c);
+    }
+    const ready = [...groups.values()];
+    this.pending = later;
+    for (let i = 0; i < ready.length; i++) {
+      if (this.inflight >= MAX_INFLIGHT) {
+        // the rest waits, before what came later, for a statement to be answered
+        this.pending = ready.slice(i).flat().concat(this.pending);
+        return;
+      }
+      const g = ready[i];
+      this.inflight++;
+      for (const c of g) this.busy.add(c.id);
+      void this.send(g).then(() => {
+        this.inflight--;
+        for (const c of g) this.busy.delete(c.id);
+        this.schedule();
+      });
+    }
+  }
+
+  /** One statement for changes of one kind on distinct rows; settles each, never rejects. */
+  private async send(g: PendingChange[]): Promise<void> {
+    const st = this.s;
+    const first = g[0];
+    const t = `${st.s}.tasks`;
+    try {
+      let rows: TaskRow[];
+      if (g.length === 1) {
+        const sets = first.cols.map((c, i) => `${c} = $${i + 5}`);
+        const r = await st.q<TaskRow>(
+          'transition',
+          `UPDATE ${t} SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`,
+          [st.ctx.queue, first.id, Date.now(), [...first.from], ...first.vals],
+        );
+        rows = r.rows;
+      } else {
+        // `id = ANY` as well as the join: the rows are found by the primary key, whatever the
+        // planner knows of the table (a new table has no statistics)
+        const sets = first.cols.map((c, i) => `${c} = u.c${i}`);
+        const arrays = first.cols.map((_, i) => `$${i + 5}::${first.types[i]}[]`);
+        const names = first.cols.map((_, i) => `c${i}`);
+        const r = await st.q<TaskRow>(
+          'transition',
+          `UPDATE ${t} AS x SET ${sets.join(', ')}
+           FROM unnest($2::text[], ${arrays.join(', ')}) AS u(id, ${names.join(', ')})
+           WHERE x.queue = $1 AND x.id = ANY($2::text[]) AND x.id = u.id AND (x.expires_at IS NULL OR x.expires_at > $3)
+             AND x.status = ANY($4) RETURNING x.*`,
+          [st.ctx.queue, g.map((c) => c.id), Date.now(), [...first.from], ...first.cols.map((_, i) => g.map((c) => c.vals[i]))],
+        );
+        rows = r.rows;
+      }
+      const byId = new Map<string, TaskRow>();
+      for (const row of rows) byId.set(row.id, row);
+      for (const c of g) {
+        const row = byId.get(c.id);
+        c.resolve(row === undefined ? undefined : decodeRow(row));
+      }
+    } catch (err) {
+      for (const c of g) c.reject(err as Error);
+    }
+  }
+
+  /** An end with a retention by count or age: the end and the retention in one statement. */
+  private async transitionRetained(id: string, from: readonly TaskStatus[], cols: string[], vals: unknown[], status: TaskStatus, retain: Retention, now: number): Promise<TaskRecord | undefined> {
+    const st = this.s;
+    const params: unknown[] = [st.ctx.queue, id, now, [...from], ...vals];
+    const sets = cols.map((c, i) => `${c} = $${i + 5}`);
+    const t = `${st.s}.tasks`;
+    const sql = `UPDATE ${t} SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`;
+    // the retention of that end in the same statement, applied only when the task ended in it: to
+    // the others of that end as the snapshot before the statement has them (this task ran then)
+    params.push(status);
+    const slots: RetentionSlots = { queue: '$1', now: '$3', status: `$${params.length}`, also: ' AND x.id <> $2 AND EXISTS (SELECT 1 FROM upd)' };
+    const ctes = [`upd AS (${sql})`];
+    if (retain.count !== undefined) {
+      // this task is the newest of that end: one of the `count` kept
+      params.push(retain.count - 1);
+      ctes.push(`kc AS (${pastCountSql(t, slots, `$${params.length}`)})`);
+    }
+    if (retain.age !== undefined) {
+      params.push(now - retain.age);
+      ctes.push(`ka AS (${pastAgeSql(t, slots, `$${params.length}`)})`);
+    }
+    const r = await st.q<TaskRow>('transition', `WITH ${ctes.join(', ')} SELECT * FROM upd`, params);
     if (r.rows.length === 0) return undefined;
     return decodeRow(r.rows[0]);
   }
