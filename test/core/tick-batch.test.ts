@@ -13,7 +13,7 @@ interface Sent {
   release: (fail?: Error) => void;
 }
 
-function batchOf(size: number, maxInflight?: number): { batch: TickBatch<number, number>; sent: Sent[] } {
+function batchOf(size: number, maxInflight?: number, keyOf?: (call: number) => string): { batch: TickBatch<number, number>; sent: Sent[] } {
   const sent: Sent[] = [];
   const batch = new TickBatch<number, number>(
     (group, calls) =>
@@ -22,6 +22,7 @@ function batchOf(size: number, maxInflight?: number): { batch: TickBatch<number,
       }),
     size,
     maxInflight,
+    keyOf,
   );
   return { batch, sent };
 }
@@ -71,5 +72,26 @@ describe('TickBatch', () => {
     expect(sent.map((s) => [s.group, s.calls])).toEqual([['a', [1]], ['a', [2, 4]], ['a', [5]], ['b', [3]]]);
     sent[3].release();
     expect(await Promise.all(later)).toEqual([20, 30, 40, 50]);
+  });
+
+  it('with keyOf, a command carries each key once, and a call of a key in a command out waits for its answer', async () => {
+    // the key of a call is its tens digit: 11 and 12 are one key
+    const { batch, sent } = batchOf(10, Infinity, (c) => String(Math.floor(c / 10)));
+    const answers = [batch.add('a', 11), batch.add('a', 21), batch.add('a', 12)];
+    await turn();
+    expect(sent.map((s) => s.calls)).toEqual([[11, 21]]);
+    // 13 of the same key, asked while its command is out, waits too, after 12
+    answers.push(batch.add('a', 13), batch.add('a', 31));
+    await turn();
+    expect(sent.map((s) => s.calls)).toEqual([[11, 21], [31]]);
+    sent[0].release();
+    await turn();
+    expect(sent.map((s) => s.calls)).toEqual([[11, 21], [31], [12]]);
+    sent[1].release();
+    sent[2].release();
+    await turn();
+    expect(sent.map((s) => s.calls)).toEqual([[11, 21], [31], [12], [13]]);
+    sent[3].release();
+    expect(await Promise.all(answers)).toEqual([110, 210, 120, 130, 310]);
   });
 });

@@ -16,8 +16,11 @@ import { decodeRow, fixedJson, TaskRow } from './pg-codec';
 import type { PostgresStorage } from './postgres-storage';
 import { DROPPED, pastAgeSql, pastCountSql, RetentionSlots, sweepSql } from './pg-end-extras';
 import { itemChunks } from '../shared/item-chunks';
+import { TickBatch } from '../shared/tick-batch';
 
 const LIVE = '(expires_at IS NULL OR expires_at > $3)';
+/** The columns an insert writes (the others keep their defaults). */
+const INSERTED = '(queue, id, name, status, q, priority, run_at, attempt, data, created_at, updated_at)';
 
 /** How each changing record field is kept in a row (`t`: its SQL type, for the arrays of a batched change). */
 const COLUMNS: Record<string, { c: string; t: string; enc: (v: unknown) => unknown; none?: unknown }> = {
@@ -45,20 +48,36 @@ const COLUMNS: Record<string, { c: string; t: string; enc: (v: unknown) => unkno
  */
 const MAX_INFLIGHT = 4;
 
-/** A change waiting for the next statement: its row, allowed statuses, columns and their values. */
-interface PendingChange {
+/** A change for the next statement: its row, allowed statuses, columns and their values. */
+interface Change {
   id: string;
   from: readonly TaskStatus[];
   /** The columns set, in one order for one kind of change (with `expires_at` last when set). */
   cols: string[];
   types: string[];
   vals: unknown[];
-  resolve: (rec: TaskRecord | undefined) => void;
-  reject: (err: Error) => void;
+}
+
+/** Changes in one statement at most. */
+const CALL_SIZE = 1_000;
+
+/**
+ * The compare-and-set of row $2 of queue $1 (alive at $3, in one of the statuses $4), setting
+ * `cols` to $5, $6, …; returns the row as changed.
+ */
+function oneRowUpdate(schema: string, cols: string[]): string {
+  const sets = cols.map((c, i) => `${c} = $${i + 5}`);
+  return `UPDATE ${schema}.tasks SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`;
 }
 
 /** The {@link RecordWriter} of a {@link PostgresStorage}. */
 export class PgRecordWriter implements RecordWriter {
+  /**
+   * The transitions waiting for a statement, by kind (allowed statuses and columns): each row once
+   * per statement, and a row with a change out waits for it.
+   */
+  private readonly changes = new TickBatch<Change, TaskRecord | undefined>((_kind, g) => this.send(g), CALL_SIZE, MAX_INFLIGHT, (c) => c.id);
+
   constructor(private readonly s: PostgresStorage) {}
 
   /**
@@ -70,7 +89,7 @@ export class PgRecordWriter implements RecordWriter {
     const st = this.s;
     const res = await st.q<{ id: string }>(
       'insert',
-      `INSERT INTO ${st.s}.tasks (queue, id, name, status, q, priority, run_at, attempt, data, created_at, updated_at)
+      `INSERT INTO ${st.s}.tasks ${INSERTED}
        SELECT $1, u.id, u.name, u.status, 0, u.pri, u.run_at, u.att, u.data, u.created, u.created
        FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::bigint[], $7::int[], $8::text[], $9::bigint[])
          WITH ORDINALITY AS u(id, name, status, pri, run_at, att, data, created, ord)
@@ -105,7 +124,7 @@ export class PgRecordWriter implements RecordWriter {
    */
   private async insertOne(r: TaskRecord): Promise<TaskRecord> {
     const st = this.s;
-    const insert = `INSERT INTO ${st.s}.tasks (queue, id, name, status, q, priority, run_at, attempt, data, created_at, updated_at)
+    const insert = `INSERT INTO ${st.s}.tasks ${INSERTED}
       SELECT $1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $9`;
     const params = [st.ctx.queue, r.id, r.name, r.status, r.priority, r.runAt ?? null, r.attempt, fixedJson(r), r.createdAt];
     const ins = await st.q<TaskRow>(
@@ -155,115 +174,50 @@ export class PgRecordWriter implements RecordWriter {
     if (retain !== undefined && !retain.now && (retain.count !== undefined || retain.age !== undefined)) {
       return this.transitionRetained(id, from, cols, vals, full.status!, retain, now);
     }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ id, from, cols, types, vals, resolve, reject });
-      this.schedule();
-    });
+    return this.changes.add(from.join(',') + '|' + cols.join(','), { id, from, cols, types, vals });
   }
 
-  private pending: PendingChange[] = [];
-  /** Statements sent and not answered yet, and the rows they change. */
-  private inflight = 0;
-  private readonly busy = new Set<string>();
-  private scheduled = false;
-
-  /** Sends the waiting changes at the end of this tick, or once a statement in flight is answered. */
-  private schedule(): void {
-    if (this.scheduled || this.pending.length === 0 || this.inflight >= MAX_INFLIGHT) return;
-    this.scheduled = true;
-    queueMicrotask(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    // changes of one kind, each row once per statement (a row changed again, or still changing, waits)
-    const groups = new Map<string, PendingChange[]>();
-    const later: PendingChange[] = [];
-    const taken = new Set<string>();
-    for (const c of this.pending) {
-      if (this.busy.has(c.id) || taken.has(c.id)) {
-        later.push(c);
-        continue;
-      }
-      taken.add(c.id);
-      const kind = c.from.join(',') + '|' + c.cols.join(',');
-      const g = groups.get(kind);
-      if (g === undefined) groups.set(kind, [c]);
-      else g.push(c);
-    }
-    const ready = [...groups.values()];
-    this.pending = later;
-    for (let i = 0; i < ready.length; i++) {
-      if (this.inflight >= MAX_INFLIGHT) {
-        // the rest waits, before what came later, for a statement to be answered
-        this.pending = ready.slice(i).flat().concat(this.pending);
-        return;
-      }
-      const g = ready[i];
-      this.inflight++;
-      for (const c of g) this.busy.add(c.id);
-      void this.send(g).then(() => {
-        this.inflight--;
-        for (const c of g) this.busy.delete(c.id);
-        this.schedule();
-      });
-    }
-  }
-
-  /** One statement for changes of one kind on distinct rows; settles each, never rejects. */
-  private async send(g: PendingChange[]): Promise<void> {
+  /** One statement for changes of one kind on distinct rows: the row of each as stored after it, undefined where it did not apply. */
+  private async send(g: Change[]): Promise<(TaskRecord | undefined)[]> {
     const st = this.s;
     const first = g[0];
-    const t = `${st.s}.tasks`;
-    try {
-      let rows: TaskRow[];
-      if (g.length === 1) {
-        const sets = first.cols.map((c, i) => `${c} = $${i + 5}`);
-        const r = await st.q<TaskRow>(
-          'transition',
-          `UPDATE ${t} SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`,
-          [st.ctx.queue, first.id, Date.now(), [...first.from], ...first.vals],
-        );
-        rows = r.rows;
-      } else {
-        // `id = ANY` as well as the join: the rows are found by the primary key, whatever the
-        // planner knows of the table (a new table has no statistics)
-        const sets = first.cols.map((c, i) => `${c} = u.c${i}`);
-        const arrays = first.cols.map((_, i) => `$${i + 5}::${first.types[i]}[]`);
-        const names = first.cols.map((_, i) => `c${i}`);
-        const r = await st.q<TaskRow>(
-          'transition',
-          `UPDATE ${t} AS x SET ${sets.join(', ')}
-           FROM unnest($2::text[], ${arrays.join(', ')}) AS u(id, ${names.join(', ')})
-           WHERE x.queue = $1 AND x.id = ANY($2::text[]) AND x.id = u.id AND (x.expires_at IS NULL OR x.expires_at > $3)
-             AND x.status = ANY($4) RETURNING x.*`,
-          [st.ctx.queue, g.map((c) => c.id), Date.now(), [...first.from], ...first.cols.map((_, i) => g.map((c) => c.vals[i]))],
-        );
-        rows = r.rows;
-      }
-      const byId = new Map<string, TaskRow>();
-      for (const row of rows) byId.set(row.id, row);
-      for (const c of g) {
-        const row = byId.get(c.id);
-        c.resolve(row === undefined ? undefined : decodeRow(row));
-      }
-    } catch (err) {
-      for (const c of g) c.reject(err as Error);
+    let rows: TaskRow[];
+    if (g.length === 1) {
+      const r = await st.q<TaskRow>('transition', oneRowUpdate(st.s, first.cols), [st.ctx.queue, first.id, Date.now(), [...first.from], ...first.vals]);
+      rows = r.rows;
+    } else {
+      // `id = ANY` as well as the join: the rows are found by the primary key, whatever the
+      // planner knows of the table (a new table has no statistics)
+      const sets = first.cols.map((c, i) => `${c} = u.c${i}`);
+      const arrays = first.cols.map((_, i) => `$${i + 5}::${first.types[i]}[]`);
+      const names = first.cols.map((_, i) => `c${i}`);
+      const r = await st.q<TaskRow>(
+        'transition',
+        `UPDATE ${st.s}.tasks AS x SET ${sets.join(', ')}
+         FROM unnest($2::text[], ${arrays.join(', ')}) AS u(id, ${names.join(', ')})
+         WHERE x.queue = $1 AND x.id = ANY($2::text[]) AND x.id = u.id AND ${LIVE} AND x.status = ANY($4) RETURNING x.*`,
+        [st.ctx.queue, g.map((c) => c.id), Date.now(), [...first.from], ...first.cols.map((_, i) => g.map((c) => c.vals[i]))],
+      );
+      rows = r.rows;
     }
+    const byId = new Map<string, TaskRow>();
+    for (const row of rows) byId.set(row.id, row);
+    return g.map((c) => {
+      const row = byId.get(c.id);
+      return row === undefined ? undefined : decodeRow(row);
+    });
   }
 
   /** An end with a retention by count or age: the end and the retention in one statement. */
   private async transitionRetained(id: string, from: readonly TaskStatus[], cols: string[], vals: unknown[], status: TaskStatus, retain: Retention, now: number): Promise<TaskRecord | undefined> {
     const st = this.s;
     const params: unknown[] = [st.ctx.queue, id, now, [...from], ...vals];
-    const sets = cols.map((c, i) => `${c} = $${i + 5}`);
     const t = `${st.s}.tasks`;
-    const sql = `UPDATE ${t} SET ${sets.join(', ')} WHERE queue = $1 AND id = $2 AND ${LIVE} AND status = ANY($4) RETURNING *`;
     // the retention of that end in the same statement, applied only when the task ended in it: to
     // the others of that end as the snapshot before the statement has them (this task ran then)
     params.push(status);
     const slots: RetentionSlots = { queue: '$1', now: '$3', status: `$${params.length}`, also: ' AND x.id <> $2 AND EXISTS (SELECT 1 FROM upd)' };
-    const ctes = [`upd AS (${sql})`];
+    const ctes = [`upd AS (${oneRowUpdate(st.s, cols)})`];
     if (retain.count !== undefined) {
       // this task is the newest of that end: one of the `count` kept
       params.push(retain.count - 1);

@@ -6,76 +6,50 @@
  * right after its own increment.
  */
 import type { PostgresStorage } from './postgres-storage';
+import { TickBatch } from '../shared/tick-batch';
 
-interface PendingIncr {
+interface Incr {
   state: string;
   key: string;
   by: number;
-  resolve: (value: number) => void;
-  reject: (err: Error) => void;
 }
 
 const NUMERIC = `'^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$'`;
 
+/** Increments in one statement at most. */
+const CALL_SIZE = 1_000;
+
+/** The counter of an increment. */
+const counterOf = (p: { state: string; key: string }): string => p.state + '\0' + p.key;
+
 /** Coalesces the counter increments of one queue. */
 export class PgIncrBatch {
-  private pending: PendingIncr[] = [];
-  private scheduled = false;
-  private readonly flushFn = () => this.flush();
+  private readonly batch: TickBatch<Incr, number>;
 
-  constructor(private readonly db: PostgresStorage) {}
+  constructor(db: PostgresStorage) {
+    // each counter once per statement: a second increment of it waits for the first one's value
+    this.batch = new TickBatch<Incr, number>(
+      async (_group, incrs) => {
+        const res = await db.q<{ state: string; key: string; value: string }>(
+          'state incr',
+          `INSERT INTO ${db.s}.state AS st (queue, state, key, value)
+           SELECT $1, u.state, u.key, u.by::text FROM unnest($2::text[], $3::text[], $4::numeric[]) AS u(state, key, by)
+           ON CONFLICT (queue, state, key) DO UPDATE SET value = ((CASE WHEN st.value ~ ${NUMERIC} THEN st.value::numeric ELSE 0 END) + EXCLUDED.value::numeric)::text
+           RETURNING st.state, st.key, st.value`,
+          [db.ctx.queue, incrs.map((p) => p.state), incrs.map((p) => p.key), incrs.map((p) => p.by)],
+        );
+        const values = new Map<string, number>();
+        for (const row of res.rows) values.set(counterOf(row), Number(row.value));
+        return incrs.map((p) => values.get(counterOf(p)) ?? NaN);
+      },
+      CALL_SIZE,
+      Infinity,
+      counterOf,
+    );
+  }
 
   /** Adds `by` to the counter `key` of `state`; resolves with its new value. */
   add(state: string, key: string, by: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ state, key, by, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(this.flushFn);
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const now: PendingIncr[] = [];
-    const later: PendingIncr[] = [];
-    const seen = new Set<string>();
-    for (const p of this.pending) {
-      const id = p.state + '\0' + p.key;
-      if (seen.has(id)) later.push(p);
-      else {
-        seen.add(id);
-        now.push(p);
-      }
-    }
-    this.pending = [];
-    if (now.length === 0) return;
-    const s = this.db.s;
-    this.db
-      .q<{ state: string; key: string; value: string }>(
-        'state incr',
-        `INSERT INTO ${s}.state AS st (queue, state, key, value)
-         SELECT $1, u.state, u.key, u.by::text FROM unnest($2::text[], $3::text[], $4::numeric[]) AS u(state, key, by)
-         ON CONFLICT (queue, state, key) DO UPDATE SET value = ((CASE WHEN st.value ~ ${NUMERIC} THEN st.value::numeric ELSE 0 END) + EXCLUDED.value::numeric)::text
-         RETURNING st.state, st.key, st.value`,
-        [this.db.ctx.queue, now.map((p) => p.state), now.map((p) => p.key), now.map((p) => p.by)],
-      )
-      .then(
-        (res) => {
-          const values = new Map<string, number>();
-          for (const row of res.rows) values.set(row.state + '\0' + row.key, Number(row.value));
-          for (const p of now) p.resolve(values.get(p.state + '\0' + p.key) ?? NaN);
-        },
-        (err: Error) => {
-          for (const p of now) p.reject(err);
-        },
-      )
-      .finally(() => {
-        // the second increment of a key waits for the first one's value
-        if (later.length === 0) return;
-        this.pending = later.concat(this.pending);
-        this.flush();
-      });
+    return this.batch.add('', { state, key, by });
   }
 }

@@ -18,7 +18,7 @@ import { PgLink } from './pg-link';
 import { isPlainIdentifier, PostgresEngineOptions } from './pg-options';
 import { PgRecordWriter } from './pg-record-writer';
 import { PgIncrBatch } from './pg-state-incr';
-import { PgStateReads } from './pg-state-reads';
+import { PgStateBatch } from './pg-state-batch';
 import { TickBatch } from '../shared/tick-batch';
 
 const LIVE = '(t.expires_at IS NULL OR t.expires_at > $2)';
@@ -30,7 +30,7 @@ export class PostgresStorage extends Storage {
   readonly recordWriter: PgRecordWriter = new PgRecordWriter(this);
   /** The increments of one tick, sent as one statement. */
   private readonly incrs = new PgIncrBatch(this);
-  private readonly reads = new PgStateReads(this);
+  private readonly stateCalls = new PgStateBatch(this);
   /** @internal */
   link!: PgLink;
   /** @internal */
@@ -221,15 +221,15 @@ export class PostgresStorage extends Storage {
   }
 
   async stateGet(state: string, key: string): Promise<unknown> {
-    // the reads of one tick go in one statement (see PgStateReads)
-    const v = await this.reads.gets.add('', { state, key });
+    // the reads of one tick go in one statement (see PgStateBatch)
+    const v = await this.stateCalls.gets.add('', { state, key });
     return v === undefined ? undefined : decodeStateValue(state, key, v);
   }
 
   async stateSet(state: string, key: string, value: unknown): Promise<void> {
     const v = JSON.stringify(toJson(value, 'State values', key, this.ctx?.config)) ?? 'null';
-    // the sets of one tick go in one statement (see PgStateReads)
-    await this.reads.sets.add('', { state, key, value: v });
+    // the sets of one tick go in one statement (see PgStateBatch)
+    await this.stateCalls.sets.add('', { state, key, value: v });
   }
 
   async stateUpdate(state: string, key: string, fn: (value: unknown) => unknown): Promise<unknown> {
@@ -258,13 +258,13 @@ export class PostgresStorage extends Storage {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    // the adds of one tick go in one statement, each set written once (see PgStateReads)
-    return this.reads.adds.add('', { state, key, member });
+    // the adds of one tick go in one statement, each set written once (see PgStateBatch)
+    return this.stateCalls.adds.add('', { state, key, member });
   }
 
   stateDelete(state: string, key: string): Promise<boolean> {
-    // the deletes of one tick go in one statement (see PgStateReads)
-    return this.reads.deletes.add('', { state, key });
+    // the deletes of one tick go in one statement (see PgStateBatch)
+    return this.stateCalls.deletes.add('', { state, key });
   }
 
   async stateAll(state: string): Promise<Record<string, unknown>> {

@@ -38,11 +38,12 @@ export class RedisStateBatch {
   constructor(s: RedisStorage) {
     // the key is named when the call goes (a store may be used before its app connects)
     const fields = (calls: StateCall[]): string[] => calls.map((c) => c.field);
-    this.incrs = new TickBatch((state, calls) => {
-      const args: (string | number)[] = [];
-      for (const c of calls) args.push(c.field, c.arg);
-      return s.call('state incr', () => s.link.script('stateIncr')([s.keys.state(state)], args)) as Promise<string[]>;
-    }, CALL_SIZE);
+    // field, arg, field, arg, … (an increment's step, a set's JSON, an add's member)
+    const pairs = (calls: StateCall[]): (string | number)[] => calls.flatMap((c) => [c.field, c.arg]);
+    this.incrs = new TickBatch(
+      (state, calls) => s.call('state incr', () => s.link.script('stateIncr')([s.keys.state(state)], pairs(calls))) as Promise<string[]>,
+      CALL_SIZE,
+    );
     this.gets = new TickBatch((state, calls) => s.call('state get', (r) => r.hmget(s.keys.state(state), ...fields(calls))), CALL_SIZE);
     this.dels = new TickBatch(
       (state, calls) =>
@@ -51,16 +52,15 @@ export class RedisStateBatch {
         ),
       CALL_SIZE,
     );
-    this.sets = new TickBatch((state, calls) => {
-      const args: (string | number)[] = [];
-      for (const c of calls) args.push(c.field, c.arg);
-      return s.call('state set', () => s.link.script('stateSet')([s.keys.state(state)], args)).then(() => new Array<void>(calls.length));
-    }, CALL_SIZE);
-    this.adds = new TickBatch((state, calls) => {
-      const args: string[] = [];
-      for (const c of calls) args.push(c.field, String(c.arg));
-      return (s.call('state add', () => s.link.script('stateAddMember')([s.keys.state(state)], args)) as Promise<number[]>).then((res) => res.map(Number));
-    }, CALL_SIZE);
+    this.sets = new TickBatch(
+      (state, calls) => s.call('state set', () => s.link.script('stateSet')([s.keys.state(state)], pairs(calls))).then(() => new Array<void>(calls.length)),
+      CALL_SIZE,
+    );
+    this.adds = new TickBatch(
+      (state, calls) =>
+        (s.call('state add', () => s.link.script('stateAddMember')([s.keys.state(state)], pairs(calls))) as Promise<number[]>).then((res) => res.map(Number)),
+      CALL_SIZE,
+    );
   }
 
   /** Adds `by` to `field` of `state`; resolves with its new value (the stored text). */

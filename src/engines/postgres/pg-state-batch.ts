@@ -20,8 +20,8 @@ interface StateCall {
 /** Calls in one statement at most (the rest go in further statements, sent at once). */
 const CALL_SIZE = 1_000;
 
-/** The reads and deletes of one queue's state, a statement per tick each. */
-export class PgStateReads {
+/** The reads, sets, deletes and set adds of one queue's state, a statement per tick each. */
+export class PgStateBatch {
   /** The stored text of each value asked for (undefined when missing). */
   readonly gets: TickBatch<StateCall, string | undefined>;
   /** Whether each value deleted existed. */
